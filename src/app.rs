@@ -1,0 +1,215 @@
+//! Application state and router assembly.
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::routing::{get, post};
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::config::{declared, Config};
+use crate::keys::KeyStore;
+use crate::store::clients::ClientRegistry;
+use crate::store::sessions::SessionBackend;
+use crate::web::templates::Templates;
+use crate::{demo, home, login, oidc, store, web};
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared parts behind [`AppState`].
+pub struct Inner {
+    pub config: Config,
+    pub db: DatabaseConnection,
+    pub clients: ClientRegistry,
+    pub keys: KeyStore,
+    pub templates: Templates,
+    /// Outgoing HTTP (the demo client; upstream IdPs later): no redirects, short timeouts.
+    pub http: reqwest::Client,
+    local_addr: OnceLock<SocketAddr>,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects, migrates, applies the config's declarations and makes sure signing keys exist.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = store::connect(&config.database_url)
+            .await
+            .with_context(|| "opening the database")?;
+        store::migrate(&db).await.context("migrating the database")?;
+        declared::apply(&db, &config)
+            .await
+            .context("applying clients and users from the config")?;
+        let keys = KeyStore::new(db.clone());
+        keys.ensure().await.context("preparing signing keys")?;
+        let templates = Templates::load(config.templates_dir.as_deref())?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Self(Arc::new(Inner {
+            clients: ClientRegistry::new(db.clone()),
+            keys,
+            templates,
+            http,
+            db,
+            config,
+            local_addr: OnceLock::new(),
+        })))
+    }
+
+    /// The issuer's path ("" at the root): prefix for every link in pages.
+    pub fn base(&self) -> String {
+        self.config.issuer.path().trim_end_matches('/').to_string()
+    }
+
+    /// `http://<loopback>:<port><base>` of this process's own listener.
+    pub fn local_base_url(&self) -> Option<String> {
+        let addr = self.local_addr.get()?;
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            addr.ip().to_string()
+        };
+        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        Some(format!("http://{host}:{}{}", addr.port(), self.base()))
+    }
+
+    /// The router with every endpoint, sessions and error pages.
+    pub async fn router(&self) -> anyhow::Result<Router> {
+        let sessions = SessionBackend::for_database(&self.db)
+            .await
+            .context("creating the session table")?;
+        tokio::spawn(sessions.clone().continuously_delete_expired(Duration::from_secs(600)));
+        let session_layer = SessionManagerLayer::new(sessions)
+            .with_name(self.config.session.cookie_name.clone())
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(self.config.secure_cookies())
+            .with_path(if self.base().is_empty() {
+                "/".to_string()
+            } else {
+                self.base()
+            })
+            .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+                self.config.session.idle_timeout as i64,
+            )));
+
+        let routes = Router::new()
+            .route("/", get(home::home))
+            .route("/healthz", get(home::healthz))
+            .route("/static/gatehouse.css", get(home::stylesheet))
+            .route(
+                "/.well-known/openid-configuration",
+                get(oidc::discovery::openid_configuration),
+            )
+            .route("/jwks", get(oidc::jwks::jwks))
+            .route(
+                "/authorize",
+                get(oidc::authorize::authorize).post(oidc::authorize::authorize),
+            )
+            .route("/authorize/resume", get(oidc::authorize::resume))
+            .route("/token", post(oidc::token::token))
+            .route(
+                "/userinfo",
+                get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo),
+            )
+            .route("/logout", get(oidc::logout::logout).post(oidc::logout::logout))
+            .route("/logout/confirm", post(oidc::logout::confirm))
+            .route("/login", get(login::password::page).post(login::password::submit))
+            .route("/register", get(login::register::page).post(login::register::submit))
+            .route("/consent", get(login::consent::page).post(login::consent::submit))
+            .route("/demo/start", get(demo::start))
+            .route("/demo/callback", get(demo::callback))
+            .fallback(|| async { web::error::PageError::NotFound });
+
+        let base = self.base();
+        let app = if base.is_empty() {
+            routes
+        } else {
+            Router::new().nest(&base, routes)
+        };
+        Ok(app
+            .layer(axum::middleware::map_response_with_state(
+                self.clone(),
+                web::error::render_error_pages,
+            ))
+            .layer(session_layer)
+            .layer(axum::middleware::from_fn(web::headers::security_headers))
+            .layer(tower_http::trace::TraceLayer::new_for_http())
+            .with_state(self.clone()))
+    }
+
+    /// Deletes expired interactions, codes and tokens now and then.
+    fn spawn_purge(&self) {
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                let results = (
+                    store::interactions::purge_expired(&db).await,
+                    store::codes::purge_expired(&db).await,
+                    store::tokens::purge_expired(&db).await,
+                );
+                if let (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) = results {
+                    tracing::warn!(error = %e, "purging expired records failed");
+                }
+            }
+        });
+    }
+}
+
+/// Serves on an already bound listener until `shutdown` resolves.
+pub async fn serve_on(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let _ = state.local_addr.set(addr);
+    let router = state.router().await?;
+    state.spawn_purge();
+    tracing::info!(%addr, issuer = %state.config.issuer_str(), "Gatehouse listening");
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+/// Builds everything and serves on the configured address until Ctrl-C / SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let state = AppState::build(config).await?;
+    serve_on(listener, state, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

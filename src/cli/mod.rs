@@ -1,0 +1,227 @@
+//! The command line: `serve`, `migrate`, `user add`, `client add|list`.
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+use crate::keys::SigningAlg;
+use crate::store::clients::{self, NewClient};
+use crate::store::users::{self, NewUser};
+use crate::store::{self, random_token};
+
+/// Gatehouse single sign-on server.
+#[derive(Parser, Debug)]
+#[command(name = "gatehouse", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML); `GATEHOUSE_…` variables override it.
+    #[arg(long, global = true, env = "GATEHOUSE_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (migrates the database first).
+    Serve,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage local users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage client applications.
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+/// `gatehouse user …`.
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a local user.
+    Add(UserAdd),
+}
+
+/// `gatehouse user add`.
+#[derive(Args, Debug)]
+pub struct UserAdd {
+    pub username: String,
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Mark the email as verified (you checked it yourself).
+    #[arg(long)]
+    pub email_verified: bool,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `gatehouse client …`.
+#[derive(Subcommand, Debug)]
+pub enum ClientCommand {
+    /// Register a client (or replace the settings of an existing one).
+    Add(ClientAdd),
+    /// List registered clients.
+    List,
+}
+
+/// `gatehouse client add`.
+#[derive(Args, Debug)]
+pub struct ClientAdd {
+    pub client_id: String,
+    /// Exact redirect URI; repeat for several.
+    #[arg(long = "redirect-uri", required = true, value_name = "URI")]
+    pub redirect_uris: Vec<String>,
+    /// A public client (SPA, native app): no secret, PKCE required.
+    #[arg(long)]
+    pub public: bool,
+    /// Read the client secret from standard input (otherwise one is generated and printed).
+    #[arg(long, conflicts_with = "public")]
+    pub secret_stdin: bool,
+    /// Exact post-logout redirect URI; repeat for several.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Ask the user for consent before releasing tokens.
+    #[arg(long)]
+    pub require_consent: bool,
+    /// Display name on the login and consent pages.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// ID token signature algorithm: RS256 (default) or ES256.
+    #[arg(long, default_value = "RS256")]
+    pub id_token_alg: String,
+    /// Let a confidential client skip PKCE (legacy applications only).
+    #[arg(long)]
+    pub no_pkce: bool,
+}
+
+/// Parses arguments, runs, and maps failures to exit code 1 with a one-line message.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("GATEHOUSE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn read_stdin_line(what: &str) -> anyhow::Result<String> {
+    let mut buf = String::new();
+    std::io::stdin()
+        .read_to_string(&mut buf)
+        .with_context(|| format!("reading the {what} from standard input"))?;
+    let line = buf.lines().next().unwrap_or_default().to_string();
+    if line.is_empty() {
+        bail!("the {what} on standard input is empty");
+    }
+    Ok(line)
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => crate::app::serve(config).await,
+        Command::Migrate => {
+            let db = store::connect(&config.database_url).await?;
+            store::migrate(&db).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::User(UserCommand::Add(a)) => {
+            let password = if a.password_stdin {
+                Some(read_stdin_line("password")?)
+            } else {
+                None
+            };
+            let db = store::connect(&config.database_url).await?;
+            store::migrate(&db).await?;
+            let user = users::create(
+                &db,
+                NewUser {
+                    username: a.username,
+                    email: a.email,
+                    email_verified: a.email_verified,
+                    name: a.name,
+                    password,
+                },
+            )
+            .await?;
+            println!("created user {} (id {})", user.username, user.id);
+            Ok(())
+        }
+        Command::Client(ClientCommand::Add(a)) => {
+            let alg = SigningAlg::parse(&a.id_token_alg).context("--id-token-alg must be RS256 or ES256")?;
+            let (secret, generated) = match (a.public, a.secret_stdin) {
+                (true, _) => (None, false),
+                (false, true) => (Some(read_stdin_line("client secret")?), false),
+                (false, false) => (Some(random_token()), true),
+            };
+            let db = store::connect(&config.database_url).await?;
+            store::migrate(&db).await?;
+            let client = clients::upsert(
+                &db,
+                NewClient {
+                    name: a.name.unwrap_or_else(|| a.client_id.clone()),
+                    id: a.client_id,
+                    secret: secret.clone(),
+                    public: a.public,
+                    redirect_uris: a.redirect_uris,
+                    post_logout_redirect_uris: a.post_logout_redirect_uris,
+                    require_consent: a.require_consent,
+                    require_pkce: !a.no_pkce,
+                    id_token_alg: alg,
+                },
+            )
+            .await?;
+            println!(
+                "registered client {} ({})",
+                client.id,
+                if client.public { "public" } else { "confidential" }
+            );
+            if let (true, Some(s)) = (generated, secret) {
+                println!("client secret (shown once): {s}");
+            }
+            Ok(())
+        }
+        Command::Client(ClientCommand::List) => {
+            let db = store::connect(&config.database_url).await?;
+            store::migrate(&db).await?;
+            for c in clients::list(&db).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    c.id,
+                    if c.public { "public" } else { "confidential" },
+                    c.name,
+                    c.redirect_uris.join(" ")
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Clients and users declared in the config file, applied to the database at start-up.
+use sea_orm::DatabaseConnection;
+
+use super::{ClientDecl, Config};
+use crate::demo;
+use crate::keys::SigningAlg;
+use crate::store::clients::{self, NewClient};
+use crate::store::users::{self, NewUser};
+
+/// Why a declaration could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum DeclarationError {
+    #[error("{what}: environment variable {var} is not set")]
+    MissingEnv { what: String, var: String },
+    #[error("client {0}: id_token_signed_response_alg must be RS256 or ES256")]
+    BadAlg(String),
+    #[error("client: {0}")]
+    Client(#[from] clients::ClientError),
+    #[error("user: {0}")]
+    User(#[from] users::UserError),
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+}
+
+fn secret_of(what: String, value: &Option<String>, env: &Option<String>) -> Result<Option<String>, DeclarationError> {
+    match (value, env) {
+        (Some(v), _) => Ok(Some(v.clone())),
+        (None, Some(var)) => std::env::var(var)
+            .map(Some)
+            .map_err(|_| DeclarationError::MissingEnv { what, var: var.clone() }),
+        (None, None) => Ok(None),
+    }
+}
+
+fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
+    let alg = match &c.id_token_signed_response_alg {
+        None => SigningAlg::RS256,
+        Some(a) => SigningAlg::parse(a).ok_or_else(|| DeclarationError::BadAlg(c.id.clone()))?,
+    };
+    Ok(NewClient {
+        id: c.id.clone(),
+        name: c.name.clone().unwrap_or_else(|| c.id.clone()),
+        secret: secret_of(format!("client {}", c.id), &c.secret, &c.secret_env)?,
+        public: c.public,
+        redirect_uris: c.redirect_uris.clone(),
+        post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+        require_consent: c.require_consent,
+        require_pkce: c.require_pkce,
+        id_token_alg: alg,
+    })
+}
+
+/// Upserts declared clients (the file is their source of truth), creates missing declared users,
+/// and registers the demo client when the demo is on.
+pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), DeclarationError> {
+    for c in &config.clients {
+        clients::upsert(db, to_new_client(c)?).await?;
+    }
+    if config.demo.enabled {
+        clients::upsert(
+            db,
+            NewClient {
+                id: demo::CLIENT_ID.into(),
+                name: "Gatehouse demo application".into(),
+                secret: None,
+                public: true,
+                redirect_uris: vec![config.endpoint("/demo/callback")],
+                post_logout_redirect_uris: vec![config.endpoint("/")],
+                require_consent: false,
+                require_pkce: true,
+                id_token_alg: SigningAlg::RS256,
+            },
+        )
+        .await?;
+    }
+    for u in &config.users {
+        if users::find_by_username(db, &u.username).await?.is_some() {
+            continue;
+        }
+        let password = secret_of(format!("user {}", u.username), &u.password, &u.password_env)?;
+        users::create(
+            db,
+            NewUser {
+                username: u.username.clone(),
+                email: u.email.clone(),
+                email_verified: u.email_verified,
+                name: u.name.clone(),
+                password,
+            },
+        )
+        .await?;
+        tracing::info!(username = %u.username, "created user from config");
+    }
+    Ok(())
+}

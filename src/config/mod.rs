@@ -1,0 +1,265 @@
+//! Typed configuration: defaults, then one TOML file, then `GATEHOUSE_…` environment overrides.
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+
+pub mod declared;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    Missing(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {0}")]
+    Rule(String),
+}
+
+/// The whole server configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Public issuer URL; every endpoint hangs below it.
+    pub issuer: Url,
+    /// Socket address to listen on (host:port).
+    pub listen: SocketAddr,
+    /// sea-orm database URL (`sqlite://path?mode=rwc` or `postgres://…`).
+    pub database_url: String,
+    /// Folder with handlebars templates overriding the built-in ones.
+    pub templates_dir: Option<PathBuf>,
+    pub registration: RegistrationConfig,
+    pub session: SessionConfig,
+    pub lifetimes: Lifetimes,
+    pub demo: DemoConfig,
+    pub clients: Vec<ClientDecl>,
+    pub users: Vec<UserDecl>,
+}
+
+/// Self-registration of local accounts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrationConfig {
+    /// Whether the login page offers "create an account".
+    pub enabled: bool,
+}
+
+/// The browser session cookie.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    pub cookie_name: String,
+    /// Seconds of inactivity after which the session ends.
+    pub idle_timeout: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            cookie_name: "gatehouse_session".into(),
+            idle_timeout: 8 * 3600,
+        }
+    }
+}
+
+/// How long each artefact lives, in seconds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Lifetimes {
+    pub authorization_code: u64,
+    pub access_token: u64,
+    pub id_token: u64,
+    pub interaction: u64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            authorization_code: 60,
+            access_token: 3600,
+            id_token: 3600,
+            interaction: 1800,
+        }
+    }
+}
+
+/// The built-in demo application behind "Try the login flow".
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoConfig {
+    pub enabled: bool,
+}
+
+/// A client declared in the config file (created or updated at start-up).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientDecl {
+    pub id: String,
+    pub name: Option<String>,
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub public: bool,
+    pub secret: Option<String>,
+    /// Name of an environment variable holding the secret.
+    pub secret_env: Option<String>,
+    #[serde(default)]
+    pub require_consent: bool,
+    #[serde(default = "yes")]
+    pub require_pkce: bool,
+    /// `RS256` (default) or `ES256`.
+    pub id_token_signed_response_alg: Option<String>,
+}
+
+/// A local user declared in the config file (created when missing).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserDecl {
+    pub username: String,
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub password: Option<String>,
+    /// Name of an environment variable holding the password.
+    pub password_env: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            issuer: Url::parse("http://127.0.0.1:8080").expect("static URL"),
+            listen: "127.0.0.1:8080".parse().expect("static address"),
+            database_url: "sqlite://data/gatehouse.db?mode=rwc".into(),
+            templates_dir: None,
+            registration: RegistrationConfig::default(),
+            session: SessionConfig::default(),
+            lifetimes: Lifetimes::default(),
+            demo: DemoConfig::default(),
+            clients: Vec::new(),
+            users: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then `GATEHOUSE_*` variables
+    /// (`GATEHOUSE_ISSUER`, `GATEHOUSE_LISTEN`, `GATEHOUSE_DATABASE_URL`, nested keys with `__`).
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Missing(path.to_path_buf()));
+            }
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig = fig.merge(Env::prefixed("GATEHOUSE_").split("__").ignore(&["config"]));
+        let config: Config = fig.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks rules serde cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !matches!(self.issuer.scheme(), "http" | "https") {
+            return Err(ConfigError::Rule("issuer must be an http(s) URL".into()));
+        }
+        if self.issuer.query().is_some() || self.issuer.fragment().is_some() {
+            return Err(ConfigError::Rule(
+                "issuer must not have a query or fragment (OpenID Connect Discovery §3)".into(),
+            ));
+        }
+        for c in &self.clients {
+            if c.redirect_uris.is_empty() {
+                return Err(ConfigError::Rule(format!("client {}: redirect_uris is empty", c.id)));
+            }
+            if c.public && (c.secret.is_some() || c.secret_env.is_some()) {
+                return Err(ConfigError::Rule(format!(
+                    "client {}: a public client has no secret",
+                    c.id
+                )));
+            }
+            if !c.public && c.secret.is_none() && c.secret_env.is_none() {
+                return Err(ConfigError::Rule(format!(
+                    "client {}: a confidential client needs `secret` or `secret_env`",
+                    c.id
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The issuer as a string without a trailing slash, as it appears in `iss`.
+    pub fn issuer_str(&self) -> String {
+        self.issuer.as_str().trim_end_matches('/').to_string()
+    }
+
+    /// An absolute URL for a path below the issuer.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer_str(), path)
+    }
+
+    /// Whether cookies must carry the Secure attribute.
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.scheme() == "https"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_and_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "g.toml",
+                r#"
+                issuer = "https://file.example"
+                [registration]
+                enabled = true
+                "#,
+            )?;
+            jail.set_env("GATEHOUSE_ISSUER", "https://sso.example.com");
+            jail.set_env("GATEHOUSE_LISTEN", "127.0.0.1:9999");
+            jail.set_env("GATEHOUSE_DATABASE_URL", "postgres://u@127.0.0.1/g");
+            let c = Config::load(Some(Path::new("g.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.issuer_str(), "https://sso.example.com");
+            assert_eq!(c.listen.port(), 9999);
+            assert_eq!(c.database_url, "postgres://u@127.0.0.1/g");
+            assert!(c.registration.enabled);
+            assert!(c.secure_cookies());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_it() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("g.toml", "isuer = \"https://typo.example\"\n")?;
+            let err = Config::load(Some(Path::new("g.toml"))).unwrap_err().to_string();
+            assert!(err.contains("isuer"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn example_config_is_valid() {
+        let c = Config::load(Some(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/gatehouse.example.toml"
+        ))))
+        .expect("example config loads");
+        assert!(c.demo.enabled);
+        assert!(!c.users.is_empty());
+    }
+}

@@ -1,0 +1,193 @@
+//! The built-in demo relying party behind "Try the login flow": a real code flow with PKCE.
+//!
+//! It talks to this server over HTTP on its own listening socket, exactly like an outside
+//! application would, and verifies the ID token with the published JWKS.
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use jsonwebtoken::jwk::JwkSet;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tower_sessions::Session;
+
+use crate::app::AppState;
+use crate::oidc::pkce;
+use crate::store::random_token;
+use crate::web::error::PageError;
+use crate::web::{found, with_query};
+
+/// The demo client's id.
+pub const CLIENT_ID: &str = "gatehouse-demo";
+const KEY: &str = "demo_pending";
+
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    state: String,
+    nonce: String,
+    verifier: String,
+}
+
+/// The demo client's redirect URI.
+pub fn redirect_uri(state: &AppState) -> String {
+    state.config.endpoint("/demo/callback")
+}
+
+fn enabled(state: &AppState) -> Result<(), PageError> {
+    if state.config.demo.enabled {
+        Ok(())
+    } else {
+        Err(PageError::NotFound)
+    }
+}
+
+/// `GET /demo/start`: begins an authorization-code flow as the demo client.
+pub async fn start(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
+    enabled(&state)?;
+    let pending = Pending {
+        state: random_token(),
+        nonce: random_token(),
+        verifier: random_token(),
+    };
+    let challenge = pkce::s256(&pending.verifier);
+    session.insert(KEY, &pending).await?;
+    let url = with_query(
+        &state.config.endpoint("/authorize"),
+        &[
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", &redirect_uri(&state)),
+            ("scope", "openid profile email"),
+            ("state", &pending.state),
+            ("nonce", &pending.nonce),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    Ok(found(&url))
+}
+
+/// The authorization response.
+#[derive(Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    iss: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+fn demo_error(message: String) -> PageError {
+    PageError::with_link("Demo sign-in failed", &message, "demo/start".into(), "Try again")
+}
+
+/// `GET /demo/callback`: checks state and iss, redeems the code, verifies the ID token.
+pub async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    Query(cb): Query<Callback>,
+) -> Result<Response, PageError> {
+    enabled(&state)?;
+    let pending: Pending = session
+        .remove(KEY)
+        .await?
+        .ok_or_else(|| demo_error("No demo sign-in was in progress in this browser.".into()))?;
+    if cb.state.as_deref() != Some(pending.state.as_str()) {
+        return Err(demo_error("The state parameter did not match.".into()));
+    }
+    if cb.iss.as_deref() != Some(state.config.issuer_str().as_str()) {
+        return Err(demo_error(
+            "The iss parameter did not name this issuer (RFC 9207).".into(),
+        ));
+    }
+    if let Some(e) = cb.error {
+        return Err(demo_error(format!(
+            "The server answered {e}: {}",
+            cb.error_description.unwrap_or_default()
+        )));
+    }
+    let code = cb
+        .code
+        .ok_or_else(|| demo_error("The response carried no code.".into()))?;
+
+    // Talk to ourselves over loopback: the public issuer URL may not be reachable from inside.
+    let local = state
+        .local_base_url()
+        .ok_or_else(|| PageError::internal("listening address unknown"))?;
+    let token: Value = state
+        .http
+        .post(format!("{local}/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &redirect_uri(&state)),
+            ("client_id", CLIENT_ID),
+            ("code_verifier", &pending.verifier),
+        ])
+        .send()
+        .await
+        .map_err(PageError::internal)?
+        .json()
+        .await
+        .map_err(PageError::internal)?;
+    let (Some(id_token), Some(access_token)) = (token["id_token"].as_str(), token["access_token"].as_str()) else {
+        return Err(demo_error(format!("The token endpoint answered: {token}")));
+    };
+    let jwks: JwkSet = state
+        .http
+        .get(format!("{local}/jwks"))
+        .send()
+        .await
+        .map_err(PageError::internal)?
+        .json()
+        .await
+        .map_err(PageError::internal)?;
+    let claims = verify_id_token(&state, &jwks, id_token, &pending.nonce).map_err(demo_error)?;
+    let userinfo: Value = state
+        .http
+        .get(format!("{local}/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .map_err(PageError::internal)?
+        .json()
+        .await
+        .map_err(PageError::internal)?;
+    let logout = with_query(
+        &state.config.endpoint("/logout"),
+        &[
+            ("id_token_hint", id_token),
+            ("post_logout_redirect_uri", &state.config.endpoint("/")),
+            ("state", &random_token()),
+        ],
+    );
+    let data = json!({
+        "title": "Signed in",
+        "base": state.base(),
+        "issuer": state.config.issuer_str(),
+        "id_token_claims": serde_json::to_string_pretty(&claims).unwrap_or_default(),
+        "userinfo": serde_json::to_string_pretty(&userinfo).unwrap_or_default(),
+        "logout_href": logout,
+    });
+    Ok(state.templates.page(StatusCode::OK, "demo_result", &data))
+}
+
+fn verify_id_token(state: &AppState, jwks: &JwkSet, token: &str, nonce: &str) -> Result<Value, String> {
+    let header = jsonwebtoken::decode_header(token).map_err(|e| format!("ID token header: {e}"))?;
+    let kid = header.kid.ok_or("ID token has no kid")?;
+    let jwk = jwks.find(&kid).ok_or("ID token kid is not in the JWKS")?;
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+    if !matches!(
+        header.alg,
+        jsonwebtoken::Algorithm::RS256 | jsonwebtoken::Algorithm::ES256
+    ) {
+        return Err("unexpected ID token algorithm".into());
+    }
+    let mut v = jsonwebtoken::Validation::new(header.alg);
+    v.set_audience(&[CLIENT_ID]);
+    v.set_issuer(&[state.config.issuer_str()]);
+    let data = jsonwebtoken::decode::<Value>(token, &key, &v).map_err(|e| format!("ID token rejected: {e}"))?;
+    if data.claims["nonce"].as_str() != Some(nonce) {
+        return Err("ID token nonce does not match".into());
+    }
+    Ok(data.claims)
+}

@@ -1,0 +1,45 @@
+//! The home page: what this server is, and the way into the demo flow.
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::app::AppState;
+
+/// `GET /`.
+pub async fn home(State(state): State<AppState>) -> Response {
+    let data = json!({
+        "title": "Home",
+        "base": state.base(),
+        "issuer": state.config.issuer_str(),
+        "demo": state.config.demo.enabled,
+        "demo_user": state.config.users.first().map(|u| u.username.clone()),
+    });
+    state.templates.page(StatusCode::OK, "home", &data)
+}
+
+/// `GET /static/gatehouse.css`.
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        include_str!("../static/gatehouse.css"),
+    )
+        .into_response()
+}
+
+/// `GET /healthz`: the database answers.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Token signing keys: generated on first start, stored in the database, published as JWKS.
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+
+use crate::store::entities::signing_key;
+use crate::store::now;
+
+/// Why keys could not be loaded, made or used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("key material: {0}")]
+    Material(String),
+    #[error("jwt: {0}")]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+    #[error("no active {0:?} key")]
+    NoKey(SigningAlg),
+}
+
+/// The signature algorithms Gatehouse signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum SigningAlg {
+    RS256,
+    ES256,
+}
+
+impl SigningAlg {
+    /// Every supported algorithm, default first.
+    pub const ALL: [SigningAlg; 2] = [SigningAlg::RS256, SigningAlg::ES256];
+
+    /// The JOSE name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::RS256 => "RS256",
+            SigningAlg::ES256 => "ES256",
+        }
+    }
+
+    /// Parses a JOSE name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    fn jwt(self) -> Algorithm {
+        match self {
+            SigningAlg::RS256 => Algorithm::RS256,
+            SigningAlg::ES256 => Algorithm::ES256,
+        }
+    }
+}
+
+/// One private key ready to sign.
+pub struct SigningKey {
+    pub kid: String,
+    pub alg: SigningAlg,
+    encoding: EncodingKey,
+}
+
+/// The keys in force: the newest per algorithm signs, all unretired ones verify.
+pub struct KeySet {
+    signing: Vec<SigningKey>,
+    verifying: Vec<(String, SigningAlg, DecodingKey)>,
+    jwks: JwkSet,
+}
+
+impl KeySet {
+    /// The public keys as a JWK Set document.
+    pub fn jwks(&self) -> &JwkSet {
+        &self.jwks
+    }
+
+    /// Signs `claims` as a compact JWS with the current key for `alg`.
+    pub fn sign<T: Serialize>(&self, alg: SigningAlg, claims: &T) -> Result<String, KeyError> {
+        let key = self.signing.iter().find(|k| k.alg == alg).ok_or(KeyError::NoKey(alg))?;
+        let mut header = Header::new(alg.jwt());
+        header.kid = Some(key.kid.clone());
+        header.typ = Some("JWT".into());
+        Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
+    }
+
+    /// The verification key for a `kid`, with its algorithm.
+    pub fn verifier(&self, kid: &str) -> Option<(SigningAlg, &DecodingKey)> {
+        self.verifying
+            .iter()
+            .find(|(k, _, _)| k == kid)
+            .map(|(_, a, d)| (*a, d))
+    }
+}
+
+/// Loads keys from the database through a short-lived cache, so every node sees rotations.
+#[derive(Clone)]
+pub struct KeyStore {
+    db: DatabaseConnection,
+    cache: moka::future::Cache<(), Arc<KeySet>>,
+}
+
+impl KeyStore {
+    /// A store over `db`; call [`KeyStore::ensure`] once at start-up.
+    pub fn new(db: DatabaseConnection) -> Self {
+        let cache = moka::future::Cache::builder()
+            .max_capacity(1)
+            .time_to_live(Duration::from_secs(60))
+            .build();
+        Self { db, cache }
+    }
+
+    /// Generates a key for every algorithm that has none yet.
+    pub async fn ensure(&self) -> Result<(), KeyError> {
+        for alg in SigningAlg::ALL {
+            let existing = signing_key::Entity::find()
+                .filter(signing_key::Column::Alg.eq(alg.as_str()))
+                .filter(signing_key::Column::RetiredAt.is_null())
+                .one(&self.db)
+                .await?;
+            if existing.is_none() {
+                let pem = tokio::task::spawn_blocking(move || generate_pem(alg))
+                    .await
+                    .map_err(|e| KeyError::Material(e.to_string()))??;
+                let (kid, jwk) = public_jwk(alg, &pem)?;
+                signing_key::ActiveModel {
+                    kid: Set(kid.clone()),
+                    alg: Set(alg.as_str().into()),
+                    private_pem: Set(pem),
+                    public_jwk: Set(serde_json::to_string(&jwk).map_err(|e| KeyError::Material(e.to_string()))?),
+                    created_at: Set(now()),
+                    retired_at: Set(None),
+                }
+                .insert(&self.db)
+                .await?;
+                tracing::info!(kid, alg = alg.as_str(), "generated signing key");
+            }
+        }
+        self.cache.invalidate(&()).await;
+        Ok(())
+    }
+
+    /// The keys in force.
+    pub async fn current(&self) -> Result<Arc<KeySet>, KeyError> {
+        self.cache
+            .try_get_with((), self.load())
+            .await
+            .map_err(|e: Arc<KeyError>| KeyError::Material(e.to_string()))
+    }
+
+    async fn load(&self) -> Result<Arc<KeySet>, KeyError> {
+        let rows = signing_key::Entity::find()
+            .filter(signing_key::Column::RetiredAt.is_null())
+            .order_by_desc(signing_key::Column::CreatedAt)
+            .order_by_asc(signing_key::Column::Kid)
+            .all(&self.db)
+            .await?;
+        let mut signing: Vec<SigningKey> = Vec::new();
+        let mut verifying = Vec::new();
+        let mut keys = Vec::new();
+        for row in rows {
+            let alg =
+                SigningAlg::parse(&row.alg).ok_or_else(|| KeyError::Material(format!("unknown alg {}", row.alg)))?;
+            let jwk: Jwk = serde_json::from_str(&row.public_jwk).map_err(|e| KeyError::Material(e.to_string()))?;
+            if !signing.iter().any(|k| k.alg == alg) {
+                signing.push(SigningKey {
+                    kid: row.kid.clone(),
+                    alg,
+                    encoding: encoding_key(alg, &row.private_pem)?,
+                });
+            }
+            verifying.push((row.kid.clone(), alg, DecodingKey::from_jwk(&jwk)?));
+            keys.push(jwk);
+        }
+        Ok(Arc::new(KeySet {
+            signing,
+            verifying,
+            jwks: JwkSet { keys },
+        }))
+    }
+}
+
+fn encoding_key(alg: SigningAlg, pem: &str) -> Result<EncodingKey, KeyError> {
+    Ok(match alg {
+        SigningAlg::RS256 => EncodingKey::from_rsa_pem(pem.as_bytes())?,
+        SigningAlg::ES256 => EncodingKey::from_ec_pem(pem.as_bytes())?,
+    })
+}
+
+/// A fresh private key as PKCS#8 PEM (RSA 2048 or P-256).
+fn generate_pem(alg: SigningAlg) -> Result<String, KeyError> {
+    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    let mut rng = rand::rngs::OsRng;
+    let pem = match alg {
+        SigningAlg::RS256 => rsa::RsaPrivateKey::new(&mut rng, 2048)
+            .map_err(|e| KeyError::Material(e.to_string()))?
+            .to_pkcs8_pem(LineEnding::LF),
+        SigningAlg::ES256 => p256::SecretKey::random(&mut rng).to_pkcs8_pem(LineEnding::LF),
+    }
+    .map_err(|e| KeyError::Material(e.to_string()))?;
+    Ok(pem.to_string())
+}
+
+/// The public JWK for a private key, with its RFC 7638 thumbprint as `kid`.
+fn public_jwk(alg: SigningAlg, pem: &str) -> Result<(String, Jwk), KeyError> {
+    let mut jwk = Jwk::from_encoding_key(&encoding_key(alg, pem)?, alg.jwt())?;
+    let kid = jwk.thumbprint(ThumbprintHash::SHA256)?;
+    jwk.common.key_id = Some(kid.clone());
+    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+    Ok((kid, jwk))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_sign_and_verify() {
+        for alg in SigningAlg::ALL {
+            let pem = generate_pem(alg).unwrap();
+            let (kid, jwk) = public_jwk(alg, &pem).unwrap();
+            assert_eq!(jwk.common.key_id.as_deref(), Some(kid.as_str()));
+            let set = KeySet {
+                signing: vec![SigningKey {
+                    kid: kid.clone(),
+                    alg,
+                    encoding: encoding_key(alg, &pem).unwrap(),
+                }],
+                verifying: vec![(kid.clone(), alg, DecodingKey::from_jwk(&jwk).unwrap())],
+                jwks: JwkSet { keys: vec![jwk] },
+            };
+            let token = set
+                .sign(alg, &serde_json::json!({"sub": "x", "exp": now() + 60}))
+                .unwrap();
+            let header = jsonwebtoken::decode_header(&token).unwrap();
+            assert_eq!(header.kid.as_deref(), Some(kid.as_str()));
+            let (a, key) = set.verifier(&kid).unwrap();
+            let mut v = jsonwebtoken::Validation::new(a.jwt());
+            v.required_spec_claims.clear();
+            v.validate_aud = false;
+            let data = jsonwebtoken::decode::<serde_json::Value>(&token, key, &v).unwrap();
+            assert_eq!(data.claims["sub"], "x");
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Gatehouse: a single sign-on server that is one OpenID Connect issuer in front of local
+//! accounts and (through the broker) external identity providers.
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod home;
+pub mod keys;
+pub mod login;
+pub mod oidc;
+pub mod store;
+pub mod web;

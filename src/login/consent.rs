@@ -1,0 +1,81 @@
+//! The consent page, for clients configured to require it; grants are remembered.
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+
+use super::interaction;
+use super::password::InteractionQuery;
+use crate::app::AppState;
+use crate::oidc::authorize::{active_login, client_of, deny, issue_code};
+use crate::store::consent;
+use crate::web::error::PageError;
+use crate::web::{csrf, found};
+
+fn describe(scope: &str) -> String {
+    match scope {
+        "openid" => "Know who you are (your account identifier)".into(),
+        "profile" => "See your name and username".into(),
+        "email" => "See your email address".into(),
+        other => format!("Use the “{other}” permission"),
+    }
+}
+
+/// `GET /consent?interaction=…`.
+pub async fn page(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<InteractionQuery>,
+) -> Result<Response, PageError> {
+    let ix = interaction::load_pending(&state, q.interaction.as_deref()).await?;
+    let Some((_, user)) = active_login(&state, &session).await? else {
+        return Ok(found(&ix.login_url(&state.base())));
+    };
+    let client = client_of(&state, &ix).await?;
+    let data = json!({
+        "title": "Allow access",
+        "base": state.base(),
+        "client_name": client.name,
+        "interaction": ix.id,
+        "csrf": csrf::token(&session).await?,
+        "username": user.username,
+        "scopes": ix.request.scopes.iter().map(|s| describe(s)).collect::<Vec<_>>(),
+    });
+    Ok(state.templates.page(StatusCode::OK, "consent", &data))
+}
+
+/// The consent form.
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    interaction: Option<String>,
+    csrf: Option<String>,
+    decision: Option<String>,
+}
+
+/// `POST /consent`.
+pub async fn submit(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<ConsentForm>,
+) -> Result<Response, PageError> {
+    csrf::verify(&session, form.csrf.as_deref()).await?;
+    let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
+    let Some((login, _)) = active_login(&state, &session).await? else {
+        return Ok(found(&ix.login_url(&state.base())));
+    };
+    match form.decision.as_deref() {
+        Some("allow") => {
+            consent::grant(&state.db, &login.user_id, &ix.request.client_id, &ix.request.scopes).await?;
+            tracing::info!(user_id = %login.user_id, client_id = %ix.request.client_id, "consent granted");
+            issue_code(&state, &ix.request, &login, Some(&ix)).await
+        }
+        Some("deny") => deny(&state, &ix).await,
+        _ => Err(PageError::bad_request(
+            "Choose allow or deny",
+            "The consent form was sent without a decision.",
+        )),
+    }
+}

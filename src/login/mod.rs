@@ -1,0 +1,6 @@
+//! The login UI: pages driven by the interaction that remembers the pending authorize request.
+pub mod consent;
+pub mod interaction;
+pub mod password;
+pub mod register;
+pub mod session;

@@ -1,0 +1,108 @@
+//! The local username/password login page.
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+
+use super::interaction::{self, Interaction};
+use super::session::{self as login_session, Authenticated};
+use crate::app::AppState;
+use crate::oidc::authorize::client_of;
+use crate::store::users;
+use crate::web::error::PageError;
+use crate::web::{csrf, see_other};
+
+/// `?interaction=` on page URLs.
+#[derive(Deserialize)]
+pub struct InteractionQuery {
+    pub interaction: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    session: &Session,
+    ix: &Interaction,
+    username: Option<&str>,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let client = client_of(state, ix).await?;
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    let data = json!({
+        "title": "Sign in",
+        "base": state.base(),
+        "client_name": client.name,
+        "interaction": ix.id,
+        "csrf": csrf::token(session).await?,
+        "username": username.or(ix.request.login_hint.as_deref()),
+        "error": error,
+        "registration_enabled": state.config.registration.enabled,
+        "scopes": ix.request.scopes,
+    });
+    Ok(state.templates.page(status, "login", &data))
+}
+
+/// `GET /login?interaction=…`.
+pub async fn page(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<InteractionQuery>,
+) -> Result<Response, PageError> {
+    let ix = interaction::load_pending(&state, q.interaction.as_deref()).await?;
+    render(&state, &session, &ix, None, None).await
+}
+
+/// The login form.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    interaction: Option<String>,
+    csrf: Option<String>,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /login`.
+pub async fn submit(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    csrf::verify(&session, form.csrf.as_deref()).await?;
+    let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
+    let username = form.username.trim();
+    let user = if username.is_empty() || form.password.is_empty() {
+        None
+    } else {
+        users::authenticate(&state.db, username, &form.password).await?
+    };
+    let Some(user) = user else {
+        tracing::info!(username, "failed password login");
+        // One message for every failure: no hint whether the account exists.
+        return render(
+            &state,
+            &session,
+            &ix,
+            Some(username),
+            Some("Invalid username or password."),
+        )
+        .await;
+    };
+    login_session::establish(
+        &session,
+        Authenticated {
+            user_id: user.id,
+            amr: vec!["pwd".into()],
+            idp: None,
+        },
+    )
+    .await?;
+    Ok(see_other(&ix.resume_url(&state.base())))
+}

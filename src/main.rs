@@ -1,0 +1,4 @@
+//! The `gatehouse` command.
+fn main() -> std::process::ExitCode {
+    gatehouse::cli::main()
+}

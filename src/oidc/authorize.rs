@@ -1,0 +1,495 @@
+//! The authorization endpoint: validate, then sign in / consent through an interaction, then answer.
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::error::AuthorizeErrorCode;
+use super::{pkce, SUPPORTED_SCOPES};
+use crate::app::AppState;
+use crate::login::interaction::{self, Interaction};
+use crate::login::session::{self as login_session, LoginSession};
+use crate::store::clients::Client;
+use crate::store::codes::{self, NewCode};
+use crate::store::{consent, interactions, now, users};
+use crate::web::error::PageError;
+use crate::web::{found, parse_params, with_query};
+
+/// What the `prompt` parameter asks for (OIDC Core §3.1.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Prompt {
+    /// No prompt: show pages only when needed.
+    #[default]
+    Auto,
+    /// `prompt=none`: never show a page; fail with `login_required` / `consent_required`.
+    None,
+    /// `prompt=login` and/or `prompt=consent`: show that page even when not needed.
+    Force { login: bool, consent: bool },
+}
+
+impl Prompt {
+    fn parse(v: Option<&str>) -> Result<Self, &'static str> {
+        let Some(v) = v else { return Ok(Prompt::Auto) };
+        let values: Vec<&str> = v.split(' ').filter(|s| !s.is_empty()).collect();
+        if values.contains(&"none") {
+            return if values.len() == 1 {
+                Ok(Prompt::None)
+            } else {
+                Err("prompt=none cannot be combined with other values")
+            };
+        }
+        // select_account and unknown values are ignored: there is one account per session.
+        let login = values.contains(&"login");
+        let consent = values.contains(&"consent");
+        Ok(if login || consent {
+            Prompt::Force { login, consent }
+        } else {
+            Prompt::Auto
+        })
+    }
+
+    fn forces_login(self) -> bool {
+        matches!(self, Prompt::Force { login: true, .. })
+    }
+
+    fn forces_consent(self) -> bool {
+        matches!(self, Prompt::Force { consent: true, .. })
+    }
+
+    fn as_param(self) -> Option<String> {
+        match self {
+            Prompt::Auto => None,
+            Prompt::None => Some("none".into()),
+            Prompt::Force { login, consent } => Some(
+                [login.then_some("login"), consent.then_some("consent")]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        }
+    }
+}
+
+/// A validated authorization request (response_type=code), safe to store and resume.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthorizeRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// Requested scopes Gatehouse supports, in request order.
+    pub scopes: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    /// S256 code challenge.
+    pub code_challenge: Option<String>,
+    pub prompt: Prompt,
+    pub max_age: Option<u64>,
+    pub login_hint: Option<String>,
+}
+
+impl AuthorizeRequest {
+    /// An authorize URL that replays this request (offered when an interaction is gone).
+    pub fn restart_url(&self, base: &str) -> String {
+        let mut p: Vec<(&str, String)> = vec![
+            ("response_type", "code".into()),
+            ("client_id", self.client_id.clone()),
+            ("redirect_uri", self.redirect_uri.clone()),
+            ("scope", self.scopes.join(" ")),
+        ];
+        let optional = [
+            ("state", self.state.clone()),
+            ("nonce", self.nonce.clone()),
+            ("code_challenge", self.code_challenge.clone()),
+            (
+                "code_challenge_method",
+                self.code_challenge.as_ref().map(|_| "S256".into()),
+            ),
+            ("prompt", self.prompt.as_param()),
+            ("max_age", self.max_age.map(|m| m.to_string())),
+            ("login_hint", self.login_hint.clone()),
+        ];
+        p.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        let qs = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(p)
+            .finish();
+        format!("{base}/authorize?{qs}")
+    }
+
+    /// Whether an ID token is asked for.
+    pub fn is_openid(&self) -> bool {
+        self.scopes.iter().any(|s| s == "openid")
+    }
+}
+
+/// An error answered to the client at its redirect URI (only once that URI is known good).
+pub struct ErrorRedirect {
+    redirect_uri: String,
+    state: Option<String>,
+    code: AuthorizeErrorCode,
+    description: String,
+    issuer: String,
+}
+
+impl ErrorRedirect {
+    /// An error for a client at a redirect URI already checked against its registration.
+    pub fn to(
+        state: &AppState,
+        redirect_uri: &str,
+        client_state: Option<&str>,
+        code: AuthorizeErrorCode,
+        description: &str,
+    ) -> Self {
+        Self {
+            redirect_uri: redirect_uri.into(),
+            state: client_state.map(str::to_owned),
+            code,
+            description: description.into(),
+            issuer: state.config.issuer_str(),
+        }
+    }
+
+    /// An error answering a validated request.
+    pub fn new(state: &AppState, req: &AuthorizeRequest, code: AuthorizeErrorCode, description: &str) -> Self {
+        Self::to(state, &req.redirect_uri, req.state.as_deref(), code, description)
+    }
+}
+
+impl IntoResponse for ErrorRedirect {
+    fn into_response(self) -> Response {
+        let mut params = vec![
+            ("error", self.code.as_str()),
+            ("error_description", self.description.as_str()),
+        ];
+        if let Some(s) = &self.state {
+            params.push(("state", s));
+        }
+        params.push(("iss", &self.issuer));
+        found(&with_query(&self.redirect_uri, &params))
+    }
+}
+
+/// Validates every parameter but client_id and redirect_uri (already checked).
+fn validate(
+    params: &HashMap<String, String>,
+    client: &Client,
+    redirect_uri: &str,
+) -> Result<AuthorizeRequest, (AuthorizeErrorCode, String)> {
+    use AuthorizeErrorCode::*;
+    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    if params.contains_key("request") {
+        return Err((RequestNotSupported, "request objects are not supported".into()));
+    }
+    if params.contains_key("request_uri") {
+        return Err((RequestUriNotSupported, "request_uri is not supported".into()));
+    }
+    match get("response_type") {
+        None => return Err((InvalidRequest, "response_type is missing".into())),
+        Some("code") => {}
+        Some(_) => return Err((UnsupportedResponseType, "only response_type=code is supported".into())),
+    }
+    if let Some(mode) = get("response_mode") {
+        if mode != "query" {
+            return Err((InvalidRequest, "only response_mode=query is supported".into()));
+        }
+    }
+    let requested: Vec<&str> = get("scope")
+        .map(|s| s.split(' ').filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    if requested.is_empty() {
+        return Err((InvalidScope, "scope is missing".into()));
+    }
+    let mut scopes: Vec<String> = Vec::new();
+    for s in requested {
+        if SUPPORTED_SCOPES.contains(&s) && !scopes.iter().any(|x| x == s) {
+            scopes.push(s.to_owned());
+        }
+    }
+    if scopes.is_empty() {
+        return Err((InvalidScope, "none of the requested scopes is supported".into()));
+    }
+    let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
+        (None, None) if client.pkce_required() => {
+            return Err((
+                InvalidRequest,
+                "code_challenge (PKCE, S256) is required for this client".into(),
+            ))
+        }
+        (None, None) => None,
+        (None, Some(_)) => return Err((InvalidRequest, "code_challenge_method without code_challenge".into())),
+        (Some(_), None) | (Some(_), Some("plain")) => {
+            return Err((
+                InvalidRequest,
+                "code_challenge_method must be S256; plain is not allowed".into(),
+            ))
+        }
+        (Some(c), Some("S256")) if pkce::is_valid_challenge(c) => Some(c.to_owned()),
+        (Some(_), Some("S256")) => return Err((InvalidRequest, "code_challenge is malformed".into())),
+        (Some(_), Some(_)) => return Err((InvalidRequest, "unsupported code_challenge_method".into())),
+    };
+    let prompt = Prompt::parse(get("prompt")).map_err(|e| (InvalidRequest, e.to_string()))?;
+    let max_age = match get("max_age") {
+        None => None,
+        Some(v) => Some(
+            v.parse::<u64>()
+                .map_err(|_| (InvalidRequest, "max_age must be a non-negative integer".to_string()))?,
+        ),
+    };
+    Ok(AuthorizeRequest {
+        client_id: client.id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        scopes,
+        state: params.get("state").cloned(),
+        nonce: get("nonce").map(str::to_owned),
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint: get("login_hint").map(str::to_owned),
+    })
+}
+
+/// `GET|POST /authorize`.
+pub async fn authorize(
+    State(state): State<AppState>,
+    session: Session,
+    method: Method,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let raw = if method == Method::POST {
+        body.to_vec()
+    } else {
+        query.unwrap_or_default().into_bytes()
+    };
+    let params = parse_params(&raw).map_err(|e| {
+        PageError::bad_request(
+            "Invalid sign-in request",
+            &format!("The application sent an invalid request: {e}."),
+        )
+    })?;
+    let Some(client_id) = params.get("client_id").filter(|c| !c.is_empty()) else {
+        return Err(PageError::bad_request(
+            "Invalid sign-in request",
+            "The application did not say who it is (client_id is missing).",
+        ));
+    };
+    let Some(client) = state.clients.get(client_id).await? else {
+        return Err(PageError::bad_request(
+            "Unknown application",
+            "The application that sent you here is not registered with Gatehouse.",
+        ));
+    };
+    let Some(redirect_uri) = params.get("redirect_uri").filter(|r| client.has_redirect_uri(r)) else {
+        // Never redirect to an unregistered URI: that is an open redirector (RFC 6749 §4.1.2.1).
+        return Err(PageError::bad_request(
+            "Invalid redirect address",
+            "The application asked Gatehouse to send you back to an address it has not registered, so Gatehouse stopped here.",
+        ));
+    };
+    let req = match validate(&params, &client, redirect_uri) {
+        Ok(req) => req,
+        Err((code, description)) => {
+            let client_state = params.get("state").map(String::as_str);
+            return Ok(ErrorRedirect::to(&state, redirect_uri, client_state, code, &description).into_response());
+        }
+    };
+    proceed(&state, &session, &client, req, None).await
+}
+
+/// Query of `GET /authorize/resume`.
+#[derive(Deserialize)]
+pub struct ResumeQuery {
+    interaction: Option<String>,
+}
+
+/// `GET /authorize/resume`: continue an interaction once the person has signed in.
+pub async fn resume(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<ResumeQuery>,
+) -> Result<Response, PageError> {
+    let ix = interaction::load_pending(&state, q.interaction.as_deref()).await?;
+    let Some(client) = state.clients.get(&ix.request.client_id).await? else {
+        return Err(PageError::bad_request(
+            "Unknown application",
+            "The application is no longer registered with Gatehouse.",
+        ));
+    };
+    let req = ix.request.clone();
+    proceed(&state, &session, &client, req, Some(&ix)).await
+}
+
+/// The signed-in session, if its user still exists and is enabled.
+pub async fn active_login(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<(LoginSession, users::User)>, PageError> {
+    let Some(login) = login_session::current(session).await? else {
+        return Ok(None);
+    };
+    match users::find(&state.db, &login.user_id).await? {
+        Some(user) if !user.disabled => Ok(Some((login, user))),
+        _ => {
+            login_session::end(session).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Decides what the request needs next: the login page, the consent page, or the code.
+pub async fn proceed(
+    state: &AppState,
+    session: &Session,
+    client: &Client,
+    req: AuthorizeRequest,
+    ix: Option<&Interaction>,
+) -> Result<Response, PageError> {
+    let base = state.base();
+    let login = active_login(state, session).await?;
+    let needs_login = match &login {
+        None => true,
+        Some((ls, _)) => {
+            // A sign-in during this interaction satisfies prompt=login and max_age.
+            let fresh = ix.is_some_and(|ix| ls.auth_time >= ix.created_at);
+            let too_old = req.max_age.is_some_and(|m| now() - ls.auth_time > m as i64);
+            !fresh && (req.prompt.forces_login() || too_old)
+        }
+    };
+    if needs_login {
+        if req.prompt == Prompt::None {
+            return Ok(ErrorRedirect::new(
+                state,
+                &req,
+                AuthorizeErrorCode::LoginRequired,
+                "the user is not signed in",
+            )
+            .into_response());
+        }
+        let ix = match ix {
+            Some(ix) => ix.clone(),
+            None => interaction::start(state, &req).await?,
+        };
+        return Ok(found(&ix.login_url(&base)));
+    }
+    let Some((login, _user)) = login else {
+        return Err(PageError::internal("login vanished"));
+    };
+    if client.require_consent {
+        let granted = consent::granted(&state.db, &login.user_id, &client.id).await?;
+        if req.prompt.forces_consent() || !req.scopes.iter().all(|s| granted.contains(s)) {
+            if req.prompt == Prompt::None {
+                return Ok(ErrorRedirect::new(
+                    state,
+                    &req,
+                    AuthorizeErrorCode::ConsentRequired,
+                    "the user has not consented",
+                )
+                .into_response());
+            }
+            let ix = match ix {
+                Some(ix) => ix.clone(),
+                None => interaction::start(state, &req).await?,
+            };
+            return Ok(found(&format!("{base}/consent?interaction={}", ix.id)));
+        }
+    }
+    issue_code(state, &req, &login, ix).await
+}
+
+/// Issues the code and sends the browser back to the client (completing the interaction).
+pub async fn issue_code(
+    state: &AppState,
+    req: &AuthorizeRequest,
+    login: &LoginSession,
+    ix: Option<&Interaction>,
+) -> Result<Response, PageError> {
+    if let Some(ix) = ix {
+        if !interactions::complete(&state.db, &ix.id).await? {
+            return Err(PageError::with_link(
+                "This sign-in is already finished",
+                "This sign-in request was already completed, perhaps in another tab.",
+                req.restart_url(&state.base()),
+                "Start again",
+            ));
+        }
+    }
+    let code = codes::issue(
+        &state.db,
+        NewCode {
+            client_id: req.client_id.clone(),
+            user_id: login.user_id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            scope: req.scopes.join(" "),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            auth_time: login.auth_time,
+            amr: login.amr.clone(),
+            sid: login.sid.clone(),
+            idp: login.idp.clone(),
+        },
+        state.config.lifetimes.authorization_code,
+    )
+    .await?;
+    let issuer = state.config.issuer_str();
+    let mut params = vec![("code", code.as_str())];
+    if let Some(s) = &req.state {
+        params.push(("state", s));
+    }
+    params.push(("iss", &issuer));
+    Ok(found(&with_query(&req.redirect_uri, &params)))
+}
+
+/// Sends `access_denied` for an interaction the person declined.
+pub async fn deny(state: &AppState, ix: &Interaction) -> Result<Response, PageError> {
+    interactions::complete(&state.db, &ix.id).await?;
+    Ok(ErrorRedirect::new(
+        state,
+        &ix.request,
+        AuthorizeErrorCode::AccessDenied,
+        "the user denied the request",
+    )
+    .into_response())
+}
+
+/// Looks up the client of an interaction.
+pub async fn client_of(state: &AppState, ix: &Interaction) -> Result<Arc<Client>, PageError> {
+    state.clients.get(&ix.request.client_id).await?.ok_or_else(|| {
+        PageError::bad_request(
+            "Unknown application",
+            "The application is no longer registered with Gatehouse.",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompt_values() {
+        assert_eq!(Prompt::parse(None), Ok(Prompt::Auto));
+        assert_eq!(Prompt::parse(Some("none")), Ok(Prompt::None));
+        assert!(Prompt::parse(Some("none login")).is_err());
+        assert_eq!(
+            Prompt::parse(Some("login consent")),
+            Ok(Prompt::Force {
+                login: true,
+                consent: true
+            })
+        );
+        assert_eq!(Prompt::parse(Some("select_account")), Ok(Prompt::Auto));
+        assert_eq!(
+            Prompt::Force {
+                login: true,
+                consent: true
+            }
+            .as_param()
+            .as_deref(),
+            Some("login consent")
+        );
+    }
+}

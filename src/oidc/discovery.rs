@@ -1,0 +1,37 @@
+//! `/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3): exactly what is supported.
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::SUPPORTED_SCOPES;
+use crate::app::AppState;
+use crate::keys::SigningAlg;
+
+/// The provider metadata document.
+pub async fn openid_configuration(State(state): State<AppState>) -> Json<Value> {
+    let c = &state.config;
+    let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
+    Json(json!({
+        "issuer": c.issuer_str(),
+        "authorization_endpoint": c.endpoint("/authorize"),
+        "token_endpoint": c.endpoint("/token"),
+        "userinfo_endpoint": c.endpoint("/userinfo"),
+        "jwks_uri": c.endpoint("/jwks"),
+        "end_session_endpoint": c.endpoint("/logout"),
+        "scopes_supported": SUPPORTED_SCOPES,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algs,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid", "azp", "at_hash", "idp",
+                             "name", "preferred_username", "updated_at", "email", "email_verified"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "authorization_response_iss_parameter_supported": true,
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+    }))
+}

@@ -1,0 +1,222 @@
+//! RP-Initiated Logout 1.0: `id_token_hint`, registered `post_logout_redirect_uri`, `state`.
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+
+use crate::app::AppState;
+use crate::login::session as login_session;
+use crate::store::clients::Client;
+use crate::store::users;
+use crate::web::error::PageError;
+use crate::web::{csrf, found, parse_params, see_other, with_query};
+
+/// What a verified `id_token_hint` says.
+struct Hint {
+    sub: String,
+    aud: Vec<String>,
+    sid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HintClaims {
+    sub: String,
+    aud: serde_json::Value,
+    sid: Option<String>,
+}
+
+fn invalid_hint() -> PageError {
+    PageError::bad_request(
+        "Sign-out request not valid",
+        "The application sent a sign-out request Gatehouse could not verify.",
+    )
+}
+
+/// Verifies a hint we issued: our signature and issuer; an expired hint is still accepted (§2).
+async fn verify_hint(state: &AppState, token: &str) -> Result<Hint, PageError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| invalid_hint())?;
+    let keys = state.keys.current().await?;
+    let (alg, key) = header
+        .kid
+        .as_deref()
+        .and_then(|k| keys.verifier(k))
+        .ok_or_else(invalid_hint)?;
+    let mut v = jsonwebtoken::Validation::new(match alg {
+        crate::keys::SigningAlg::RS256 => jsonwebtoken::Algorithm::RS256,
+        crate::keys::SigningAlg::ES256 => jsonwebtoken::Algorithm::ES256,
+    });
+    v.validate_exp = false;
+    v.validate_aud = false;
+    v.required_spec_claims = ["sub", "iss"].iter().map(|s| s.to_string()).collect();
+    v.set_issuer(&[state.config.issuer_str()]);
+    let data = jsonwebtoken::decode::<HintClaims>(token, key, &v).map_err(|_| invalid_hint())?;
+    let aud = match data.claims.aud {
+        serde_json::Value::String(s) => vec![s],
+        serde_json::Value::Array(a) => a.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        _ => return Err(invalid_hint()),
+    };
+    Ok(Hint {
+        sub: data.claims.sub,
+        aud,
+        sid: data.claims.sid,
+    })
+}
+
+/// Where to go once signed out, checked against the client's registration.
+struct Destination {
+    client: Option<Arc<Client>>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+}
+
+async fn destination(
+    state: &AppState,
+    params: &HashMap<String, String>,
+    hint: Option<&Hint>,
+) -> Result<Destination, PageError> {
+    let get = |k: &str| params.get(k).filter(|v| !v.is_empty()).cloned();
+    let client_id = match (get("client_id"), hint) {
+        (Some(id), Some(h)) if !h.aud.contains(&id) => {
+            return Err(PageError::bad_request(
+                "Sign-out request not valid",
+                "client_id does not match the ID token.",
+            ))
+        }
+        (Some(id), _) => Some(id),
+        (None, Some(h)) if h.aud.len() == 1 => Some(h.aud[0].clone()),
+        (None, _) => None,
+    };
+    let client = match &client_id {
+        Some(id) => Some(state.clients.get(id).await?.ok_or_else(|| {
+            PageError::bad_request(
+                "Unknown application",
+                "The application is not registered with Gatehouse.",
+            )
+        })?),
+        None => None,
+    };
+    let uri = get("post_logout_redirect_uri");
+    if let Some(u) = &uri {
+        match &client {
+            Some(c) if c.has_post_logout_redirect_uri(u) => {}
+            Some(_) => {
+                return Err(PageError::bad_request(
+                    "Invalid redirect address",
+                    "The application asked to be sent back to an address it has not registered for sign-out, so Gatehouse stopped here.",
+                ))
+            }
+            None => {
+                return Err(PageError::bad_request(
+                    "Sign-out request not valid",
+                    "post_logout_redirect_uri needs an id_token_hint or a client_id.",
+                ))
+            }
+        }
+    }
+    Ok(Destination {
+        client,
+        post_logout_redirect_uri: uri,
+        state: get("state"),
+    })
+}
+
+fn finish(state: &AppState, dest: &Destination) -> Response {
+    match &dest.post_logout_redirect_uri {
+        Some(uri) => {
+            let params: Vec<(&str, &str)> = dest.state.as_deref().map(|s| vec![("state", s)]).unwrap_or_default();
+            found(&with_query(uri, &params))
+        }
+        None => state.templates.page(
+            StatusCode::OK,
+            "logged_out",
+            &json!({ "title": "Signed out", "base": state.base() }),
+        ),
+    }
+}
+
+/// `GET|POST /logout`.
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    method: Method,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let raw = if method == Method::POST {
+        body.to_vec()
+    } else {
+        query.unwrap_or_default().into_bytes()
+    };
+    let params = parse_params(&raw).map_err(|e| PageError::bad_request("Sign-out request not valid", &e))?;
+    let hint = match params.get("id_token_hint").filter(|h| !h.is_empty()) {
+        Some(h) => Some(verify_hint(&state, h).await?),
+        None => None,
+    };
+    let dest = destination(&state, &params, hint.as_ref()).await?;
+    let current = login_session::current(&session).await?;
+    // A hint for this very session (or none to end) proves the application asked: no question needed.
+    let hint_matches = hint.as_ref().is_some_and(|h| match &current {
+        None => true,
+        Some(c) => h.sid.as_deref().map_or(c.user_id == h.sub, |sid| sid == c.sid),
+    });
+    if hint_matches || current.is_none() {
+        login_session::end(&session).await?;
+        return Ok(finish(&state, &dest));
+    }
+    let username = match &current {
+        Some(c) => users::find(&state.db, &c.user_id).await?.map(|u| u.username),
+        None => None,
+    };
+    let data = json!({
+        "title": "Sign out",
+        "base": state.base(),
+        "csrf": csrf::token(&session).await?,
+        "username": username,
+        "post_logout_redirect_uri": dest.post_logout_redirect_uri,
+        "client_id": dest.client.as_ref().map(|c| c.id.clone()),
+        "state": dest.state,
+    });
+    Ok(state.templates.page(StatusCode::OK, "logout", &data))
+}
+
+/// The confirmation form.
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    csrf: Option<String>,
+    decision: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    client_id: Option<String>,
+    state: Option<String>,
+}
+
+/// `POST /logout/confirm`.
+pub async fn confirm(
+    State(state): State<AppState>,
+    session: Session,
+    axum::Form(form): axum::Form<ConfirmForm>,
+) -> Result<Response, PageError> {
+    csrf::verify(&session, form.csrf.as_deref()).await?;
+    if form.decision.as_deref() != Some("logout") {
+        return Ok(see_other(&format!("{}/", state.base())));
+    }
+    let mut params = HashMap::new();
+    for (k, v) in [
+        ("post_logout_redirect_uri", form.post_logout_redirect_uri),
+        ("client_id", form.client_id),
+        ("state", form.state),
+    ] {
+        if let Some(v) = v {
+            params.insert(k.to_owned(), v);
+        }
+    }
+    // Re-checked: the form's hidden fields are browser input like any other.
+    let dest = destination(&state, &params, None).await?;
+    login_session::end(&session).await?;
+    Ok(finish(&state, &dest))
+}

@@ -1,0 +1,186 @@
+//! Registered clients, with a moka cache in front (invalidated on change, short TTL across nodes).
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set};
+use subtle::ConstantTimeEq;
+
+use super::entities::client;
+use super::{hash_secret, now};
+use crate::keys::SigningAlg;
+
+/// A relying party as the protocol code sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    /// Public clients (SPAs, native apps) hold no secret and must use PKCE.
+    pub public: bool,
+    secret_hash: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub require_consent: bool,
+    pub require_pkce: bool,
+    pub id_token_alg: SigningAlg,
+}
+
+impl Client {
+    /// Exact string match, as OAuth 2.0 Security BCP requires.
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|u| u == uri)
+    }
+
+    /// Exact match against the registered post-logout redirect URIs.
+    pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|u| u == uri)
+    }
+
+    /// Constant-time check of a presented client secret.
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        match &self.secret_hash {
+            Some(h) => h.as_bytes().ct_eq(hash_secret(presented).as_bytes()).into(),
+            None => false,
+        }
+    }
+
+    /// Whether PKCE must accompany every authorize request.
+    pub fn pkce_required(&self) -> bool {
+        self.public || self.require_pkce
+    }
+}
+
+/// What a client is registered with.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub id: String,
+    pub name: String,
+    pub secret: Option<String>,
+    pub public: bool,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub require_consent: bool,
+    pub require_pkce: bool,
+    pub id_token_alg: SigningAlg,
+}
+
+/// Why a client could not be registered.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("invalid redirect URI {0:?}: {1}")]
+    InvalidUri(String, &'static str),
+    #[error("a confidential client needs a secret")]
+    MissingSecret,
+    #[error("a public client cannot have a secret")]
+    PublicWithSecret,
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+fn check_uri(uri: &str) -> Result<(), ClientError> {
+    let parsed = url::Url::parse(uri).map_err(|_| ClientError::InvalidUri(uri.into(), "not an absolute URL"))?;
+    if parsed.fragment().is_some() {
+        return Err(ClientError::InvalidUri(uri.into(), "must not contain a fragment"));
+    }
+    if matches!(parsed.scheme(), "javascript" | "data" | "file") {
+        return Err(ClientError::InvalidUri(uri.into(), "scheme not allowed"));
+    }
+    Ok(())
+}
+
+fn to_client(m: client::Model) -> Client {
+    Client {
+        id: m.id,
+        name: m.name,
+        public: m.public,
+        secret_hash: m.secret_hash,
+        redirect_uris: serde_json::from_str(&m.redirect_uris).unwrap_or_default(),
+        post_logout_redirect_uris: serde_json::from_str(&m.post_logout_redirect_uris).unwrap_or_default(),
+        require_consent: m.require_consent,
+        require_pkce: m.require_pkce,
+        id_token_alg: SigningAlg::parse(&m.id_token_signed_response_alg).unwrap_or(SigningAlg::RS256),
+    }
+}
+
+/// Creates the client, or replaces its settings when the id exists.
+pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client, ClientError> {
+    for u in new.redirect_uris.iter().chain(&new.post_logout_redirect_uris) {
+        check_uri(u)?;
+    }
+    match (new.public, &new.secret) {
+        (true, Some(_)) => return Err(ClientError::PublicWithSecret),
+        (false, None) => return Err(ClientError::MissingSecret),
+        _ => {}
+    }
+    let existing = client::Entity::find_by_id(new.id.clone()).one(db).await?;
+    let model = client::ActiveModel {
+        id: Set(new.id),
+        name: Set(new.name),
+        secret_hash: Set(new.secret.as_deref().map(hash_secret)),
+        public: Set(new.public),
+        redirect_uris: Set(serde_json::to_string(&new.redirect_uris).unwrap_or_default()),
+        post_logout_redirect_uris: Set(serde_json::to_string(&new.post_logout_redirect_uris).unwrap_or_default()),
+        require_consent: Set(new.require_consent),
+        require_pkce: Set(new.require_pkce),
+        id_token_signed_response_alg: Set(new.id_token_alg.as_str().into()),
+        created_at: Set(existing.as_ref().map(|e| e.created_at).unwrap_or_else(now)),
+    };
+    let saved = if existing.is_some() {
+        model.update(db).await?
+    } else {
+        model.insert(db).await?
+    };
+    Ok(to_client(saved))
+}
+
+/// Every client, by id.
+pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<Client>, DbErr> {
+    Ok(client::Entity::find()
+        .order_by_asc(client::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_client)
+        .collect())
+}
+
+/// Looks clients up by id through a cache.
+#[derive(Clone)]
+pub struct ClientRegistry {
+    db: DatabaseConnection,
+    cache: moka::future::Cache<String, Option<Arc<Client>>>,
+}
+
+impl ClientRegistry {
+    /// A registry over `db`; entries live 30 s so other nodes' changes arrive.
+    pub fn new(db: DatabaseConnection) -> Self {
+        let cache = moka::future::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(Duration::from_secs(30))
+            .build();
+        Self { db, cache }
+    }
+
+    /// The client with this id, if registered.
+    pub async fn get(&self, id: &str) -> Result<Option<Arc<Client>>, DbErr> {
+        let db = self.db.clone();
+        let key = id.to_owned();
+        self.cache
+            .try_get_with(id.to_owned(), async move {
+                Ok::<_, DbErr>(
+                    client::Entity::find_by_id(key)
+                        .one(&db)
+                        .await?
+                        .map(|m| Arc::new(to_client(m))),
+                )
+            })
+            .await
+            .map_err(|e| DbErr::Custom(e.to_string()))
+    }
+
+    /// Registers or updates a client and drops its cached copy.
+    pub async fn upsert(&self, new: NewClient) -> Result<Client, ClientError> {
+        let c = upsert(&self.db, new).await?;
+        self.cache.invalidate(&c.id).await;
+        Ok(c)
+    }
+}

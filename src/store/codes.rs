@@ -1,0 +1,88 @@
+//! Authorization codes: opaque, stored by hash, single-use, short-lived.
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+
+use super::entities::authorization_code;
+use super::{hash_secret, now, random_token};
+
+pub use authorization_code::Model as CodeRow;
+
+/// Everything a code is bound to.
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    pub sid: String,
+    pub idp: Option<String>,
+}
+
+/// What redeeming a found code came to.
+#[derive(Debug)]
+pub enum Redemption {
+    /// First use: the code's bindings, now consumed.
+    Fresh(CodeRow),
+    /// Already used before: a replay.
+    Replayed(CodeRow),
+    /// Past its lifetime (and now consumed).
+    Expired,
+}
+
+/// Issues a code; returns the plaintext once.
+pub async fn issue<C: ConnectionTrait>(db: &C, new: NewCode, ttl: u64) -> Result<String, DbErr> {
+    let code = random_token();
+    authorization_code::ActiveModel {
+        code_hash: Set(hash_secret(&code)),
+        client_id: Set(new.client_id),
+        user_id: Set(new.user_id),
+        redirect_uri: Set(new.redirect_uri),
+        scope: Set(new.scope),
+        nonce: Set(new.nonce),
+        code_challenge: Set(new.code_challenge),
+        auth_time: Set(new.auth_time),
+        amr: Set(serde_json::to_string(&new.amr).unwrap_or_else(|_| "[]".into())),
+        sid: Set(new.sid),
+        idp: Set(new.idp),
+        expires_at: Set(now() + ttl as i64),
+        consumed_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(code)
+}
+
+/// Looks a code up without consuming it.
+pub async fn find<C: ConnectionTrait>(db: &C, code: &str) -> Result<Option<CodeRow>, DbErr> {
+    authorization_code::Entity::find_by_id(hash_secret(code)).one(db).await
+}
+
+/// Consumes a code atomically: exactly one caller ever gets `Fresh`.
+pub async fn redeem<C: ConnectionTrait>(db: &C, row: CodeRow) -> Result<Redemption, DbErr> {
+    let res = authorization_code::Entity::update_many()
+        .col_expr(authorization_code::Column::ConsumedAt, Expr::value(now()))
+        .filter(authorization_code::Column::CodeHash.eq(row.code_hash.clone()))
+        .filter(authorization_code::Column::ConsumedAt.is_null())
+        .exec(db)
+        .await?;
+    if res.rows_affected != 1 {
+        return Ok(Redemption::Replayed(row));
+    }
+    if row.expires_at <= now() {
+        return Ok(Redemption::Expired);
+    }
+    Ok(Redemption::Fresh(row))
+}
+
+/// Deletes codes that expired an hour ago or more (kept that long to detect replays).
+pub async fn purge_expired<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    let res = authorization_code::Entity::delete_many()
+        .filter(authorization_code::Column::ExpiresAt.lt(now() - 3600))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}

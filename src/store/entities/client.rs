@@ -1,0 +1,25 @@
+//! A registered relying party (client application).
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "clients")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    pub public: bool,
+    /// JSON array of exact redirect URIs.
+    pub redirect_uris: String,
+    /// JSON array of exact post-logout redirect URIs.
+    pub post_logout_redirect_uris: String,
+    pub require_consent: bool,
+    pub require_pkce: bool,
+    pub id_token_signed_response_alg: String,
+    pub created_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

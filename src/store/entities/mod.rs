@@ -1,0 +1,8 @@
+//! sea-orm entities, one per table (see `migrations/`).
+pub mod access_token;
+pub mod authorization_code;
+pub mod client;
+pub mod consent_grant;
+pub mod interaction;
+pub mod signing_key;
+pub mod user;

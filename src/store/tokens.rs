@@ -1,0 +1,64 @@
+//! Opaque access tokens, stored by hash.
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+
+use super::entities::access_token;
+use super::{hash_secret, now, random_token};
+
+pub use access_token::Model as AccessTokenRow;
+
+/// What an access token grants.
+#[derive(Debug, Clone)]
+pub struct NewAccessToken {
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub code_hash: Option<String>,
+    pub sid: Option<String>,
+}
+
+/// Issues a token; returns the plaintext once.
+pub async fn issue<C: ConnectionTrait>(db: &C, new: NewAccessToken, ttl: u64) -> Result<String, DbErr> {
+    let token = random_token();
+    let t = now();
+    access_token::ActiveModel {
+        token_hash: Set(hash_secret(&token)),
+        client_id: Set(new.client_id),
+        user_id: Set(new.user_id),
+        scope: Set(new.scope),
+        code_hash: Set(new.code_hash),
+        sid: Set(new.sid),
+        created_at: Set(t),
+        expires_at: Set(t + ttl as i64),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// The token if it is known, unexpired and unrevoked.
+pub async fn find_active<C: ConnectionTrait>(db: &C, token: &str) -> Result<Option<AccessTokenRow>, DbErr> {
+    let row = access_token::Entity::find_by_id(hash_secret(token)).one(db).await?;
+    Ok(row.filter(|r| r.revoked_at.is_none() && r.expires_at > now()))
+}
+
+/// Revokes every token redeemed from a code (called when the code is replayed).
+pub async fn revoke_by_code<C: ConnectionTrait>(db: &C, code_hash: &str) -> Result<u64, DbErr> {
+    let res = access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(now()))
+        .filter(access_token::Column::CodeHash.eq(code_hash))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Deletes tokens that expired a day ago or more.
+pub async fn purge_expired<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    let res = access_token::Entity::delete_many()
+        .filter(access_token::Column::ExpiresAt.lt(now() - 86_400))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}

@@ -1,0 +1,156 @@
+//! Local accounts and their argon2id password hashes.
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+
+use super::entities::user;
+use super::{now, random_token};
+
+pub use user::Model as User;
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("the username {0:?} is taken")]
+    UsernameTaken(String),
+    #[error("invalid username: {0}")]
+    InvalidUsername(&'static str),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// What a new local account is made of.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub password: Option<String>,
+}
+
+/// Hashes a password with argon2id and a fresh salt (PHC string).
+pub fn hash_password(password: &str) -> Result<String, UserError> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| UserError::Hash(e.to_string()))
+}
+
+/// Checks a password against a stored PHC hash; `None` burns the same time as a real check.
+pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash_password("not a real password").unwrap_or_default());
+    let (hash, real) = match stored {
+        Some(h) => (h, true),
+        None => (dummy.as_str(), false),
+    };
+    let ok = PasswordHash::new(hash)
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false);
+    ok && real
+}
+
+fn check_username(name: &str) -> Result<(), UserError> {
+    if name.is_empty() || name.len() > 64 {
+        return Err(UserError::InvalidUsername("must be 1 to 64 characters"));
+    }
+    if !name.chars().all(|c| c.is_alphanumeric() || "._-@+".contains(c)) {
+        return Err(UserError::InvalidUsername("letters, digits and . _ - @ + only"));
+    }
+    Ok(())
+}
+
+/// Creates a user; the username must be free.
+pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<User, UserError> {
+    check_username(&new.username)?;
+    if find_by_username(db, &new.username).await?.is_some() {
+        return Err(UserError::UsernameTaken(new.username));
+    }
+    let password_hash = match &new.password {
+        Some(p) => {
+            let p = p.clone();
+            Some(
+                tokio::task::spawn_blocking(move || hash_password(&p))
+                    .await
+                    .map_err(|e| UserError::Hash(e.to_string()))??,
+            )
+        }
+        None => None,
+    };
+    let t = now();
+    let model = user::ActiveModel {
+        id: Set(random_token()[..22].to_string()),
+        username: Set(new.username.clone()),
+        email: Set(new.email.map(|e| e.trim().to_string())),
+        email_verified: Set(new.email_verified),
+        name: Set(new.name),
+        password_hash: Set(password_hash),
+        disabled: Set(false),
+        created_at: Set(t),
+        updated_at: Set(t),
+    };
+    // A concurrent insert of the same username loses on the unique index.
+    model.insert(db).await.map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => UserError::UsernameTaken(new.username),
+        _ => UserError::Db(e),
+    })
+}
+
+/// The user with this id.
+pub async fn find<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<User>, DbErr> {
+    user::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+/// The user with this username.
+pub async fn find_by_username<C: ConnectionTrait>(db: &C, username: &str) -> Result<Option<User>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db)
+        .await
+}
+
+/// Checks a username (or email) and password; `None` for any failure, in constant-ish time.
+pub async fn authenticate<C: ConnectionTrait>(db: &C, login: &str, password: &str) -> Result<Option<User>, DbErr> {
+    let mut found = find_by_username(db, login).await?;
+    if found.is_none() && login.contains('@') {
+        let by_email = user::Entity::find()
+            .filter(user::Column::Email.eq(login))
+            .all(db)
+            .await?;
+        // An email shared by several accounts identifies none of them.
+        if by_email.len() == 1 {
+            found = by_email.into_iter().next();
+        }
+    }
+    let stored = found.as_ref().and_then(|u| u.password_hash.clone());
+    let password = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
+        .await
+        .unwrap_or(false);
+    Ok(found.filter(|u| ok && !u.disabled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argon2id_round_trip() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", Some(&h)));
+        assert!(!verify_password("wrong", Some(&h)));
+        assert!(!verify_password("not a real password", None));
+    }
+
+    #[test]
+    fn usernames_are_checked() {
+        assert!(check_username("ann.smith@x").is_ok());
+        assert!(check_username("").is_err());
+        assert!(check_username("a b").is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! Errors shown to people as pages: handlers return them, one middleware renders them.
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::app::AppState;
+
+/// A link offered on an error page ("start again", "back to the application").
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub href: String,
+    pub label: String,
+}
+
+/// Something the person must be told about, as a page.
+#[derive(Debug)]
+pub enum PageError {
+    /// The request cannot be served as asked; `link` offers a way on.
+    BadRequest {
+        title: String,
+        message: String,
+        link: Option<Link>,
+    },
+    /// A form failed its CSRF check.
+    Forbidden(String),
+    /// No such page.
+    NotFound,
+    /// A fault on our side, already logged under this reference.
+    Internal(String),
+}
+
+impl PageError {
+    /// A 400 page with a title and an explanation.
+    pub fn bad_request(title: &str, message: &str) -> Self {
+        Self::BadRequest {
+            title: title.into(),
+            message: message.into(),
+            link: None,
+        }
+    }
+
+    /// A 400 page with a way on.
+    pub fn with_link(title: &str, message: &str, href: String, label: &str) -> Self {
+        Self::BadRequest {
+            title: title.into(),
+            message: message.into(),
+            link: Some(Link {
+                href,
+                label: label.into(),
+            }),
+        }
+    }
+
+    /// Logs a fault and hides its details from the person behind a reference.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        let reference = crate::store::random_token()[..10].to_string();
+        tracing::error!(reference, error = %e, "internal error");
+        Self::Internal(reference)
+    }
+}
+
+impl From<sea_orm::DbErr> for PageError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<crate::keys::KeyError> for PageError {
+    fn from(e: crate::keys::KeyError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<tower_sessions::session::Error> for PageError {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        Self::internal(e)
+    }
+}
+
+/// What the error template is given.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorPage {
+    pub title: String,
+    pub message: String,
+    pub link: Option<Link>,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, page) = match self {
+            PageError::BadRequest { title, message, link } => (StatusCode::BAD_REQUEST, ErrorPage { title, message, link }),
+            PageError::Forbidden(message) => (
+                StatusCode::FORBIDDEN,
+                ErrorPage { title: "Request refused".into(), message, link: None },
+            ),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                ErrorPage { title: "Not found".into(), message: "There is no page at this address.".into(), link: None },
+            ),
+            PageError::Internal(reference) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorPage {
+                    title: "Something went wrong".into(),
+                    message: format!("Gatehouse could not finish this request. Please try again; if it keeps failing, give your administrator this reference: {reference}."),
+                    link: None,
+                },
+            ),
+        };
+        let mut res = status.into_response();
+        res.extensions_mut().insert(page);
+        res
+    }
+}
+
+/// Turns every `PageError` (and bare 404s) into the themed error page.
+pub async fn render_error_pages(State(state): State<AppState>, res: Response) -> Response {
+    if let Some(page) = res.extensions().get::<ErrorPage>().cloned() {
+        let mut out = state.templates.page(res.status(), "error", &page);
+        out.headers_mut().extend(
+            res.headers()
+                .clone()
+                .into_iter()
+                .filter_map(|(k, v)| k.map(|k| (k, v)))
+                .filter(|(k, _)| k == axum::http::header::WWW_AUTHENTICATE),
+        );
+        return out;
+    }
+    res
+}

@@ -1,0 +1,86 @@
+//! Shared HTTP pieces: templates, error pages, CSRF tokens, security headers, redirects.
+pub mod csrf;
+pub mod error;
+pub mod headers;
+pub mod templates;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// A `302 Found` to `url` (how authorization responses travel).
+pub fn found(url: &str) -> Response {
+    redirect(StatusCode::FOUND, url)
+}
+
+/// A `303 See Other` to `url` (after a form POST).
+pub fn see_other(url: &str) -> Response {
+    redirect(StatusCode::SEE_OTHER, url)
+}
+
+fn redirect(status: StatusCode, url: &str) -> Response {
+    match HeaderValue::from_str(url) {
+        Ok(v) => (
+            status,
+            [
+                (header::LOCATION, v),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+        )
+            .into_response(),
+        Err(_) => {
+            error::PageError::bad_request("Invalid redirect", "The redirect address is not valid.").into_response()
+        }
+    }
+}
+
+/// `url` with extra query parameters appended (keeping any it already has).
+pub fn with_query(url: &str, params: &[(&str, &str)]) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            {
+                let mut q = u.query_pairs_mut();
+                for (k, v) in params {
+                    q.append_pair(k, v);
+                }
+            }
+            u.to_string()
+        }
+        Err(_) => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let qs = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(params)
+                .finish();
+            format!("{url}{sep}{qs}")
+        }
+    }
+}
+
+/// Parses form or query bytes, refusing repeated parameters (RFC 6749 §3.1).
+pub fn parse_params(bytes: &[u8]) -> Result<std::collections::HashMap<String, String>, String> {
+    let mut map = std::collections::HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(bytes) {
+        if map.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(format!("parameter {k} is repeated"));
+        }
+    }
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_is_appended_and_encoded() {
+        assert_eq!(
+            with_query("https://app.example/cb?x=1", &[("code", "a b"), ("state", "s&t")]),
+            "https://app.example/cb?x=1&code=a+b&state=s%26t"
+        );
+    }
+
+    #[test]
+    fn repeated_parameters_are_refused() {
+        assert!(parse_params(b"a=1&b=2").is_ok());
+        assert!(parse_params(b"a=1&a=2").is_err());
+    }
+}

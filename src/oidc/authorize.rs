@@ -355,7 +355,8 @@ pub async fn proceed(
         Some((ls, _)) => {
             // A sign-in during this interaction satisfies prompt=login and max_age.
             let fresh = ix.is_some_and(|ix| ls.auth_time >= ix.created_at);
-            let too_old = req.max_age.is_some_and(|m| now() - ls.auth_time > m as i64);
+            // max_age=0 means "authenticate now" (elapsed whole seconds can be 0).
+            let too_old = req.max_age.is_some_and(|m| m == 0 || now() - ls.auth_time > m as i64);
             !fresh && (req.prompt.forces_login() || too_old)
         }
     };

@@ -1,0 +1,144 @@
+//! A cookie-keeping HTTP client that follows nothing by itself, like a careful browser script.
+use reqwest::header::LOCATION;
+use reqwest::{Response, StatusCode};
+
+use super::harness::{TestServer, ALICE, ALICE_PASSWORD};
+
+/// One browser: its own cookie jar.
+pub struct Browser {
+    pub http: reqwest::Client,
+}
+
+/// A page with its status and HTML.
+pub struct Page {
+    pub status: StatusCode,
+    pub html: String,
+}
+
+impl Page {
+    /// The value of a hidden form field.
+    pub fn field(&self, name: &str) -> Option<String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.html.find(&marker)? + marker.len();
+        let end = self.html[start..].find('"')? + start;
+        Some(
+            self.html[start..end]
+                .replace("&amp;", "&")
+                .replace("&#x3D;", "=")
+                .replace("&quot;", "\""),
+        )
+    }
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        Self { http }
+    }
+
+    pub async fn get(&self, url: &str) -> Response {
+        self.http.get(url).send().await.expect("GET")
+    }
+
+    pub async fn post(&self, url: &str, form: &[(&str, &str)]) -> Response {
+        self.http.post(url).form(form).send().await.expect("POST")
+    }
+
+    pub async fn page(&self, url: &str) -> Page {
+        let res = self.get(url).await;
+        let status = res.status();
+        Page {
+            status,
+            html: res.text().await.expect("body"),
+        }
+    }
+
+    /// Follows redirects until the browser would leave the server (or a page is shown).
+    /// Returns the final URL: a page on the server, or the off-server redirect target.
+    pub async fn follow(&self, server: &TestServer, start: &str) -> String {
+        let mut url = start.to_string();
+        for _ in 0..10 {
+            if !url.starts_with(&server.issuer) {
+                return url;
+            }
+            let res = self.get(&url).await;
+            match location(&res) {
+                Some(next) => url = absolute(server, &next),
+                None => return url,
+            }
+        }
+        panic!("redirect loop from {start}");
+    }
+
+    /// Posts the login form found at `login_url`; returns the response.
+    pub async fn submit_login(&self, login_url: &str, username: &str, password: &str) -> Response {
+        let page = self.page(login_url).await;
+        assert_eq!(page.status, StatusCode::OK, "login page: {}", page.html);
+        let interaction = page.field("interaction").expect("interaction field");
+        let csrf = page.field("csrf").expect("csrf field");
+        let action = login_url.split("/login").next().unwrap().to_string() + "/login";
+        self.post(
+            &action,
+            &[
+                ("interaction", &interaction),
+                ("csrf", &csrf),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// authorize URL → login as alice → back at the client's redirect URI (returned).
+    pub async fn sign_in(&self, server: &TestServer, authorize_url: &str) -> String {
+        self.sign_in_as(server, authorize_url, ALICE, ALICE_PASSWORD).await
+    }
+
+    pub async fn sign_in_as(&self, server: &TestServer, authorize_url: &str, user: &str, password: &str) -> String {
+        let at = self.follow(server, authorize_url).await;
+        if !at.contains("/login?") {
+            return at;
+        }
+        let res = self.submit_login(&at, user, password).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login must succeed");
+        let next = absolute(server, &location(&res).expect("redirect after login"));
+        self.follow(server, &next).await
+    }
+}
+
+/// The Location header of a redirect.
+pub fn location(res: &Response) -> Option<String> {
+    if !res.status().is_redirection() {
+        return None;
+    }
+    res.headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().expect("ascii location").to_string())
+}
+
+fn absolute(server: &TestServer, loc: &str) -> String {
+    if loc.starts_with('/') {
+        server.url(loc)
+    } else {
+        loc.to_string()
+    }
+}
+
+/// A query parameter of a URL.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}

@@ -1,0 +1,120 @@
+//! The command line, run as a real process against a SQLite file.
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use super::browser::{query_param, Browser};
+use super::flow::urlencode;
+use super::harness::TestServer;
+use gatehouse::oidc::pkce::s256;
+
+fn gatehouse(db: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(args)
+        .env("GATEHOUSE_DATABASE_URL", db)
+        .env_remove("GATEHOUSE_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run gatehouse");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[tokio::test]
+async fn users_and_clients_added_by_cli_can_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db?mode=rwc", dir.path().display());
+    let (ok, out, err) = gatehouse(&db, &["migrate"], None);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = gatehouse(
+        &db,
+        &["user", "add", "dora", "--email", "dora@example.com", "--password-stdin"],
+        Some("dora-secret-pw\n"),
+    );
+    assert!(ok && out.contains("created user dora"), "{out}{err}");
+    let (ok, _, err) = gatehouse(&db, &["user", "add", "dora", "--password-stdin"], Some("x\n"));
+    assert!(!ok && err.contains("taken"), "duplicate refused: {err}");
+    let (ok, out, err) = gatehouse(
+        &db,
+        &[
+            "client",
+            "add",
+            "cli-app",
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+            "--secret-stdin",
+            "--post-logout-redirect-uri",
+            "http://127.0.0.1:9/",
+            "--require-consent",
+        ],
+        Some("cli-app-secret\n"),
+    );
+    assert!(ok && out.contains("confidential"), "{out}{err}");
+    let (ok, out, _) = gatehouse(
+        &db,
+        &[
+            "client",
+            "add",
+            "cli-spa",
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+            "--public",
+        ],
+        None,
+    );
+    assert!(ok && out.contains("public"));
+    let (ok, out, _) = gatehouse(
+        &db,
+        &["client", "add", "cli-gen", "--redirect-uri", "http://127.0.0.1:9/cb"],
+        None,
+    );
+    assert!(
+        ok && out.contains("client secret (shown once): "),
+        "generated secret printed: {out}"
+    );
+    let (ok, out, _) = gatehouse(&db, &["client", "list"], None);
+    assert!(
+        ok && out.contains("cli-app\tconfidential") && out.contains("cli-spa\tpublic"),
+        "{out}"
+    );
+    let (ok, _, err) = gatehouse(
+        &db,
+        &["client", "add", "bad", "--redirect-uri", "not a url", "--public"],
+        None,
+    );
+    assert!(!ok && err.contains("redirect URI"), "{err}");
+
+    let server = TestServer::start_with(|c| {
+        c.database_url = db.clone();
+        c.clients.clear();
+        c.users.clear();
+    })
+    .await;
+    let browser = Browser::new();
+    let url = server.url(&format!(
+        "/authorize?response_type=code&client_id=cli-spa&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256",
+        urlencode("http://127.0.0.1:9/cb"),
+        s256("cli-verifier-cli-verifier-cli-verifier-cli-verifier")
+    ));
+    let back = browser.sign_in_as(&server, &url, "dora", "dora-secret-pw").await;
+    assert!(query_param(&back, "code").is_some(), "{back}");
+}
+
+#[test]
+fn unknown_config_file_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["--config", "/nonexistent/g.toml", "migrate"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/g.toml"));
+}

@@ -1,0 +1,132 @@
+//! Starts a Gatehouse per test on 127.0.0.1 with its own database.
+use std::future::pending;
+
+use gatehouse::app::{serve_on, AppState};
+use gatehouse::config::{ClientDecl, Config, UserDecl};
+use sea_orm::ConnectionTrait;
+use tokio::net::TcpListener;
+
+/// The confidential client every flow test uses.
+pub const RP_ID: &str = "rp";
+pub const RP_SECRET: &str = "rp-secret with spaces & symbols";
+pub const RP_REDIRECT: &str = "http://127.0.0.1:9/cb";
+pub const RP_LOGOUT: &str = "http://127.0.0.1:9/bye";
+/// A public client (PKCE, no secret).
+pub const SPA_ID: &str = "spa";
+/// A confidential client that requires consent.
+pub const CONSENT_ID: &str = "consent-app";
+/// A confidential client whose ID tokens are ES256.
+pub const ES_ID: &str = "es-app";
+pub const ALICE: &str = "alice";
+pub const ALICE_PASSWORD: &str = "alice-correct-horse";
+
+/// A running server and what it was started with.
+pub struct TestServer {
+    pub issuer: String,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDecl {
+    ClientDecl {
+        id: id.into(),
+        name: Some(format!("{id} application")),
+        redirect_uris: vec![RP_REDIRECT.into()],
+        post_logout_redirect_uris: vec![RP_LOGOUT.into()],
+        public,
+        secret: (!public).then(|| RP_SECRET.into()),
+        secret_env: None,
+        require_consent: consent,
+        require_pkce: true,
+        id_token_signed_response_alg: alg.map(str::to_owned),
+    }
+}
+
+/// A fresh database URL: a new PostgreSQL database, or a SQLite file in `dir`.
+async fn database_url(dir: &std::path::Path) -> String {
+    match std::env::var("TEST_POSTGRES_URL") {
+        Ok(base) if !base.is_empty() => {
+            let base = base.trim_end_matches('/');
+            let name = format!(
+                "gh_{}",
+                gatehouse::store::random_token()[..16].to_lowercase().replace('-', "_")
+            );
+            let admin = sea_orm::Database::connect(format!("{base}/postgres"))
+                .await
+                .expect("connect to PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create database");
+            admin.close().await.ok();
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}/gatehouse.db?mode=rwc", dir.display()),
+    }
+}
+
+impl TestServer {
+    /// Default test configuration.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Test configuration, adjusted by `adjust` before start.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let mut config = Config {
+            issuer: format!("http://{addr}").parse().expect("issuer"),
+            listen: addr,
+            database_url: database_url(dir.path()).await,
+            ..Config::default()
+        };
+        config.clients = vec![
+            client(RP_ID, false, false, None),
+            client(SPA_ID, true, false, None),
+            client(CONSENT_ID, false, true, None),
+            client(ES_ID, false, false, Some("ES256")),
+        ];
+        config.users = vec![
+            UserDecl {
+                username: ALICE.into(),
+                email: Some("alice@example.com".into()),
+                email_verified: true,
+                name: Some("Alice Liddell".into()),
+                password: Some(ALICE_PASSWORD.into()),
+                password_env: None,
+            },
+            UserDecl {
+                username: "bob".into(),
+                email: Some("bob@example.com".into()),
+                email_verified: false,
+                name: None,
+                password: Some("bob-password-123".into()),
+                password_env: None,
+            },
+        ];
+        adjust(&mut config);
+        let issuer = config.issuer_str();
+        let state = AppState::build(config).await.expect("build app");
+        tokio::spawn(serve_on(listener, state.clone(), pending()));
+        // Ready once the router answers (the listener already accepts; this waits for the task).
+        let health = format!("http://{addr}/healthz");
+        for _ in 0..200 {
+            if state.local_base_url().is_some() && reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        TestServer {
+            issuer,
+            state,
+            _dir: dir,
+        }
+    }
+
+    /// Absolute URL of a path on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+}

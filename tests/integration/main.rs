@@ -1,0 +1,9 @@
+//! Integration tests: each test starts Gatehouse on a random loopback port (SQLite by default,
+//! PostgreSQL when `TEST_POSTGRES_URL` is set) and drives it over real HTTP.
+mod browser;
+mod cli;
+mod consent_logout;
+mod flow;
+mod harness;
+mod negative;
+mod pages;

@@ -76,8 +76,13 @@ pub struct Callback {
     error_description: Option<String>,
 }
 
-fn demo_error(message: String) -> PageError {
-    PageError::with_link("Demo sign-in failed", &message, "demo/start".into(), "Try again")
+fn demo_error(state: &AppState, message: String) -> PageError {
+    PageError::with_link(
+        "Demo sign-in failed",
+        &message,
+        format!("{}/demo/start", state.base()),
+        "Try again",
+    )
 }
 
 /// `GET /demo/callback`: checks state and iss, redeems the code, verifies the ID token.
@@ -90,24 +95,25 @@ pub async fn callback(
     let pending: Pending = session
         .remove(KEY)
         .await?
-        .ok_or_else(|| demo_error("No demo sign-in was in progress in this browser.".into()))?;
+        .ok_or_else(|| demo_error(&state, "No demo sign-in was in progress in this browser.".into()))?;
     if cb.state.as_deref() != Some(pending.state.as_str()) {
-        return Err(demo_error("The state parameter did not match.".into()));
+        return Err(demo_error(&state, "The state parameter did not match.".into()));
     }
     if cb.iss.as_deref() != Some(state.config.issuer_str().as_str()) {
         return Err(demo_error(
+            &state,
             "The iss parameter did not name this issuer (RFC 9207).".into(),
         ));
     }
     if let Some(e) = cb.error {
-        return Err(demo_error(format!(
-            "The server answered {e}: {}",
-            cb.error_description.unwrap_or_default()
-        )));
+        return Err(demo_error(
+            &state,
+            format!("The server answered {e}: {}", cb.error_description.unwrap_or_default()),
+        ));
     }
     let code = cb
         .code
-        .ok_or_else(|| demo_error("The response carried no code.".into()))?;
+        .ok_or_else(|| demo_error(&state, "The response carried no code.".into()))?;
 
     // Talk to ourselves over loopback: the public issuer URL may not be reachable from inside.
     let local = state
@@ -130,7 +136,7 @@ pub async fn callback(
         .await
         .map_err(PageError::internal)?;
     let (Some(id_token), Some(access_token)) = (token["id_token"].as_str(), token["access_token"].as_str()) else {
-        return Err(demo_error(format!("The token endpoint answered: {token}")));
+        return Err(demo_error(&state, format!("The token endpoint answered: {token}")));
     };
     let jwks: JwkSet = state
         .http
@@ -141,7 +147,7 @@ pub async fn callback(
         .json()
         .await
         .map_err(PageError::internal)?;
-    let claims = verify_id_token(&state, &jwks, id_token, &pending.nonce).map_err(demo_error)?;
+    let claims = verify_id_token(&state, &jwks, id_token, &pending.nonce).map_err(|m| demo_error(&state, m))?;
     let userinfo: Value = state
         .http
         .get(format!("{local}/userinfo"))

@@ -113,18 +113,18 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Turns every `PageError` (and bare 404s) into the themed error page.
+/// Turns every `PageError` (and the fallback 404) into the themed error page.
 pub async fn render_error_pages(State(state): State<AppState>, res: Response) -> Response {
-    if let Some(page) = res.extensions().get::<ErrorPage>().cloned() {
-        let mut out = state.templates.page(res.status(), "error", &page);
-        out.headers_mut().extend(
-            res.headers()
-                .clone()
-                .into_iter()
-                .filter_map(|(k, v)| k.map(|k| (k, v)))
-                .filter(|(k, _)| k == axum::http::header::WWW_AUTHENTICATE),
-        );
-        return out;
+    match res.extensions().get::<ErrorPage>() {
+        Some(page) => {
+            let data = serde_json::json!({
+                "title": page.title,
+                "message": page.message,
+                "link": page.link,
+                "base": state.base(),
+            });
+            state.templates.page(res.status(), "error", &data)
+        }
+        None => res,
     }
-    res
 }

@@ -31,6 +31,8 @@ pub struct Inner {
     pub clients: ClientRegistry,
     pub keys: KeyStore,
     pub templates: Templates,
+    /// Upstream identity providers (the broker's connectors).
+    pub upstreams: crate::upstream::Registry,
     /// Outgoing HTTP (the demo client; upstream IdPs later): no redirects, short timeouts.
     pub http: reqwest::Client,
     local_addr: OnceLock<SocketAddr>,
@@ -61,7 +63,9 @@ impl AppState {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10))
             .build()?;
+        let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
         Ok(Self(Arc::new(Inner {
+            upstreams,
             clients: ClientRegistry::new(db.clone()),
             keys,
             templates,
@@ -133,6 +137,17 @@ impl AppState {
             .route("/login", get(login::password::page).post(login::password::submit))
             .route("/register", get(login::register::page).post(login::register::submit))
             .route("/consent", get(login::consent::page).post(login::consent::submit))
+            .route("/login/discover", post(login::password::discover))
+            .route("/broker/start/{provider}", get(login::federated::start))
+            .route("/broker/callback/{provider}", get(login::federated::callback))
+            .route(
+                "/broker/link",
+                get(login::federated::link_page).post(login::federated::link_submit),
+            )
+            .route(
+                "/broker/profile",
+                get(login::federated::profile_page).post(login::federated::profile_submit),
+            )
             .route("/demo/start", get(demo::start))
             .route("/demo/callback", get(demo::callback))
             .fallback(|| async { web::error::PageError::NotFound });
@@ -161,12 +176,13 @@ impl AppState {
             let mut tick = tokio::time::interval(Duration::from_secs(600));
             loop {
                 tick.tick().await;
-                let results = (
+                let results = [
                     store::interactions::purge_expired(&db).await,
                     store::codes::purge_expired(&db).await,
                     store::tokens::purge_expired(&db).await,
-                );
-                if let (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) = results {
+                    store::upstream_states::purge_expired(&db).await,
+                ];
+                for e in results.into_iter().filter_map(Result::err) {
                     tracing::warn!(error = %e, "purging expired records failed");
                 }
             }

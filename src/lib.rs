@@ -1,6 +1,7 @@
 //! Gatehouse: a single sign-on server that is one OpenID Connect issuer in front of local
 //! accounts and (through the broker) external identity providers.
 pub mod app;
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -9,4 +10,5 @@ pub mod keys;
 pub mod login;
 pub mod oidc;
 pub mod store;
+pub mod upstream;
 pub mod web;

@@ -169,6 +169,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     email_verified: a.email_verified,
                     name: a.name,
                     password,
+                    groups: vec![],
                 },
             )
             .await?;
@@ -196,6 +197,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     require_consent: a.require_consent,
                     require_pkce: !a.no_pkce,
                     id_token_alg: alg,
+                    allowed_providers: None,
                 },
             )
             .await?;

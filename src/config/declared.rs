@@ -47,6 +47,7 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
         require_consent: c.require_consent,
         require_pkce: c.require_pkce,
         id_token_alg: alg,
+        allowed_providers: c.allowed_providers.clone(),
     })
 }
 
@@ -69,6 +70,7 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
                 require_consent: false,
                 require_pkce: true,
                 id_token_alg: SigningAlg::RS256,
+                allowed_providers: None,
             },
         )
         .await?;
@@ -86,6 +88,7 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
                 email_verified: u.email_verified,
                 name: u.name.clone(),
                 password,
+                groups: vec![],
             },
         )
         .await?;

@@ -38,6 +38,69 @@ pub struct Config {
     pub demo: DemoConfig,
     pub clients: Vec<ClientDecl>,
     pub users: Vec<UserDecl>,
+    /// Upstream identity providers shown on the login page, in this order.
+    pub providers: Vec<ProviderConfig>,
+}
+
+/// The protocol an upstream provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// OpenID Connect (discovery, code flow with PKCE, ID token).
+    #[default]
+    Oidc,
+}
+
+/// How Gatehouse authenticates to the upstream token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamAuthMethod {
+    #[default]
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+/// An upstream identity provider (`[[providers]]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Stable id: appears in URLs (`/broker/callback/<id>`), the `idp` claim and `idp_hint`.
+    pub id: String,
+    /// Button label: "Sign in with <name>".
+    pub name: String,
+    #[serde(default)]
+    pub kind: ProviderKind,
+    /// OIDC issuer; its discovery document is fetched from `<issuer>/.well-known/openid-configuration`.
+    pub issuer: Url,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    /// Name of an environment variable holding the client secret.
+    pub client_secret_env: Option<String>,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub auth_method: UpstreamAuthMethod,
+    /// Also call the upstream userinfo endpoint and merge its claims.
+    #[serde(default)]
+    pub fetch_userinfo: bool,
+    /// Whether this provider's `email_verified` is believed (needed to link by email).
+    #[serde(default)]
+    pub trust_email: bool,
+    #[serde(default)]
+    pub linking: crate::broker::LinkingPolicy,
+    #[serde(default)]
+    pub sync: crate::broker::SyncMode,
+    /// Home-realm discovery: people whose email is in these domains are sent here.
+    #[serde(default)]
+    pub email_domains: Vec<String>,
+    #[serde(default)]
+    pub claims: crate::upstream::mapping::ClaimMapping,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["openid".into(), "profile".into(), "email".into()]
 }
 
 /// Self-registration of local accounts.
@@ -114,6 +177,9 @@ pub struct ClientDecl {
     pub require_pkce: bool,
     /// `RS256` (default) or `ES256`.
     pub id_token_signed_response_alg: Option<String>,
+    /// Upstream providers this client's users may use (ids); unset = all.
+    #[serde(default)]
+    pub allowed_providers: Option<Vec<String>>,
 }
 
 /// A local user declared in the config file (created when missing).
@@ -147,6 +213,7 @@ impl Default for Config {
             demo: DemoConfig::default(),
             clients: Vec::new(),
             users: Vec::new(),
+            providers: Vec::new(),
         }
     }
 }
@@ -177,6 +244,30 @@ impl Config {
             return Err(ConfigError::Rule(
                 "issuer must not have a query or fragment (OpenID Connect Discovery §3)".into(),
             ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for p in &self.providers {
+            if p.id.is_empty() || !p.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(ConfigError::Rule(format!(
+                    "provider id {:?}: use letters, digits, - and _",
+                    p.id
+                )));
+            }
+            if !seen.insert(p.id.as_str()) {
+                return Err(ConfigError::Rule(format!("provider id {:?} is declared twice", p.id)));
+            }
+            if p.client_secret.is_none() && p.client_secret_env.is_none() {
+                return Err(ConfigError::Rule(format!(
+                    "provider {}: set client_secret or client_secret_env",
+                    p.id
+                )));
+            }
+            if !p.scopes.iter().any(|s| s == "openid") {
+                return Err(ConfigError::Rule(format!(
+                    "provider {}: scopes must include openid",
+                    p.id
+                )));
+            }
         }
         for c in &self.clients {
             if c.redirect_uris.is_empty() {

@@ -20,6 +20,7 @@ fn describe(scope: &str) -> String {
         "openid" => "Know who you are (your account identifier)".into(),
         "profile" => "See your name and username".into(),
         "email" => "See your email address".into(),
+        "groups" => "See the groups you belong to".into(),
         other => format!("Use the “{other}” permission"),
     }
 }

@@ -1,5 +1,6 @@
 //! The login UI: pages driven by the interaction that remembers the pending authorize request.
 pub mod consent;
+pub mod federated;
 pub mod interaction;
 pub mod password;
 pub mod register;

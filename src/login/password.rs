@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
+use super::federated::redirect_to_provider;
 use super::interaction::{self, Interaction};
 use super::session::{self as login_session, Authenticated};
 use crate::app::AppState;
@@ -34,6 +35,18 @@ async fn render(
     } else {
         StatusCode::OK
     };
+    let base = state.base();
+    let providers: Vec<_> = state
+        .upstreams
+        .all()
+        .map(|u| u.config())
+        .filter(|p| client.allows_provider(&p.id))
+        .map(|p| json!({ "name": p.name, "href": format!("{base}/broker/start/{}?interaction={}", p.id, ix.id) }))
+        .collect();
+    let hrd = state
+        .upstreams
+        .all()
+        .any(|u| !u.config().email_domains.is_empty() && client.allows_provider(&u.config().id));
     let data = json!({
         "title": "Sign in",
         "base": state.base(),
@@ -44,6 +57,8 @@ async fn render(
         "error": error,
         "registration_enabled": state.config.registration.enabled,
         "scopes": ix.request.scopes,
+        "providers": providers,
+        "hrd": hrd,
     });
     Ok(state.templates.page(status, "login", &data))
 }
@@ -105,4 +120,32 @@ pub async fn submit(
     )
     .await?;
     Ok(see_other(&ix.resume_url(&state.base())))
+}
+
+/// The home-realm discovery form: a work email.
+#[derive(Deserialize)]
+pub struct DiscoverForm {
+    interaction: Option<String>,
+    csrf: Option<String>,
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /login/discover`: send a work email to its company's identity provider.
+pub async fn discover(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<DiscoverForm>,
+) -> Result<Response, PageError> {
+    csrf::verify(&session, form.csrf.as_deref()).await?;
+    let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
+    let email = form.email.trim();
+    let provider = state.upstreams.for_email(email).map(|u| u.config().id.clone());
+    match provider {
+        Some(p) => redirect_to_provider(&state, &session, &ix, &p, Some(email)).await,
+        None => {
+            let msg = "No company sign-in is set up for that email. Sign in with your password.";
+            render(&state, &session, &ix, Some(email), Some(msg)).await
+        }
+    }
 }

@@ -111,6 +111,7 @@ pub async fn submit(
         email_verified: false,
         name: Some(form.name.trim().to_owned()).filter(|n| !n.is_empty()),
         password: Some(form.password.clone()),
+        groups: vec![],
     };
     let user = match users::create(&state.db, new).await {
         Ok(u) => u,

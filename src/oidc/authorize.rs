@@ -12,6 +12,7 @@ use tower_sessions::Session;
 use super::error::AuthorizeErrorCode;
 use super::{pkce, SUPPORTED_SCOPES};
 use crate::app::AppState;
+use crate::login::federated::redirect_to_provider;
 use crate::login::interaction::{self, Interaction};
 use crate::login::session::{self as login_session, LoginSession};
 use crate::store::clients::Client;
@@ -90,6 +91,9 @@ pub struct AuthorizeRequest {
     pub prompt: Prompt,
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
+    /// `idp_hint` (or Keycloak's `kc_idp_hint`): go straight to this upstream provider.
+    #[serde(default)]
+    pub idp_hint: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -112,6 +116,7 @@ impl AuthorizeRequest {
             ("prompt", self.prompt.as_param()),
             ("max_age", self.max_age.map(|m| m.to_string())),
             ("login_hint", self.login_hint.clone()),
+            ("idp_hint", self.idp_hint.clone()),
         ];
         p.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
         let qs = url::form_urlencoded::Serializer::new(String::new())
@@ -249,6 +254,7 @@ fn validate(
         prompt,
         max_age,
         login_hint: get("login_hint").map(str::to_owned),
+        idp_hint: get("idp_hint").or_else(|| get("kc_idp_hint")).map(str::to_owned),
     })
 }
 
@@ -374,6 +380,17 @@ pub async fn proceed(
             Some(ix) => ix.clone(),
             None => interaction::start(state, &req).await?,
         };
+        // idp_hint, or home-realm discovery on an email login_hint, skips the login page.
+        let hinted = req
+            .idp_hint
+            .as_deref()
+            .and_then(|h| state.upstreams.get(h))
+            .or_else(|| req.login_hint.as_deref().and_then(|e| state.upstreams.for_email(e)))
+            .map(|u| u.config().id.clone())
+            .filter(|p| client.allows_provider(p));
+        if let Some(provider) = hinted {
+            return redirect_to_provider(state, session, &ix, &provider, req.login_hint.as_deref()).await;
+        }
         return Ok(found(&ix.login_url(&base)));
     }
     let Some((login, _user)) = login else {

@@ -18,6 +18,9 @@ pub fn user_claims(user: &User, scopes: &[&str]) -> Map<String, Value> {
         }
         m.insert("updated_at".into(), Value::from(user.updated_at));
     }
+    if scopes.contains(&"groups") {
+        m.insert("groups".into(), Value::from(crate::store::users::groups_of(user)));
+    }
     if scopes.contains(&"email") {
         if let Some(e) = &user.email {
             m.insert("email".into(), Value::String(e.clone()));

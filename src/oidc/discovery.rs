@@ -27,7 +27,7 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Json<Value> 
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid", "azp", "at_hash", "idp",
-                             "name", "preferred_username", "updated_at", "email", "email_verified"],
+                             "name", "preferred_username", "updated_at", "email", "email_verified", "groups"],
         "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": true,
         "claims_parameter_supported": false,

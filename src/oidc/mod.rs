@@ -11,4 +11,4 @@ pub mod token;
 pub mod userinfo;
 
 /// Scopes Gatehouse understands; others are ignored, as OpenID Connect Core §3.1.2.1 allows.
-pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email"];
+pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "groups"];

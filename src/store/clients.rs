@@ -22,9 +22,18 @@ pub struct Client {
     pub require_consent: bool,
     pub require_pkce: bool,
     pub id_token_alg: SigningAlg,
+    /// Providers this client's users may sign in with; `None` = all.
+    pub allowed_providers: Option<Vec<String>>,
 }
 
 impl Client {
+    /// Whether users of this client may sign in through `provider`.
+    pub fn allows_provider(&self, provider: &str) -> bool {
+        self.allowed_providers
+            .as_ref()
+            .is_none_or(|p| p.iter().any(|x| x == provider))
+    }
+
     /// Exact string match, as OAuth 2.0 Security BCP requires.
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|u| u == uri)
@@ -61,6 +70,7 @@ pub struct NewClient {
     pub require_consent: bool,
     pub require_pkce: bool,
     pub id_token_alg: SigningAlg,
+    pub allowed_providers: Option<Vec<String>>,
 }
 
 /// Why a client could not be registered.
@@ -98,6 +108,7 @@ fn to_client(m: client::Model) -> Client {
         require_consent: m.require_consent,
         require_pkce: m.require_pkce,
         id_token_alg: SigningAlg::parse(&m.id_token_signed_response_alg).unwrap_or(SigningAlg::RS256),
+        allowed_providers: m.allowed_providers.and_then(|p| serde_json::from_str(&p).ok()),
     }
 }
 
@@ -123,6 +134,10 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
         require_pkce: Set(new.require_pkce),
         id_token_signed_response_alg: Set(new.id_token_alg.as_str().into()),
         created_at: Set(existing.as_ref().map(|e| e.created_at).unwrap_or_else(now)),
+        allowed_providers: Set(new
+            .allowed_providers
+            .as_ref()
+            .map(|p| serde_json::to_string(p).unwrap_or_default())),
     };
     let saved = if existing.is_some() {
         model.update(db).await?

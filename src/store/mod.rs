@@ -3,9 +3,11 @@ pub mod clients;
 pub mod codes;
 pub mod consent;
 pub mod entities;
+pub mod federated;
 pub mod interactions;
 pub mod sessions;
 pub mod tokens;
+pub mod upstream_states;
 pub mod users;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

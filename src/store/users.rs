@@ -29,6 +29,7 @@ pub struct NewUser {
     pub email_verified: bool,
     pub name: Option<String>,
     pub password: Option<String>,
+    pub groups: Vec<String>,
 }
 
 /// Hashes a password with argon2id and a fresh salt (PHC string).
@@ -90,6 +91,7 @@ pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<User, Us
         name: Set(new.name),
         password_hash: Set(password_hash),
         disabled: Set(false),
+        groups: Set(groups_json(&new.groups)),
         created_at: Set(t),
         updated_at: Set(t),
     };
@@ -98,6 +100,49 @@ pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<User, Us
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => UserError::UsernameTaken(new.username),
         _ => UserError::Db(e),
     })
+}
+
+fn groups_json(groups: &[String]) -> Option<String> {
+    (!groups.is_empty()).then(|| serde_json::to_string(groups).unwrap_or_default())
+}
+
+/// The user's groups.
+pub fn groups_of(user: &User) -> Vec<String> {
+    user.groups
+        .as_deref()
+        .and_then(|g| serde_json::from_str(g).ok())
+        .unwrap_or_default()
+}
+
+/// Users whose email matches, ignoring case.
+pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Vec<User>, DbErr> {
+    use sea_orm::sea_query::{Expr, Func};
+    user::Entity::find()
+        .filter(Expr::expr(Func::lower(Expr::col(user::Column::Email))).eq(email.trim().to_lowercase()))
+        .all(db)
+        .await
+}
+
+/// Attributes an upstream provider may set (claim sync).
+#[derive(Debug, Clone)]
+pub struct SyncedAttributes {
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub groups: Vec<String>,
+}
+
+/// Overwrites the synced attributes of a user.
+pub async fn sync_attributes<C: ConnectionTrait>(db: &C, user: User, attrs: SyncedAttributes) -> Result<User, DbErr> {
+    let mut m: user::ActiveModel = user.into();
+    m.email = Set(attrs.email);
+    m.email_verified = Set(attrs.email_verified);
+    if attrs.name.is_some() {
+        m.name = Set(attrs.name);
+    }
+    m.groups = Set(groups_json(&attrs.groups));
+    m.updated_at = Set(now());
+    m.update(db).await
 }
 
 /// The user with this id.

@@ -17,6 +17,8 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("logged_out", include_str!("../../templates/logged_out.hbs")),
     ("error", include_str!("../../templates/error.hbs")),
     ("demo_result", include_str!("../../templates/demo_result.hbs")),
+    ("broker_link", include_str!("../../templates/broker_link.hbs")),
+    ("broker_profile", include_str!("../../templates/broker_profile.hbs")),
 ];
 
 /// Why templates could not be loaded.

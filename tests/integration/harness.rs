@@ -39,6 +39,7 @@ fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDec
         require_consent: consent,
         require_pkce: true,
         id_token_signed_response_alg: alg.map(str::to_owned),
+        allowed_providers: None,
     }
 }
 

@@ -17,6 +17,8 @@ pub struct Model {
     pub require_pkce: bool,
     pub id_token_signed_response_alg: String,
     pub created_at: i64,
+    /// JSON array of provider ids this client's users may use; `None` = all.
+    pub allowed_providers: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,8 @@ pub mod access_token;
 pub mod authorization_code;
 pub mod client;
 pub mod consent_grant;
+pub mod federated_identity;
 pub mod interaction;
 pub mod signing_key;
+pub mod upstream_state;
 pub mod user;

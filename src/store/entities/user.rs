@@ -13,6 +13,8 @@ pub struct Model {
     pub name: Option<String>,
     pub password_hash: Option<String>,
     pub disabled: bool,
+    /// JSON array of group names (mapped from upstream claims).
+    pub groups: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -1,0 +1,206 @@
+//! The identity broker: an [`ExternalIdentity`] from any upstream becomes a local user —
+//! returning, linked, created, or asked about — by the provider's policy.
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use serde::{Deserialize, Serialize};
+
+use crate::config::ProviderConfig;
+use crate::store::federated;
+use crate::store::users::{self, NewUser, SyncedAttributes, User, UserError};
+use crate::upstream::ExternalIdentity;
+
+/// What happens at a provider's first login for an external identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkingPolicy {
+    /// Create a local account (ask first when one with the same email exists).
+    #[default]
+    Create,
+    /// Link to the account with the same email when the provider is trusted for email and says
+    /// it is verified; otherwise as `create`.
+    LinkByVerifiedEmail,
+    /// Never create: only people who already have a local account may use this provider.
+    LinkOnly,
+}
+
+/// When upstream claims overwrite local attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMode {
+    /// At the first login only.
+    #[default]
+    Import,
+    /// At every login.
+    Force,
+}
+
+/// Why the person must be asked before continuing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProfileProblem {
+    UsernameTaken,
+    MissingEmail,
+    InvalidUsername,
+}
+
+/// What the broker decided for an external identity.
+#[derive(Debug)]
+pub enum LinkDecision {
+    /// Known identity: sign in as its user.
+    Returning(User),
+    /// Link to the existing account whose email a trusted provider verified.
+    LinkVerifiedEmail(User),
+    /// Create a local account from the mapped claims.
+    Create(NewUser),
+    /// An account with this email exists but the email proves nothing: ask the person to sign in
+    /// with that account's password (or, when allowed, to create a separate account).
+    AskToLink { may_create: bool },
+    /// Creating needs the person's input first (username collision, missing email).
+    ReviewProfile(ProfileProblem),
+    /// The provider's policy forbids this login.
+    Refuse(String),
+}
+
+fn suggested_username(id: &ExternalIdentity) -> String {
+    let raw = id
+        .username
+        .clone()
+        .or_else(|| id.email.as_ref().and_then(|e| e.split('@').next().map(str::to_owned)))
+        .unwrap_or_else(|| format!("{}-{}", id.provider, id.subject));
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| c.is_alphanumeric() || "._-@+".contains(*c))
+        .take(64)
+        .collect();
+    if cleaned.is_empty() {
+        format!("{}-{}", id.provider, id.subject).chars().take(64).collect()
+    } else {
+        cleaned
+    }
+}
+
+/// The local account the claims describe (the person may still change it on the profile page).
+pub fn new_user_from(
+    provider: &ProviderConfig,
+    id: &ExternalIdentity,
+    username: Option<String>,
+    email: Option<String>,
+) -> NewUser {
+    let email = email.or_else(|| id.email.clone());
+    // Only the provider's own, trusted, verified address counts as verified.
+    let verified = provider.trust_email && id.email_verified && email.is_some() && email == id.email;
+    NewUser {
+        username: username.unwrap_or_else(|| suggested_username(id)),
+        email,
+        email_verified: verified,
+        name: id.name.clone(),
+        password: None,
+        groups: id.groups.clone(),
+    }
+}
+
+/// Decides, reading but never writing.
+pub async fn decide(
+    db: &DatabaseConnection,
+    provider: &ProviderConfig,
+    id: &ExternalIdentity,
+) -> Result<LinkDecision, DbErr> {
+    if let Some(link) = federated::find(db, &id.provider, &id.subject).await? {
+        return Ok(match users::find(db, &link.user_id).await? {
+            Some(u) if !u.disabled => LinkDecision::Returning(u),
+            Some(_) => LinkDecision::Refuse("This account is disabled.".into()),
+            None => LinkDecision::Refuse("The account linked to this login no longer exists.".into()),
+        });
+    }
+    let same_email = match &id.email {
+        Some(e) => users::find_by_email(db, e).await?,
+        None => vec![],
+    };
+    let trusted_verified = provider.trust_email && id.email_verified;
+    if let [only] = same_email.as_slice() {
+        if trusted_verified && provider.linking != LinkingPolicy::Create && !only.disabled {
+            return Ok(LinkDecision::LinkVerifiedEmail(only.clone()));
+        }
+    }
+    if !same_email.is_empty() {
+        return Ok(LinkDecision::AskToLink {
+            may_create: provider.linking != LinkingPolicy::LinkOnly,
+        });
+    }
+    if provider.linking == LinkingPolicy::LinkOnly {
+        return Ok(LinkDecision::Refuse(format!(
+            "Only people who already have an account here may sign in with {}. Sign in another way, or ask your administrator.",
+            provider.name
+        )));
+    }
+    if id.email.is_none() {
+        return Ok(LinkDecision::ReviewProfile(ProfileProblem::MissingEmail));
+    }
+    let new = new_user_from(provider, id, None, None);
+    if users::find_by_username(db, &new.username).await?.is_some() {
+        return Ok(LinkDecision::ReviewProfile(ProfileProblem::UsernameTaken));
+    }
+    Ok(LinkDecision::Create(new))
+}
+
+/// Why the broker could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("this login is already linked to an account")]
+    AlreadyLinked,
+}
+
+fn synced(id: &ExternalIdentity, provider: &ProviderConfig) -> SyncedAttributes {
+    SyncedAttributes {
+        email: id.email.clone(),
+        email_verified: provider.trust_email && id.email_verified,
+        name: id.name.clone(),
+        groups: id.groups.clone(),
+    }
+}
+
+/// Signs a returning identity in: records the login and, in `force` mode, re-syncs attributes.
+pub async fn returning(
+    db: &DatabaseConnection,
+    provider: &ProviderConfig,
+    id: &ExternalIdentity,
+    user: User,
+) -> Result<User, BrokerError> {
+    let Some(link) = federated::find(db, &id.provider, &id.subject).await? else {
+        return Err(BrokerError::Db(DbErr::RecordNotFound("federated identity".into())));
+    };
+    federated::touch(db, link, &id.raw_claims).await?;
+    Ok(match provider.sync {
+        SyncMode::Force => users::sync_attributes(db, user, synced(id, provider)).await?,
+        SyncMode::Import => user,
+    })
+}
+
+/// Links the identity to an existing user (verified email, or proven by password).
+pub async fn link_existing(db: &DatabaseConnection, id: &ExternalIdentity, user: &User) -> Result<(), BrokerError> {
+    if federated::find(db, &id.provider, &id.subject).await?.is_some() {
+        return Err(BrokerError::AlreadyLinked);
+    }
+    federated::link(db, &id.provider, &id.subject, &user.id, &id.raw_claims).await?;
+    tracing::info!(provider = %id.provider, user_id = %user.id, "linked external identity");
+    Ok(())
+}
+
+/// Creates the local user and links the identity, in one transaction.
+pub async fn create_and_link(
+    db: &DatabaseConnection,
+    id: &ExternalIdentity,
+    new: NewUser,
+) -> Result<User, BrokerError> {
+    let txn = db.begin().await?;
+    if federated::find(&txn, &id.provider, &id.subject).await?.is_some() {
+        return Err(BrokerError::AlreadyLinked);
+    }
+    let user = users::create(&txn, new).await?;
+    federated::link(&txn, &id.provider, &id.subject, &user.id, &id.raw_claims).await?;
+    txn.commit().await?;
+    tracing::info!(provider = %id.provider, user_id = %user.id, username = %user.username, "created user from external identity");
+    Ok(user)
+}

@@ -1,0 +1,495 @@
+//! Pages of a brokered login: start at an upstream provider, come back, then link / create / ask.
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tower_sessions::Session;
+
+use super::interaction::{self, Interaction};
+use super::password::InteractionQuery;
+use super::session::{self as login_session, Authenticated};
+use crate::app::AppState;
+use crate::broker::{self, BrokerError, LinkDecision, LinkingPolicy};
+use crate::oidc::authorize::client_of;
+use crate::store::users::{self, User, UserError};
+use crate::upstream::{ExternalIdentity, Upstream, UpstreamError};
+use crate::web::error::PageError;
+use crate::web::{csrf, found, see_other};
+
+/// An upstream identity waiting for the person's answer (kept in the server-side session).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PendingIdentity {
+    interaction_id: String,
+    identity: ExternalIdentity,
+}
+
+/// The last upstream login this browser started: where "try again" leads when the state is lost.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StartedLogin {
+    interaction_id: String,
+    provider: String,
+}
+
+const PENDING: &str = "broker_pending";
+const STARTED: &str = "broker_started";
+
+fn provider_of(state: &AppState, id: &str) -> Result<Arc<dyn Upstream>, PageError> {
+    state.upstreams.get(id).cloned().ok_or(PageError::NotFound)
+}
+
+/// A failed upstream login: the pending request is kept, with ways on.
+fn upstream_failure(state: &AppState, provider: &str, interaction_id: Option<&str>, message: &str) -> PageError {
+    let base = state.base();
+    match interaction_id {
+        Some(ix) => PageError::BadRequest {
+            title: format!("Sign-in with {provider} did not work"),
+            message: message.into(),
+            link: Some(crate::web::error::Link {
+                href: format!("{base}/login?interaction={ix}"),
+                label: "Use another sign-in method".into(),
+            }),
+        },
+        None => PageError::with_link(
+            &format!("Sign-in with {provider} did not work"),
+            message,
+            format!("{base}/"),
+            "Gatehouse home",
+        ),
+    }
+}
+
+fn explain(e: &UpstreamError) -> &'static str {
+    match e {
+        UpstreamError::Unavailable(_) => "The identity provider could not be reached. Try again in a moment, or sign in another way.",
+        UpstreamError::Denied { .. } => "The identity provider did not sign you in (it was cancelled or refused). You can try again or sign in another way.",
+        UpstreamError::UnknownState => "This sign-in response is unknown, expired or was already used. Start the sign-in again.",
+        _ => "The identity provider's answer could not be verified, so Gatehouse did not trust it. Try again, or sign in another way.",
+    }
+}
+
+/// Checks the provider may serve this interaction's client.
+async fn check_allowed(state: &AppState, ix: &Interaction, provider: &dyn Upstream) -> Result<(), PageError> {
+    let client = client_of(state, ix).await?;
+    if client.allows_provider(&provider.config().id) {
+        Ok(())
+    } else {
+        Err(PageError::with_link(
+            "Sign-in method not available",
+            &format!(
+                "{} does not accept sign-in with {}.",
+                client.name,
+                provider.config().name
+            ),
+            ix.login_url(&state.base()),
+            "Choose another method",
+        ))
+    }
+}
+
+/// Sends the browser to the provider for `ix` (used by the button, idp_hint and home-realm discovery).
+pub async fn redirect_to_provider(
+    state: &AppState,
+    session: &Session,
+    ix: &Interaction,
+    provider_id: &str,
+    login_hint: Option<&str>,
+) -> Result<Response, PageError> {
+    let provider = provider_of(state, provider_id)?;
+    check_allowed(state, ix, provider.as_ref()).await?;
+    session
+        .insert(
+            STARTED,
+            StartedLogin {
+                interaction_id: ix.id.clone(),
+                provider: provider_id.to_owned(),
+            },
+        )
+        .await?;
+    match provider.begin(&ix.id, login_hint).await {
+        Ok(url) => Ok(found(&url)),
+        Err(e) => {
+            tracing::warn!(provider = provider_id, error = %e, "upstream login could not start");
+            Err(upstream_failure(
+                state,
+                &provider.config().name,
+                Some(&ix.id),
+                explain(&e),
+            ))
+        }
+    }
+}
+
+/// `GET /broker/start/{provider}?interaction=…`.
+pub async fn start(
+    State(state): State<AppState>,
+    session: Session,
+    Path(provider): Path<String>,
+    Query(q): Query<InteractionQuery>,
+) -> Result<Response, PageError> {
+    let ix = interaction::load_pending(&state, q.interaction.as_deref()).await?;
+    let hint = ix.request.login_hint.clone();
+    redirect_to_provider(&state, &session, &ix, &provider, hint.as_deref()).await
+}
+
+async fn sign_in(
+    state: &AppState,
+    session: &Session,
+    ix: &Interaction,
+    user: &User,
+    provider: &str,
+    amr: &[&str],
+) -> Result<Response, PageError> {
+    session.remove_value(PENDING).await?;
+    login_session::establish(
+        session,
+        Authenticated {
+            user_id: user.id.clone(),
+            amr: amr.iter().map(|s| s.to_string()).collect(),
+            idp: Some(provider.to_owned()),
+        },
+    )
+    .await?;
+    Ok(see_other(&ix.resume_url(&state.base())))
+}
+
+fn broker_failure(state: &AppState, ix: &Interaction, e: BrokerError) -> PageError {
+    match e {
+        BrokerError::AlreadyLinked => PageError::with_link(
+            "Already linked",
+            "This login was linked to an account in the meantime. Sign in again to use it.",
+            ix.request.restart_url(&state.base()),
+            "Start again",
+        ),
+        other => PageError::internal(other),
+    }
+}
+
+/// `GET /broker/callback/{provider}`: the IdP's answer.
+pub async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    Path(provider_id): Path<String>,
+    Query(cb): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let provider = provider_of(&state, &provider_id)?;
+    let name = provider.config().name.clone();
+    let finished = match provider.finish(&cb).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(provider = %provider_id, error = %e, "upstream callback refused");
+            let started: Option<StartedLogin> = session.get(STARTED).await?;
+            let ix = started.filter(|s| s.provider == provider_id).map(|s| s.interaction_id);
+            return Err(upstream_failure(&state, &name, ix.as_deref(), explain(&e)));
+        }
+    };
+    let ix = interaction::load_pending(&state, Some(&finished.interaction_id)).await?;
+    let identity = match finished.result {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::warn!(provider = %provider_id, error = %e, "upstream login failed");
+            return Err(upstream_failure(&state, &name, Some(&ix.id), explain(&e)));
+        }
+    };
+    check_allowed(&state, &ix, provider.as_ref()).await?;
+    let config = provider.config();
+    match broker::decide(&state.db, config, &identity).await? {
+        LinkDecision::Returning(user) => {
+            let user = broker::returning(&state.db, config, &identity, user)
+                .await
+                .map_err(|e| broker_failure(&state, &ix, e))?;
+            sign_in(&state, &session, &ix, &user, &provider_id, &["fed"]).await
+        }
+        LinkDecision::LinkVerifiedEmail(user) => {
+            broker::link_existing(&state.db, &identity, &user)
+                .await
+                .map_err(|e| broker_failure(&state, &ix, e))?;
+            sign_in(&state, &session, &ix, &user, &provider_id, &["fed"]).await
+        }
+        LinkDecision::Create(new) => match broker::create_and_link(&state.db, &identity, new).await {
+            Ok(user) => sign_in(&state, &session, &ix, &user, &provider_id, &["fed"]).await,
+            // Lost a race for the username: let the person choose.
+            Err(BrokerError::User(UserError::UsernameTaken(_))) => {
+                remember(&session, &ix, identity).await?;
+                Ok(see_other(&format!(
+                    "{}/broker/profile?interaction={}",
+                    state.base(),
+                    ix.id
+                )))
+            }
+            Err(e) => Err(broker_failure(&state, &ix, e)),
+        },
+        LinkDecision::AskToLink { .. } => {
+            remember(&session, &ix, identity).await?;
+            Ok(see_other(&format!(
+                "{}/broker/link?interaction={}",
+                state.base(),
+                ix.id
+            )))
+        }
+        LinkDecision::ReviewProfile(_) => {
+            remember(&session, &ix, identity).await?;
+            Ok(see_other(&format!(
+                "{}/broker/profile?interaction={}",
+                state.base(),
+                ix.id
+            )))
+        }
+        LinkDecision::Refuse(why) => Err(upstream_failure(&state, &name, Some(&ix.id), &why)),
+    }
+}
+
+async fn remember(session: &Session, ix: &Interaction, identity: ExternalIdentity) -> Result<(), PageError> {
+    session
+        .insert(
+            PENDING,
+            PendingIdentity {
+                interaction_id: ix.id.clone(),
+                identity,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// The pending identity for this interaction, or a page explaining it is gone.
+async fn pending_for(
+    state: &AppState,
+    session: &Session,
+    ix: &Interaction,
+) -> Result<(ExternalIdentity, Arc<dyn Upstream>), PageError> {
+    let pending: Option<PendingIdentity> = session.get(PENDING).await?;
+    match pending.filter(|p| p.interaction_id == ix.id) {
+        Some(p) => {
+            let provider = provider_of(state, &p.identity.provider)?;
+            Ok((p.identity, provider))
+        }
+        None => Err(PageError::with_link(
+            "Nothing to link",
+            "There is no external sign-in waiting in this browser. Start again from the login page.",
+            ix.login_url(&state.base()),
+            "Back to sign-in",
+        )),
+    }
+}
+
+fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}…@{domain}", local.chars().next().unwrap_or('?')),
+        None => "…".into(),
+    }
+}
+
+/// The "link with your password" form.
+#[derive(Deserialize, Default)]
+pub struct LinkForm {
+    interaction: Option<String>,
+    csrf: Option<String>,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn render_link(
+    state: &AppState,
+    session: &Session,
+    ix: &Interaction,
+    id: &ExternalIdentity,
+    provider: &dyn Upstream,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let data = json!({
+        "title": "Link your account",
+        "base": state.base(),
+        "provider_name": provider.config().name,
+        "email": id.email.as_deref().map(mask_email),
+        "interaction": ix.id,
+        "csrf": csrf::token(session).await?,
+        "may_create": provider.config().linking != LinkingPolicy::LinkOnly,
+        "error": error,
+    });
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    Ok(state.templates.page(status, "broker_link", &data))
+}
+
+/// `GET /broker/link?interaction=…`: an account with this email exists; prove it is yours.
+pub async fn link_page(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<InteractionQuery>,
+) -> Result<Response, PageError> {
+    let ix = interaction::load_pending(&state, q.interaction.as_deref()).await?;
+    let (id, provider) = pending_for(&state, &session, &ix).await?;
+    render_link(&state, &session, &ix, &id, provider.as_ref(), None).await
+}
+
+/// `POST /broker/link`: re-authenticate with the local password, then link.
+pub async fn link_submit(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<LinkForm>,
+) -> Result<Response, PageError> {
+    csrf::verify(&session, form.csrf.as_deref()).await?;
+    let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
+    let (id, provider) = pending_for(&state, &session, &ix).await?;
+    let user = if form.username.trim().is_empty() || form.password.is_empty() {
+        None
+    } else {
+        users::authenticate(&state.db, form.username.trim(), &form.password).await?
+    };
+    let Some(user) = user else {
+        return render_link(
+            &state,
+            &session,
+            &ix,
+            &id,
+            provider.as_ref(),
+            Some("Invalid username or password."),
+        )
+        .await;
+    };
+    broker::link_existing(&state.db, &id, &user)
+        .await
+        .map_err(|e| broker_failure(&state, &ix, e))?;
+    sign_in(&state, &session, &ix, &user, &id.provider, &["fed", "pwd"]).await
+}
+
+/// The "review your profile" form.
+#[derive(Deserialize, Default)]
+pub struct ProfileForm {
+    interaction: Option<String>,
+    csrf: Option<String>,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+}
+
+async fn render_profile(
+    state: &AppState,
+    session: &Session,
+    ix: &Interaction,
+    provider: &dyn Upstream,
+    form: &ProfileForm,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let data = json!({
+        "title": "Review your profile",
+        "base": state.base(),
+        "provider_name": provider.config().name,
+        "interaction": ix.id,
+        "csrf": csrf::token(session).await?,
+        "username": form.username,
+        "email": form.email,
+        "name": form.name,
+        "error": error,
+    });
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok(state.templates.page(status, "broker_profile", &data))
+}
+
+fn refuse_create(state: &AppState, ix: &Interaction, provider: &dyn Upstream) -> PageError {
+    upstream_failure(
+        state,
+        &provider.config().name,
+        Some(&ix.id),
+        "This provider may only be used with an existing account.",
+    )
+}
+
+/// `GET /broker/profile?interaction=…`: choose a username (and email) for the new account.
+pub async fn profile_page(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<InteractionQuery>,
+) -> Result<Response, PageError> {
+    let ix = interaction::load_pending(&state, q.interaction.as_deref()).await?;
+    let (id, provider) = pending_for(&state, &session, &ix).await?;
+    if provider.config().linking == LinkingPolicy::LinkOnly {
+        return Err(refuse_create(&state, &ix, provider.as_ref()));
+    }
+    let suggested = broker::new_user_from(provider.config(), &id, None, None);
+    let taken = users::find_by_username(&state.db, &suggested.username).await?.is_some();
+    let form = ProfileForm {
+        username: suggested.username,
+        email: suggested.email.unwrap_or_default(),
+        name: suggested.name.unwrap_or_default(),
+        ..Default::default()
+    };
+    let problem = if taken {
+        Some("That username is taken. Choose another.")
+    } else if id.email.is_none() {
+        Some("Your provider did not share an email address. Enter one.")
+    } else {
+        None
+    };
+    render_profile(&state, &session, &ix, provider.as_ref(), &form, problem).await
+}
+
+/// `POST /broker/profile`: create the account with the person's choices and link the identity.
+pub async fn profile_submit(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, PageError> {
+    csrf::verify(&session, form.csrf.as_deref()).await?;
+    let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
+    let (id, provider) = pending_for(&state, &session, &ix).await?;
+    if provider.config().linking == LinkingPolicy::LinkOnly {
+        return Err(refuse_create(&state, &ix, provider.as_ref()));
+    }
+    let email = form.email.trim().to_lowercase();
+    if !email.contains('@') || email.len() > 254 {
+        return render_profile(
+            &state,
+            &session,
+            &ix,
+            provider.as_ref(),
+            &form,
+            Some("Enter a valid email address."),
+        )
+        .await;
+    }
+    let mut new = broker::new_user_from(
+        provider.config(),
+        &id,
+        Some(form.username.trim().to_owned()),
+        Some(email),
+    );
+    if !form.name.trim().is_empty() {
+        new.name = Some(form.name.trim().to_owned());
+    }
+    match broker::create_and_link(&state.db, &id, new).await {
+        Ok(user) => sign_in(&state, &session, &ix, &user, &id.provider, &["fed"]).await,
+        Err(BrokerError::User(UserError::UsernameTaken(_))) => {
+            render_profile(
+                &state,
+                &session,
+                &ix,
+                provider.as_ref(),
+                &form,
+                Some("That username is taken. Choose another."),
+            )
+            .await
+        }
+        Err(BrokerError::User(UserError::InvalidUsername(why))) => {
+            let msg = format!("That username is not allowed: {why}.");
+            render_profile(&state, &session, &ix, provider.as_ref(), &form, Some(&msg)).await
+        }
+        Err(e) => Err(broker_failure(&state, &ix, e)),
+    }
+}

@@ -1,0 +1,60 @@
+//! Federated identities: (provider, external subject) → local user.
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+
+use super::entities::federated_identity;
+use super::now;
+
+pub use federated_identity::Model as FederatedIdentity;
+
+/// The link for this external identity, if any.
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    provider: &str,
+    subject: &str,
+) -> Result<Option<FederatedIdentity>, DbErr> {
+    federated_identity::Entity::find_by_id((provider.to_owned(), subject.to_owned()))
+        .one(db)
+        .await
+}
+
+/// Every external identity linked to a user.
+pub async fn for_user<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Vec<FederatedIdentity>, DbErr> {
+    federated_identity::Entity::find()
+        .filter(federated_identity::Column::UserId.eq(user_id))
+        .all(db)
+        .await
+}
+
+/// Links an external identity to a user (fails if it is already linked).
+pub async fn link<C: ConnectionTrait>(
+    db: &C,
+    provider: &str,
+    subject: &str,
+    user_id: &str,
+    claims: &serde_json::Value,
+) -> Result<FederatedIdentity, DbErr> {
+    let t = now();
+    federated_identity::ActiveModel {
+        provider_id: Set(provider.to_owned()),
+        subject: Set(subject.to_owned()),
+        user_id: Set(user_id.to_owned()),
+        linked_at: Set(t),
+        last_login_at: Set(t),
+        last_claims: Set(claims.to_string()),
+    }
+    .insert(db)
+    .await
+}
+
+/// Records a returning login and the claims it brought.
+pub async fn touch<C: ConnectionTrait>(
+    db: &C,
+    row: FederatedIdentity,
+    claims: &serde_json::Value,
+) -> Result<(), DbErr> {
+    let mut m: federated_identity::ActiveModel = row.into();
+    m.last_login_at = Set(now());
+    m.last_claims = Set(claims.to_string());
+    m.update(db).await?;
+    Ok(())
+}

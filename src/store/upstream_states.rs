@@ -1,0 +1,66 @@
+//! Per-login transient state for upstream providers, keyed by the `state` the IdP echoes back.
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+
+use super::entities::upstream_state;
+use super::now;
+
+pub use upstream_state::Model as UpstreamStateRow;
+
+/// How long a person may spend at the upstream provider.
+pub const TTL_SECS: i64 = 600;
+
+/// Remembers a started upstream login.
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
+    state: &str,
+    provider_id: &str,
+    interaction_id: &str,
+    nonce: &str,
+    pkce_verifier: &str,
+) -> Result<(), DbErr> {
+    let t = now();
+    upstream_state::ActiveModel {
+        state: Set(state.to_owned()),
+        provider_id: Set(provider_id.to_owned()),
+        interaction_id: Set(interaction_id.to_owned()),
+        nonce: Set(nonce.to_owned()),
+        pkce_verifier: Set(pkce_verifier.to_owned()),
+        created_at: Set(t),
+        expires_at: Set(t + TTL_SECS),
+        consumed_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Takes the state once: `None` when unknown, for another provider, expired or already used.
+pub async fn take<C: ConnectionTrait>(
+    db: &C,
+    state: &str,
+    provider_id: &str,
+) -> Result<Option<UpstreamStateRow>, DbErr> {
+    let Some(row) = upstream_state::Entity::find_by_id(state.to_owned()).one(db).await? else {
+        return Ok(None);
+    };
+    if row.provider_id != provider_id || row.expires_at <= now() {
+        return Ok(None);
+    }
+    let res = upstream_state::Entity::update_many()
+        .col_expr(upstream_state::Column::ConsumedAt, Expr::value(now()))
+        .filter(upstream_state::Column::State.eq(state))
+        .filter(upstream_state::Column::ConsumedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok((res.rows_affected == 1).then_some(row))
+}
+
+/// Deletes states that expired a day ago or more.
+pub async fn purge_expired<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    let res = upstream_state::Entity::delete_many()
+        .filter(upstream_state::Column::ExpiresAt.lt(now() - 86_400))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}

@@ -1,0 +1,126 @@
+//! Upstream identity providers behind one small trait: begin a login, finish it from the
+//! callback, and hand the broker an [`ExternalIdentity`] — whatever the protocol.
+pub mod mapping;
+pub mod oidc;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, ProviderConfig, ProviderKind};
+
+/// Who a person is at an upstream provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExternalIdentity {
+    /// The provider's id in Gatehouse's config.
+    pub provider: String,
+    /// The provider's stable subject identifier.
+    pub subject: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub username: Option<String>,
+    pub groups: Vec<String>,
+    /// Every claim received (ID token merged with userinfo).
+    pub raw_claims: serde_json::Value,
+}
+
+/// The IdP's answer at the callback: its query (or form) parameters.
+pub type Callback = HashMap<String, String>;
+
+/// Why an upstream login failed. The person sees a generic page; details go to the log.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("the provider could not be reached or its metadata is invalid: {0}")]
+    Unavailable(String),
+    #[error("the provider answered {error}: {description}")]
+    Denied { error: String, description: String },
+    #[error("unknown, expired or already used state")]
+    UnknownState,
+    #[error("code exchange failed: {0}")]
+    TokenExchange(String),
+    #[error("ID token rejected: {0}")]
+    InvalidIdToken(String),
+    #[error("userinfo failed: {0}")]
+    Userinfo(String),
+    #[error("required claim missing: {0}")]
+    MissingClaim(&'static str),
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+}
+
+/// What finishing at the callback found.
+#[derive(Debug)]
+pub struct Finished {
+    /// The interaction the login was started for (from server-side state, not the browser).
+    pub interaction_id: String,
+    pub result: Result<ExternalIdentity, UpstreamError>,
+}
+
+/// One upstream identity provider.
+#[async_trait]
+pub trait Upstream: Send + Sync {
+    /// The provider's config.
+    fn config(&self) -> &ProviderConfig;
+    /// Starts a login for a pending interaction: the URL to send the browser to.
+    async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<String, UpstreamError>;
+    /// Finishes from the IdP's callback. `Err` only when the state is unknown (no interaction).
+    async fn finish(&self, callback: &Callback) -> Result<Finished, UpstreamError>;
+}
+
+/// The configured, enabled providers, in login-page order.
+#[derive(Clone, Default)]
+pub struct Registry {
+    order: Vec<String>,
+    by_id: HashMap<String, Arc<dyn Upstream>>,
+}
+
+impl Registry {
+    /// Builds a connector per enabled provider.
+    pub fn from_config(
+        config: &Config,
+        db: &sea_orm::DatabaseConnection,
+        http: &reqwest::Client,
+    ) -> Result<Self, String> {
+        let mut reg = Registry::default();
+        for p in config.providers.iter().filter(|p| p.enabled) {
+            let secret = match (&p.client_secret, &p.client_secret_env) {
+                (Some(s), _) => s.clone(),
+                (None, Some(var)) => std::env::var(var)
+                    .map_err(|_| format!("provider {}: environment variable {var} is not set", p.id))?,
+                (None, None) => return Err(format!("provider {}: no client secret", p.id)),
+            };
+            let connector: Arc<dyn Upstream> = match p.kind {
+                ProviderKind::Oidc => Arc::new(oidc::OidcUpstream::new(
+                    p.clone(),
+                    secret,
+                    config.endpoint(&format!("/broker/callback/{}", p.id)),
+                    db.clone(),
+                    http.clone(),
+                )),
+            };
+            reg.order.push(p.id.clone());
+            reg.by_id.insert(p.id.clone(), connector);
+        }
+        Ok(reg)
+    }
+
+    /// The provider with this id.
+    pub fn get(&self, id: &str) -> Option<&Arc<dyn Upstream>> {
+        self.by_id.get(id)
+    }
+
+    /// Every provider, in configured order.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn Upstream>> {
+        self.order.iter().filter_map(|id| self.by_id.get(id))
+    }
+
+    /// Home-realm discovery: the provider that owns this email's domain.
+    pub fn for_email(&self, email: &str) -> Option<&Arc<dyn Upstream>> {
+        let domain = email.rsplit_once('@')?.1.trim().to_lowercase();
+        self.all()
+            .find(|u| u.config().email_domains.iter().any(|d| d.eq_ignore_ascii_case(&domain)))
+    }
+}

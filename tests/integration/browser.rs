@@ -142,3 +142,67 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
+
+/// Where a walk across hosts stopped.
+pub struct Walk {
+    pub url: String,
+    /// The page shown there, when it was not a redirect.
+    pub page: Option<Page>,
+}
+
+impl Browser {
+    /// Follows redirects across any host until a URL starting with `stop` or a page.
+    pub async fn walk(&self, start: &str, stop: &str) -> Walk {
+        let mut url = start.to_string();
+        for _ in 0..25 {
+            if url.starts_with(stop) {
+                return Walk { url, page: None };
+            }
+            let res = self.get(&url).await;
+            match location(&res) {
+                Some(next) => url = resolve(&url, &next),
+                None => {
+                    let status = res.status();
+                    return Walk {
+                        url,
+                        page: Some(Page {
+                            status,
+                            html: res.text().await.expect("body"),
+                        }),
+                    };
+                }
+            }
+        }
+        panic!("redirect loop from {start}");
+    }
+
+    /// At the upstream OP's login form (`walk.page`), submits the form whose action ends with
+    /// `action_suffix` ("/login" with `login=account`, or "/abort"), then walks on to `stop`.
+    pub async fn upstream_submit(&self, at: &Walk, action_suffix: &str, account: &str, stop: &str) -> Walk {
+        let page = at
+            .page
+            .as_ref()
+            .unwrap_or_else(|| panic!("expected the upstream login form at {}", at.url));
+        let action = page
+            .html
+            .split("action=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap())
+            .find(|a| a.ends_with(action_suffix))
+            .unwrap_or_else(|| panic!("no form ending {action_suffix} in {}", page.html));
+        let action = resolve(&at.url, action);
+        let res = self
+            .post(&action, &[("login", account), ("password", "anything")])
+            .await;
+        let next = location(&res).unwrap_or_else(|| panic!("upstream form answered {}", res.status()));
+        self.walk(&resolve(&action, &next), stop).await
+    }
+}
+
+/// Resolves a possibly relative `Location` against the current URL.
+pub fn resolve(current: &str, location: &str) -> String {
+    url::Url::parse(current)
+        .and_then(|u| u.join(location))
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| location.to_string())
+}

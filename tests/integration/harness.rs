@@ -74,6 +74,14 @@ impl TestServer {
 
     /// Test configuration, adjusted by `adjust` before start.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut prepared = Self::prepare().await;
+        adjust(&mut prepared.config);
+        prepared.launch().await
+    }
+
+    /// Binds the port and builds the default test config, for a test that must know its
+    /// address before start (to register at an upstream provider, say).
+    pub async fn prepare() -> Prepared {
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
@@ -107,7 +115,22 @@ impl TestServer {
                 password_env: None,
             },
         ];
-        adjust(&mut config);
+        Prepared { listener, config, dir }
+    }
+}
+
+/// A bound but not yet started server.
+pub struct Prepared {
+    listener: TcpListener,
+    pub config: Config,
+    dir: tempfile::TempDir,
+}
+
+impl Prepared {
+    /// Starts serving and waits until ready.
+    pub async fn launch(self) -> TestServer {
+        let Prepared { listener, config, dir } = self;
+        let addr = listener.local_addr().expect("local addr");
         let issuer = config.issuer_str();
         let state = AppState::build(config).await.expect("build app");
         tokio::spawn(serve_on(listener, state.clone(), pending()));
@@ -125,7 +148,9 @@ impl TestServer {
             _dir: dir,
         }
     }
+}
 
+impl TestServer {
     /// Absolute URL of a path on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path)

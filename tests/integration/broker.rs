@@ -1,0 +1,485 @@
+//! The identity broker against a real upstream OpenID Provider (panva oidc-provider on loopback):
+//! client app → Gatehouse → upstream login → back → code → token.
+use base64::Engine;
+use reqwest::StatusCode;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::Value;
+
+use super::browser::{location, query_param, resolve, Browser, Walk};
+use super::flow::urlencode;
+use super::harness::*;
+use super::peers::oidc_peer;
+use gatehouse::broker::{LinkingPolicy, SyncMode};
+use gatehouse::config::{Config, ProviderConfig};
+use gatehouse::oidc::pkce::s256;
+use gatehouse::store::entities::{federated_identity, user};
+
+const VERIFIER: &str = "broker-verifier-broker-verifier-broker-verifier-1";
+
+pub fn provider(issuer: &str, client_id: String, secret: String) -> ProviderConfig {
+    ProviderConfig {
+        id: "corp".into(),
+        name: "Contoso".into(),
+        kind: Default::default(),
+        issuer: issuer.parse().unwrap(),
+        client_id,
+        client_secret: Some(secret),
+        client_secret_env: None,
+        scopes: vec!["openid".into(), "profile".into(), "email".into(), "groups".into()],
+        auth_method: Default::default(),
+        fetch_userinfo: true,
+        trust_email: true,
+        linking: LinkingPolicy::Create,
+        sync: SyncMode::Import,
+        email_domains: vec!["contoso.test".into()],
+        claims: Default::default(),
+        enabled: true,
+    }
+}
+
+/// A Gatehouse whose provider "corp" is the real upstream OP, registered for this server.
+async fn server_with(adjust: impl FnOnce(&mut ProviderConfig, &mut Config)) -> TestServer {
+    let peer = oidc_peer();
+    let mut p = TestServer::prepare().await;
+    let (id, secret) = peer.register_client(&p.config.endpoint("/broker/callback/corp")).await;
+    let mut prov = provider(&peer.issuer, id, secret);
+    adjust(&mut prov, &mut p.config);
+    p.config.providers = vec![prov];
+    p.launch().await
+}
+
+fn authorize(server: &TestServer, extra: &str) -> String {
+    server.url(&format!(
+        "/authorize?response_type=code&client_id={RP_ID}&redirect_uri={}&scope=openid%20profile%20email%20groups&state=bs&nonce=bn&code_challenge={}&code_challenge_method=S256{extra}",
+        urlencode(RP_REDIRECT),
+        s256(VERIFIER)
+    ))
+}
+
+/// Client app → Gatehouse login page → "Sign in with Contoso" → the upstream login form.
+async fn to_upstream_form(browser: &Browser, server: &TestServer) -> Walk {
+    let login = browser.follow(server, &authorize(server, "")).await;
+    let page = browser.page(&login).await;
+    let href = page
+        .html
+        .split("href=\"")
+        .skip(1)
+        .map(|s| {
+            s.split('"')
+                .next()
+                .unwrap()
+                .replace("&amp;", "&")
+                .replace("&#x3D;", "=")
+        })
+        .find(|h| h.contains("/broker/start/corp"))
+        .expect("a Sign in with Contoso button");
+    assert!(page.html.contains("Sign in with Contoso"));
+    let at = browser.walk(&resolve(&login, &href), RP_REDIRECT).await;
+    assert!(
+        at.url.starts_with(&oidc_peer().issuer),
+        "at the upstream OP: {}",
+        at.url
+    );
+    at
+}
+
+/// The whole double flow as `account` at the upstream OP; stops at the client or a Gatehouse page.
+async fn federated_login(browser: &Browser, server: &TestServer, account: &str) -> Walk {
+    let form = to_upstream_form(browser, server).await;
+    browser.upstream_submit(&form, "/login", account, RP_REDIRECT).await
+}
+
+/// Redeems the code as the client; returns the ID token's claims.
+async fn id_token_claims(server: &TestServer, back: &str) -> Value {
+    let code = query_param(back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    let tokens: Value = reqwest::Client::new()
+        .post(server.url("/token"))
+        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", RP_REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let payload = tokens["id_token"]
+        .as_str()
+        .expect("id_token")
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+async fn counts(server: &TestServer) -> (u64, u64) {
+    (
+        user::Entity::find().count(&server.state.db).await.unwrap(),
+        federated_identity::Entity::find()
+            .count(&server.state.db)
+            .await
+            .unwrap(),
+    )
+}
+
+async fn local_id(server: &TestServer, username: &str) -> String {
+    gatehouse::store::users::find_by_username(&server.state.db, username)
+        .await
+        .unwrap()
+        .expect("user")
+        .id
+}
+
+#[tokio::test]
+async fn first_login_creates_a_user_and_returning_login_reuses_it() {
+    let server = server_with(|_, _| {}).await;
+    let (users_before, _) = counts(&server).await;
+    let end = federated_login(&Browser::new(), &server, "ann").await;
+    assert!(end.url.starts_with(RP_REDIRECT), "back at the client: {}", end.url);
+    assert_eq!(query_param(&end.url, "state").as_deref(), Some("bs"));
+    let claims = id_token_claims(&server, &end.url).await;
+    assert_eq!(claims["idp"], "corp");
+    assert_eq!(claims["amr"], serde_json::json!(["fed"]));
+    assert_eq!(claims["preferred_username"], "ann");
+    assert_eq!(claims["email"], "ann@contoso.test");
+    assert_eq!(claims["email_verified"], true, "trusted provider, verified upstream");
+    assert_eq!(
+        claims["groups"],
+        serde_json::json!(["staff", "team-ann"]),
+        "groups mapped from upstream claims"
+    );
+    assert_eq!(counts(&server).await, (users_before + 1, 1));
+
+    // A new browser, same upstream person: straight back in as the same local user.
+    let again = federated_login(&Browser::new(), &server, "ann").await;
+    let claims2 = id_token_claims(&server, &again.url).await;
+    assert_eq!(claims2["sub"], claims["sub"]);
+    assert_eq!(counts(&server).await, (users_before + 1, 1));
+}
+
+#[tokio::test]
+async fn verified_email_from_a_trusted_provider_links_to_the_existing_account() {
+    let server = server_with(|p, _| p.linking = LinkingPolicy::LinkByVerifiedEmail).await;
+    let end = federated_login(&Browser::new(), &server, "alice-corp").await;
+    assert!(end.url.starts_with(RP_REDIRECT), "{}", end.url);
+    let claims = id_token_claims(&server, &end.url).await;
+    assert_eq!(
+        claims["sub"],
+        local_id(&server, ALICE).await,
+        "signed in as the existing alice"
+    );
+    assert_eq!(claims["idp"], "corp");
+}
+
+#[tokio::test]
+async fn unverified_email_never_links_and_asks_instead() {
+    let server = server_with(|p, _| p.linking = LinkingPolicy::LinkByVerifiedEmail).await;
+    let before = counts(&server).await;
+    let browser = Browser::new();
+    let end = federated_login(&browser, &server, "mallory").await;
+    assert!(
+        end.url.contains("/broker/link?interaction="),
+        "asked, not linked: {}",
+        end.url
+    );
+    let page = end.page.expect("the link page");
+    assert!(page.html.contains("Link your account"));
+    assert!(!page.html.contains("alice@example.com"), "the address is masked");
+    assert_eq!(counts(&server).await, before, "nothing linked or created");
+    // Not signed in as alice either.
+    let back = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
+    assert_eq!(query_param(&back, "error").as_deref(), Some("login_required"));
+}
+
+#[tokio::test]
+async fn an_untrusted_provider_cannot_link_even_a_verified_email() {
+    let server = server_with(|p, _| {
+        p.linking = LinkingPolicy::LinkByVerifiedEmail;
+        p.trust_email = false;
+    })
+    .await;
+    let end = federated_login(&Browser::new(), &server, "alice-corp").await;
+    assert!(end.url.contains("/broker/link?interaction="), "{}", end.url);
+}
+
+#[tokio::test]
+async fn password_confirmation_links_the_login_to_the_account() {
+    let server = server_with(|_, _| {}).await;
+    let browser = Browser::new();
+    let end = federated_login(&browser, &server, "mallory").await;
+    let page = end.page.expect("link page");
+    let (ix, csrf) = (page.field("interaction").unwrap(), page.field("csrf").unwrap());
+    let wrong = browser
+        .post(
+            &server.url("/broker/link"),
+            &[
+                ("interaction", &ix),
+                ("csrf", &csrf),
+                ("username", ALICE),
+                ("password", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.text().await.unwrap().contains("Invalid username or password."));
+    assert_eq!(counts(&server).await.1, 0);
+
+    let ok = browser
+        .post(
+            &server.url("/broker/link"),
+            &[
+                ("interaction", &ix),
+                ("csrf", &csrf),
+                ("username", ALICE),
+                ("password", ALICE_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let back = browser.walk(&server.url(&location(&ok).unwrap()), RP_REDIRECT).await;
+    let claims = id_token_claims(&server, &back.url).await;
+    assert_eq!(claims["sub"], local_id(&server, ALICE).await);
+    assert_eq!(claims["amr"], serde_json::json!(["fed", "pwd"]));
+    // From now on the upstream login alone signs in as alice.
+    let again = federated_login(&Browser::new(), &server, "mallory").await;
+    assert_eq!(id_token_claims(&server, &again.url).await["sub"], claims["sub"]);
+}
+
+#[tokio::test]
+async fn username_collision_and_missing_email_go_through_review_profile() {
+    let server = server_with(|_, _| {}).await;
+    let browser = Browser::new();
+    let end = federated_login(&browser, &server, "bob-clash").await;
+    assert!(end.url.contains("/broker/profile?interaction="), "{}", end.url);
+    let page = end.page.unwrap();
+    assert!(page.html.contains("username is taken"), "{}", page.html);
+    let (ix, csrf) = (page.field("interaction").unwrap(), page.field("csrf").unwrap());
+    let form = |username: &'static str| {
+        vec![
+            ("interaction", ix.clone()),
+            ("csrf", csrf.clone()),
+            ("username", username.into()),
+            ("email", "bob.clash@contoso.test".into()),
+            ("name", "".into()),
+        ]
+    };
+    let res = browser
+        .http
+        .post(server.url("/broker/profile"))
+        .form(&form("bob"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "still taken");
+    let res = browser
+        .http
+        .post(server.url("/broker/profile"))
+        .form(&form("bob-contoso"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let back = browser.walk(&server.url(&location(&res).unwrap()), RP_REDIRECT).await;
+    let claims = id_token_claims(&server, &back.url).await;
+    assert_eq!(claims["preferred_username"], "bob-contoso");
+    assert_eq!(
+        claims["email_verified"], true,
+        "the provider's own verified address, kept as is"
+    );
+
+    let browser = Browser::new();
+    let end = federated_login(&browser, &server, "noemail").await;
+    assert!(end.url.contains("/broker/profile?interaction="), "{}", end.url);
+    let page = end.page.unwrap();
+    assert!(page.html.contains("did not share an email"));
+    let res = browser
+        .post(
+            &server.url("/broker/profile"),
+            &[
+                ("interaction", &page.field("interaction").unwrap()),
+                ("csrf", &page.field("csrf").unwrap()),
+                ("username", "noemail"),
+                ("email", "typed@example.org"),
+                ("name", ""),
+            ],
+        )
+        .await;
+    let back = browser.walk(&server.url(&location(&res).unwrap()), RP_REDIRECT).await;
+    let claims = id_token_claims(&server, &back.url).await;
+    assert_eq!(claims["email"], "typed@example.org");
+    assert_eq!(
+        claims["email_verified"], false,
+        "an address the person typed is unverified"
+    );
+}
+
+#[tokio::test]
+async fn link_only_refuses_strangers_and_keeps_the_request() {
+    let server = server_with(|p, _| p.linking = LinkingPolicy::LinkOnly).await;
+    let before = counts(&server).await;
+    let browser = Browser::new();
+    let end = federated_login(&browser, &server, "stranger").await;
+    let page = end.page.expect("a refusal page");
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.html.contains("Only people who already have an account"),
+        "{}",
+        page.html
+    );
+    assert_eq!(counts(&server).await, before);
+    // The pending request is intact: the person can still sign in with a password.
+    let login = page
+        .html
+        .split("href=\"")
+        .nth(2)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#x3D;", "=");
+    assert!(login.contains("/login?interaction="), "{login}");
+    let res = browser.submit_login(&server.url(&login), ALICE, ALICE_PASSWORD).await;
+    let back = browser.walk(&server.url(&location(&res).unwrap()), RP_REDIRECT).await;
+    assert!(query_param(&back.url, "code").is_some());
+}
+
+#[tokio::test]
+async fn idp_hint_and_home_realm_discovery_skip_the_login_page() {
+    let server = server_with(|_, _| {}).await;
+    let issuer = &oidc_peer().issuer;
+    for extra in [
+        "&idp_hint=corp",
+        "&kc_idp_hint=corp",
+        "&login_hint=someone%40contoso.test",
+    ] {
+        let res = Browser::new().get(&authorize(&server, extra)).await;
+        let loc = location(&res).unwrap();
+        assert!(
+            loc.starts_with(issuer),
+            "{extra}: straight to the upstream OP, got {loc}"
+        );
+    }
+    // An unknown hint is ignored: the login page.
+    let res = Browser::new().get(&authorize(&server, "&idp_hint=nope")).await;
+    assert!(location(&res).unwrap().contains("/login?interaction="));
+
+    // The work-email form on the login page.
+    let browser = Browser::new();
+    let login = browser.follow(&server, &authorize(&server, "")).await;
+    let page = browser.page(&login).await;
+    assert!(page.html.contains("Work email"));
+    let form = [
+        ("interaction", page.field("interaction").unwrap()),
+        ("csrf", page.field("csrf").unwrap()),
+    ];
+    let res = browser
+        .http
+        .post(server.url("/login/discover"))
+        .form(&[&form[..], &[("email", "zed@Contoso.test".into())]].concat())
+        .send()
+        .await
+        .unwrap();
+    let loc = location(&res).unwrap();
+    assert!(
+        loc.starts_with(issuer) && loc.contains("login_hint=zed%40Contoso.test"),
+        "{loc}"
+    );
+    let res = browser
+        .http
+        .post(server.url("/login/discover"))
+        .form(&[&form[..], &[("email", "zed@elsewhere.test".into())]].concat())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.unwrap().contains("No company sign-in"));
+}
+
+#[tokio::test]
+async fn a_client_may_restrict_its_providers() {
+    let server = server_with(|_, c| {
+        for client in c.clients.iter_mut().filter(|c| c.id == RP_ID) {
+            client.allowed_providers = Some(vec![]);
+        }
+    })
+    .await;
+    let browser = Browser::new();
+    let login = browser.follow(&server, &authorize(&server, "")).await;
+    assert!(!browser.page(&login).await.html.contains("Sign in with Contoso"));
+    let ix = query_param(&login, "interaction").unwrap();
+    let res = browser
+        .get(&server.url(&format!("/broker/start/corp?interaction={ix}")))
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(location(&res).is_none());
+    let res = browser.get(&authorize(&server, "&idp_hint=corp")).await;
+    assert!(
+        location(&res).unwrap().contains("/login?interaction="),
+        "hint ignored for a disallowed provider"
+    );
+}
+
+#[tokio::test]
+async fn cancelling_upstream_keeps_the_request_and_tells_the_client_nothing() {
+    let server = server_with(|_, _| {}).await;
+    let browser = Browser::new();
+    let form = to_upstream_form(&browser, &server).await;
+    let end = browser.upstream_submit(&form, "/abort", "", RP_REDIRECT).await;
+    assert!(!end.url.starts_with(RP_REDIRECT), "the client is not told: {}", end.url);
+    let page = end.page.unwrap();
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.html.contains("Sign-in with Contoso did not work"), "{}", page.html);
+    assert!(!page.html.contains("End-User aborted"), "no raw upstream error");
+    assert!(page.html.contains("Use another sign-in method"));
+}
+
+#[tokio::test]
+async fn replayed_or_forged_callbacks_are_refused() {
+    let server = server_with(|_, _| {}).await;
+    let browser = Browser::new();
+    let form = to_upstream_form(&browser, &server).await;
+    let callback = browser
+        .upstream_submit(&form, "/login", "ann", &server.url("/broker/callback/"))
+        .await;
+    assert!(callback.url.contains("/broker/callback/corp?"), "{}", callback.url);
+    let first = browser.walk(&callback.url, RP_REDIRECT).await;
+    assert!(first.url.starts_with(RP_REDIRECT));
+    // The same callback again (state already used), and one with a made-up state.
+    for url in [
+        callback.url.clone(),
+        server.url("/broker/callback/corp?code=x&state=forged"),
+    ] {
+        let res = browser.get(&url).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{url}");
+        assert!(location(&res).is_none());
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_gets_a_page_not_a_500() {
+    let server =
+        TestServer::start_with(|c| c.providers = vec![provider("http://127.0.0.1:9", "x".into(), "y".into())]).await;
+    let browser = Browser::new();
+    let login = browser.follow(&server, &authorize(&server, "")).await;
+    let ix = query_param(&login, "interaction").unwrap();
+    let res = browser
+        .get(&server.url(&format!("/broker/start/corp?interaction={ix}")))
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = res.text().await.unwrap().replace("&#x3D;", "=");
+    assert!(html.contains("could not be reached"), "{html}");
+    assert!(
+        html.contains(&format!("/login?interaction={ix}")),
+        "a way back to the pending request"
+    );
+}

@@ -1,0 +1,80 @@
+//! Real peers on loopback. The upstream OIDC provider is panva's `oidc-provider`
+//! (tests/peers/oidc-provider). `scripts/test` starts it once for the whole run and passes its
+//! issuer in `TEST_UPSTREAM_OIDC`. Without that variable, the first test in a process starts one,
+//! and that one exits when the test process does, because its stdin closes.
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::{json, Value};
+
+/// A running upstream OpenID Provider.
+pub struct OidcPeer {
+    pub issuer: String,
+}
+
+static PEER: OnceLock<OidcPeer> = OnceLock::new();
+static KEEPALIVE: Mutex<Option<(Child, ChildStdin)>> = Mutex::new(None);
+
+/// The upstream OP, started on first use.
+pub fn oidc_peer() -> &'static OidcPeer {
+    PEER.get_or_init(|| {
+        if let Ok(issuer) = std::env::var("TEST_UPSTREAM_OIDC") {
+            if !issuer.is_empty() {
+                return OidcPeer { issuer };
+            }
+        }
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/oidc-provider");
+        assert!(
+            std::path::Path::new(dir).join("node_modules/oidc-provider").exists(),
+            "the upstream OP is not installed: run scripts/test, or `npm ci` in {dir}"
+        );
+        let mut child = Command::new("node")
+            .arg("server.mjs")
+            .current_dir(dir)
+            .env("PORT", "0")
+            .env("EXIT_ON_STDIN_END", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start node (the oidc-provider peer)");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut line = String::new();
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        out.read_line(&mut line).expect("peer output");
+        // Keep draining: a closed pipe would kill node (EPIPE) at its next log line.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let issuer = line
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("peer did not start: {line:?}"))
+            .trim()
+            .to_owned();
+        *KEEPALIVE.lock().unwrap() = Some((child, stdin));
+        OidcPeer { issuer }
+    })
+}
+
+impl OidcPeer {
+    /// Registers a client for `redirect_uri` (RFC 7591), as a Gatehouse admin would at their IdP.
+    pub async fn register_client(&self, redirect_uri: &str) -> (String, String) {
+        let res: Value = reqwest::Client::new()
+            .post(format!("{}/reg", self.issuer))
+            .json(&json!({
+                "redirect_uris": [redirect_uri],
+                "token_endpoint_auth_method": "client_secret_basic",
+                "grant_types": ["authorization_code"],
+                "response_types": ["code"],
+            }))
+            .send()
+            .await
+            .expect("register at the upstream OP")
+            .json()
+            .await
+            .unwrap();
+        (
+            res["client_id"].as_str().expect("client_id").into(),
+            res["client_secret"].as_str().expect("client_secret").into(),
+        )
+    }
+}

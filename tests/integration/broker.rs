@@ -483,3 +483,53 @@ async fn an_unreachable_provider_gets_a_page_not_a_500() {
         "a way back to the pending request"
     );
 }
+
+#[tokio::test]
+async fn tampered_upstream_id_tokens_are_refused_with_nothing_created() {
+    use super::rogue_idp::{start, Defect};
+    for defect in [
+        Defect::None,
+        Defect::OtherKey,
+        Defect::WrongNonce,
+        Defect::WrongAudience,
+        Defect::WrongIssuer,
+        Defect::Expired,
+        Defect::Unsigned,
+    ] {
+        let issuer = start(defect, "gh-client").await;
+        let server = TestServer::start_with(|c| {
+            let mut p = provider(&issuer, "gh-client".into(), "gh-secret".into());
+            // The most dangerous policy: a verified email links to alice's account.
+            p.linking = LinkingPolicy::LinkByVerifiedEmail;
+            p.fetch_userinfo = false;
+            c.providers = vec![p];
+        })
+        .await;
+        let before = counts(&server).await;
+        let browser = Browser::new();
+        let end = browser.walk(&authorize(&server, "&idp_hint=corp"), RP_REDIRECT).await;
+        if defect == Defect::None {
+            // The control: the stand-in is a correct OP, so this signs in (as alice, by verified email).
+            assert!(end.url.starts_with(RP_REDIRECT), "control case: {}", end.url);
+            assert_eq!(
+                id_token_claims(&server, &end.url).await["sub"],
+                local_id(&server, ALICE).await
+            );
+            continue;
+        }
+        assert!(
+            !end.url.starts_with(RP_REDIRECT),
+            "{defect:?} must not reach the client"
+        );
+        let page = end.page.unwrap_or_else(|| panic!("{defect:?}: a page"));
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{defect:?}");
+        assert!(page.html.contains("could not be verified"), "{defect:?}: {}", page.html);
+        assert_eq!(counts(&server).await, before, "{defect:?}: nothing linked or created");
+        let back = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
+        assert_eq!(
+            query_param(&back, "error").as_deref(),
+            Some("login_required"),
+            "{defect:?}: not signed in"
+        );
+    }
+}

@@ -9,3 +9,4 @@ mod harness;
 mod negative;
 mod pages;
 mod peers;
+mod rogue_idp;

@@ -31,6 +31,8 @@ pub struct Inner {
     pub clients: ClientRegistry,
     pub keys: KeyStore,
     pub templates: Templates,
+    /// Back-channel logout deliveries.
+    pub backchannel: crate::oidc::backchannel::BackchannelNotifier,
     /// Upstream identity providers (the broker's connectors).
     pub upstreams: crate::upstream::Registry,
     /// Outgoing HTTP (the demo client; upstream IdPs later): no redirects, short timeouts.
@@ -55,7 +57,10 @@ impl AppState {
         declared::apply(&db, &config)
             .await
             .context("applying clients and users from the config")?;
-        let keys = KeyStore::new(db.clone());
+        let lifetimes = &config.lifetimes;
+        // A retired key must verify every token it signed: the longest lifetime, plus skew.
+        let grace = lifetimes.id_token.max(lifetimes.access_token) as i64 + 120;
+        let keys = KeyStore::new(db.clone(), grace);
         keys.ensure().await.context("preparing signing keys")?;
         let templates = Templates::load(config.templates_dir.as_deref())?;
         let http = reqwest::Client::builder()
@@ -64,7 +69,9 @@ impl AppState {
             .timeout(Duration::from_secs(10))
             .build()?;
         let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
+        let backchannel = crate::oidc::backchannel::BackchannelNotifier::spawn(http.clone());
         Ok(Self(Arc::new(Inner {
+            backchannel,
             upstreams,
             clients: ClientRegistry::new(db.clone()),
             keys,
@@ -128,6 +135,8 @@ impl AppState {
             )
             .route("/authorize/resume", get(oidc::authorize::resume))
             .route("/token", post(oidc::token::token))
+            .route("/revoke", post(oidc::revocation::revoke))
+            .route("/introspect", post(oidc::introspection::introspect))
             .route(
                 "/userinfo",
                 get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo),
@@ -172,6 +181,8 @@ impl AppState {
     /// Deletes expired interactions, codes and tokens now and then.
     fn spawn_purge(&self) {
         let db = self.db.clone();
+        let keys = self.keys.clone();
+        let rotate_after = self.config.keys.rotate_after_days as i64 * 86_400;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(600));
             loop {
@@ -181,9 +192,15 @@ impl AppState {
                     store::codes::purge_expired(&db).await,
                     store::tokens::purge_expired(&db).await,
                     store::upstream_states::purge_expired(&db).await,
+                    store::refresh_tokens::purge_expired(&db).await,
                 ];
                 for e in results.into_iter().filter_map(Result::err) {
                     tracing::warn!(error = %e, "purging expired records failed");
+                }
+                if rotate_after > 0 {
+                    if let Err(e) = keys.rotate_if_older_than(rotate_after).await {
+                        tracing::warn!(error = %e, "scheduled key rotation failed");
+                    }
                 }
             }
         });

@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_core;
 mod m20261125_000002_broker;
+mod m20261125_000003_tokens;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_core::Migration),
             Box::new(m20261125_000002_broker::Migration),
+            Box::new(m20261125_000003_tokens::Migration),
         ]
     }
 }

@@ -36,6 +36,18 @@ pub enum Command {
     /// Manage client applications.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `gatehouse keys …`.
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Make new signing keys current; old ones keep verifying until their tokens expire.
+    Rotate,
+    /// List signing keys and their state.
+    List,
 }
 
 /// `gatehouse user …`.
@@ -198,6 +210,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     require_pkce: !a.no_pkce,
                     id_token_alg: alg,
                     allowed_providers: None,
+                    tokens: Default::default(),
+                    backchannel_logout_uri: None,
                 },
             )
             .await?;
@@ -208,6 +222,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             if let (true, Some(s)) = (generated, secret) {
                 println!("client secret (shown once): {s}");
+            }
+            Ok(())
+        }
+        Command::Keys(cmd) => {
+            let db = store::connect(&config.database_url).await?;
+            store::migrate(&db).await?;
+            let l = &config.lifetimes;
+            let keys = crate::keys::KeyStore::new(db, l.id_token.max(l.access_token) as i64 + 120);
+            match cmd {
+                KeysCommand::Rotate => {
+                    for k in keys.rotate().await? {
+                        println!("new {} key {}", k.alg, k.kid);
+                    }
+                    println!("running servers sign with the new keys within a minute");
+                }
+                KeysCommand::List => {
+                    for k in keys.list().await? {
+                        let state = match k.retired_at {
+                            None => "current".to_string(),
+                            Some(t) => format!("retired at {t}"),
+                        };
+                        println!("{}\t{}\tcreated at {}\t{}", k.kid, k.alg, k.created_at, state);
+                    }
+                }
             }
             Ok(())
         }

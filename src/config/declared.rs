@@ -48,6 +48,8 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
         require_pkce: c.require_pkce,
         id_token_alg: alg,
         allowed_providers: c.allowed_providers.clone(),
+        tokens: c.token_settings(),
+        backchannel_logout_uri: c.backchannel_logout_uri.clone(),
     })
 }
 
@@ -71,6 +73,8 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
                 require_pkce: true,
                 id_token_alg: SigningAlg::RS256,
                 allowed_providers: None,
+                tokens: Default::default(),
+                backchannel_logout_uri: None,
             },
         )
         .await?;

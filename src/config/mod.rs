@@ -36,6 +36,7 @@ pub struct Config {
     pub session: SessionConfig,
     pub lifetimes: Lifetimes,
     pub demo: DemoConfig,
+    pub keys: KeysConfig,
     pub clients: Vec<ClientDecl>,
     pub users: Vec<UserDecl>,
     /// Upstream identity providers shown on the login page, in this order.
@@ -118,6 +119,8 @@ pub struct SessionConfig {
     pub cookie_name: String,
     /// Seconds of inactivity after which the session ends.
     pub idle_timeout: u64,
+    /// Seconds after sign-in when the session ends however active (prompting a new sign-in).
+    pub absolute_timeout: u64,
 }
 
 impl Default for SessionConfig {
@@ -125,6 +128,7 @@ impl Default for SessionConfig {
         Self {
             cookie_name: "gatehouse_session".into(),
             idle_timeout: 8 * 3600,
+            absolute_timeout: 24 * 3600,
         }
     }
 }
@@ -148,6 +152,14 @@ impl Default for Lifetimes {
             interaction: 1800,
         }
     }
+}
+
+/// Signing-key rotation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeysConfig {
+    /// Rotate automatically when the newest key is this many days old (0 = only by hand).
+    pub rotate_after_days: u64,
 }
 
 /// The built-in demo application behind "Try the login flow".
@@ -180,6 +192,16 @@ pub struct ClientDecl {
     /// Upstream providers this client's users may use (ids); unset = all.
     #[serde(default)]
     pub allowed_providers: Option<Vec<String>>,
+    /// `never`, `offline_access` (default) or `always`.
+    pub refresh_tokens: Option<crate::store::clients::RefreshPolicy>,
+    /// Seconds an unused refresh token stays valid (default 14 days).
+    pub refresh_token_sliding_lifetime: Option<i64>,
+    /// Seconds until a refresh-token family ends, however used (default 30 days).
+    pub refresh_token_absolute_lifetime: Option<i64>,
+    /// `opaque` (default) or `jwt` (RFC 9068).
+    pub access_token_format: Option<crate::store::clients::AccessTokenFormat>,
+    /// OIDC Back-Channel Logout 1.0 endpoint of the client.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// A local user declared in the config file (created when missing).
@@ -194,6 +216,23 @@ pub struct UserDecl {
     pub password: Option<String>,
     /// Name of an environment variable holding the password.
     pub password_env: Option<String>,
+}
+
+impl ClientDecl {
+    /// The declared token settings, defaults filled in.
+    pub fn token_settings(&self) -> crate::store::clients::TokenSettings {
+        let d = crate::store::clients::TokenSettings::default();
+        crate::store::clients::TokenSettings {
+            refresh_tokens: self.refresh_tokens.unwrap_or(d.refresh_tokens),
+            refresh_token_sliding_lifetime: self
+                .refresh_token_sliding_lifetime
+                .unwrap_or(d.refresh_token_sliding_lifetime),
+            refresh_token_absolute_lifetime: self
+                .refresh_token_absolute_lifetime
+                .unwrap_or(d.refresh_token_absolute_lifetime),
+            access_token_format: self.access_token_format.unwrap_or(d.access_token_format),
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -211,6 +250,7 @@ impl Default for Config {
             session: SessionConfig::default(),
             lifetimes: Lifetimes::default(),
             demo: DemoConfig::default(),
+            keys: KeysConfig::default(),
             clients: Vec::new(),
             users: Vec::new(),
             providers: Vec::new(),

@@ -75,12 +75,17 @@ impl KeySet {
         &self.jwks
     }
 
-    /// Signs `claims` as a compact JWS with the current key for `alg`.
+    /// Signs `claims` as a compact JWS (`typ: JWT`) with the current key for `alg`.
     pub fn sign<T: Serialize>(&self, alg: SigningAlg, claims: &T) -> Result<String, KeyError> {
+        self.sign_typed(alg, "JWT", claims)
+    }
+
+    /// Signs with an explicit `typ` header (`at+jwt`, `logout+jwt`).
+    pub fn sign_typed<T: Serialize>(&self, alg: SigningAlg, typ: &str, claims: &T) -> Result<String, KeyError> {
         let key = self.signing.iter().find(|k| k.alg == alg).ok_or(KeyError::NoKey(alg))?;
         let mut header = Header::new(alg.jwt());
         header.kid = Some(key.kid.clone());
-        header.typ = Some("JWT".into());
+        header.typ = Some(typ.into());
         Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
     }
 
@@ -98,16 +103,115 @@ impl KeySet {
 pub struct KeyStore {
     db: DatabaseConnection,
     cache: moka::future::Cache<(), Arc<KeySet>>,
+    /// How long a retired key stays published: the longest token lifetime it may have signed.
+    grace_secs: i64,
+}
+
+/// One row of `gatehouse keys list`.
+#[derive(Debug, Clone)]
+pub struct KeyInfo {
+    pub kid: String,
+    pub alg: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
 }
 
 impl KeyStore {
-    /// A store over `db`; call [`KeyStore::ensure`] once at start-up.
-    pub fn new(db: DatabaseConnection) -> Self {
+    /// A store over `db`; call [`KeyStore::ensure`] once at start-up. Retired keys stay in the
+    /// JWKS for `grace_secs`.
+    pub fn new(db: DatabaseConnection, grace_secs: i64) -> Self {
         let cache = moka::future::Cache::builder()
             .max_capacity(1)
             .time_to_live(Duration::from_secs(60))
             .build();
-        Self { db, cache }
+        Self { db, cache, grace_secs }
+    }
+
+    /// Rotates every algorithm: a new key signs from now on; the old ones only verify until
+    /// every token they signed has expired. Other nodes pick the change up within a minute.
+    pub async fn rotate(&self) -> Result<Vec<KeyInfo>, KeyError> {
+        let mut made = Vec::new();
+        for alg in SigningAlg::ALL {
+            let old: Vec<String> = signing_key::Entity::find()
+                .filter(signing_key::Column::Alg.eq(alg.as_str()))
+                .filter(signing_key::Column::RetiredAt.is_null())
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|k| k.kid)
+                .collect();
+            made.push(self.generate(alg).await?);
+            if !old.is_empty() {
+                signing_key::Entity::update_many()
+                    .col_expr(signing_key::Column::RetiredAt, sea_orm::sea_query::Expr::value(now()))
+                    .filter(signing_key::Column::Kid.is_in(old))
+                    .exec(&self.db)
+                    .await?;
+            }
+        }
+        // Keys whose grace is over leave the database too.
+        signing_key::Entity::delete_many()
+            .filter(signing_key::Column::RetiredAt.lt(now() - self.grace_secs))
+            .exec(&self.db)
+            .await?;
+        self.cache.invalidate(&()).await;
+        Ok(made)
+    }
+
+    /// Rotates when the newest signing key is older than `max_age_secs`.
+    pub async fn rotate_if_older_than(&self, max_age_secs: i64) -> Result<bool, KeyError> {
+        let newest = signing_key::Entity::find()
+            .filter(signing_key::Column::RetiredAt.is_null())
+            .order_by_desc(signing_key::Column::CreatedAt)
+            .one(&self.db)
+            .await?;
+        if newest.is_some_and(|k| now() - k.created_at < max_age_secs) {
+            return Ok(false);
+        }
+        let made = self.rotate().await?;
+        tracing::info!(kids = ?made.iter().map(|k| &k.kid).collect::<Vec<_>>(), "scheduled key rotation");
+        Ok(true)
+    }
+
+    /// Every stored key, newest first.
+    pub async fn list(&self) -> Result<Vec<KeyInfo>, KeyError> {
+        Ok(signing_key::Entity::find()
+            .order_by_desc(signing_key::Column::CreatedAt)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|k| KeyInfo {
+                kid: k.kid,
+                alg: k.alg,
+                created_at: k.created_at,
+                retired_at: k.retired_at,
+            })
+            .collect())
+    }
+
+    async fn generate(&self, alg: SigningAlg) -> Result<KeyInfo, KeyError> {
+        let pem = tokio::task::spawn_blocking(move || generate_pem(alg))
+            .await
+            .map_err(|e| KeyError::Material(e.to_string()))??;
+        let (kid, jwk) = public_jwk(alg, &pem)?;
+        let created_at = now();
+        signing_key::ActiveModel {
+            kid: Set(kid.clone()),
+            alg: Set(alg.as_str().into()),
+            private_pem: Set(pem),
+            public_jwk: Set(serde_json::to_string(&jwk).map_err(|e| KeyError::Material(e.to_string()))?),
+            created_at: Set(created_at),
+            retired_at: Set(None),
+        }
+        .insert(&self.db)
+        .await?;
+        tracing::info!(kid, alg = alg.as_str(), "generated signing key");
+        Ok(KeyInfo {
+            kid,
+            alg: alg.as_str().into(),
+            created_at,
+            retired_at: None,
+        })
     }
 
     /// Generates a key for every algorithm that has none yet.
@@ -119,21 +223,7 @@ impl KeyStore {
                 .one(&self.db)
                 .await?;
             if existing.is_none() {
-                let pem = tokio::task::spawn_blocking(move || generate_pem(alg))
-                    .await
-                    .map_err(|e| KeyError::Material(e.to_string()))??;
-                let (kid, jwk) = public_jwk(alg, &pem)?;
-                signing_key::ActiveModel {
-                    kid: Set(kid.clone()),
-                    alg: Set(alg.as_str().into()),
-                    private_pem: Set(pem),
-                    public_jwk: Set(serde_json::to_string(&jwk).map_err(|e| KeyError::Material(e.to_string()))?),
-                    created_at: Set(now()),
-                    retired_at: Set(None),
-                }
-                .insert(&self.db)
-                .await?;
-                tracing::info!(kid, alg = alg.as_str(), "generated signing key");
+                self.generate(alg).await?;
             }
         }
         self.cache.invalidate(&()).await;
@@ -150,7 +240,11 @@ impl KeyStore {
 
     async fn load(&self) -> Result<Arc<KeySet>, KeyError> {
         let rows = signing_key::Entity::find()
-            .filter(signing_key::Column::RetiredAt.is_null())
+            .filter(
+                sea_orm::Condition::any()
+                    .add(signing_key::Column::RetiredAt.is_null())
+                    .add(signing_key::Column::RetiredAt.gt(now() - self.grace_secs)),
+            )
             .order_by_desc(signing_key::Column::CreatedAt)
             .order_by_asc(signing_key::Column::Kid)
             .all(&self.db)
@@ -162,7 +256,7 @@ impl KeyStore {
             let alg =
                 SigningAlg::parse(&row.alg).ok_or_else(|| KeyError::Material(format!("unknown alg {}", row.alg)))?;
             let jwk: Jwk = serde_json::from_str(&row.public_jwk).map_err(|e| KeyError::Material(e.to_string()))?;
-            if !signing.iter().any(|k| k.alg == alg) {
+            if row.retired_at.is_none() && !signing.iter().any(|k| k.alg == alg) {
                 signing.push(SigningKey {
                     kid: row.kid.clone(),
                     alg,

@@ -21,6 +21,7 @@ fn describe(scope: &str) -> String {
         "profile" => "See your name and username".into(),
         "email" => "See your email address".into(),
         "groups" => "See the groups you belong to".into(),
+        "offline_access" => "Keep access while you are not using it (until you revoke it)".into(),
         other => format!("Use the “{other}” permission"),
     }
 }

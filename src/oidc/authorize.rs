@@ -210,7 +210,9 @@ fn validate(
     }
     let mut scopes: Vec<String> = Vec::new();
     for s in requested {
-        if SUPPORTED_SCOPES.contains(&s) && !scopes.iter().any(|x| x == s) {
+        let refused =
+            s == "offline_access" && client.tokens.refresh_tokens == crate::store::clients::RefreshPolicy::Never;
+        if SUPPORTED_SCOPES.contains(&s) && !refused && !scopes.iter().any(|x| x == s) {
             scopes.push(s.to_owned());
         }
     }
@@ -337,10 +339,11 @@ pub async fn active_login(
     let Some(login) = login_session::current(session).await? else {
         return Ok(None);
     };
+    let expired = now() - login.auth_time > state.config.session.absolute_timeout as i64;
     match users::find(&state.db, &login.user_id).await? {
-        Some(user) if !user.disabled => Ok(Some((login, user))),
+        Some(user) if !user.disabled && !expired => Ok(Some((login, user))),
         _ => {
-            login_session::end(session).await?;
+            crate::oidc::backchannel::end_session(state, session).await?;
             Ok(None)
         }
     }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
+use super::backchannel::end_session;
 use crate::app::AppState;
 use crate::login::session as login_session;
 use crate::store::clients::Client;
@@ -166,7 +167,7 @@ pub async fn logout(
         Some(c) => h.sid.as_deref().map_or(c.user_id == h.sub, |sid| sid == c.sid),
     });
     if hint_matches || current.is_none() {
-        login_session::end(&session).await?;
+        end_session(&state, &session).await?;
         return Ok(finish(&state, &dest));
     }
     let username = match &current {
@@ -217,6 +218,6 @@ pub async fn confirm(
     }
     // Re-checked: the form's hidden fields are browser input like any other.
     let dest = destination(&state, &params, None).await?;
-    login_session::end(&session).await?;
+    end_session(&state, &session).await?;
     Ok(finish(&state, &dest))
 }

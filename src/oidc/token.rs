@@ -12,10 +12,12 @@ use super::claims::{at_hash, user_claims, IdTokenClaims};
 use super::client_auth::{self, AuthMethod};
 use super::pkce;
 use crate::app::AppState;
-use crate::store::clients::Client;
+use crate::store::clients::{AccessTokenFormat, Client, RefreshPolicy};
 use crate::store::codes::{self, Redemption};
+use crate::store::refresh_tokens::{self, Family, NewRefresh, Rotation};
+use crate::store::session_clients;
 use crate::store::tokens::{self, NewAccessToken};
-use crate::store::{now, users};
+use crate::store::{now, random_token, users};
 use crate::web::parse_params;
 
 /// A token endpoint error (RFC 6749 §5.2).
@@ -30,6 +32,7 @@ pub enum TokenError {
     InvalidGrant(String),
     UnauthorizedClient(String),
     UnsupportedGrantType,
+    InvalidScope(String),
     ServerError,
 }
 
@@ -70,6 +73,7 @@ impl IntoResponse for TokenError {
             TokenError::InvalidGrant(d) => (StatusCode::BAD_REQUEST, "invalid_grant", Some(d.as_str())),
             TokenError::UnauthorizedClient(d) => (StatusCode::BAD_REQUEST, "unauthorized_client", Some(d.as_str())),
             TokenError::UnsupportedGrantType => (StatusCode::BAD_REQUEST, "unsupported_grant_type", None),
+            TokenError::InvalidScope(d) => (StatusCode::BAD_REQUEST, "invalid_scope", Some(d.as_str())),
             TokenError::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", None),
         };
         let mut res = (
@@ -105,6 +109,8 @@ struct TokenResponse {
     scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
 }
 
 /// `POST /token`.
@@ -121,8 +127,24 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Re
     match params.get("grant_type").map(String::as_str) {
         None | Some("") => Err(TokenError::InvalidRequest("grant_type is missing".into())),
         Some("authorization_code") => authorization_code(state, &client, method, &params).await,
+        Some("refresh_token") => refresh_token(state, &client, &params).await,
         Some(_) => Err(TokenError::UnsupportedGrantType),
     }
+}
+
+/// What the tokens of one grant are about, whichever grant type produced them.
+struct Grant {
+    user: users::User,
+    scope: String,
+    sid: String,
+    auth_time: i64,
+    amr: Vec<String>,
+    idp: Option<String>,
+    nonce: Option<String>,
+    code_hash: Option<String>,
+    /// The refresh family to continue (refresh grant) or `None` to decide afresh.
+    family: Option<Family>,
+    offline: bool,
 }
 
 async fn authorization_code(
@@ -145,8 +167,13 @@ async fn authorization_code(
     let row = match codes::redeem(&state.db, row).await? {
         Redemption::Fresh(row) => row,
         Redemption::Replayed(row) => {
+            // The refresh family started by that code goes too (found through its first access token).
+            let mut families = 0;
+            for family in tokens::families_of_code(&state.db, &row.code_hash).await? {
+                families += refresh_tokens::revoke_family(&state.db, &family).await?;
+            }
             let revoked = tokens::revoke_by_code(&state.db, &row.code_hash).await?;
-            tracing::warn!(client_id = %client.id, user_id = %row.user_id, revoked, "authorization code replayed; tokens issued from it revoked");
+            tracing::warn!(client_id = %client.id, user_id = %row.user_id, revoked, families, "authorization code replayed; tokens issued from it revoked");
             return Err(TokenError::InvalidGrant("the code was already used".into()));
         }
         Redemption::Expired => return Err(TokenError::InvalidGrant("the code has expired".into())),
@@ -164,53 +191,210 @@ async fn authorization_code(
         params.get("code_verifier").map(String::as_str),
     )
     .map_err(|e| TokenError::InvalidGrant(e.into()))?;
-    let user = match users::find(&state.db, &row.user_id).await? {
+    let user = active_user(state, &row.user_id, row.idp.as_deref()).await?;
+    let offline = row.scope.split(' ').any(|s| s == "offline_access");
+    let grant = Grant {
+        user,
+        scope: row.scope,
+        sid: row.sid,
+        auth_time: row.auth_time,
+        amr: serde_json::from_str(&row.amr).unwrap_or_default(),
+        idp: row.idp,
+        nonce: row.nonce,
+        code_hash: Some(row.code_hash),
+        family: None,
+        offline,
+    };
+    issue(state, client, grant).await
+}
+
+/// The grant's user, if still enabled and (for brokered sign-ins) still linked to that provider.
+async fn active_user(state: &AppState, user_id: &str, idp: Option<&str>) -> Result<users::User, TokenError> {
+    let user = match users::find(&state.db, user_id).await? {
         Some(u) if !u.disabled => u,
         _ => return Err(TokenError::InvalidGrant("the user is no longer active".into())),
     };
+    if let Some(provider) = idp {
+        let links = crate::store::federated::for_user(&state.db, &user.id).await?;
+        if !links.iter().any(|l| l.provider_id == provider) {
+            return Err(TokenError::InvalidGrant(
+                "the external login behind this grant was unlinked".into(),
+            ));
+        }
+    }
+    Ok(user)
+}
 
+async fn refresh_token(
+    state: &AppState,
+    client: &Client,
+    params: &HashMap<String, String>,
+) -> Result<Response, TokenError> {
+    let presented = params
+        .get("refresh_token")
+        .filter(|t| !t.is_empty())
+        .ok_or(TokenError::InvalidRequest("refresh_token is missing".into()))?;
+    let Some(row) = refresh_tokens::find(&state.db, presented).await? else {
+        return Err(TokenError::InvalidGrant("the refresh token is invalid".into()));
+    };
+    if row.client_id != client.id {
+        return Err(TokenError::InvalidGrant(
+            "the refresh token was issued to another client".into(),
+        ));
+    }
+    let row = match refresh_tokens::rotate(&state.db, row).await? {
+        Rotation::Fresh(row) => row,
+        Rotation::Reused(row) => {
+            let revoked = refresh_tokens::revoke_family(&state.db, &row.family_id).await?;
+            tracing::warn!(client_id = %client.id, user_id = %row.user_id, family = %row.family_id, revoked, "refresh token reused after rotation; family revoked");
+            return Err(TokenError::InvalidGrant("the refresh token was already used".into()));
+        }
+        Rotation::Expired => return Err(TokenError::InvalidGrant("the refresh token has expired".into())),
+        Rotation::Revoked => return Err(TokenError::InvalidGrant("the refresh token was revoked".into())),
+    };
+    // A narrower scope may be asked for, never a wider one (RFC 6749 §6).
+    let granted: Vec<&str> = row.scope.split(' ').collect();
+    let scope = match params.get("scope").filter(|s| !s.is_empty()) {
+        Some(asked) => {
+            let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
+            if let Some(extra) = asked.iter().find(|s| !granted.contains(s)) {
+                return Err(TokenError::InvalidScope(format!("scope {extra} was not granted")));
+            }
+            granted
+                .iter()
+                .filter(|s| asked.contains(s))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+        None => row.scope.clone(),
+    };
+    let user = active_user(state, &row.user_id, row.idp.as_deref()).await?;
+    let grant = Grant {
+        user,
+        scope,
+        sid: row.sid,
+        auth_time: row.auth_time,
+        amr: serde_json::from_str(&row.amr).unwrap_or_default(),
+        idp: row.idp,
+        nonce: None,
+        code_hash: None,
+        family: Some(Family {
+            id: row.family_id,
+            expires_at: row.family_expires_at,
+        }),
+        offline: row.offline,
+    };
+    issue(state, client, grant).await
+}
+
+/// RFC 9068 JWT access-token claims.
+#[derive(Serialize)]
+struct JwtAccessToken<'a> {
+    iss: String,
+    sub: &'a str,
+    aud: &'a str,
+    client_id: &'a str,
+    exp: i64,
+    iat: i64,
+    jti: String,
+    scope: &'a str,
+    auth_time: i64,
+    sid: &'a str,
+}
+
+/// Mints the access token, refresh token (when the client's policy says so) and ID token.
+async fn issue(state: &AppState, client: &Client, g: Grant) -> Result<Response, TokenError> {
     let lifetimes = &state.config.lifetimes;
-    let access_token = tokens::issue(
-        &state.db,
-        NewAccessToken {
-            client_id: client.id.clone(),
-            user_id: user.id.clone(),
-            scope: row.scope.clone(),
-            code_hash: Some(row.code_hash.clone()),
-            sid: Some(row.sid.clone()),
-        },
-        lifetimes.access_token,
-    )
-    .await?;
+    let scopes: Vec<&str> = g.scope.split(' ').collect();
+    let keys = state.keys.current().await?;
 
-    let scopes: Vec<&str> = row.scope.split(' ').collect();
+    let family = match (&g.family, client.tokens.refresh_tokens) {
+        (Some(f), _) => Some(f.clone()),
+        (None, RefreshPolicy::Always) => Some(Family::start(client.tokens.refresh_token_absolute_lifetime)),
+        (None, RefreshPolicy::OfflineAccess) if g.offline => {
+            Some(Family::start(client.tokens.refresh_token_absolute_lifetime))
+        }
+        (None, _) => None,
+    };
+    let record = NewAccessToken {
+        client_id: client.id.clone(),
+        user_id: g.user.id.clone(),
+        scope: g.scope.clone(),
+        code_hash: g.code_hash.clone(),
+        sid: Some(g.sid.clone()),
+        family_id: family.as_ref().map(|f| f.id.clone()),
+    };
+    let iat = now();
+    let access_token = match client.tokens.access_token_format {
+        AccessTokenFormat::Opaque => tokens::issue(&state.db, record, lifetimes.access_token).await?,
+        AccessTokenFormat::Jwt => {
+            let claims = JwtAccessToken {
+                iss: state.config.issuer_str(),
+                sub: &g.user.id,
+                aud: &client.id,
+                client_id: &client.id,
+                exp: iat + lifetimes.access_token as i64,
+                iat,
+                jti: random_token(),
+                scope: &g.scope,
+                auth_time: g.auth_time,
+                sid: &g.sid,
+            };
+            let jwt = keys.sign_typed(client.id_token_alg, "at+jwt", &claims)?;
+            tokens::record(&state.db, &jwt, record, lifetimes.access_token).await?;
+            jwt
+        }
+    };
+    let refresh = match &family {
+        Some(f) => Some(
+            refresh_tokens::issue(
+                &state.db,
+                NewRefresh {
+                    client_id: client.id.clone(),
+                    user_id: g.user.id.clone(),
+                    scope: g.scope.clone(),
+                    sid: g.sid.clone(),
+                    auth_time: g.auth_time,
+                    amr: g.amr.clone(),
+                    idp: g.idp.clone(),
+                    offline: g.offline,
+                },
+                f,
+                client.tokens.refresh_token_sliding_lifetime,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let id_token = if scopes.contains(&"openid") {
-        let iat = now();
         let claims = IdTokenClaims {
             iss: state.config.issuer_str(),
             aud: client.id.clone(),
             azp: client.id.clone(),
             exp: iat + lifetimes.id_token as i64,
             iat,
-            auth_time: row.auth_time,
-            nonce: row.nonce.clone(),
-            amr: serde_json::from_str(&row.amr).unwrap_or_default(),
-            sid: row.sid.clone(),
+            auth_time: g.auth_time,
+            nonce: g.nonce.clone(),
+            amr: g.amr.clone(),
+            sid: g.sid.clone(),
             at_hash: Some(at_hash(&access_token)),
-            idp: row.idp.clone(),
-            user: user_claims(&user, &scopes),
+            idp: g.idp.clone(),
+            user: user_claims(&g.user, &scopes),
         };
-        Some(state.keys.current().await?.sign(client.id_token_alg, &claims)?)
+        Some(keys.sign(client.id_token_alg, &claims)?)
     } else {
         None
     };
-    tracing::info!(client_id = %client.id, user_id = %user.id, "tokens issued");
+    session_clients::record(&state.db, &g.sid, &client.id, &g.user.id).await?;
+    tracing::info!(client_id = %client.id, user_id = %g.user.id, refresh = refresh.is_some(), "tokens issued");
     let mut res = Json(TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: lifetimes.access_token,
-        scope: row.scope,
+        scope: g.scope,
         id_token,
+        refresh_token: refresh,
     })
     .into_response();
     no_store(res.headers_mut());

@@ -9,6 +9,60 @@ use super::entities::client;
 use super::{hash_secret, now};
 use crate::keys::SigningAlg;
 
+/// When a client gets refresh tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshPolicy {
+    Never,
+    /// Only when the `offline_access` scope was asked for and granted (the token then outlives
+    /// the browser session).
+    #[default]
+    OfflineAccess,
+    /// With every code exchange (the token ends with the browser session unless offline).
+    Always,
+}
+
+/// How access tokens look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessTokenFormat {
+    /// A random string only Gatehouse can interpret (userinfo, introspection).
+    #[default]
+    Opaque,
+    /// A signed JWT per RFC 9068 (`typ: at+jwt`), still revocable through introspection.
+    Jwt,
+}
+
+/// A client's token settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSettings {
+    pub refresh_tokens: RefreshPolicy,
+    /// Seconds a refresh token stays valid unused (each rotation slides it).
+    pub refresh_token_sliding_lifetime: i64,
+    /// Seconds after the first grant when the whole refresh family ends.
+    pub refresh_token_absolute_lifetime: i64,
+    pub access_token_format: AccessTokenFormat,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            refresh_tokens: RefreshPolicy::OfflineAccess,
+            refresh_token_sliding_lifetime: 14 * 86_400,
+            refresh_token_absolute_lifetime: 30 * 86_400,
+            access_token_format: AccessTokenFormat::Opaque,
+        }
+    }
+}
+
+fn policy_str(p: RefreshPolicy) -> &'static str {
+    match p {
+        RefreshPolicy::Never => "never",
+        RefreshPolicy::OfflineAccess => "offline_access",
+        RefreshPolicy::Always => "always",
+    }
+}
+
 /// A relying party as the protocol code sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Client {
@@ -24,6 +78,9 @@ pub struct Client {
     pub id_token_alg: SigningAlg,
     /// Providers this client's users may sign in with; `None` = all.
     pub allowed_providers: Option<Vec<String>>,
+    pub tokens: TokenSettings,
+    /// OIDC Back-Channel Logout 1.0 receiver.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl Client {
@@ -71,6 +128,8 @@ pub struct NewClient {
     pub require_pkce: bool,
     pub id_token_alg: SigningAlg,
     pub allowed_providers: Option<Vec<String>>,
+    pub tokens: TokenSettings,
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// Why a client could not be registered.
@@ -109,12 +168,32 @@ fn to_client(m: client::Model) -> Client {
         require_pkce: m.require_pkce,
         id_token_alg: SigningAlg::parse(&m.id_token_signed_response_alg).unwrap_or(SigningAlg::RS256),
         allowed_providers: m.allowed_providers.and_then(|p| serde_json::from_str(&p).ok()),
+        tokens: TokenSettings {
+            refresh_tokens: match m.refresh_tokens.as_str() {
+                "never" => RefreshPolicy::Never,
+                "always" => RefreshPolicy::Always,
+                _ => RefreshPolicy::OfflineAccess,
+            },
+            refresh_token_sliding_lifetime: m.refresh_sliding_secs,
+            refresh_token_absolute_lifetime: m.refresh_absolute_secs,
+            access_token_format: if m.access_token_format == "jwt" {
+                AccessTokenFormat::Jwt
+            } else {
+                AccessTokenFormat::Opaque
+            },
+        },
+        backchannel_logout_uri: m.backchannel_logout_uri,
     }
 }
 
 /// Creates the client, or replaces its settings when the id exists.
 pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client, ClientError> {
-    for u in new.redirect_uris.iter().chain(&new.post_logout_redirect_uris) {
+    for u in new
+        .redirect_uris
+        .iter()
+        .chain(&new.post_logout_redirect_uris)
+        .chain(&new.backchannel_logout_uri)
+    {
         check_uri(u)?;
     }
     match (new.public, &new.secret) {
@@ -138,6 +217,14 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
             .allowed_providers
             .as_ref()
             .map(|p| serde_json::to_string(p).unwrap_or_default())),
+        refresh_tokens: Set(policy_str(new.tokens.refresh_tokens).into()),
+        refresh_sliding_secs: Set(new.tokens.refresh_token_sliding_lifetime),
+        refresh_absolute_secs: Set(new.tokens.refresh_token_absolute_lifetime),
+        access_token_format: Set(match new.tokens.access_token_format {
+            AccessTokenFormat::Opaque => "opaque".into(),
+            AccessTokenFormat::Jwt => "jwt".into(),
+        }),
+        backchannel_logout_uri: Set(new.backchannel_logout_uri.clone()),
     };
     let saved = if existing.is_some() {
         model.update(db).await?

@@ -5,6 +5,8 @@ pub mod consent;
 pub mod entities;
 pub mod federated;
 pub mod interactions;
+pub mod refresh_tokens;
+pub mod session_clients;
 pub mod sessions;
 pub mod tokens;
 pub mod upstream_states;

@@ -15,14 +15,21 @@ pub struct NewAccessToken {
     pub scope: String,
     pub code_hash: Option<String>,
     pub sid: Option<String>,
+    pub family_id: Option<String>,
 }
 
-/// Issues a token; returns the plaintext once.
+/// Issues an opaque token; returns the plaintext once.
 pub async fn issue<C: ConnectionTrait>(db: &C, new: NewAccessToken, ttl: u64) -> Result<String, DbErr> {
     let token = random_token();
+    record(db, &token, new, ttl).await?;
+    Ok(token)
+}
+
+/// Stores a token minted elsewhere (a JWT access token) so it can be looked up and revoked.
+pub async fn record<C: ConnectionTrait>(db: &C, token: &str, new: NewAccessToken, ttl: u64) -> Result<(), DbErr> {
     let t = now();
     access_token::ActiveModel {
-        token_hash: Set(hash_secret(&token)),
+        token_hash: Set(hash_secret(token)),
         client_id: Set(new.client_id),
         user_id: Set(new.user_id),
         scope: Set(new.scope),
@@ -31,16 +38,44 @@ pub async fn issue<C: ConnectionTrait>(db: &C, new: NewAccessToken, ttl: u64) ->
         created_at: Set(t),
         expires_at: Set(t + ttl as i64),
         revoked_at: Set(None),
+        family_id: Set(new.family_id),
     }
     .insert(db)
     .await?;
-    Ok(token)
+    Ok(())
 }
 
 /// The token if it is known, unexpired and unrevoked.
 pub async fn find_active<C: ConnectionTrait>(db: &C, token: &str) -> Result<Option<AccessTokenRow>, DbErr> {
     let row = access_token::Entity::find_by_id(hash_secret(token)).one(db).await?;
     Ok(row.filter(|r| r.revoked_at.is_none() && r.expires_at > now()))
+}
+
+/// The token's row whatever its state (revocation needs to see revoked ones too).
+pub async fn find<C: ConnectionTrait>(db: &C, token: &str) -> Result<Option<AccessTokenRow>, DbErr> {
+    access_token::Entity::find_by_id(hash_secret(token)).one(db).await
+}
+
+/// Revokes one access token.
+pub async fn revoke<C: ConnectionTrait>(db: &C, token_hash: &str) -> Result<(), DbErr> {
+    access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(now()))
+        .filter(access_token::Column::TokenHash.eq(token_hash))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The refresh families started by redeeming a code.
+pub async fn families_of_code<C: ConnectionTrait>(db: &C, code_hash: &str) -> Result<Vec<String>, DbErr> {
+    Ok(access_token::Entity::find()
+        .filter(access_token::Column::CodeHash.eq(code_hash))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|r| r.family_id)
+        .collect())
 }
 
 /// Revokes every token redeemed from a code (called when the code is replayed).

@@ -40,6 +40,11 @@ fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDec
         require_pkce: true,
         id_token_signed_response_alg: alg.map(str::to_owned),
         allowed_providers: None,
+        refresh_tokens: None,
+        refresh_token_sliding_lifetime: None,
+        refresh_token_absolute_lifetime: None,
+        access_token_format: None,
+        backchannel_logout_uri: None,
     }
 }
 

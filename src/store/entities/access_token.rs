@@ -15,6 +15,8 @@ pub struct Model {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// The refresh-token family this token was issued from, if any.
+    pub family_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

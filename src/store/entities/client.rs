@@ -19,6 +19,13 @@ pub struct Model {
     pub created_at: i64,
     /// JSON array of provider ids this client's users may use; `None` = all.
     pub allowed_providers: Option<String>,
+    /// `never`, `offline_access` (when that scope is granted) or `always`.
+    pub refresh_tokens: String,
+    pub refresh_sliding_secs: i64,
+    pub refresh_absolute_secs: i64,
+    /// `opaque` or `jwt` (RFC 9068).
+    pub access_token_format: String,
+    pub backchannel_logout_uri: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,8 @@ pub mod client;
 pub mod consent_grant;
 pub mod federated_identity;
 pub mod interaction;
+pub mod refresh_token;
+pub mod session_client;
 pub mod signing_key;
 pub mod upstream_state;
 pub mod user;

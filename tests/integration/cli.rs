@@ -107,6 +107,23 @@ async fn users_and_clients_added_by_cli_can_sign_in() {
     ));
     let back = browser.sign_in_as(&server, &url, "dora", "dora-secret-pw").await;
     assert!(query_param(&back, "code").is_some(), "{back}");
+
+    // The server made its keys; rotate them from the command line.
+    let (ok, out, _) = gatehouse(&db, &["keys", "list"], None);
+    assert!(
+        ok && out.lines().count() == 2 && out.matches("current").count() == 2,
+        "{out}"
+    );
+    let (ok, out, _) = gatehouse(&db, &["keys", "rotate"], None);
+    assert!(
+        ok && out.contains("new RS256 key") && out.contains("new ES256 key"),
+        "{out}"
+    );
+    let (ok, out, _) = gatehouse(&db, &["keys", "list"], None);
+    assert!(
+        ok && out.matches("current").count() == 2 && out.matches("retired at").count() == 2,
+        "{out}"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod cli;
 mod consent_logout;
 mod flow;
 mod harness;
+mod lifecycle;
 mod negative;
 mod pages;
 mod peers;

@@ -1,0 +1,507 @@
+//! Token lifecycle: refresh rotation and reuse detection, revocation, introspection, JWT access
+//! tokens, back-channel logout, key rotation.
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use openidconnect::core::{CoreClient, CoreProviderMetadata};
+use openidconnect::{ClientId, ClientSecret, IssuerUrl, OAuth2TokenResponse, RefreshToken, TokenResponse};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use super::browser::{query_param, Browser};
+use super::flow::urlencode;
+use super::harness::*;
+use gatehouse::config::{ClientDecl, Config};
+use gatehouse::oidc::pkce::s256;
+use gatehouse::store::clients::{AccessTokenFormat, RefreshPolicy};
+
+const VERIFIER: &str = "lifecycle-verifier-lifecycle-verifier-lifecycle-1";
+const REFRESH_APP: &str = "refresh-app";
+const JWT_APP: &str = "jwt-app";
+
+fn extra_clients(c: &mut Config, backchannel: Option<String>) {
+    let base = c.clients[0].clone();
+    c.clients.push(ClientDecl {
+        id: REFRESH_APP.into(),
+        refresh_tokens: Some(RefreshPolicy::Always),
+        backchannel_logout_uri: backchannel,
+        ..base.clone()
+    });
+    c.clients.push(ClientDecl {
+        id: JWT_APP.into(),
+        access_token_format: Some(AccessTokenFormat::Jwt),
+        refresh_tokens: Some(RefreshPolicy::Never),
+        ..base
+    });
+}
+
+async fn server() -> TestServer {
+    TestServer::start_with(|c| extra_clients(c, None)).await
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+/// Signs alice in through `client_id` asking for `scope`; returns the token response.
+async fn tokens_for(server: &TestServer, browser: &Browser, client_id: &str, scope: &str) -> Value {
+    let url = server.url(&format!(
+        "/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&code_challenge={}&code_challenge_method=S256&nonce=n",
+        urlencode(RP_REDIRECT),
+        urlencode(scope),
+        s256(VERIFIER)
+    ));
+    let back = browser.sign_in(server, &url).await;
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code: {back}"));
+    post_token(
+        server,
+        client_id,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", RP_REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await
+    .1
+}
+
+async fn post_token(server: &TestServer, client_id: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let res = http()
+        .post(server.url("/token"))
+        .basic_auth(client_id, Some(urlencode(RP_SECRET)))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.json().await.unwrap())
+}
+
+async fn refresh(server: &TestServer, client_id: &str, token: &str) -> (StatusCode, Value) {
+    post_token(
+        server,
+        client_id,
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+    )
+    .await
+}
+
+async fn introspect(server: &TestServer, token: &str) -> Value {
+    http()
+        .post(server.url("/introspect"))
+        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn userinfo_status(server: &TestServer, at: &str) -> StatusCode {
+    http()
+        .get(server.url("/userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+fn jwt_part(token: &str, i: usize) -> Value {
+    let p = token.split('.').nth(i).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_burns_the_family() {
+    let server = server().await;
+    let first = tokens_for(&server, &Browser::new(), REFRESH_APP, "openid profile").await;
+    let r1 = first["refresh_token"]
+        .as_str()
+        .expect("refresh token (policy always)")
+        .to_owned();
+
+    let (s, second) = refresh(&server, REFRESH_APP, &r1).await;
+    assert_eq!(s, StatusCode::OK, "{second}");
+    let r2 = second["refresh_token"].as_str().expect("rotated").to_owned();
+    assert_ne!(r1, r2);
+    let id = jwt_part(second["id_token"].as_str().unwrap(), 1);
+    assert_eq!(
+        id["sid"],
+        jwt_part(first["id_token"].as_str().unwrap(), 1)["sid"],
+        "same session"
+    );
+    assert!(id.get("nonce").is_none(), "no nonce on refresh");
+    let at2 = second["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo_status(&server, &at2).await, StatusCode::OK);
+
+    // The old token again: refused, and the whole family (r2 and its access token) is revoked.
+    let (s, body) = refresh(&server, REFRESH_APP, &r1).await;
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    assert_eq!(refresh(&server, REFRESH_APP, &r2).await.1["error"], "invalid_grant");
+    assert_eq!(userinfo_status(&server, &at2).await, StatusCode::UNAUTHORIZED);
+    // Another client cannot use it either.
+    let other = tokens_for(&server, &Browser::new(), REFRESH_APP, "openid").await;
+    let other = other["refresh_token"].as_str().unwrap();
+    assert_eq!(refresh(&server, RP_ID, other).await.1["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn refresh_with_the_openidconnect_crate_and_scope_rules() {
+    let server = server().await;
+    let first = tokens_for(&server, &Browser::new(), REFRESH_APP, "openid profile email").await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let meta = CoreProviderMetadata::discover_async(IssuerUrl::new(server.issuer.clone()).unwrap(), &http)
+        .await
+        .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        meta,
+        ClientId::new(REFRESH_APP.into()),
+        Some(ClientSecret::new(RP_SECRET.into())),
+    );
+    let res = client
+        .exchange_refresh_token(&RefreshToken::new(first["refresh_token"].as_str().unwrap().into()))
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("refresh via openidconnect");
+    let id_token = res.id_token().expect("new id_token");
+    // Verifies signature, iss, aud; a refresh ID token carries no nonce (OIDC Core §12.2).
+    id_token
+        .claims(&client.id_token_verifier(), |_: Option<&openidconnect::Nonce>| Ok(()))
+        .expect("valid ID token");
+    let r = res.refresh_token().unwrap().secret().clone();
+
+    let (s, narrower) = post_token(
+        &server,
+        REFRESH_APP,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &r),
+            ("scope", "openid email"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(narrower["scope"], "openid email");
+    let r = narrower["refresh_token"].as_str().unwrap();
+    let (s, wider) = post_token(
+        &server,
+        REFRESH_APP,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", r),
+            ("scope", "openid email groups"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, wider["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_scope"))
+    );
+}
+
+#[tokio::test]
+async fn offline_access_is_honoured_per_client_policy() {
+    let server = server().await;
+    // Default policy (offline_access): a refresh token only when asked for.
+    let plain = tokens_for(&server, &Browser::new(), RP_ID, "openid").await;
+    assert!(plain.get("refresh_token").is_none());
+    let offline = tokens_for(&server, &Browser::new(), RP_ID, "openid offline_access").await;
+    assert!(offline["refresh_token"].is_string());
+    assert!(offline["scope"].as_str().unwrap().contains("offline_access"));
+    // Policy never: the scope is dropped.
+    let never = tokens_for(&server, &Browser::new(), JWT_APP, "openid offline_access").await;
+    assert!(never.get("refresh_token").is_none());
+    assert_eq!(never["scope"], "openid");
+}
+
+#[tokio::test]
+async fn refresh_fails_once_the_user_is_disabled() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let server = server().await;
+    let t = tokens_for(&server, &Browser::new(), REFRESH_APP, "openid").await;
+    let alice = gatehouse::store::users::find_by_username(&server.state.db, ALICE)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut m: gatehouse::store::entities::user::ActiveModel = alice.into();
+    m.disabled = Set(true);
+    m.update(&server.state.db).await.unwrap();
+    let (s, body) = refresh(&server, REFRESH_APP, t["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn revocation_then_introspection_shows_inactive() {
+    let server = server().await;
+    let t = tokens_for(&server, &Browser::new(), REFRESH_APP, "openid profile").await;
+    let (at, rt) = (
+        t["access_token"].as_str().unwrap(),
+        t["refresh_token"].as_str().unwrap(),
+    );
+    let i = introspect(&server, at).await;
+    assert_eq!(i["active"], true);
+    assert_eq!(i["client_id"], REFRESH_APP);
+    assert_eq!(i["username"], ALICE);
+    assert_eq!(i["scope"], "openid profile");
+    assert_eq!(introspect(&server, rt).await["active"], true);
+
+    // Revoking the access token leaves the refresh token alone.
+    let res = http()
+        .post(server.url("/revoke"))
+        .basic_auth(REFRESH_APP, Some(urlencode(RP_SECRET)))
+        .form(&[("token", at), ("token_type_hint", "access_token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(introspect(&server, at).await, serde_json::json!({"active": false}));
+    assert_eq!(introspect(&server, rt).await["active"], true);
+    // Another client may not revoke it; revoking the refresh token ends the grant.
+    let res = http()
+        .post(server.url("/revoke"))
+        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
+        .form(&[("token", rt)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = http()
+        .post(server.url("/revoke"))
+        .basic_auth(REFRESH_APP, Some(urlencode(RP_SECRET)))
+        .form(&[("token", rt)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(introspect(&server, rt).await, serde_json::json!({"active": false}));
+    assert_eq!(refresh(&server, REFRESH_APP, rt).await.1["error"], "invalid_grant");
+    // Unknown tokens: 200 (RFC 7009 §2.2), inactive.
+    let res = http()
+        .post(server.url("/revoke"))
+        .basic_auth(REFRESH_APP, Some(urlencode(RP_SECRET)))
+        .form(&[("token", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(introspect(&server, "nope").await["active"], false);
+}
+
+#[tokio::test]
+async fn introspection_needs_a_confidential_client() {
+    let server = server().await;
+    let res = http()
+        .post(server.url("/introspect"))
+        .form(&[("token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = http()
+        .post(server.url("/introspect"))
+        .form(&[("token", "x"), ("client_id", SPA_ID)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "unauthorized_client");
+}
+
+#[tokio::test]
+async fn jwt_access_tokens_follow_rfc9068_and_stay_revocable() {
+    let server = server().await;
+    let t = tokens_for(&server, &Browser::new(), JWT_APP, "openid email").await;
+    let at = t["access_token"].as_str().unwrap();
+    let header = jwt_part(at, 0);
+    assert_eq!(header["typ"], "at+jwt");
+    let claims = jwt_part(at, 1);
+    for k in ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"] {
+        assert!(claims.get(k).is_some(), "claim {k}");
+    }
+    assert_eq!(claims["client_id"], JWT_APP);
+    assert_eq!(claims["scope"], "openid email");
+    // Its signature verifies against the published JWKS.
+    let jwks: jsonwebtoken::jwk::JwkSet = http()
+        .get(server.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwk = jwks.find(header["kid"].as_str().unwrap()).unwrap();
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&[JWT_APP]);
+    v.set_issuer(&[&server.issuer]);
+    jsonwebtoken::decode::<Value>(at, &jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap(), &v).expect("verifies");
+    assert_eq!(userinfo_status(&server, at).await, StatusCode::OK);
+    http()
+        .post(server.url("/revoke"))
+        .basic_auth(JWT_APP, Some(urlencode(RP_SECRET)))
+        .form(&[("token", at)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo_status(&server, at).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(introspect(&server, at).await["active"], false);
+}
+
+#[tokio::test]
+async fn logout_sends_a_verifiable_backchannel_logout_token_and_ends_session_refresh_tokens() {
+    // A small receiver on loopback, as a client's back-channel endpoint.
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/bc",
+        axum::routing::post(
+            move |axum::Form(f): axum::Form<std::collections::HashMap<String, String>>| {
+                let sink = sink.clone();
+                async move {
+                    sink.lock().unwrap().push(f["logout_token"].clone());
+                    "ok"
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bc = format!("http://{}/bc", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let server = TestServer::start_with(|c| extra_clients(c, Some(bc))).await;
+    let browser = Browser::new();
+    let session_bound = tokens_for(&server, &browser, REFRESH_APP, "openid").await;
+    let offline = tokens_for(&server, &browser, REFRESH_APP, "openid offline_access").await;
+    let id_token = session_bound["id_token"].as_str().unwrap();
+    let sid = jwt_part(id_token, 1)["sid"].as_str().unwrap().to_owned();
+
+    let res = browser
+        .get(&server.url(&format!("/logout?id_token_hint={id_token}")))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut token = None;
+    for _ in 0..50 {
+        if let Some(t) = received.lock().unwrap().first().cloned() {
+            token = Some(t);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let token = token.expect("a logout token was delivered");
+    assert_eq!(received.lock().unwrap().len(), 1, "one per client, not per token");
+    assert_eq!(jwt_part(&token, 0)["typ"], "logout+jwt");
+    let jwks: jsonwebtoken::jwk::JwkSet = http()
+        .get(server.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwk = jwks.find(jwt_part(&token, 0)["kid"].as_str().unwrap()).unwrap();
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&[REFRESH_APP]);
+    v.set_issuer(&[&server.issuer]);
+    let claims = jsonwebtoken::decode::<Value>(&token, &jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap(), &v)
+        .unwrap()
+        .claims;
+    assert_eq!(
+        claims["sid"], sid,
+        "sid consistent across ID token, logout token and session"
+    );
+    assert!(claims["events"]
+        .get("http://schemas.openid.net/event/backchannel-logout")
+        .is_some());
+    assert!(claims.get("nonce").is_none());
+    assert!(claims["jti"].is_string());
+
+    // Session-bound refresh token died with the session; the offline one lives on.
+    assert_eq!(
+        refresh(&server, REFRESH_APP, session_bound["refresh_token"].as_str().unwrap())
+            .await
+            .1["error"],
+        "invalid_grant"
+    );
+    assert_eq!(
+        refresh(&server, REFRESH_APP, offline["refresh_token"].as_str().unwrap())
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn rotated_keys_sign_at_once_while_old_tokens_still_verify() {
+    let server = server().await;
+    let before = tokens_for(&server, &Browser::new(), RP_ID, "openid").await;
+    let old_token = before["id_token"].as_str().unwrap().to_owned();
+    let old_kid = jwt_part(&old_token, 0)["kid"].as_str().unwrap().to_owned();
+
+    server.state.keys.rotate().await.expect("rotate");
+
+    let after = tokens_for(&server, &Browser::new(), RP_ID, "openid").await;
+    let new_kid = jwt_part(after["id_token"].as_str().unwrap(), 0)["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(old_kid, new_kid, "the new key signs at once");
+    let jwks: jsonwebtoken::jwk::JwkSet = http()
+        .get(server.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<_> = jwks.keys.iter().filter_map(|k| k.common.key_id.clone()).collect();
+    assert!(kids.contains(&old_kid) && kids.contains(&new_kid), "{kids:?}");
+    assert_eq!(kids.len(), 4, "old and new, RS256 and ES256");
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&[RP_ID]);
+    let old_key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(&old_kid).unwrap()).unwrap();
+    jsonwebtoken::decode::<Value>(&old_token, &old_key, &v).expect("a token signed by the old key still verifies");
+    // The old ID token is still a valid logout hint too.
+    let res = Browser::new()
+        .get(&server.url(&format!(
+            "/logout?id_token_hint={old_token}&post_logout_redirect_uri={}",
+            urlencode(RP_LOGOUT)
+        )))
+        .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+}
+
+#[tokio::test]
+async fn retired_keys_leave_the_jwks_after_their_grace() {
+    // The server's grace is the longest token lifetime plus 120 s, too long to wait for here:
+    // a store over the same database with zero grace shows the rule.
+    let server = server().await;
+    let short = gatehouse::keys::KeyStore::new(server.state.db.clone(), 0);
+    let first: Vec<_> = short.list().await.unwrap().into_iter().map(|k| k.kid).collect();
+    short.rotate().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    short.rotate().await.unwrap();
+    let remaining: Vec<_> = short.list().await.unwrap().into_iter().map(|k| k.kid).collect();
+    assert!(
+        first.iter().all(|k| !remaining.contains(k)),
+        "keys past their grace are deleted"
+    );
+    let set = short.current().await.unwrap();
+    assert_eq!(
+        set.jwks().keys.len(),
+        2,
+        "only the current RS256 and ES256 keys are published"
+    );
+}

@@ -31,6 +31,8 @@ pub struct Inner {
     pub clients: ClientRegistry,
     pub keys: KeyStore,
     pub templates: Templates,
+    /// Clients' JWK Sets fetched for private_key_jwt.
+    pub client_jwks: crate::oidc::client_assertion::JwksCache,
     /// Back-channel logout deliveries.
     pub backchannel: crate::oidc::backchannel::BackchannelNotifier,
     /// Upstream identity providers (the broker's connectors).
@@ -72,6 +74,7 @@ impl AppState {
         let backchannel = crate::oidc::backchannel::BackchannelNotifier::spawn(http.clone());
         Ok(Self(Arc::new(Inner {
             backchannel,
+            client_jwks: crate::oidc::client_assertion::new_cache(),
             upstreams,
             clients: ClientRegistry::new(db.clone()),
             keys,
@@ -136,6 +139,7 @@ impl AppState {
             .route("/authorize/resume", get(oidc::authorize::resume))
             .route("/token", post(oidc::token::token))
             .route("/revoke", post(oidc::revocation::revoke))
+            .route("/par", post(oidc::par::push))
             .route("/introspect", post(oidc::introspection::introspect))
             .route(
                 "/userinfo",
@@ -193,6 +197,8 @@ impl AppState {
                     store::tokens::purge_expired(&db).await,
                     store::upstream_states::purge_expired(&db).await,
                     store::refresh_tokens::purge_expired(&db).await,
+                    crate::oidc::client_assertion::purge_expired(&db).await,
+                    crate::oidc::par::purge_expired(&db).await,
                 ];
                 for e in results.into_iter().filter_map(Result::err) {
                     tracing::warn!(error = %e, "purging expired records failed");

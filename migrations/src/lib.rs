@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_core;
 mod m20261125_000002_broker;
 mod m20261125_000003_tokens;
+mod m20261125_000005_client_keys;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_core::Migration),
             Box::new(m20261125_000002_broker::Migration),
             Box::new(m20261125_000003_tokens::Migration),
+            Box::new(m20261125_000005_client_keys::Migration),
         ]
     }
 }

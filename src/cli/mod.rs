@@ -212,6 +212,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     allowed_providers: None,
                     tokens: Default::default(),
                     backchannel_logout_uri: None,
+                    assertion_keys: Default::default(),
+                    require_par: false,
                 },
             )
             .await?;

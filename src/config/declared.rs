@@ -50,6 +50,11 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
         allowed_providers: c.allowed_providers.clone(),
         tokens: c.token_settings(),
         backchannel_logout_uri: c.backchannel_logout_uri.clone(),
+        assertion_keys: crate::store::clients::AssertionKeys {
+            jwks: c.jwks.clone(),
+            jwks_uri: c.jwks_uri.clone(),
+        },
+        require_par: c.require_par,
     })
 }
 
@@ -75,6 +80,8 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
                 allowed_providers: None,
                 tokens: Default::default(),
                 backchannel_logout_uri: None,
+                assertion_keys: Default::default(),
+                require_par: false,
             },
         )
         .await?;

@@ -202,6 +202,13 @@ pub struct ClientDecl {
     pub access_token_format: Option<crate::store::clients::AccessTokenFormat>,
     /// OIDC Back-Channel Logout 1.0 endpoint of the client.
     pub backchannel_logout_uri: Option<String>,
+    /// Inline JWK Set (JSON text) for `private_key_jwt` client authentication.
+    pub jwks: Option<String>,
+    /// URL of the client's JWK Set for `private_key_jwt`.
+    pub jwks_uri: Option<String>,
+    /// Authorization requests must first be pushed to /par (RFC 9126).
+    #[serde(default)]
+    pub require_par: bool,
 }
 
 /// A local user declared in the config file (created when missing).
@@ -319,9 +326,9 @@ impl Config {
                     c.id
                 )));
             }
-            if !c.public && c.secret.is_none() && c.secret_env.is_none() {
+            if !c.public && c.secret.is_none() && c.secret_env.is_none() && c.jwks.is_none() && c.jwks_uri.is_none() {
                 return Err(ConfigError::Rule(format!(
-                    "client {}: a confidential client needs `secret` or `secret_env`",
+                    "client {}: a confidential client needs `secret`, `secret_env`, `jwks` or `jwks_uri`",
                     c.id
                 )));
             }

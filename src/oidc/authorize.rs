@@ -179,7 +179,7 @@ impl IntoResponse for ErrorRedirect {
 }
 
 /// Validates every parameter but client_id and redirect_uri (already checked).
-fn validate(
+pub fn validate(
     params: &HashMap<String, String>,
     client: &Client,
     redirect_uri: &str,
@@ -189,9 +189,7 @@ fn validate(
     if params.contains_key("request") {
         return Err((RequestNotSupported, "request objects are not supported".into()));
     }
-    if params.contains_key("request_uri") {
-        return Err((RequestUriNotSupported, "request_uri is not supported".into()));
-    }
+
     match get("response_type") {
         None => return Err((InvalidRequest, "response_type is missing".into())),
         Some("code") => {}
@@ -273,7 +271,7 @@ pub async fn authorize(
     } else {
         query.unwrap_or_default().into_bytes()
     };
-    let params = parse_params(&raw).map_err(|e| {
+    let mut params = parse_params(&raw).map_err(|e| {
         PageError::bad_request(
             "Invalid sign-in request",
             &format!("The application sent an invalid request: {e}."),
@@ -291,6 +289,14 @@ pub async fn authorize(
             "The application that sent you here is not registered with Gatehouse.",
         ));
     };
+    // A pushed request replaces every parameter (RFC 9126 §4); only client_id must agree.
+    let pushed = match params.get("request_uri").cloned() {
+        Some(uri) => {
+            params = super::par::take(&state, &client, &uri).await?;
+            true
+        }
+        None => false,
+    };
     let Some(redirect_uri) = params.get("redirect_uri").filter(|r| client.has_redirect_uri(r)) else {
         // Never redirect to an unregistered URI: that is an open redirector (RFC 6749 §4.1.2.1).
         return Err(PageError::bad_request(
@@ -298,6 +304,17 @@ pub async fn authorize(
             "The application asked Gatehouse to send you back to an address it has not registered, so Gatehouse stopped here.",
         ));
     };
+    if client.require_par && !pushed {
+        let client_state = params.get("state").map(String::as_str);
+        let e = ErrorRedirect::to(
+            &state,
+            redirect_uri,
+            client_state,
+            AuthorizeErrorCode::InvalidRequest,
+            "this client must use pushed authorization requests",
+        );
+        return Ok(e.into_response());
+    }
     let req = match validate(&params, &client, redirect_uri) {
         Ok(req) => req,
         Err((code, description)) => {

@@ -15,6 +15,7 @@ use crate::store::clients::Client;
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    PrivateKeyJwt,
     None,
 }
 
@@ -52,6 +53,18 @@ pub async fn authenticate(
     let basic = basic_credentials(headers)?;
     let body_id = params.get("client_id");
     let body_secret = params.get("client_secret");
+    if let Some(assertion) = params.get("client_assertion") {
+        if basic.is_some() || body_secret.is_some() {
+            return Err(TokenError::InvalidRequest(
+                "use exactly one client authentication method".into(),
+            ));
+        }
+        if params.get("client_assertion_type").map(String::as_str) != Some(super::client_assertion::JWT_BEARER) {
+            return Err(TokenError::InvalidRequest("unsupported client_assertion_type".into()));
+        }
+        let client = super::client_assertion::authenticate(state, body_id, assertion).await?;
+        return Ok((client, AuthMethod::PrivateKeyJwt));
+    }
     let (id, secret, method) = match (basic, body_secret) {
         (Some(_), Some(_)) => {
             return Err(TokenError::InvalidRequest(

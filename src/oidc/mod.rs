@@ -2,12 +2,14 @@
 pub mod authorize;
 pub mod backchannel;
 pub mod claims;
+pub mod client_assertion;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
 pub mod introspection;
 pub mod jwks;
 pub mod logout;
+pub mod par;
 pub mod pkce;
 pub mod revocation;
 pub mod token;

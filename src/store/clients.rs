@@ -81,6 +81,26 @@ pub struct Client {
     pub tokens: TokenSettings,
     /// OIDC Back-Channel Logout 1.0 receiver.
     pub backchannel_logout_uri: Option<String>,
+    /// Keys for `private_key_jwt`.
+    pub assertion_keys: AssertionKeys,
+    /// Authorization requests must be pushed first (RFC 9126).
+    pub require_par: bool,
+}
+
+/// Where a client's public keys for `private_key_jwt` come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssertionKeys {
+    /// An inline JWK Set (JSON).
+    pub jwks: Option<String>,
+    /// A URL serving the JWK Set.
+    pub jwks_uri: Option<String>,
+}
+
+impl AssertionKeys {
+    /// Whether the client can authenticate with signed assertions.
+    pub fn any(&self) -> bool {
+        self.jwks.is_some() || self.jwks_uri.is_some()
+    }
 }
 
 impl Client {
@@ -130,6 +150,8 @@ pub struct NewClient {
     pub allowed_providers: Option<Vec<String>>,
     pub tokens: TokenSettings,
     pub backchannel_logout_uri: Option<String>,
+    pub assertion_keys: AssertionKeys,
+    pub require_par: bool,
 }
 
 /// Why a client could not be registered.
@@ -137,8 +159,10 @@ pub struct NewClient {
 pub enum ClientError {
     #[error("invalid redirect URI {0:?}: {1}")]
     InvalidUri(String, &'static str),
-    #[error("a confidential client needs a secret")]
+    #[error("a confidential client needs a secret or keys (jwks / jwks_uri)")]
     MissingSecret,
+    #[error("jwks is not a valid JWK Set: {0}")]
+    InvalidJwks(String),
     #[error("a public client cannot have a secret")]
     PublicWithSecret,
     #[error("database: {0}")]
@@ -183,6 +207,11 @@ fn to_client(m: client::Model) -> Client {
             },
         },
         backchannel_logout_uri: m.backchannel_logout_uri,
+        assertion_keys: AssertionKeys {
+            jwks: m.jwks,
+            jwks_uri: m.jwks_uri,
+        },
+        require_par: m.require_par,
     }
 }
 
@@ -198,8 +227,14 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
     }
     match (new.public, &new.secret) {
         (true, Some(_)) => return Err(ClientError::PublicWithSecret),
-        (false, None) => return Err(ClientError::MissingSecret),
+        (false, None) if !new.assertion_keys.any() => return Err(ClientError::MissingSecret),
         _ => {}
+    }
+    if let Some(j) = &new.assertion_keys.jwks {
+        serde_json::from_str::<jsonwebtoken::jwk::JwkSet>(j).map_err(|e| ClientError::InvalidJwks(e.to_string()))?;
+    }
+    if let Some(u) = &new.assertion_keys.jwks_uri {
+        check_uri(u)?;
     }
     let existing = client::Entity::find_by_id(new.id.clone()).one(db).await?;
     let model = client::ActiveModel {
@@ -225,6 +260,9 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
             AccessTokenFormat::Jwt => "jwt".into(),
         }),
         backchannel_logout_uri: Set(new.backchannel_logout_uri.clone()),
+        jwks: Set(new.assertion_keys.jwks.clone()),
+        jwks_uri: Set(new.assertion_keys.jwks_uri.clone()),
+        require_par: Set(new.require_par),
     };
     let saved = if existing.is_some() {
         model.update(db).await?

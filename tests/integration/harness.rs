@@ -45,6 +45,9 @@ fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDec
         refresh_token_absolute_lifetime: None,
         access_token_format: None,
         backchannel_logout_uri: None,
+        jwks: None,
+        jwks_uri: None,
+        require_par: false,
     }
 }
 

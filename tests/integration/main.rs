@@ -3,6 +3,7 @@
 mod broker;
 mod browser;
 mod cli;
+mod client_auth;
 mod consent_logout;
 mod flow;
 mod harness;

@@ -26,6 +26,12 @@ pub struct Model {
     /// `opaque` or `jwt` (RFC 9068).
     pub access_token_format: String,
     pub backchannel_logout_uri: Option<String>,
+    /// Inline JWK Set for `private_key_jwt`.
+    pub jwks: Option<String>,
+    /// Where to fetch the JWK Set for `private_key_jwt`.
+    pub jwks_uri: Option<String>,
+    /// Authorization requests must be pushed first (RFC 9126).
+    pub require_par: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ enum Clients {
     Jwks,
     JwksUri,
     RequirePar,
+    FrontchannelLogoutUri,
 }
 
 #[derive(DeriveIden)]
@@ -53,6 +54,13 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.alter_table(
+            Table::alter()
+                .table(Clients::Table)
+                .add_column(ColumnDef::new(Clients::FrontchannelLogoutUri).text())
+                .to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(UsedAssertions::Table)
@@ -82,7 +90,12 @@ impl MigrationTrait for Migration {
             .await?;
         m.drop_table(Table::drop().table(UsedAssertions::Table).to_owned())
             .await?;
-        for c in [Clients::RequirePar, Clients::JwksUri, Clients::Jwks] {
+        for c in [
+            Clients::FrontchannelLogoutUri,
+            Clients::RequirePar,
+            Clients::JwksUri,
+            Clients::Jwks,
+        ] {
             m.alter_table(Table::alter().table(Clients::Table).drop_column(c).to_owned())
                 .await?;
         }

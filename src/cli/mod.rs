@@ -214,6 +214,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     backchannel_logout_uri: None,
                     assertion_keys: Default::default(),
                     require_par: false,
+                    frontchannel_logout_uri: None,
                 },
             )
             .await?;

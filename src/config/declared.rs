@@ -55,6 +55,7 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
             jwks_uri: c.jwks_uri.clone(),
         },
         require_par: c.require_par,
+        frontchannel_logout_uri: c.frontchannel_logout_uri.clone(),
     })
 }
 
@@ -82,6 +83,7 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
                 backchannel_logout_uri: None,
                 assertion_keys: Default::default(),
                 require_par: false,
+                frontchannel_logout_uri: None,
             },
         )
         .await?;

@@ -209,6 +209,8 @@ pub struct ClientDecl {
     /// Authorization requests must first be pushed to /par (RFC 9126).
     #[serde(default)]
     pub require_par: bool,
+    /// OIDC Front-Channel Logout 1.0 page, loaded in an iframe (with iss and sid) at logout.
+    pub frontchannel_logout_uri: Option<String>,
 }
 
 /// A local user declared in the config file (created when missing).

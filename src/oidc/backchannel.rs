@@ -97,17 +97,33 @@ struct LogoutToken<'a> {
     events: serde_json::Value,
 }
 
-/// Ends the browser's session and tells every client that took part in it.
-pub async fn end_session(state: &AppState, session: &Session) -> Result<(), PageError> {
+/// What ending a session leaves for the logout page to do.
+#[derive(Debug, Default)]
+pub struct Ended {
+    /// Front-channel logout URLs (with `iss` and `sid`) to load in iframes.
+    pub frontchannel: Vec<String>,
+}
+
+/// Ends the browser's session and tells every client that took part in it: back-channel
+/// logout tokens are queued here; front-channel URLs are returned for the page.
+pub async fn end_session(state: &AppState, session: &Session) -> Result<Ended, PageError> {
     let current = login_session::current(session).await?;
     login_session::end(session).await?;
-    let Some(login) = current else { return Ok(()) };
+    let mut ended = Ended::default();
+    let Some(login) = current else { return Ok(ended) };
     refresh_tokens::revoke_session(&state.db, &login.sid).await?;
     let keys = state.keys.current().await?;
     for client_id in session_clients::take(&state.db, &login.sid).await? {
         let Some(client) = state.clients.get(&client_id).await? else {
             continue;
         };
+        if let Some(front) = &client.frontchannel_logout_uri {
+            let issuer = state.config.issuer_str();
+            ended.frontchannel.push(crate::web::with_query(
+                front,
+                &[("iss", issuer.as_str()), ("sid", login.sid.as_str())],
+            ));
+        }
         let Some(uri) = client.backchannel_logout_uri.clone() else {
             continue;
         };
@@ -129,5 +145,5 @@ pub async fn end_session(state: &AppState, session: &Session) -> Result<(), Page
             logout_token,
         });
     }
-    Ok(())
+    Ok(ended)
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
-use super::backchannel::end_session;
+use super::backchannel::{end_session, Ended};
 use crate::app::AppState;
 use crate::login::session as login_session;
 use crate::store::clients::Client;
@@ -127,18 +127,41 @@ async fn destination(
     })
 }
 
-fn finish(state: &AppState, dest: &Destination) -> Response {
-    match &dest.post_logout_redirect_uri {
-        Some(uri) => {
-            let params: Vec<(&str, &str)> = dest.state.as_deref().map(|s| vec![("state", s)]).unwrap_or_default();
-            found(&with_query(uri, &params))
+fn finish(state: &AppState, dest: &Destination, ended: Ended) -> Response {
+    let continue_to = dest.post_logout_redirect_uri.as_ref().map(|uri| {
+        let params: Vec<(&str, &str)> = dest.state.as_deref().map(|s| vec![("state", s)]).unwrap_or_default();
+        with_query(uri, &params)
+    });
+    if ended.frontchannel.is_empty() {
+        if let Some(url) = continue_to {
+            return found(&url);
         }
-        None => state.templates.page(
-            StatusCode::OK,
-            "logged_out",
-            &json!({ "title": "Signed out", "base": state.base() }),
-        ),
     }
+    // Front-channel logout: each client's page in a hidden iframe, then on to the client.
+    let origins: Vec<String> = ended
+        .frontchannel
+        .iter()
+        .filter_map(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .collect();
+    let data = json!({
+        "title": "Signed out",
+        "base": state.base(),
+        "frontchannel": ended.frontchannel,
+        "continue_to": continue_to,
+        "refresh_to": continue_to,
+    });
+    let mut res = state.templates.page(StatusCode::OK, "logged_out", &data);
+    if !origins.is_empty() {
+        let csp = format!(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-src {}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            origins.join(" ")
+        );
+        if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+            res.headers_mut().insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    res
 }
 
 /// `GET|POST /logout`.
@@ -167,8 +190,8 @@ pub async fn logout(
         Some(c) => h.sid.as_deref().map_or(c.user_id == h.sub, |sid| sid == c.sid),
     });
     if hint_matches || current.is_none() {
-        end_session(&state, &session).await?;
-        return Ok(finish(&state, &dest));
+        let ended = end_session(&state, &session).await?;
+        return Ok(finish(&state, &dest, ended));
     }
     let username = match &current {
         Some(c) => users::find(&state.db, &c.user_id).await?.map(|u| u.username),
@@ -218,6 +241,6 @@ pub async fn confirm(
     }
     // Re-checked: the form's hidden fields are browser input like any other.
     let dest = destination(&state, &params, None).await?;
-    end_session(&state, &session).await?;
-    Ok(finish(&state, &dest))
+    let ended = end_session(&state, &session).await?;
+    Ok(finish(&state, &dest, ended))
 }

@@ -85,6 +85,8 @@ pub struct Client {
     pub assertion_keys: AssertionKeys,
     /// Authorization requests must be pushed first (RFC 9126).
     pub require_par: bool,
+    /// OIDC Front-Channel Logout 1.0 page.
+    pub frontchannel_logout_uri: Option<String>,
 }
 
 /// Where a client's public keys for `private_key_jwt` come from.
@@ -152,6 +154,7 @@ pub struct NewClient {
     pub backchannel_logout_uri: Option<String>,
     pub assertion_keys: AssertionKeys,
     pub require_par: bool,
+    pub frontchannel_logout_uri: Option<String>,
 }
 
 /// Why a client could not be registered.
@@ -212,6 +215,7 @@ fn to_client(m: client::Model) -> Client {
             jwks_uri: m.jwks_uri,
         },
         require_par: m.require_par,
+        frontchannel_logout_uri: m.frontchannel_logout_uri,
     }
 }
 
@@ -222,6 +226,7 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
         .iter()
         .chain(&new.post_logout_redirect_uris)
         .chain(&new.backchannel_logout_uri)
+        .chain(&new.frontchannel_logout_uri)
     {
         check_uri(u)?;
     }
@@ -263,6 +268,7 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
         jwks: Set(new.assertion_keys.jwks.clone()),
         jwks_uri: Set(new.assertion_keys.jwks_uri.clone()),
         require_par: Set(new.require_par),
+        frontchannel_logout_uri: Set(new.frontchannel_logout_uri.clone()),
     };
     let saved = if existing.is_some() {
         model.update(db).await?

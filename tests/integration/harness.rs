@@ -48,6 +48,7 @@ fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDec
         jwks: None,
         jwks_uri: None,
         require_par: false,
+        frontchannel_logout_uri: None,
     }
 }
 

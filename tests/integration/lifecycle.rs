@@ -505,3 +505,29 @@ async fn retired_keys_leave_the_jwks_after_their_grace() {
         "only the current RS256 and ES256 keys are published"
     );
 }
+
+#[tokio::test]
+async fn logout_page_loads_front_channel_logout_iframes_then_continues() {
+    let server = TestServer::start_with(|c| {
+        extra_clients(c, None);
+        c.clients[0].frontchannel_logout_uri = Some("http://127.0.0.1:9/fc".into());
+    })
+    .await;
+    let browser = Browser::new();
+    let t = tokens_for(&server, &browser, RP_ID, "openid").await;
+    let id_token = t["id_token"].as_str().unwrap();
+    let sid = jwt_part(id_token, 1)["sid"].as_str().unwrap().to_owned();
+    let res = browser
+        .get(&server.url(&format!(
+            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=fc",
+            urlencode(RP_LOGOUT)
+        )))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "a page first, to load the iframes");
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("frame-src http://127.0.0.1:9"), "{csp}");
+    let html = res.text().await.unwrap().replace("&amp;", "&").replace("&#x3D;", "=");
+    let iframe = format!("http://127.0.0.1:9/fc?iss={}&sid={sid}", urlencode(&server.issuer));
+    assert!(html.contains(&format!("<iframe src=\"{iframe}\"")), "{html}");
+    assert!(html.contains(&format!("{RP_LOGOUT}?state=fc")), "then on to the client");
+}

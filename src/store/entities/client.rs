@@ -32,6 +32,8 @@ pub struct Model {
     pub jwks_uri: Option<String>,
     /// Authorization requests must be pushed first (RFC 9126).
     pub require_par: bool,
+    /// OIDC Front-Channel Logout 1.0 page of the client (loaded in an iframe at logout).
+    pub frontchannel_logout_uri: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -147,6 +147,7 @@ impl AppState {
             )
             .route("/logout", get(oidc::logout::logout).post(oidc::logout::logout))
             .route("/logout/confirm", post(oidc::logout::confirm))
+            .route("/logout/upstream/{provider}", get(oidc::logout::after_upstream))
             .route("/login", get(login::password::page).post(login::password::submit))
             .route("/register", get(login::register::page).post(login::register::submit))
             .route("/consent", get(login::consent::page).post(login::consent::submit))

@@ -96,6 +96,10 @@ pub struct ProviderConfig {
     pub email_domains: Vec<String>,
     #[serde(default)]
     pub claims: crate::upstream::mapping::ClaimMapping,
+    /// At logout, also end the session at this provider (when it has an end_session_endpoint).
+    /// Register `<issuer>/logout/upstream/<id>` there as a post-logout redirect URI.
+    #[serde(default = "yes")]
+    pub upstream_logout: bool,
     #[serde(default = "yes")]
     pub enabled: bool,
 }

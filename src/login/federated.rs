@@ -142,6 +142,7 @@ async fn sign_in(
     user: &User,
     provider: &str,
     amr: &[&str],
+    upstream_session: Option<String>,
 ) -> Result<Response, PageError> {
     session.remove_value(PENDING).await?;
     login_session::establish(
@@ -150,6 +151,7 @@ async fn sign_in(
             user_id: user.id.clone(),
             amr: amr.iter().map(|s| s.to_string()).collect(),
             idp: Some(provider.to_owned()),
+            upstream_session,
         },
     )
     .await?;
@@ -201,16 +203,45 @@ pub async fn callback(
             let user = broker::returning(&state.db, config, &identity, user)
                 .await
                 .map_err(|e| broker_failure(&state, &ix, e))?;
-            sign_in(&state, &session, &ix, &user, &provider_id, &["fed"]).await
+            sign_in(
+                &state,
+                &session,
+                &ix,
+                &user,
+                &provider_id,
+                &["fed"],
+                identity.upstream_session.clone(),
+            )
+            .await
         }
         LinkDecision::LinkVerifiedEmail(user) => {
             broker::link_existing(&state.db, &identity, &user)
                 .await
                 .map_err(|e| broker_failure(&state, &ix, e))?;
-            sign_in(&state, &session, &ix, &user, &provider_id, &["fed"]).await
+            sign_in(
+                &state,
+                &session,
+                &ix,
+                &user,
+                &provider_id,
+                &["fed"],
+                identity.upstream_session.clone(),
+            )
+            .await
         }
         LinkDecision::Create(new) => match broker::create_and_link(&state.db, &identity, new).await {
-            Ok(user) => sign_in(&state, &session, &ix, &user, &provider_id, &["fed"]).await,
+            Ok(user) => {
+                sign_in(
+                    &state,
+                    &session,
+                    &ix,
+                    &user,
+                    &provider_id,
+                    &["fed"],
+                    identity.upstream_session.clone(),
+                )
+                .await
+            }
             // Lost a race for the username: let the person choose.
             Err(BrokerError::User(UserError::UsernameTaken(_))) => {
                 remember(&session, &ix, identity).await?;
@@ -359,7 +390,16 @@ pub async fn link_submit(
     broker::link_existing(&state.db, &id, &user)
         .await
         .map_err(|e| broker_failure(&state, &ix, e))?;
-    sign_in(&state, &session, &ix, &user, &id.provider, &["fed", "pwd"]).await
+    sign_in(
+        &state,
+        &session,
+        &ix,
+        &user,
+        &id.provider,
+        &["fed", "pwd"],
+        id.upstream_session.clone(),
+    )
+    .await
 }
 
 /// The "review your profile" form.
@@ -474,7 +514,18 @@ pub async fn profile_submit(
         new.name = Some(form.name.trim().to_owned());
     }
     match broker::create_and_link(&state.db, &id, new).await {
-        Ok(user) => sign_in(&state, &session, &ix, &user, &id.provider, &["fed"]).await,
+        Ok(user) => {
+            sign_in(
+                &state,
+                &session,
+                &ix,
+                &user,
+                &id.provider,
+                &["fed"],
+                id.upstream_session.clone(),
+            )
+            .await
+        }
         Err(BrokerError::User(UserError::UsernameTaken(_))) => {
             render_profile(
                 &state,

@@ -144,6 +144,7 @@ pub async fn submit(
             user_id: user.id,
             amr: vec!["pwd".into()],
             idp: None,
+            upstream_session: None,
         },
     )
     .await?;

@@ -16,6 +16,8 @@ pub struct Authenticated {
     pub amr: Vec<String>,
     /// The upstream provider, for brokered logins.
     pub idp: Option<String>,
+    /// The upstream's handle for ending its session (see `Upstream::logout_url`).
+    pub upstream_session: Option<String>,
 }
 
 /// A signed-in session as stored server-side.
@@ -27,6 +29,8 @@ pub struct LoginSession {
     pub auth_time: i64,
     pub amr: Vec<String>,
     pub idp: Option<String>,
+    #[serde(default)]
+    pub upstream_session: Option<String>,
 }
 
 /// The current sign-in, if any.
@@ -43,6 +47,7 @@ pub async fn establish(session: &Session, auth: Authenticated) -> Result<LoginSe
         auth_time: now(),
         amr: auth.amr,
         idp: auth.idp,
+        upstream_session: auth.upstream_session,
     };
     session.insert(KEY, &login).await?;
     csrf::rotate(session).await?;

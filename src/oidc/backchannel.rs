@@ -102,6 +102,8 @@ struct LogoutToken<'a> {
 pub struct Ended {
     /// Front-channel logout URLs (with `iss` and `sid`) to load in iframes.
     pub frontchannel: Vec<String>,
+    /// For a brokered session: the provider and its session handle, to log out there too.
+    pub upstream: Option<(String, Option<String>)>,
 }
 
 /// Ends the browser's session and tells every client that took part in it: back-channel
@@ -111,6 +113,7 @@ pub async fn end_session(state: &AppState, session: &Session) -> Result<Ended, P
     login_session::end(session).await?;
     let mut ended = Ended::default();
     let Some(login) = current else { return Ok(ended) };
+    ended.upstream = login.idp.clone().map(|p| (p, login.upstream_session.clone()));
     refresh_tokens::revoke_session(&state.db, &login.sid).await?;
     let keys = state.keys.current().await?;
     for client_id in session_clients::take(&state.db, &login.sid).await? {

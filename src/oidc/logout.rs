@@ -3,10 +3,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_sessions::Session;
 
@@ -14,7 +14,7 @@ use super::backchannel::{end_session, Ended};
 use crate::app::AppState;
 use crate::login::session as login_session;
 use crate::store::clients::Client;
-use crate::store::users;
+use crate::store::{random_token, users};
 use crate::web::error::PageError;
 use crate::web::{csrf, found, parse_params, see_other, with_query};
 
@@ -127,19 +127,63 @@ async fn destination(
     })
 }
 
-fn finish(state: &AppState, dest: &Destination, ended: Ended) -> Response {
+/// Where the browser goes after the upstream provider's logout (kept in the fresh session).
+#[derive(Serialize, Deserialize)]
+struct AfterUpstream {
+    state: String,
+    continue_to: Option<String>,
+    frontchannel: Vec<String>,
+}
+
+const AFTER_UPSTREAM: &str = "after_upstream_logout";
+
+async fn finish(state: &AppState, session: &Session, dest: &Destination, ended: Ended) -> Result<Response, PageError> {
     let continue_to = dest.post_logout_redirect_uri.as_ref().map(|uri| {
         let params: Vec<(&str, &str)> = dest.state.as_deref().map(|s| vec![("state", s)]).unwrap_or_default();
         with_query(uri, &params)
     });
-    if ended.frontchannel.is_empty() {
+    // A brokered session: end it at the provider too, then come back here to finish.
+    if let Some((provider, hint)) = &ended.upstream {
+        if let Some(up) = state.upstreams.get(provider).filter(|u| u.config().upstream_logout) {
+            let back = state.config.endpoint(&format!("/logout/upstream/{provider}"));
+            let st = random_token();
+            if let Some(url) = up.logout_url(hint.as_deref(), &back, &st).await {
+                let after = AfterUpstream {
+                    state: st,
+                    continue_to,
+                    frontchannel: ended.frontchannel,
+                };
+                session.insert(AFTER_UPSTREAM, after).await?;
+                return Ok(found(&url));
+            }
+        }
+    }
+    Ok(finish_page(state, continue_to, ended.frontchannel))
+}
+
+/// `GET /logout/upstream/{provider}`: back from the provider's logout.
+pub async fn after_upstream(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let after: Option<AfterUpstream> = session.remove(AFTER_UPSTREAM).await?;
+    match after.filter(|a| q.get("state") == Some(&a.state)) {
+        Some(a) => Ok(finish_page(&state, a.continue_to, a.frontchannel)),
+        // Signed out here anyway; without the matching state there is nowhere trusted to go on to.
+        None => Ok(finish_page(&state, None, vec![])),
+    }
+}
+
+/// The signed-out page (front-channel iframes), or straight on to the client.
+fn finish_page(state: &AppState, continue_to: Option<String>, frontchannel: Vec<String>) -> Response {
+    if frontchannel.is_empty() {
         if let Some(url) = continue_to {
             return found(&url);
         }
     }
     // Front-channel logout: each client's page in a hidden iframe, then on to the client.
-    let origins: Vec<String> = ended
-        .frontchannel
+    let origins: Vec<String> = frontchannel
         .iter()
         .filter_map(|u| url::Url::parse(u).ok())
         .map(|u| u.origin().ascii_serialization())
@@ -147,7 +191,7 @@ fn finish(state: &AppState, dest: &Destination, ended: Ended) -> Response {
     let data = json!({
         "title": "Signed out",
         "base": state.base(),
-        "frontchannel": ended.frontchannel,
+        "frontchannel": frontchannel,
         "continue_to": continue_to,
         "refresh_to": continue_to,
     });
@@ -191,7 +235,7 @@ pub async fn logout(
     });
     if hint_matches || current.is_none() {
         let ended = end_session(&state, &session).await?;
-        return Ok(finish(&state, &dest, ended));
+        return finish(&state, &session, &dest, ended).await;
     }
     let username = match &current {
         Some(c) => users::find(&state.db, &c.user_id).await?.map(|u| u.username),
@@ -242,5 +286,5 @@ pub async fn confirm(
     // Re-checked: the form's hidden fields are browser input like any other.
     let dest = destination(&state, &params, None).await?;
     let ended = end_session(&state, &session).await?;
-    Ok(finish(&state, &dest, ended))
+    finish(&state, &session, &dest, ended).await
 }

@@ -60,6 +60,7 @@ impl ClaimMapping {
             username: text(claims.pointer(&self.username)),
             groups,
             raw_claims: claims,
+            upstream_session: None,
         })
     }
 }

@@ -25,6 +25,9 @@ pub struct ExternalIdentity {
     pub groups: Vec<String>,
     /// Every claim received (ID token merged with userinfo).
     pub raw_claims: serde_json::Value,
+    /// The protocol's handle for ending the upstream session later (OIDC: the ID token).
+    #[serde(default)]
+    pub upstream_session: Option<String>,
 }
 
 /// The IdP's answer at the callback: its query (or form) parameters.
@@ -68,6 +71,15 @@ pub trait Upstream: Send + Sync {
     async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<String, UpstreamError>;
     /// Finishes from the IdP's callback. `Err` only when the state is unknown (no interaction).
     async fn finish(&self, callback: &Callback) -> Result<Finished, UpstreamError>;
+    /// Where to send the browser to end the upstream session too, if the provider supports it.
+    async fn logout_url(
+        &self,
+        _upstream_session: Option<&str>,
+        _post_logout_redirect_uri: &str,
+        _state: &str,
+    ) -> Option<String> {
+        None
+    }
 }
 
 /// The configured, enabled providers, in login-page order.

@@ -38,6 +38,8 @@ pub struct OidcUpstream {
     http: reqwest::Client,
     /// Discovery document + JWKS, refreshed hourly or on an unknown signing key.
     metadata: moka::future::Cache<(), Arc<CoreProviderMetadata>>,
+    /// `end_session_endpoint` (RP-Initiated Logout), not part of the core metadata type.
+    end_session: moka::future::Cache<(), Option<String>>,
 }
 
 impl OidcUpstream {
@@ -60,6 +62,10 @@ impl OidcUpstream {
             db,
             http,
             metadata,
+            end_session: moka::future::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
         }
     }
 
@@ -115,8 +121,26 @@ impl OidcUpstream {
         }))
     }
 
-    /// Code → tokens → verified claims (ID token, merged with userinfo when configured).
-    async fn exchange(&self, code: &str, nonce: &str, verifier: &str) -> Result<Value, UpstreamError> {
+    /// The provider's end_session_endpoint, if it has one.
+    async fn end_session_endpoint(&self) -> Option<String> {
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            self.config.issuer.as_str().trim_end_matches('/')
+        );
+        let http = self.http.clone();
+        self.end_session
+            .try_get_with((), async move {
+                let doc: Value = http.get(url).send().await?.error_for_status()?.json().await?;
+                Ok::<_, reqwest::Error>(doc["end_session_endpoint"].as_str().map(str::to_owned))
+            })
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Code → tokens → verified claims (ID token, merged with userinfo when configured) and
+    /// the raw ID token (the hint for a later upstream logout).
+    async fn exchange(&self, code: &str, nonce: &str, verifier: &str) -> Result<(Value, String), UpstreamError> {
         let metadata = self.metadata().await?;
         let client = self.client(&metadata)?;
         let token = client
@@ -189,7 +213,7 @@ impl OidcUpstream {
                 }
             }
         }
-        Ok(claims)
+        Ok((claims, raw))
     }
 }
 
@@ -254,13 +278,33 @@ impl Upstream for OidcUpstream {
                 }
             }
             let code = cb.get("code").ok_or(UpstreamError::MissingClaim("code"))?;
-            let claims = self.exchange(code, &row.nonce, &row.pkce_verifier).await?;
-            self.config.claims.apply(&self.config.id, claims)
+            let (claims, id_token) = self.exchange(code, &row.nonce, &row.pkce_verifier).await?;
+            let mut identity = self.config.claims.apply(&self.config.id, claims)?;
+            identity.upstream_session = Some(id_token);
+            Ok(identity)
         }
         .await;
         Ok(Finished {
             interaction_id: row.interaction_id,
             result,
         })
+    }
+
+    async fn logout_url(
+        &self,
+        upstream_session: Option<&str>,
+        post_logout_redirect_uri: &str,
+        state: &str,
+    ) -> Option<String> {
+        let endpoint = self.end_session_endpoint().await?;
+        let mut params = vec![
+            ("post_logout_redirect_uri", post_logout_redirect_uri),
+            ("state", state),
+            ("client_id", self.config.client_id.as_str()),
+        ];
+        if let Some(hint) = upstream_session {
+            params.push(("id_token_hint", hint));
+        }
+        Some(crate::web::with_query(&endpoint, &params))
     }
 }

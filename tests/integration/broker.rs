@@ -33,6 +33,7 @@ pub fn provider(issuer: &str, client_id: String, secret: String) -> ProviderConf
         sync: SyncMode::Import,
         email_domains: vec!["contoso.test".into()],
         claims: Default::default(),
+        upstream_logout: true,
         enabled: true,
     }
 }
@@ -41,7 +42,12 @@ pub fn provider(issuer: &str, client_id: String, secret: String) -> ProviderConf
 async fn server_with(adjust: impl FnOnce(&mut ProviderConfig, &mut Config)) -> TestServer {
     let peer = oidc_peer();
     let mut p = TestServer::prepare().await;
-    let (id, secret) = peer.register_client(&p.config.endpoint("/broker/callback/corp")).await;
+    let (id, secret) = peer
+        .register_client(
+            &p.config.endpoint("/broker/callback/corp"),
+            &p.config.endpoint("/logout/upstream/corp"),
+        )
+        .await;
     let mut prov = provider(&peer.issuer, id, secret);
     adjust(&mut prov, &mut p.config);
     p.config.providers = vec![prov];
@@ -89,8 +95,8 @@ async fn federated_login(browser: &Browser, server: &TestServer, account: &str) 
     browser.upstream_submit(&form, "/login", account, RP_REDIRECT).await
 }
 
-/// Redeems the code as the client; returns the ID token's claims.
-async fn id_token_claims(server: &TestServer, back: &str) -> Value {
+/// Redeems the code as the client; returns the token response.
+async fn redeem(server: &TestServer, back: &str) -> Value {
     let code = query_param(back, "code").unwrap_or_else(|| panic!("no code in {back}"));
     let tokens: Value = reqwest::Client::new()
         .post(server.url("/token"))
@@ -107,6 +113,12 @@ async fn id_token_claims(server: &TestServer, back: &str) -> Value {
         .json()
         .await
         .unwrap();
+    tokens
+}
+
+/// Redeems the code as the client; returns the ID token's claims.
+async fn id_token_claims(server: &TestServer, back: &str) -> Value {
+    let tokens = redeem(server, back).await;
     let payload = tokens["id_token"]
         .as_str()
         .expect("id_token")
@@ -532,4 +544,59 @@ async fn tampered_upstream_id_tokens_are_refused_with_nothing_created() {
             "{defect:?}: not signed in"
         );
     }
+}
+
+#[tokio::test]
+async fn logout_of_a_brokered_session_ends_the_upstream_session_too() {
+    let server = server_with(|_, _| {}).await;
+    let browser = Browser::new();
+    let end = federated_login(&browser, &server, "ann").await;
+    let tokens = redeem(&server, &end.url).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let res = browser
+        .get(&server.url(&format!(
+            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye",
+            urlencode(RP_LOGOUT)
+        )))
+        .await;
+    let upstream = location(&res).expect("off to the upstream provider's logout");
+    assert!(upstream.starts_with(&oidc_peer().issuer), "{upstream}");
+    assert!(upstream.contains("id_token_hint="), "the upstream ID token as hint");
+    // The provider asks for confirmation (its own form), then comes back.
+    let at = browser.walk(&upstream, RP_LOGOUT).await;
+    let page = at.page.expect("the provider's logout confirmation");
+    let form = &page.html;
+    let action = form
+        .split("action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let xsrf = form
+        .split("name=\"xsrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = browser
+        .post(&resolve(&at.url, &action), &[("xsrf", &xsrf), ("logout", "yes")])
+        .await;
+    let back = browser
+        .walk(
+            &resolve(&at.url, &location(&res).expect("redirect after upstream logout")),
+            RP_LOGOUT,
+        )
+        .await;
+    assert!(back.url.starts_with(RP_LOGOUT), "finally at the client: {}", back.url);
+    assert_eq!(query_param(&back.url, "state").as_deref(), Some("bye"));
+    // Signed out upstream too: the next federated login asks for credentials again.
+    let again = to_upstream_form(&browser, &server).await;
+    assert!(
+        again.page.as_ref().is_some_and(|p| p.html.contains("Contoso sign-in")),
+        "login form again at the provider"
+    );
 }

@@ -57,11 +57,12 @@ pub fn oidc_peer() -> &'static OidcPeer {
 
 impl OidcPeer {
     /// Registers a client for `redirect_uri` (RFC 7591), as a Gatehouse admin would at their IdP.
-    pub async fn register_client(&self, redirect_uri: &str) -> (String, String) {
+    pub async fn register_client(&self, redirect_uri: &str, post_logout_redirect_uri: &str) -> (String, String) {
         let res: Value = reqwest::Client::new()
             .post(format!("{}/reg", self.issuer))
             .json(&json!({
                 "redirect_uris": [redirect_uri],
+                "post_logout_redirect_uris": [post_logout_redirect_uri],
                 "token_endpoint_auth_method": "client_secret_basic",
                 "grant_types": ["authorization_code"],
                 "response_types": ["code"],

@@ -11,6 +11,7 @@ enum Clients {
     JwksUri,
     RequirePar,
     FrontchannelLogoutUri,
+    SecretForJwt,
 }
 
 #[derive(DeriveIden)]
@@ -61,6 +62,13 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.alter_table(
+            Table::alter()
+                .table(Clients::Table)
+                .add_column(ColumnDef::new(Clients::SecretForJwt).text())
+                .to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(UsedAssertions::Table)
@@ -91,6 +99,7 @@ impl MigrationTrait for Migration {
         m.drop_table(Table::drop().table(UsedAssertions::Table).to_owned())
             .await?;
         for c in [
+            Clients::SecretForJwt,
             Clients::FrontchannelLogoutUri,
             Clients::RequirePar,
             Clients::JwksUri,

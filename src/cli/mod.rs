@@ -110,6 +110,9 @@ pub struct ClientAdd {
     /// Let a confidential client skip PKCE (legacy applications only).
     #[arg(long)]
     pub no_pkce: bool,
+    /// Also accept client_secret_jwt (keeps the secret in the clear: HMAC needs it).
+    #[arg(long, conflicts_with = "public")]
+    pub client_secret_jwt: bool,
 }
 
 /// Parses arguments, runs, and maps failures to exit code 1 with a one-line message.
@@ -212,7 +215,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     allowed_providers: None,
                     tokens: Default::default(),
                     backchannel_logout_uri: None,
-                    assertion_keys: Default::default(),
+                    assertion_keys: crate::store::clients::AssertionKeys {
+                        hmac_secret: if a.client_secret_jwt { secret.clone() } else { None },
+                        ..Default::default()
+                    },
                     require_par: false,
                     frontchannel_logout_uri: None,
                 },

@@ -37,10 +37,11 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
         None => SigningAlg::RS256,
         Some(a) => SigningAlg::parse(a).ok_or_else(|| DeclarationError::BadAlg(c.id.clone()))?,
     };
+    let secret = secret_of(format!("client {}", c.id), &c.secret, &c.secret_env)?;
     Ok(NewClient {
         id: c.id.clone(),
         name: c.name.clone().unwrap_or_else(|| c.id.clone()),
-        secret: secret_of(format!("client {}", c.id), &c.secret, &c.secret_env)?,
+        secret: secret.clone(),
         public: c.public,
         redirect_uris: c.redirect_uris.clone(),
         post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
@@ -53,6 +54,7 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
         assertion_keys: crate::store::clients::AssertionKeys {
             jwks: c.jwks.clone(),
             jwks_uri: c.jwks_uri.clone(),
+            hmac_secret: if c.client_secret_jwt { secret.clone() } else { None },
         },
         require_par: c.require_par,
         frontchannel_logout_uri: c.frontchannel_logout_uri.clone(),

@@ -210,6 +210,9 @@ pub struct ClientDecl {
     pub jwks: Option<String>,
     /// URL of the client's JWK Set for `private_key_jwt`.
     pub jwks_uri: Option<String>,
+    /// Also accept `client_secret_jwt` (HMAC assertions); keeps the secret in the clear.
+    #[serde(default)]
+    pub client_secret_jwt: bool,
     /// Authorization requests must first be pushed to /par (RFC 9126).
     #[serde(default)]
     pub require_par: bool,

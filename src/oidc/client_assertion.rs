@@ -1,5 +1,7 @@
-//! `private_key_jwt` client authentication (RFC 7523 §2.2, OIDC Core §9): a JWT signed with the
-//! client's own key, checked against its registered JWKS, single use (jti replay cache in the DB).
+//! JWT client authentication (RFC 7523 §2.2, OIDC Core §9): `private_key_jwt` (signed with the
+//! client's own key, checked against its registered JWKS) and `client_secret_jwt` (HMAC with
+//! the client secret, for clients that opted in). Every assertion is single use (jti replay
+//! cache in the database, so it holds across nodes).
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +20,7 @@ use crate::store::now;
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Assertions valid longer than this are refused: it bounds the replay cache.
 const MAX_LIFETIME_SECS: i64 = 600;
-/// Asymmetric algorithms only; HMAC would need a shared secret (client_secret_jwt).
+/// Asymmetric algorithms for private_key_jwt.
 const ALGS: [Algorithm; 8] = [
     Algorithm::RS256,
     Algorithm::RS384,
@@ -119,7 +121,8 @@ pub async fn authenticate(
     assertion: &str,
 ) -> Result<Arc<Client>, TokenError> {
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| fail("malformed client assertion"))?;
-    if !ALGS.contains(&header.alg) {
+    let hmac = matches!(header.alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512);
+    if !hmac && !ALGS.contains(&header.alg) {
         return Err(fail("client assertion algorithm not allowed"));
     }
     // Which client? Only to pick its keys; everything is verified below.
@@ -138,21 +141,31 @@ pub async fn authenticate(
     if !client.assertion_keys.any() {
         return Err(fail("client authentication failed"));
     }
-    let mut keys = client_keys(state, &client, false).await?;
-    let find = |set: &JwkSet| match &header.kid {
-        Some(kid) => set.find(kid).cloned(),
-        None if set.keys.len() == 1 => set.keys.first().cloned(),
-        None => None,
+    let key = if hmac {
+        // client_secret_jwt: only for clients registered with it (the secret is then kept).
+        let secret = client
+            .assertion_keys
+            .hmac_secret
+            .as_ref()
+            .ok_or(fail("client_secret_jwt is not enabled for this client"))?;
+        DecodingKey::from_secret(secret.as_bytes())
+    } else {
+        let mut keys = client_keys(state, &client, false).await?;
+        let find = |set: &JwkSet| match &header.kid {
+            Some(kid) => set.find(kid).cloned(),
+            None if set.keys.len() == 1 => set.keys.first().cloned(),
+            None => None,
+        };
+        let jwk = match find(&keys) {
+            Some(k) => k,
+            None => {
+                // The client may have rotated its keys: fetch once more.
+                keys = client_keys(state, &client, true).await?;
+                find(&keys).ok_or(fail("no registered key matches the client assertion"))?
+            }
+        };
+        DecodingKey::from_jwk(&jwk).map_err(|_| fail("the client's key is unusable"))?
     };
-    let jwk = match find(&keys) {
-        Some(k) => k,
-        None => {
-            // The client may have rotated its keys: fetch once more.
-            keys = client_keys(state, &client, true).await?;
-            find(&keys).ok_or(fail("no registered key matches the client assertion"))?
-        }
-    };
-    let key = DecodingKey::from_jwk(&jwk).map_err(|_| fail("the client's key is unusable"))?;
     let mut v = Validation::new(header.alg);
     v.leeway = 30;
     v.set_issuer(&[&client.id]);

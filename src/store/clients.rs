@@ -96,12 +96,14 @@ pub struct AssertionKeys {
     pub jwks: Option<String>,
     /// A URL serving the JWK Set.
     pub jwks_uri: Option<String>,
+    /// The shared secret for `client_secret_jwt` (HMAC), when the client opted in.
+    pub hmac_secret: Option<String>,
 }
 
 impl AssertionKeys {
     /// Whether the client can authenticate with signed assertions.
     pub fn any(&self) -> bool {
-        self.jwks.is_some() || self.jwks_uri.is_some()
+        self.jwks.is_some() || self.jwks_uri.is_some() || self.hmac_secret.is_some()
     }
 }
 
@@ -213,6 +215,7 @@ fn to_client(m: client::Model) -> Client {
         assertion_keys: AssertionKeys {
             jwks: m.jwks,
             jwks_uri: m.jwks_uri,
+            hmac_secret: m.secret_for_jwt,
         },
         require_par: m.require_par,
         frontchannel_logout_uri: m.frontchannel_logout_uri,
@@ -233,6 +236,10 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
     match (new.public, &new.secret) {
         (true, Some(_)) => return Err(ClientError::PublicWithSecret),
         (false, None) if !new.assertion_keys.any() => return Err(ClientError::MissingSecret),
+        // client_secret_jwt's key is the client secret itself.
+        _ if new.assertion_keys.hmac_secret.is_some() && new.assertion_keys.hmac_secret != new.secret => {
+            return Err(ClientError::MissingSecret)
+        }
         _ => {}
     }
     if let Some(j) = &new.assertion_keys.jwks {
@@ -267,6 +274,7 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
         backchannel_logout_uri: Set(new.backchannel_logout_uri.clone()),
         jwks: Set(new.assertion_keys.jwks.clone()),
         jwks_uri: Set(new.assertion_keys.jwks_uri.clone()),
+        secret_for_jwt: Set(new.assertion_keys.hmac_secret.clone()),
         require_par: Set(new.require_par),
         frontchannel_logout_uri: Set(new.frontchannel_logout_uri.clone()),
     };

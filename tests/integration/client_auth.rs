@@ -247,3 +247,71 @@ async fn pushed_authorization_requests_are_single_use_and_can_be_required() {
         (StatusCode::BAD_REQUEST, Some("invalid_request"))
     );
 }
+
+#[tokio::test]
+async fn client_secret_jwt_only_for_clients_that_opted_in() {
+    let server = TestServer::start_with(|c| {
+        let base = c.clients[0].clone();
+        c.clients.push(ClientDecl {
+            id: PKJ.into(),
+            client_secret_jwt: true,
+            ..base
+        });
+    })
+    .await;
+    let hs = |secret: &str, jti: &str| {
+        let now = gatehouse::store::now();
+        let claims =
+            json!({"iss": PKJ, "sub": PKJ, "aud": server.url("/token"), "iat": now, "exp": now + 60, "jti": jti});
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    };
+    let c = code(&server, PKJ).await;
+    let (s, body) = redeem_with_assertion(&server, &c, &hs(RP_SECRET, "h1")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let c = code(&server, PKJ).await;
+    assert_eq!(
+        redeem_with_assertion(&server, &c, &hs(RP_SECRET, "h1")).await.0,
+        StatusCode::UNAUTHORIZED,
+        "replay"
+    );
+    let c = code(&server, PKJ).await;
+    assert_eq!(
+        redeem_with_assertion(&server, &c, &hs("a-guess", "h2")).await.0,
+        StatusCode::UNAUTHORIZED,
+        "wrong secret"
+    );
+}
+
+#[tokio::test]
+async fn hmac_assertions_are_refused_for_other_clients() {
+    let server = TestServer::start().await;
+    let now = gatehouse::store::now();
+    let claims =
+        json!({"iss": RP_ID, "sub": RP_ID, "aud": server.url("/token"), "iat": now, "exp": now + 60, "jti": "x"});
+    let a = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(RP_SECRET.as_bytes()),
+    )
+    .unwrap();
+    let res = reqwest::Client::new()
+        .post(server.url("/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "irrelevant"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", &a),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}

@@ -47,6 +47,7 @@ fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDec
         backchannel_logout_uri: None,
         jwks: None,
         jwks_uri: None,
+        client_secret_jwt: false,
         require_par: false,
         frontchannel_logout_uri: None,
     }

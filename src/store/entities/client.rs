@@ -34,6 +34,9 @@ pub struct Model {
     pub require_par: bool,
     /// OIDC Front-Channel Logout 1.0 page of the client (loaded in an iframe at logout).
     pub frontchannel_logout_uri: Option<String>,
+    /// The client secret in the clear, kept only for clients that opted into `client_secret_jwt`
+    /// (an HMAC key cannot be checked against a hash).
+    pub secret_for_jwt: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -162,6 +162,9 @@ impl AppState {
                 "/broker/profile",
                 get(login::federated::profile_page).post(login::federated::profile_submit),
             )
+            .route("/account", get(login::account::page))
+            .route("/account/callback", get(login::account::callback))
+            .route("/account/sessions/end", post(login::account::end))
             .route("/demo/start", get(demo::start))
             .route("/demo/callback", get(demo::callback))
             .fallback(|| async { web::error::PageError::NotFound });
@@ -188,6 +191,7 @@ impl AppState {
         let db = self.db.clone();
         let keys = self.keys.clone();
         let rotate_after = self.config.keys.rotate_after_days as i64 * 86_400;
+        let absolute = self.config.session.absolute_timeout as i64;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(600));
             loop {
@@ -200,6 +204,7 @@ impl AppState {
                     store::refresh_tokens::purge_expired(&db).await,
                     crate::oidc::client_assertion::purge_expired(&db).await,
                     crate::oidc::par::purge_expired(&db).await,
+                    store::login_sessions::purge(&db, absolute).await,
                 ];
                 for e in results.into_iter().filter_map(Result::err) {
                     tracing::warn!(error = %e, "purging expired records failed");

@@ -5,6 +5,7 @@ mod m20261125_000001_core;
 mod m20261125_000002_broker;
 mod m20261125_000003_tokens;
 mod m20261125_000005_client_keys;
+mod m20261125_000006_login_sessions;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_broker::Migration),
             Box::new(m20261125_000003_tokens::Migration),
             Box::new(m20261125_000005_client_keys::Migration),
+            Box::new(m20261125_000006_login_sessions::Migration),
         ]
     }
 }

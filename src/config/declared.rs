@@ -67,6 +67,31 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
     for c in &config.clients {
         clients::upsert(db, to_new_client(c)?).await?;
     }
+    // The account page is a client of Gatehouse like any other (see login::account).
+    clients::upsert(
+        db,
+        NewClient {
+            id: crate::login::account::CLIENT_ID.into(),
+            name: "Your Gatehouse account".into(),
+            secret: None,
+            public: true,
+            redirect_uris: vec![config.endpoint("/account/callback")],
+            post_logout_redirect_uris: vec![config.endpoint("/")],
+            require_consent: false,
+            require_pkce: true,
+            id_token_alg: SigningAlg::RS256,
+            allowed_providers: None,
+            tokens: crate::store::clients::TokenSettings {
+                refresh_tokens: crate::store::clients::RefreshPolicy::Never,
+                ..Default::default()
+            },
+            backchannel_logout_uri: None,
+            assertion_keys: Default::default(),
+            require_par: false,
+            frontchannel_logout_uri: None,
+        },
+    )
+    .await?;
     if config.demo.enabled {
         clients::upsert(
             db,

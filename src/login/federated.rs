@@ -146,6 +146,7 @@ async fn sign_in(
 ) -> Result<Response, PageError> {
     session.remove_value(PENDING).await?;
     login_session::establish(
+        state,
         session,
         Authenticated {
             user_id: user.id.clone(),

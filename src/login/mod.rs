@@ -1,4 +1,5 @@
 //! The login UI: pages driven by the interaction that remembers the pending authorize request.
+pub mod account;
 pub mod consent;
 pub mod federated;
 pub mod interaction;

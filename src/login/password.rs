@@ -111,6 +111,7 @@ pub async fn submit(
         .await;
     };
     login_session::establish(
+        &state,
         &session,
         Authenticated {
             user_id: user.id,

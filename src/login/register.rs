@@ -139,6 +139,7 @@ pub async fn submit(
     };
     tracing::info!(user_id = %user.id, username = %user.username, "self-registered");
     login_session::establish(
+        &state,
         &session,
         Authenticated {
             user_id: user.id,

@@ -38,8 +38,13 @@ pub async fn current(session: &Session) -> Result<Option<LoginSession>, PageErro
     Ok(session.get::<LoginSession>(KEY).await?)
 }
 
-/// Signs the browser in: rotates the session id (no fixation) and the CSRF token.
-pub async fn establish(session: &Session, auth: Authenticated) -> Result<LoginSession, PageError> {
+/// Signs the browser in: rotates the session id (no fixation) and the CSRF token, and records
+/// the sign-in so it can be listed and ended.
+pub async fn establish(
+    state: &crate::app::AppState,
+    session: &Session,
+    auth: Authenticated,
+) -> Result<LoginSession, PageError> {
     session.cycle_id().await?;
     let login = LoginSession {
         user_id: auth.user_id,
@@ -49,6 +54,8 @@ pub async fn establish(session: &Session, auth: Authenticated) -> Result<LoginSe
         idp: auth.idp,
         upstream_session: auth.upstream_session,
     };
+    crate::store::login_sessions::record(&state.db, &login.sid, &login.user_id, &login.amr, login.idp.as_deref())
+        .await?;
     session.insert(KEY, &login).await?;
     csrf::rotate(session).await?;
     tracing::info!(user_id = %login.user_id, sid = %login.sid, amr = ?login.amr, "signed in");

@@ -356,7 +356,9 @@ pub async fn active_login(
     let Some(login) = login_session::current(session).await? else {
         return Ok(None);
     };
-    let expired = now() - login.auth_time > state.config.session.absolute_timeout as i64;
+    let expired = now() - login.auth_time > state.config.session.absolute_timeout as i64
+        // Ended from the account page (possibly on another node), or never recorded.
+        || !crate::store::login_sessions::still_live(&state.db, &login.sid).await?;
     match users::find(&state.db, &login.user_id).await? {
         Some(user) if !user.disabled && !expired => Ok(Some((login, user))),
         _ => {

@@ -111,8 +111,16 @@ pub struct Ended {
 pub async fn end_session(state: &AppState, session: &Session) -> Result<Ended, PageError> {
     let current = login_session::current(session).await?;
     login_session::end(session).await?;
+    match current {
+        Some(login) => terminate(state, &login).await,
+        None => Ok(Ended::default()),
+    }
+}
+
+/// Ends a sign-in session by its sid, wherever its browser is.
+pub async fn terminate(state: &AppState, login: &login_session::LoginSession) -> Result<Ended, PageError> {
     let mut ended = Ended::default();
-    let Some(login) = current else { return Ok(ended) };
+    crate::store::login_sessions::end(&state.db, &login.sid).await?;
     ended.upstream = login.idp.clone().map(|p| (p, login.upstream_session.clone()));
     refresh_tokens::revoke_session(&state.db, &login.sid).await?;
     let keys = state.keys.current().await?;

@@ -5,6 +5,7 @@ pub mod consent;
 pub mod entities;
 pub mod federated;
 pub mod interactions;
+pub mod login_sessions;
 pub mod refresh_tokens;
 pub mod session_clients;
 pub mod sessions;

@@ -19,6 +19,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("demo_result", include_str!("../../templates/demo_result.hbs")),
     ("broker_link", include_str!("../../templates/broker_link.hbs")),
     ("broker_profile", include_str!("../../templates/broker_profile.hbs")),
+    ("account", include_str!("../../templates/account.hbs")),
 ];
 
 /// Why templates could not be loaded.

@@ -1,5 +1,6 @@
 //! Integration tests: each test starts Gatehouse on a random loopback port (SQLite by default,
 //! PostgreSQL when `TEST_POSTGRES_URL` is set) and drives it over real HTTP.
+mod account;
 mod broker;
 mod browser;
 mod cli;

@@ -5,6 +5,7 @@ pub mod client;
 pub mod consent_grant;
 pub mod federated_identity;
 pub mod interaction;
+pub mod login_session;
 pub mod pushed_request;
 pub mod refresh_token;
 pub mod session_client;

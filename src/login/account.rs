@@ -1,0 +1,153 @@
+//! The account page: a person's sign-in sessions, each of which they can end.
+//!
+//! Like Keycloak's account console it is a client of Gatehouse itself ("gatehouse-account"):
+//! without a session it starts an ordinary authorization request, so every login method works.
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+
+use crate::app::AppState;
+use crate::oidc::authorize::active_login;
+use crate::oidc::backchannel::{end_session, terminate};
+use crate::oidc::pkce;
+use crate::store::{login_sessions, random_token};
+use crate::web::error::PageError;
+use crate::web::{csrf, found, see_other, with_query};
+
+/// The account page's client id.
+pub const CLIENT_ID: &str = "gatehouse-account";
+const STATE_KEY: &str = "account_state";
+
+fn when(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// `GET /account`.
+pub async fn page(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
+    let Some((login, user)) = active_login(&state, &session).await? else {
+        // Not signed in: sign in through the usual authorize flow, then come back here.
+        let st = random_token();
+        session.insert(STATE_KEY, &st).await?;
+        let url = with_query(
+            &state.config.endpoint("/authorize"),
+            &[
+                ("response_type", "code"),
+                ("client_id", CLIENT_ID),
+                ("redirect_uri", &state.config.endpoint("/account/callback")),
+                ("scope", "openid"),
+                ("state", &st),
+                ("code_challenge", &pkce::s256(&random_token())),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        return Ok(found(&url));
+    };
+    let c = &state.config.session;
+    let rows =
+        login_sessions::live_for_user(&state.db, &user.id, c.idle_timeout as i64, c.absolute_timeout as i64).await?;
+    let sessions: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            let amr: Vec<String> = serde_json::from_str(&r.amr).unwrap_or_default();
+            json!({
+                "sid": r.sid,
+                "current": r.sid == login.sid,
+                "signed_in": when(r.created_at),
+                "last_seen": when(r.last_seen_at),
+                "method": match &r.idp {
+                    Some(p) => format!("{} via {p}", amr.join(" + ")),
+                    None => amr.join(" + "),
+                },
+            })
+        })
+        .collect();
+    let data = json!({
+        "title": "Your account",
+        "base": state.base(),
+        "username": user.username,
+        "email": user.email,
+        "sessions": sessions,
+        "csrf": csrf::token(&session).await?,
+    });
+    Ok(state.templates.page(StatusCode::OK, "account", &data))
+}
+
+/// The authorization response to the account page.
+#[derive(Deserialize)]
+pub struct Callback {
+    state: Option<String>,
+}
+
+/// `GET /account/callback`: back from signing in. Only the browser session matters here, so
+/// the code is left to expire unredeemed.
+pub async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    Query(cb): Query<Callback>,
+) -> Result<Response, PageError> {
+    let expected: Option<String> = session.remove(STATE_KEY).await?;
+    if expected.is_none() || expected != cb.state {
+        return Err(PageError::with_link(
+            "Sign-in not recognised",
+            "This sign-in did not start from this browser's account page.",
+            format!("{}/account", state.base()),
+            "Go to your account",
+        ));
+    }
+    Ok(see_other(&format!("{}/account", state.base())))
+}
+
+/// The "end this session" form.
+#[derive(Deserialize)]
+pub struct EndForm {
+    csrf: Option<String>,
+    sid: String,
+}
+
+/// `POST /account/sessions/end`.
+pub async fn end(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<EndForm>,
+) -> Result<Response, PageError> {
+    csrf::verify(&session, form.csrf.as_deref()).await?;
+    let Some((login, user)) = active_login(&state, &session).await? else {
+        return Ok(see_other(&format!("{}/account", state.base())));
+    };
+    if form.sid == login.sid {
+        end_session(&state, &session).await?;
+        return Ok(state.templates.page(
+            StatusCode::OK,
+            "logged_out",
+            &json!({ "title": "Signed out", "base": state.base() }),
+        ));
+    }
+    // Only the person's own sessions.
+    let Some(row) = login_sessions::find(&state.db, &form.sid)
+        .await?
+        .filter(|r| r.user_id == user.id)
+    else {
+        return Err(PageError::bad_request(
+            "No such session",
+            "That session does not exist or is not yours.",
+        ));
+    };
+    let other = crate::login::session::LoginSession {
+        user_id: row.user_id,
+        sid: row.sid,
+        auth_time: row.created_at,
+        amr: serde_json::from_str(&row.amr).unwrap_or_default(),
+        idp: row.idp,
+        upstream_session: None,
+    };
+    terminate(&state, &other).await?;
+    tracing::info!(user_id = %user.id, sid = %other.sid, "session ended from the account page");
+    Ok(see_other(&format!("{}/account", state.base())))
+}

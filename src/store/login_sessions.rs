@@ -1,0 +1,100 @@
+//! Sign-in sessions by `sid`: recorded at sign-in, refused once ended (on every node).
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::entities::login_session;
+use super::now;
+
+pub use login_session::Model as LoginSessionRow;
+
+/// Records a new sign-in.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    sid: &str,
+    user_id: &str,
+    amr: &[String],
+    idp: Option<&str>,
+) -> Result<(), DbErr> {
+    let t = now();
+    login_session::ActiveModel {
+        sid: Set(sid.to_owned()),
+        user_id: Set(user_id.to_owned()),
+        amr: Set(serde_json::to_string(amr).unwrap_or_else(|_| "[]".into())),
+        idp: Set(idp.map(str::to_owned)),
+        created_at: Set(t),
+        last_seen_at: Set(t),
+        ended_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether the session is still live; notes the activity when it is.
+pub async fn touch<C: ConnectionTrait>(db: &C, sid: &str) -> Result<bool, DbErr> {
+    let res = login_session::Entity::update_many()
+        .col_expr(login_session::Column::LastSeenAt, Expr::value(now()))
+        .filter(login_session::Column::Sid.eq(sid))
+        .filter(login_session::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Whether the session is still live, noting activity at most once a minute (cheap reads on
+/// the hot path, a write only now and then).
+pub async fn still_live<C: ConnectionTrait>(db: &C, sid: &str) -> Result<bool, DbErr> {
+    match find(db, sid).await? {
+        Some(row) if row.ended_at.is_none() => {
+            if now() - row.last_seen_at >= 60 {
+                touch(db, sid).await?;
+            }
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Ends a session; `false` when it was not live.
+pub async fn end<C: ConnectionTrait>(db: &C, sid: &str) -> Result<bool, DbErr> {
+    let res = login_session::Entity::update_many()
+        .col_expr(login_session::Column::EndedAt, Expr::value(now()))
+        .filter(login_session::Column::Sid.eq(sid))
+        .filter(login_session::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// The user's live sessions (not ended, not idle or too old), newest first.
+pub async fn live_for_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: &str,
+    idle: i64,
+    absolute: i64,
+) -> Result<Vec<LoginSessionRow>, DbErr> {
+    let t = now();
+    login_session::Entity::find()
+        .filter(login_session::Column::UserId.eq(user_id))
+        .filter(login_session::Column::EndedAt.is_null())
+        .filter(login_session::Column::LastSeenAt.gt(t - idle))
+        .filter(login_session::Column::CreatedAt.gt(t - absolute))
+        .order_by_desc(login_session::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+/// The session with this sid.
+pub async fn find<C: ConnectionTrait>(db: &C, sid: &str) -> Result<Option<LoginSessionRow>, DbErr> {
+    login_session::Entity::find_by_id(sid.to_owned()).one(db).await
+}
+
+/// Deletes sessions that ended or went stale more than a week ago.
+pub async fn purge<C: ConnectionTrait>(db: &C, absolute: i64) -> Result<u64, DbErr> {
+    let cutoff = now() - absolute - 7 * 86_400;
+    Ok(login_session::Entity::delete_many()
+        .filter(login_session::Column::LastSeenAt.lt(cutoff))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -285,7 +285,7 @@ impl Config {
             }
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig = fig.merge(Env::prefixed("GATEHOUSE_").split("__").ignore(&["config"]));
+        fig = fig.merge(Env::prefixed("GATEHOUSE_").split("__").ignore(&["config", "log"]));
         let config: Config = fig.extract().map_err(Box::new)?;
         config.validate()?;
         Ok(config)
@@ -380,6 +380,9 @@ mod tests {
             jail.set_env("GATEHOUSE_ISSUER", "https://sso.example.com");
             jail.set_env("GATEHOUSE_LISTEN", "127.0.0.1:9999");
             jail.set_env("GATEHOUSE_DATABASE_URL", "postgres://u@127.0.0.1/g");
+            // Variables of the command itself are not configuration keys.
+            jail.set_env("GATEHOUSE_LOG", "warn");
+            jail.set_env("GATEHOUSE_CONFIG", "g.toml");
             let c = Config::load(Some(Path::new("g.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.issuer_str(), "https://sso.example.com");
             assert_eq!(c.listen.port(), 9999);

@@ -19,6 +19,8 @@ struct Settings {
     out: PathBuf,
     gatehouse_bin: PathBuf,
     peer_dir: PathBuf,
+    /// Only this server ("gatehouse" or "panva"); both by default.
+    only: Option<String>,
 }
 
 fn settings() -> anyhow::Result<Settings> {
@@ -28,6 +30,7 @@ fn settings() -> anyhow::Result<Settings> {
         out: "BENCHMARKS.md".into(),
         gatehouse_bin: "target/release/gatehouse".into(),
         peer_dir: "tests/peers/oidc-provider".into(),
+        only: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -39,6 +42,7 @@ fn settings() -> anyhow::Result<Settings> {
             "--out" => s.out = val()?.into(),
             "--gatehouse" => s.gatehouse_bin = val()?.into(),
             "--peer" => s.peer_dir = val()?.into(),
+            "--only" => s.only = Some(val()?),
             other => anyhow::bail!("unknown argument {other}"),
         }
     }
@@ -59,12 +63,20 @@ async fn main() -> anyhow::Result<()> {
 
     let mut rows = Vec::new();
     for target in [servers::Kind::Gatehouse, servers::Kind::Panva] {
+        if s.only
+            .as_deref()
+            .is_some_and(|o| !format!("{target:?}").eq_ignore_ascii_case(o))
+        {
+            continue;
+        }
         eprintln!("starting {target:?}…");
         let server = servers::start(target, &s.gatehouse_bin, &s.peer_dir, &work).await?;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let idle_rss = servers::rss_kb(server.pid).0;
         eprintln!("{target:?}: signed-in flow, {} VUs, {}s…", s.vus, s.seconds);
         let signed_in = flows::run(&server.endpoints, flows::Flow::SignedIn, s.vus, duration).await?;
+        let after_signed_in = servers::rss_kb(server.pid).1;
+        eprintln!("{target:?}: peak RSS after the signed-in flow: {} KiB", after_signed_in);
         eprintln!(
             "{target:?}: first login with a password, {} VUs, {}s…",
             s.vus, s.seconds

@@ -32,6 +32,45 @@ pub struct NewUser {
     pub groups: Vec<String>,
 }
 
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// Runs password hashing on a fixed pool of threads, one per core. argon2id is CPU-bound and
+/// takes 19 MiB a run: a fixed set of threads bounds both the work in flight and the memory
+/// the allocator keeps per thread (measured: tokio's growing blocking pool peaked at 2.3 GiB
+/// under 16 concurrent logins; see BENCHMARKS.md).
+async fn on_hashing_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    static POOL: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for n in 0..std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-hash-{n}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(guard) => guard.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password hashing thread");
+            }
+        }
+        std::sync::Mutex::new(tx)
+    });
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: HashJob = Box::new(move || {
+        let _ = done.send(work());
+    });
+    pool.lock().ok()?.send(job).ok()?;
+    result.await.ok()
+}
+
 /// Hashes a password with argon2id and a fresh salt (PHC string).
 pub fn hash_password(password: &str) -> Result<String, UserError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
@@ -75,9 +114,9 @@ pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<User, Us
         Some(p) => {
             let p = p.clone();
             Some(
-                tokio::task::spawn_blocking(move || hash_password(&p))
+                on_hashing_pool(move || hash_password(&p))
                     .await
-                    .map_err(|e| UserError::Hash(e.to_string()))??,
+                    .ok_or_else(|| UserError::Hash("hashing task failed".into()))??,
             )
         }
         None => None,
@@ -173,7 +212,7 @@ pub async fn authenticate<C: ConnectionTrait>(db: &C, login: &str, password: &st
     }
     let stored = found.as_ref().and_then(|u| u.password_hash.clone());
     let password = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
+    let ok = on_hashing_pool(move || verify_password(&password, stored.as_deref()))
         .await
         .unwrap_or(false);
     Ok(found.filter(|u| ok && !u.disabled))

@@ -94,7 +94,13 @@ async fn main() -> anyhow::Result<()> {
         server.stop().await;
     }
     let _ = std::fs::remove_dir_all(&work);
-    let md = report::markdown(&s.vus, s.seconds, &signing, &rows);
+    let mut md = report::markdown(&s.vus, s.seconds, &signing, &rows);
+    // Hand-written analysis below the marker survives a re-run.
+    if let Ok(old) = std::fs::read_to_string(&s.out) {
+        if let Some(i) = old.find(report::NOTES_MARKER) {
+            md.push_str(&old[i..]);
+        }
+    }
     std::fs::write(&s.out, &md).with_context(|| format!("writing {}", s.out.display()))?;
     println!("{md}");
     Ok(())

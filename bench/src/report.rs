@@ -5,6 +5,9 @@ use std::time::Duration;
 use crate::flows::Outcome;
 use crate::signing::SigningRates;
 
+/// Everything after this line in BENCHMARKS.md is kept when the numbers are regenerated.
+pub const NOTES_MARKER: &str = "<!-- notes: kept across runs -->";
+
 /// One server's results.
 pub struct Row {
     pub server: String,

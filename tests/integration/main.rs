@@ -13,3 +13,4 @@ mod negative;
 mod pages;
 mod peers;
 mod rogue_idp;
+mod third_party_rp;

@@ -63,7 +63,7 @@ server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
       const details = await provider.interactionDetails(req, res);
       if (req.method === 'GET' && details.prompt.name === 'login') {
         res.setHeader('content-type', 'text/html; charset=utf-8');
-        return res.end(`<!doctype html><title>Contoso sign-in</title>
+        return res.end(`<!doctype html><title>Contoso sign-in</title><link rel="icon" href="data:,">
 <form method="post" action="/interaction/${details.uid}/login">
 <label for="login">Login</label><input id="login" name="login" required autofocus>
 <label for="password">Password</label><input id="password" name="password" type="password">

@@ -1,0 +1,197 @@
+// Gatehouse's pages in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core):
+// local login, wrong password, consent allow/deny, logout, registration, a federated login
+// through the upstream OP and the account-linking page. Every page is screenshotted into
+// tests/browser/artifacts/; any console error, page error, failed request or 5xx fails the test.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { startAll } from './servers.mjs';
+
+const shots = join(import.meta.dirname, 'artifacts');
+mkdirSync(shots, { recursive: true });
+let env;
+let browser;
+
+before(async () => {
+  env = await startAll();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  env?.stop();
+});
+
+/**
+ * A fresh browser context whose page fails the test on any error. `expectedStatus` names the one
+ * document status a test deliberately provokes (Chromium logs any 4xx document as a console
+ * error); only that exact message is tolerated.
+ */
+async function newPage(viewport = { width: 1100, height: 900 }, expectedStatus = null) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = [];
+  const tolerated = expectedStatus && `the server responded with a status of ${expectedStatus}`;
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !(tolerated && m.text().includes(tolerated))) problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => { if (r.status() >= 500) problems.push(`${r.status()} from ${r.url()}`); });
+  return { page, problems, done: async () => { await context.close(); assert.deepEqual(problems, []); } };
+}
+
+const shot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+async function signIn(page, username, password) {
+  await page.getByLabel('Username or email').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('home → Try the login flow → local sign-in → the demo shows the ID token', async () => {
+  const { page, done } = await newPage();
+  await page.goto(`${env.issuer}/`);
+  await shot(page, '01-home');
+  await page.getByRole('link', { name: 'Try the login flow' }).click();
+  await page.waitForURL(/\/login\?interaction=/);
+  await shot(page, '02-login');
+  await signIn(page, 'alice', 'alice-password');
+  await page.waitForURL(/\/demo\/callback/);
+  const claims = JSON.parse(await page.locator('#id-token-claims').innerText());
+  assert.equal(claims.preferred_username, 'alice');
+  assert.deepEqual(claims.amr, ['pwd']);
+  await shot(page, '03-demo-result');
+  await done();
+});
+
+test('the login page is usable at 390 px and by keyboard', async () => {
+  const { page, done } = await newPage({ width: 390, height: 844 });
+  await page.goto(`${env.issuer}/demo/start`);
+  await page.waitForURL(/\/login\?interaction=/);
+  await shot(page, '04-login-390px');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(overflow <= 390, `no horizontal scrolling at 390 px (scrollWidth ${overflow})`);
+  // Every visible input has a label.
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden])')]
+    .filter((i) => !(i.labels && i.labels.length)).map((i) => i.name));
+  assert.deepEqual(unlabelled, []);
+  // Keyboard order from the top: username, password, Sign in; each with a visible focus ring.
+  const order = [];
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press('Tab');
+    order.push(await page.evaluate(() => {
+      const el = document.activeElement;
+      const style = getComputedStyle(el);
+      return { name: el.getAttribute('name') ?? el.textContent.trim(), outline: style.outlineStyle !== 'none' && style.outlineWidth !== '0px' };
+    }));
+  }
+  // The username field has autofocus, so the first Tab moves past it: check relative order.
+  const names = order.map((o) => o.name);
+  assert.ok(names.indexOf('password') < names.indexOf('Sign in'), `tab order ${names}`);
+  assert.ok(order.every((o) => o.outline), `visible focus: ${JSON.stringify(order)}`);
+  await done();
+});
+
+test('a wrong password shows the generic message', async () => {
+  // The re-shown login page answers 401 on purpose.
+  const { page, done } = await newPage(undefined, 401);
+  await page.goto(`${env.issuer}/demo/start`);
+  await signIn(page, 'alice', 'not-her-password');
+  await assert.doesNotReject(page.getByRole('alert').filter({ hasText: 'Invalid username or password.' }).waitFor());
+  await shot(page, '05-wrong-password');
+  await done();
+});
+
+function consentUrl(state, extra = {}) {
+  const u = new URL(`${env.issuer}/authorize`);
+  for (const [k, v] of Object.entries({
+    response_type: 'code', client_id: 'consent-app', redirect_uri: `${env.app}/cb`, scope: 'openid profile email',
+    state, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', ...extra,
+  })) u.searchParams.set(k, v);
+  return u.href;
+}
+
+test('consent: allow reaches the client with code, state and iss; deny returns access_denied', async () => {
+  const { page, done } = await newPage();
+  await page.goto(consentUrl('s-allow'));
+  await signIn(page, 'alice', 'alice-password');
+  await page.waitForURL(/\/consent\?interaction=/);
+  await shot(page, '06-consent');
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL(`${env.app}/cb**`);
+  const back = new URL(page.url());
+  assert.ok(back.searchParams.get('code'));
+  assert.equal(back.searchParams.get('state'), 's-allow');
+  assert.equal(back.searchParams.get('iss'), env.issuer);
+
+  await page.goto(`${env.issuer}/logout`);
+  await shot(page, '07-logout-confirm');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
+  await shot(page, '08-signed-out');
+
+  // The grant is remembered now: prompt=consent asks again.
+  await page.goto(consentUrl('s-deny', { prompt: 'consent' }));
+  await signIn(page, 'alice', 'alice-password');
+  await page.waitForURL(/\/consent\?interaction=/);
+  await page.getByRole('button', { name: 'Deny' }).click();
+  await page.waitForURL(`${env.app}/cb**`);
+  assert.equal(new URL(page.url()).searchParams.get('error'), 'access_denied');
+  await done();
+});
+
+test('registration creates an account and continues to the application', async () => {
+  const { page, done } = await newPage();
+  await page.goto(`${env.issuer}/demo/start`);
+  await page.getByRole('link', { name: 'Create an account' }).click();
+  await shot(page, '09-register');
+  await page.getByLabel('Username').fill('bella');
+  await page.getByLabel('Email').fill('bella@example.org');
+  await page.getByLabel('Password (at least 8 characters)').fill('bella-password');
+  await page.getByLabel('Repeat password').fill('bella-password');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(/\/demo\/callback/);
+  assert.equal(JSON.parse(await page.locator('#id-token-claims').innerText()).preferred_username, 'bella');
+  await done();
+});
+
+async function upstreamLogin(page, login) {
+  await page.goto(`${env.issuer}/demo/start`);
+  await page.getByRole('link', { name: 'Sign in with Contoso' }).click();
+  await page.waitForURL(`${env.op}/**`);
+  await shot(page, `10-upstream-login-${login}`);
+  await page.getByLabel('Login').fill(login);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('federated sign-in through the upstream OP creates a user and returns with idp', async () => {
+  const { page, done } = await newPage();
+  await upstreamLogin(page, 'erin');
+  await page.waitForURL(/\/demo\/callback/);
+  const claims = JSON.parse(await page.locator('#id-token-claims').innerText());
+  assert.equal(claims.idp, 'corp');
+  assert.deepEqual(claims.amr, ['fed']);
+  await shot(page, '11-federated-result');
+  await done();
+});
+
+test('an unverified upstream email is not linked: the person confirms with the password', async () => {
+  const { page, done } = await newPage();
+  await upstreamLogin(page, 'mallory');
+  await page.waitForURL(/\/broker\/link\?interaction=/);
+  await shot(page, '12-link-account');
+  await page.getByLabel('Username or email').fill('alice');
+  await page.getByLabel('Password', { exact: true }).fill('alice-password');
+  await page.getByRole('button', { name: 'Sign in and link' }).click();
+  await page.waitForURL(/\/demo\/callback/);
+  const claims = JSON.parse(await page.locator('#id-token-claims').innerText());
+  assert.equal(claims.preferred_username, 'alice');
+  assert.deepEqual(claims.amr, ['fed', 'pwd']);
+  await done();
+});

@@ -1,0 +1,101 @@
+// Starts, on 127.0.0.1 only: the upstream OP (tests/peers/oidc-provider), a tiny client app that
+// just shows what it receives, and Gatehouse (the debug binary) with a config made for the pages.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { once } from 'node:events';
+
+const root = resolve(import.meta.dirname, '../..');
+
+function freePort() {
+  return new Promise((ok) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+  });
+}
+
+async function waitFor(url) {
+  for (let i = 0; i < 200; i++) {
+    try { if ((await fetch(url)).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function startOp() {
+  const child = spawn('node', ['server.mjs'], { cwd: join(root, 'tests/peers/oidc-provider'), env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((ok, fail) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/READY (\S+)/);
+      if (m) ok({ issuer: m[1], child });
+    });
+    child.on('exit', () => fail(new Error('the OP exited')));
+  });
+}
+
+/** The client app: answers every request with what it got, so pages can be checked. */
+async function startClientApp() {
+  const server = http.createServer((req, res) => {
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end(`<!doctype html><title>Client app</title><h1>Client app</h1><p id="url">${new URL(req.url, 'http://x').search.replace(/</g, '&lt;')}</p>`);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { base: `http://127.0.0.1:${server.address().port}`, server };
+}
+
+/** Everything the browser tests need, started once per test file. */
+export async function startAll() {
+  const op = await startOp();
+  const app = await startClientApp();
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const reg = await (await fetch(`${op.issuer}/reg`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ redirect_uris: [`${issuer}/broker/callback/corp`], post_logout_redirect_uris: [`${issuer}/logout/upstream/corp`], token_endpoint_auth_method: 'client_secret_basic' }),
+  })).json();
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-browser-'));
+  const config = join(dir, 'gatehouse.toml');
+  writeFileSync(config, `
+issuer = "${issuer}"
+listen = "127.0.0.1:${port}"
+database_url = "sqlite://${join(dir, 'g.db')}?mode=rwc"
+[registration]
+enabled = true
+[demo]
+enabled = true
+[[clients]]
+id = "consent-app"
+name = "Consenting App"
+redirect_uris = ["${app.base}/cb"]
+post_logout_redirect_uris = ["${app.base}/bye"]
+secret = "consent-app-secret"
+require_consent = true
+[[users]]
+username = "alice"
+email = "alice@example.com"
+email_verified = true
+name = "Alice Liddell"
+password = "alice-password"
+[[providers]]
+id = "corp"
+name = "Contoso"
+issuer = "${op.issuer}"
+client_id = "${reg.client_id}"
+client_secret = "${reg.client_secret}"
+fetch_userinfo = true
+trust_email = true
+email_domains = ["contoso.test"]
+`);
+  const bin = process.env.GATEHOUSE_BIN ?? join(root, 'target/debug/gatehouse');
+  const gatehouse = spawn(bin, ['serve', '--config', config], { env: { ...process.env, GATEHOUSE_LOG: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitFor(`${issuer}/healthz`);
+  return {
+    issuer, app: app.base, op: op.issuer,
+    stop() { gatehouse.kill(); op.child.kill(); app.server.close(); },
+  };
+}

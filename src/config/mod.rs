@@ -9,6 +9,22 @@ pub mod declared;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+/// The top-level keys of [`Config`], the only ones `GATEHOUSE_…` variables may set.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "issuer",
+    "listen",
+    "database_url",
+    "templates_dir",
+    "registration",
+    "session",
+    "lifetimes",
+    "demo",
+    "keys",
+    "clients",
+    "users",
+    "providers",
+];
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -285,7 +301,13 @@ impl Config {
             }
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig = fig.merge(Env::prefixed("GATEHOUSE_").split("__").ignore(&["config", "log"]));
+        // Only variables naming a configuration key: GATEHOUSE_LOG, GATEHOUSE_CONFIG and whatever
+        // else shares the prefix in a deployment are not configuration.
+        fig = fig.merge(Env::prefixed("GATEHOUSE_").split("__").filter(|k| {
+            // Nested keys arrive as `session.idle_timeout` (already split on `__`).
+            let top = k.as_str().split('.').next().unwrap_or_default().to_ascii_lowercase();
+            TOP_LEVEL_KEYS.contains(&top.as_str())
+        }));
         let config: Config = fig.extract().map_err(Box::new)?;
         config.validate()?;
         Ok(config)
@@ -383,12 +405,15 @@ mod tests {
             // Variables of the command itself are not configuration keys.
             jail.set_env("GATEHOUSE_LOG", "warn");
             jail.set_env("GATEHOUSE_CONFIG", "g.toml");
+            jail.set_env("GATEHOUSE_BIN", "/usr/local/bin/gatehouse");
+            jail.set_env("GATEHOUSE_SESSION__IDLE_TIMEOUT", "60");
             let c = Config::load(Some(Path::new("g.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.issuer_str(), "https://sso.example.com");
             assert_eq!(c.listen.port(), 9999);
             assert_eq!(c.database_url, "postgres://u@127.0.0.1/g");
             assert!(c.registration.enabled);
             assert!(c.secure_cookies());
+            assert_eq!(c.session.idle_timeout, 60, "nested keys with __");
             Ok(())
         });
     }
@@ -401,6 +426,16 @@ mod tests {
             assert!(err.contains("isuer"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn every_top_level_key_is_listed_for_the_environment() {
+        let fields = serde_json::to_value(Config::default()).unwrap();
+        let mut keys: Vec<&str> = fields.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort();
+        let mut listed = TOP_LEVEL_KEYS.to_vec();
+        listed.sort();
+        assert_eq!(keys, listed);
     }
 
     #[test]

@@ -353,12 +353,9 @@ async fn link_only_refuses_strangers_and_keeps_the_request() {
     let login = page
         .html
         .split("href=\"")
-        .nth(2)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&#x3D;", "=");
+        .map(|h| h.split('"').next().unwrap().replace("&#x3D;", "="))
+        .find(|h| h.contains("/login?interaction="))
+        .expect("a link back to the sign-in page");
     assert!(login.contains("/login?interaction="), "{login}");
     let res = browser.submit_login(&server.url(&login), ALICE, ALICE_PASSWORD).await;
     let back = browser.walk(&server.url(&location(&res).unwrap()), RP_REDIRECT).await;

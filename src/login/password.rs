@@ -9,12 +9,12 @@ use tower_sessions::Session;
 
 use super::federated::redirect_to_provider;
 use super::interaction::{self, Interaction};
-use super::session::{self as login_session, Authenticated};
+use super::session as login_session;
 use crate::app::AppState;
 use crate::oidc::authorize::client_of;
 use crate::store::users;
+use crate::web::csrf;
 use crate::web::error::PageError;
-use crate::web::{csrf, see_other};
 
 /// `?interaction=` on page URLs.
 #[derive(Deserialize)]
@@ -110,18 +110,7 @@ pub async fn submit(
         )
         .await;
     };
-    login_session::establish(
-        &state,
-        &session,
-        Authenticated {
-            user_id: user.id,
-            amr: vec!["pwd".into()],
-            idp: None,
-            upstream_session: None,
-        },
-    )
-    .await?;
-    Ok(see_other(&ix.resume_url(&state.base())))
+    login_session::password_sign_in(&state, &session, &ix, user.id).await
 }
 
 /// The home-realm discovery form: a work email.

@@ -9,12 +9,12 @@ use tower_sessions::Session;
 
 use super::interaction::{self, Interaction};
 use super::password::InteractionQuery;
-use super::session::{self as login_session, Authenticated};
+use super::session as login_session;
 use crate::app::AppState;
 use crate::oidc::authorize::client_of;
 use crate::store::users::{self, NewUser, UserError};
+use crate::web::csrf;
 use crate::web::error::PageError;
-use crate::web::{csrf, see_other};
 
 /// The registration form.
 #[derive(Deserialize, Default)]
@@ -138,16 +138,5 @@ pub async fn submit(
         Err(e) => return Err(PageError::internal(e)),
     };
     tracing::info!(user_id = %user.id, username = %user.username, "self-registered");
-    login_session::establish(
-        &state,
-        &session,
-        Authenticated {
-            user_id: user.id,
-            amr: vec!["pwd".into()],
-            idp: None,
-            upstream_session: None,
-        },
-    )
-    .await?;
-    Ok(see_other(&ix.resume_url(&state.base())))
+    login_session::password_sign_in(&state, &session, &ix, user.id).await
 }

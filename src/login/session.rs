@@ -62,6 +62,24 @@ pub async fn establish(
     Ok(login)
 }
 
+/// Signs the browser in after a local password check (login form, registration) and sends it
+/// on to resume the interaction.
+pub async fn password_sign_in(
+    state: &crate::app::AppState,
+    session: &Session,
+    ix: &super::interaction::Interaction,
+    user_id: String,
+) -> Result<axum::response::Response, PageError> {
+    let auth = Authenticated {
+        user_id,
+        amr: vec!["pwd".into()],
+        idp: None,
+        upstream_session: None,
+    };
+    establish(state, session, auth).await?;
+    Ok(crate::web::see_other(&ix.resume_url(&state.base())))
+}
+
 /// Signs the browser out and deletes the server-side session.
 pub async fn end(session: &Session) -> Result<(), PageError> {
     if let Some(login) = current(session).await? {

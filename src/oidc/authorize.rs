@@ -19,7 +19,7 @@ use crate::store::clients::Client;
 use crate::store::codes::{self, NewCode};
 use crate::store::{consent, interactions, now, users};
 use crate::web::error::PageError;
-use crate::web::{found, parse_params, with_query};
+use crate::web::{found, get_or_post_params, with_query};
 
 /// What the `prompt` parameter asks for (OIDC Core §3.1.2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -266,12 +266,7 @@ pub async fn authorize(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let raw = if method == Method::POST {
-        body.to_vec()
-    } else {
-        query.unwrap_or_default().into_bytes()
-    };
-    let mut params = parse_params(&raw).map_err(|e| {
+    let mut params = get_or_post_params(&method, query, &body).map_err(|e| {
         PageError::bad_request(
             "Invalid sign-in request",
             &format!("The application sent an invalid request: {e}."),

@@ -16,7 +16,7 @@ use crate::login::session as login_session;
 use crate::store::clients::Client;
 use crate::store::{random_token, users};
 use crate::web::error::PageError;
-use crate::web::{csrf, found, parse_params, see_other, with_query};
+use crate::web::{csrf, found, get_or_post_params, see_other, with_query};
 
 /// What a verified `id_token_hint` says.
 struct Hint {
@@ -216,12 +216,8 @@ pub async fn logout(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let raw = if method == Method::POST {
-        body.to_vec()
-    } else {
-        query.unwrap_or_default().into_bytes()
-    };
-    let params = parse_params(&raw).map_err(|e| PageError::bad_request("Sign-out request not valid", &e))?;
+    let params = get_or_post_params(&method, query, &body)
+        .map_err(|e| PageError::bad_request("Sign-out request not valid", &e))?;
     let hint = match params.get("id_token_hint").filter(|h| !h.is_empty()) {
         Some(h) => Some(verify_hint(&state, h).await?),
         None => None,

@@ -55,6 +55,20 @@ pub fn with_query(url: &str, params: &[(&str, &str)]) -> String {
     }
 }
 
+/// The parameters of an endpoint that takes both GET (query) and POST (form body), as
+/// authorize and end-session must (OIDC Core §3.1.2.1, RP-Initiated Logout §2).
+pub fn get_or_post_params(
+    method: &axum::http::Method,
+    query: Option<String>,
+    body: &[u8],
+) -> Result<std::collections::HashMap<String, String>, String> {
+    if method == axum::http::Method::POST {
+        parse_params(body)
+    } else {
+        parse_params(query.unwrap_or_default().as_bytes())
+    }
+}
+
 /// Parses form or query bytes, refusing repeated parameters (RFC 6749 §3.1).
 pub fn parse_params(bytes: &[u8]) -> Result<std::collections::HashMap<String, String>, String> {
     let mut map = std::collections::HashMap::new();

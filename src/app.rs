@@ -153,7 +153,10 @@ impl AppState {
             .route("/consent", get(login::consent::page).post(login::consent::submit))
             .route("/login/discover", post(login::password::discover))
             .route("/broker/start/{provider}", get(login::federated::start))
-            .route("/broker/callback/{provider}", get(login::federated::callback))
+            .route(
+                "/broker/callback/{provider}",
+                get(login::federated::callback).post(login::federated::callback_form_post),
+            )
             .route(
                 "/broker/link",
                 get(login::federated::link_page).post(login::federated::link_submit),

@@ -6,6 +6,11 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 
 pub mod declared;
+pub mod presets;
+mod provider;
+pub use provider::{
+    ProfileRequest, ProviderConfig, ProviderKind, ResponseMode, SignedClientSecret, UpstreamAuthMethod,
+};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -19,6 +24,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "session",
     "lifetimes",
     "demo",
+    "providers_dir",
     "keys",
     "clients",
     "users",
@@ -34,6 +40,8 @@ pub enum ConfigError {
     Invalid(#[from] Box<figment::Error>),
     #[error("invalid configuration: {0}")]
     Rule(String),
+    #[error("invalid configuration: {0}")]
+    Preset(#[from] presets::PresetError),
 }
 
 /// The whole server configuration.
@@ -55,73 +63,15 @@ pub struct Config {
     pub keys: KeysConfig,
     pub clients: Vec<ClientDecl>,
     pub users: Vec<UserDecl>,
-    /// Upstream identity providers shown on the login page, in this order.
+    /// Folder of provider presets (`<name>.toml`); its files are used before the built-in
+    /// presets of the same name.
+    pub providers_dir: Option<PathBuf>,
+    /// `[[providers]]` as written: a preset name, credentials and overrides (merged at load).
+    #[serde(rename = "providers")]
+    pub provider_entries: Vec<figment::value::Dict>,
+    /// Upstream identity providers, presets merged in, shown on the login page in this order.
+    #[serde(skip)]
     pub providers: Vec<ProviderConfig>,
-}
-
-/// The protocol an upstream provider speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProviderKind {
-    /// OpenID Connect (discovery, code flow with PKCE, ID token).
-    #[default]
-    Oidc,
-}
-
-/// How Gatehouse authenticates to the upstream token endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UpstreamAuthMethod {
-    #[default]
-    ClientSecretBasic,
-    ClientSecretPost,
-}
-
-/// An upstream identity provider (`[[providers]]`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProviderConfig {
-    /// Stable id: appears in URLs (`/broker/callback/<id>`), the `idp` claim and `idp_hint`.
-    pub id: String,
-    /// Button label: "Sign in with <name>".
-    pub name: String,
-    #[serde(default)]
-    pub kind: ProviderKind,
-    /// OIDC issuer; its discovery document is fetched from `<issuer>/.well-known/openid-configuration`.
-    pub issuer: Url,
-    pub client_id: String,
-    pub client_secret: Option<String>,
-    /// Name of an environment variable holding the client secret.
-    pub client_secret_env: Option<String>,
-    #[serde(default = "default_scopes")]
-    pub scopes: Vec<String>,
-    #[serde(default)]
-    pub auth_method: UpstreamAuthMethod,
-    /// Also call the upstream userinfo endpoint and merge its claims.
-    #[serde(default)]
-    pub fetch_userinfo: bool,
-    /// Whether this provider's `email_verified` is believed (needed to link by email).
-    #[serde(default)]
-    pub trust_email: bool,
-    #[serde(default)]
-    pub linking: crate::broker::LinkingPolicy,
-    #[serde(default)]
-    pub sync: crate::broker::SyncMode,
-    /// Home-realm discovery: people whose email is in these domains are sent here.
-    #[serde(default)]
-    pub email_domains: Vec<String>,
-    #[serde(default)]
-    pub claims: crate::upstream::mapping::ClaimMapping,
-    /// At logout, also end the session at this provider (when it has an end_session_endpoint).
-    /// Register `<issuer>/logout/upstream/<id>` there as a post-logout redirect URI.
-    #[serde(default = "yes")]
-    pub upstream_logout: bool,
-    #[serde(default = "yes")]
-    pub enabled: bool,
-}
-
-fn default_scopes() -> Vec<String> {
-    vec!["openid".into(), "profile".into(), "email".into()]
 }
 
 /// Self-registration of local accounts.
@@ -285,6 +235,8 @@ impl Default for Config {
             keys: KeysConfig::default(),
             clients: Vec::new(),
             users: Vec::new(),
+            providers_dir: None,
+            provider_entries: Vec::new(),
             providers: Vec::new(),
         }
     }
@@ -308,7 +260,9 @@ impl Config {
             let top = k.as_str().split('.').next().unwrap_or_default().to_ascii_lowercase();
             TOP_LEVEL_KEYS.contains(&top.as_str())
         }));
-        let config: Config = fig.extract().map_err(Box::new)?;
+        let mut config: Config = fig.extract().map_err(Box::new)?;
+        let catalog = presets::Catalog::load(config.providers_dir.as_deref())?;
+        config.providers = catalog.resolve(&config.provider_entries)?;
         config.validate()?;
         Ok(config)
     }
@@ -325,26 +279,9 @@ impl Config {
         }
         let mut seen = std::collections::HashSet::new();
         for p in &self.providers {
-            if p.id.is_empty() || !p.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(ConfigError::Rule(format!(
-                    "provider id {:?}: use letters, digits, - and _",
-                    p.id
-                )));
-            }
+            p.validate().map_err(ConfigError::Rule)?;
             if !seen.insert(p.id.as_str()) {
                 return Err(ConfigError::Rule(format!("provider id {:?} is declared twice", p.id)));
-            }
-            if p.client_secret.is_none() && p.client_secret_env.is_none() {
-                return Err(ConfigError::Rule(format!(
-                    "provider {}: set client_secret or client_secret_env",
-                    p.id
-                )));
-            }
-            if !p.scopes.iter().any(|s| s == "openid") {
-                return Err(ConfigError::Rule(format!(
-                    "provider {}: scopes must include openid",
-                    p.id
-                )));
             }
         }
         for c in &self.clients {

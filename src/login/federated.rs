@@ -171,6 +171,23 @@ fn broker_failure(state: &AppState, ix: &Interaction, e: BrokerError) -> PageErr
     }
 }
 
+/// `POST /broker/callback/{provider}`: the IdP's answer in response_mode=form_post (Apple).
+///
+/// The post is cross-site, so the SameSite=Lax session cookie does not come with it. The
+/// parameters are handed on to the GET callback: a top-level same-site navigation that does carry
+/// the cookie, so the login binds to this browser's session. Nothing is trusted in between: the
+/// state is still looked up server-side and used once.
+pub async fn callback_form_post(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    Form(cb): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    provider_of(&state, &provider_id)?;
+    let pairs: Vec<(&str, &str)> = cb.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let url = crate::web::with_query(&format!("{}/broker/callback/{provider_id}", state.base()), &pairs);
+    Ok(see_other(&url))
+}
+
 /// `GET /broker/callback/{provider}`: the IdP's answer.
 pub async fn callback(
     State(state): State<AppState>,

@@ -3,6 +3,8 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
@@ -40,8 +42,15 @@ async fn render(
         .upstreams
         .all()
         .map(|u| u.config())
-        .filter(|p| client.allows_provider(&p.id))
-        .map(|p| json!({ "name": p.name, "href": format!("{base}/broker/start/{}?interaction={}", p.id, ix.id) }))
+        .filter(|p| !p.hide_on_login && client.allows_provider(&p.id))
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "href": format!("{base}/broker/start/{}?interaction={}", p.id, ix.id),
+                // As an image, not inline markup: an SVG loaded by <img> cannot run script.
+                "icon": p.icon.as_ref().map(|svg| format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg))),
+            })
+        })
         .collect();
     let hrd = state
         .upstreams

@@ -4,7 +4,8 @@ use serde_json::Value;
 
 use super::{ExternalIdentity, UpstreamError};
 
-/// Where each attribute is found in the upstream claims (RFC 6901 JSON pointers).
+/// Where each attribute is found in the upstream claims (RFC 6901 JSON pointers; "" = the
+/// provider does not supply it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClaimMapping {
@@ -13,6 +14,7 @@ pub struct ClaimMapping {
     pub email_verified: String,
     pub name: String,
     pub username: String,
+    pub picture: String,
     pub groups: String,
 }
 
@@ -24,6 +26,7 @@ impl Default for ClaimMapping {
             email_verified: "/email_verified".into(),
             name: "/name".into(),
             username: "/preferred_username".into(),
+            picture: "/picture".into(),
             groups: "/groups".into(),
         }
     }
@@ -37,16 +40,53 @@ fn text(v: Option<&Value>) -> Option<String> {
     }
 }
 
+/// The value at `pointer`; an empty pointer maps nothing (not the whole document).
+fn at<'a>(claims: &'a Value, pointer: &str) -> Option<&'a Value> {
+    if pointer.is_empty() {
+        None
+    } else {
+        claims.pointer(pointer)
+    }
+}
+
 impl ClaimMapping {
+    /// Every field with its pointer, by field name.
+    pub fn fields(&self) -> [(&'static str, &str); 7] {
+        [
+            ("subject", &self.subject),
+            ("email", &self.email),
+            ("email_verified", &self.email_verified),
+            ("name", &self.name),
+            ("username", &self.username),
+            ("picture", &self.picture),
+            ("groups", &self.groups),
+        ]
+    }
+
+    /// Checks every pointer is "" or starts with `/`; `Err` names the first bad field.
+    pub fn validate(&self) -> Result<(), &'static str> {
+        if self.subject.is_empty() {
+            return Err("subject");
+        }
+        match self
+            .fields()
+            .into_iter()
+            .find(|(_, p)| !p.is_empty() && !p.starts_with('/'))
+        {
+            Some((field, _)) => Err(field),
+            None => Ok(()),
+        }
+    }
+
     /// Applies the mapping. Some IdPs send `email_verified` as the string "true".
     pub fn apply(&self, provider: &str, claims: Value) -> Result<ExternalIdentity, UpstreamError> {
-        let subject = text(claims.pointer(&self.subject)).ok_or(UpstreamError::MissingClaim("subject"))?;
-        let email_verified = match claims.pointer(&self.email_verified) {
+        let subject = text(at(&claims, &self.subject)).ok_or(UpstreamError::MissingClaim("subject"))?;
+        let email_verified = match at(&claims, &self.email_verified) {
             Some(Value::Bool(b)) => *b,
             Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
             _ => false,
         };
-        let groups = match claims.pointer(&self.groups) {
+        let groups = match at(&claims, &self.groups) {
             Some(Value::Array(a)) => a.iter().filter_map(|v| text(Some(v))).collect(),
             Some(v @ Value::String(_)) => text(Some(v)).into_iter().collect(),
             _ => vec![],
@@ -54,10 +94,11 @@ impl ClaimMapping {
         Ok(ExternalIdentity {
             provider: provider.to_owned(),
             subject,
-            email: text(claims.pointer(&self.email)).map(|e| e.to_lowercase()),
+            email: text(at(&claims, &self.email)).map(|e| e.to_lowercase()),
             email_verified,
-            name: text(claims.pointer(&self.name)),
-            username: text(claims.pointer(&self.username)),
+            name: text(at(&claims, &self.name)),
+            username: text(at(&claims, &self.username)),
+            picture: text(at(&claims, &self.picture)),
             groups,
             raw_claims: claims,
             upstream_session: None,
@@ -96,5 +137,21 @@ mod tests {
         assert_eq!(id.username.as_deref(), Some("octo"));
         assert!(!id.email_verified);
         assert!(m.apply("gh", json!({"login": "x"})).is_err());
+    }
+
+    #[test]
+    fn an_empty_pointer_maps_nothing() {
+        let m = ClaimMapping {
+            name: String::new(),
+            ..Default::default()
+        };
+        let id = m.apply("p", json!({"sub": "1", "name": "Ann"})).unwrap();
+        assert_eq!(id.name, None);
+        assert_eq!(m.validate(), Ok(()));
+        let bad = ClaimMapping {
+            email: "email".into(),
+            ..Default::default()
+        };
+        assert_eq!(bad.validate(), Err("email"));
     }
 }

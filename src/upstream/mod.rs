@@ -1,7 +1,9 @@
 //! Upstream identity providers behind one small trait: begin a login, finish it from the
 //! callback, and hand the broker an [`ExternalIdentity`] — whatever the protocol.
 pub mod mapping;
+pub mod oauth;
 pub mod oidc;
+pub mod secret;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +24,9 @@ pub struct ExternalIdentity {
     pub email_verified: bool,
     pub name: Option<String>,
     pub username: Option<String>,
+    /// URL of the person's picture at the provider.
+    #[serde(default)]
+    pub picture: Option<String>,
     pub groups: Vec<String>,
     /// Every claim received (ID token merged with userinfo).
     pub raw_claims: serde_json::Value,
@@ -98,17 +103,20 @@ impl Registry {
     ) -> Result<Self, String> {
         let mut reg = Registry::default();
         for p in config.providers.iter().filter(|p| p.enabled) {
-            let secret = match (&p.client_secret, &p.client_secret_env) {
-                (Some(s), _) => s.clone(),
-                (None, Some(var)) => std::env::var(var)
-                    .map_err(|_| format!("provider {}: environment variable {var} is not set", p.id))?,
-                (None, None) => return Err(format!("provider {}: no client secret", p.id)),
-            };
+            let secret = secret::ClientSecretSource::from_config(p)?;
+            let redirect_uri = config.endpoint(&format!("/broker/callback/{}", p.id));
             let connector: Arc<dyn Upstream> = match p.kind {
                 ProviderKind::Oidc => Arc::new(oidc::OidcUpstream::new(
                     p.clone(),
                     secret,
-                    config.endpoint(&format!("/broker/callback/{}", p.id)),
+                    redirect_uri,
+                    db.clone(),
+                    http.clone(),
+                )),
+                ProviderKind::Oauth2 => Arc::new(oauth::OAuth2Upstream::new(
+                    p.clone(),
+                    secret,
+                    redirect_uri,
                     db.clone(),
                     http.clone(),
                 )),

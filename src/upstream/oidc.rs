@@ -7,14 +7,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata};
 use openidconnect::{
-    AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, Nonce,
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
+use super::secret::ClientSecretSource;
 use super::{Callback, Finished, Upstream, UpstreamError};
-use crate::config::{ProviderConfig, UpstreamAuthMethod};
+use crate::config::{ProviderConfig, ResponseMode, UpstreamAuthMethod};
 use crate::store::{random_token, upstream_states};
 
 /// Asymmetric algorithms accepted on upstream ID tokens (never `none` or HMAC).
@@ -29,24 +30,34 @@ const ALLOWED_ALGS: [CoreJwsSigningAlgorithm; 8] = [
     CoreJwsSigningAlgorithm::EcdsaP384Sha384,
 ];
 
+/// The provider's discovery document with its JWKS, plus what the core type does not keep.
+struct Discovered {
+    metadata: CoreProviderMetadata,
+    /// `end_session_endpoint` (RP-Initiated Logout).
+    end_session: Option<String>,
+    /// The published issuer; multi-tenant providers publish a template with `{tenantid}`.
+    issuer: String,
+}
+
+/// The placeholder Entra ID's multi-tenant discovery documents put in `issuer`.
+const TENANT_PLACEHOLDER: &str = "{tenantid}";
+
 /// One upstream OIDC provider.
 pub struct OidcUpstream {
     config: ProviderConfig,
-    secret: String,
+    secret: ClientSecretSource,
     redirect_uri: String,
     db: DatabaseConnection,
     http: reqwest::Client,
     /// Discovery document + JWKS, refreshed hourly or on an unknown signing key.
-    metadata: moka::future::Cache<(), Arc<CoreProviderMetadata>>,
-    /// `end_session_endpoint` (RP-Initiated Logout), not part of the core metadata type.
-    end_session: moka::future::Cache<(), Option<String>>,
+    metadata: moka::future::Cache<(), Arc<Discovered>>,
 }
 
 impl OidcUpstream {
     /// A connector; nothing is fetched until the first login.
     pub fn new(
         config: ProviderConfig,
-        secret: String,
+        secret: ClientSecretSource,
         redirect_uri: String,
         db: DatabaseConnection,
         http: reqwest::Client,
@@ -62,35 +73,65 @@ impl OidcUpstream {
             db,
             http,
             metadata,
-            end_session: moka::future::Cache::builder()
-                .max_capacity(1)
-                .time_to_live(Duration::from_secs(3600))
-                .build(),
         }
     }
 
-    async fn metadata(&self) -> Result<Arc<CoreProviderMetadata>, UpstreamError> {
-        let issuer = self.config.issuer.as_str().trim_end_matches('/').to_owned();
+    /// Fetches discovery and JWKS (cached). Like `discover_async`, but a multi-tenant provider
+    /// may publish an issuer template, which each ID token is then checked against.
+    async fn metadata(&self) -> Result<Arc<Discovered>, UpstreamError> {
+        let issuer = self.config.issuer_str().to_owned();
+        let multi_tenant = self.config.tenant_claim.is_some();
         let http = self.http.clone();
         self.metadata
             .try_get_with((), async move {
-                let issuer = IssuerUrl::new(issuer).map_err(|e| e.to_string())?;
-                CoreProviderMetadata::discover_async(issuer, &http)
+                let url = format!("{issuer}/.well-known/openid-configuration");
+                let doc: Value = http
+                    .get(&url)
+                    .send()
                     .await
-                    .map(Arc::new)
-                    .map_err(|e| {
-                        let mut msg = e.to_string();
-                        let mut src = std::error::Error::source(&e);
-                        while let Some(s) = src {
-                            msg.push_str(": ");
-                            msg.push_str(&s.to_string());
-                            src = s.source();
-                        }
-                        msg
-                    })
+                    .and_then(reqwest::Response::error_for_status)
+                    .map_err(|e| format!("{url}: {}", error_chain(&e)))?
+                    .json()
+                    .await
+                    .map_err(|e| format!("{url}: {}", error_chain(&e)))?;
+                let end_session = doc["end_session_endpoint"].as_str().map(str::to_owned);
+                let metadata: CoreProviderMetadata = serde_json::from_value(doc).map_err(|e| format!("{url}: {e}"))?;
+                let published = metadata.issuer().as_str().trim_end_matches('/').to_owned();
+                let templated = published.contains(TENANT_PLACEHOLDER);
+                if published != issuer && !(multi_tenant && templated) {
+                    return Err(format!("{url}: issuer {published} is not the configured {issuer}"));
+                }
+                if templated && !multi_tenant {
+                    return Err(format!("{url}: issuer {published} is a template; set tenant_claim"));
+                }
+                let jwks = openidconnect::JsonWebKeySet::fetch_async(metadata.jwks_uri(), &http)
+                    .await
+                    .map_err(|e| format!("JWKS: {}", error_chain(&e)))?;
+                Ok(Arc::new(Discovered {
+                    metadata: metadata.set_jwks(jwks),
+                    end_session,
+                    issuer: published,
+                }))
             })
             .await
             .map_err(|e: Arc<String>| UpstreamError::Unavailable(e.to_string()))
+    }
+
+    /// The `iss` this ID token must carry: the published issuer, or for a multi-tenant provider
+    /// the template with the token's own tenant put in (and that tenant allowed).
+    fn expected_issuer(&self, discovered: &Discovered, claims: &Value) -> Result<String, UpstreamError> {
+        let Some(tenant_claim) = &self.config.tenant_claim else {
+            return Ok(discovered.issuer.clone());
+        };
+        let tenant = claims
+            .get(tenant_claim)
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .ok_or_else(|| UpstreamError::InvalidIdToken(format!("no usable `{tenant_claim}` claim")))?;
+        if !self.config.allowed_tenants.is_empty() && !self.config.allowed_tenants.iter().any(|t| t == tenant) {
+            return Err(UpstreamError::InvalidIdToken(format!("tenant {tenant} is not allowed")));
+        }
+        Ok(discovered.issuer.replace(TENANT_PLACEHOLDER, tenant))
     }
 
     fn client(
@@ -109,10 +150,14 @@ impl OidcUpstream {
     > {
         let redirect =
             RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+        let secret = self
+            .secret
+            .current()
+            .map_err(|e| UpstreamError::Unavailable(format!("client secret: {e}")))?;
         Ok(CoreClient::from_provider_metadata(
             metadata.clone(),
             ClientId::new(self.config.client_id.clone()),
-            Some(ClientSecret::new(self.secret.clone())),
+            Some(ClientSecret::new(secret)),
         )
         .set_redirect_uri(redirect)
         .set_auth_type(match self.config.auth_method {
@@ -123,30 +168,21 @@ impl OidcUpstream {
 
     /// The provider's end_session_endpoint, if it has one.
     async fn end_session_endpoint(&self) -> Option<String> {
-        let url = format!(
-            "{}/.well-known/openid-configuration",
-            self.config.issuer.as_str().trim_end_matches('/')
-        );
-        let http = self.http.clone();
-        self.end_session
-            .try_get_with((), async move {
-                let doc: Value = http.get(url).send().await?.error_for_status()?.json().await?;
-                Ok::<_, reqwest::Error>(doc["end_session_endpoint"].as_str().map(str::to_owned))
-            })
-            .await
-            .ok()
-            .flatten()
+        self.metadata().await.ok()?.end_session.clone()
     }
 
     /// Code → tokens → verified claims (ID token, merged with userinfo when configured) and
     /// the raw ID token (the hint for a later upstream logout).
     async fn exchange(&self, code: &str, nonce: &str, verifier: &str) -> Result<(Value, String), UpstreamError> {
-        let metadata = self.metadata().await?;
-        let client = self.client(&metadata)?;
-        let token = client
+        let discovered = self.metadata().await?;
+        let client = self.client(&discovered.metadata)?;
+        let mut request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
-            .map_err(|e| UpstreamError::Unavailable(e.to_string()))?
-            .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()))
+            .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+        if !verifier.is_empty() {
+            request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()));
+        }
+        let token = request
             .request_async(&self.http)
             .await
             .map_err(|e| UpstreamError::TokenExchange(e.to_string()))?;
@@ -154,8 +190,13 @@ impl OidcUpstream {
             .id_token()
             .ok_or_else(|| UpstreamError::InvalidIdToken("no id_token in the token response".into()))?;
         let nonce = Nonce::new(nonce.to_owned());
+        // A multi-tenant issuer is a template: checked below against the token's own tenant.
+        let multi_tenant = self.config.tenant_claim.is_some();
         let verified = {
-            let v = client.id_token_verifier().set_allowed_algs(ALLOWED_ALGS);
+            let v = client
+                .id_token_verifier()
+                .set_allowed_algs(ALLOWED_ALGS)
+                .require_issuer_match(!multi_tenant);
             match id_token.claims(&v, &nonce) {
                 Ok(_) => Ok(()),
                 Err(ClaimsVerificationError::SignatureVerification(_)) => Err(true),
@@ -166,8 +207,11 @@ impl OidcUpstream {
             // Keys may have rotated upstream: refetch the JWKS once, then decide.
             self.metadata.invalidate(&()).await;
             let fresh = self.metadata().await?;
-            let client = self.client(&fresh)?;
-            let v = client.id_token_verifier().set_allowed_algs(ALLOWED_ALGS);
+            let client = self.client(&fresh.metadata)?;
+            let v = client
+                .id_token_verifier()
+                .set_allowed_algs(ALLOWED_ALGS)
+                .require_issuer_match(!multi_tenant);
             id_token
                 .claims(&v, &nonce)
                 .map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))?;
@@ -183,9 +227,14 @@ impl OidcUpstream {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or_else(|| UpstreamError::InvalidIdToken("payload is not JSON".into()))?;
+        let expected = self.expected_issuer(&discovered, &claims)?;
+        if claims.get("iss").and_then(Value::as_str) != Some(expected.as_str()) {
+            return Err(UpstreamError::InvalidIdToken(format!("issuer is not {expected}")));
+        }
 
         if self.config.fetch_userinfo {
-            let endpoint = metadata
+            let endpoint = discovered
+                .metadata
                 .userinfo_endpoint()
                 .ok_or_else(|| UpstreamError::Userinfo("the provider has no userinfo endpoint".into()))?;
             let info: Value = self
@@ -224,36 +273,35 @@ impl Upstream for OidcUpstream {
     }
 
     async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<String, UpstreamError> {
-        let metadata = self.metadata().await?;
-        let client = self.client(&metadata)?;
+        let discovered = self.metadata().await?;
+        let client = self.client(&discovered.metadata)?;
         let state = random_token();
         let nonce = random_token();
-        let verifier = PkceCodeVerifier::new(random_token() + &random_token());
-        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
         let (s, n) = (state.clone(), nonce.clone());
-        let mut req = client
-            .authorize_url(
-                CoreAuthenticationFlow::AuthorizationCode,
-                move || CsrfToken::new(s),
-                move || Nonce::new(n),
-            )
-            .set_pkce_challenge(challenge);
+        let mut req = client.authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            move || CsrfToken::new(s),
+            move || Nonce::new(n),
+        );
+        // Off only for the few providers that refuse it (the preset says so).
+        let verifier = if self.config.pkce {
+            let verifier = PkceCodeVerifier::new(random_token() + &random_token());
+            req = req.set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier));
+            verifier.secret().clone()
+        } else {
+            String::new()
+        };
         for scope in self.config.scopes.iter().filter(|s| *s != "openid") {
             req = req.add_scope(Scope::new(scope.clone()));
         }
         if let Some(hint) = login_hint {
             req = req.add_extra_param("login_hint", hint.to_owned());
         }
+        if self.config.response_mode == ResponseMode::FormPost {
+            req = req.add_extra_param("response_mode", "form_post");
+        }
         let (url, _, _) = req.url();
-        upstream_states::create(
-            &self.db,
-            &state,
-            &self.config.id,
-            interaction_id,
-            &nonce,
-            verifier.secret(),
-        )
-        .await?;
+        upstream_states::create(&self.db, &state, &self.config.id, interaction_id, &nonce, &verifier).await?;
         Ok(url.to_string())
     }
 
@@ -269,16 +317,24 @@ impl Upstream for OidcUpstream {
                     description: cb.get("error_description").cloned().unwrap_or_default(),
                 });
             }
-            // RFC 9207: when the provider names itself in the response, it must be this one.
+            let code = cb.get("code").ok_or(UpstreamError::MissingClaim("code"))?;
+            let (mut claims, id_token) = self.exchange(code, &row.nonce, &row.pkce_verifier).await?;
+            // RFC 9207: when the provider names itself in the response, it must be the issuer of
+            // the verified ID token.
             if let Some(iss) = cb.get("iss") {
-                if iss.trim_end_matches('/') != self.config.issuer.as_str().trim_end_matches('/') {
+                if Some(iss.trim_end_matches('/')) != claims["iss"].as_str().map(|i| i.trim_end_matches('/')) {
                     return Err(UpstreamError::InvalidIdToken(format!(
                         "authorization response from issuer {iss}"
                     )));
                 }
             }
-            let code = cb.get("code").ok_or(UpstreamError::MissingClaim("code"))?;
-            let (claims, id_token) = self.exchange(code, &row.nonce, &row.pkce_verifier).await?;
+            if self.config.name_from_user_param {
+                if let Some(name) = cb.get("user").and_then(|u| name_from_user_param(u)) {
+                    claims
+                        .as_object_mut()
+                        .map(|c| c.entry("name").or_insert(Value::String(name)));
+                }
+            }
             let mut identity = self.config.claims.apply(&self.config.id, claims)?;
             identity.upstream_session = Some(id_token);
             Ok(identity)
@@ -306,5 +362,43 @@ impl Upstream for OidcUpstream {
             params.push(("id_token_hint", hint));
         }
         Some(crate::web::with_query(&endpoint, &params))
+    }
+}
+
+/// The display name from Sign in with Apple's `user` form field
+/// (`{"name":{"firstName":…,"lastName":…},"email":…}`), sent once, unsigned: only the name is used.
+fn name_from_user_param(user: &str) -> Option<String> {
+    let user: Value = serde_json::from_str(user).ok()?;
+    let part = |k: &str| user["name"][k].as_str().map(str::trim).filter(|s| !s.is_empty());
+    let name = [part("firstName"), part("lastName")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!name.is_empty()).then_some(name)
+}
+
+/// An error with its sources, for the log.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apple_user_param_gives_only_a_name() {
+        let user = r#"{"name":{"firstName":"Ann","lastName":"Lee"},"email":"ann@privaterelay.appleid.com"}"#;
+        assert_eq!(name_from_user_param(user).as_deref(), Some("Ann Lee"));
+        assert_eq!(name_from_user_param(r#"{"name":{"firstName":" "}}"#), None);
+        assert_eq!(name_from_user_param("not json"), None);
     }
 }

@@ -20,21 +20,16 @@ pub fn provider(issuer: &str, client_id: String, secret: String) -> ProviderConf
     ProviderConfig {
         id: "corp".into(),
         name: "Contoso".into(),
-        kind: Default::default(),
-        issuer: issuer.parse().unwrap(),
+        issuer: Some(issuer.parse().unwrap()),
         client_id,
         client_secret: Some(secret),
-        client_secret_env: None,
         scopes: vec!["openid".into(), "profile".into(), "email".into(), "groups".into()],
-        auth_method: Default::default(),
         fetch_userinfo: true,
         trust_email: true,
         linking: LinkingPolicy::Create,
         sync: SyncMode::Import,
         email_domains: vec!["contoso.test".into()],
-        claims: Default::default(),
-        upstream_logout: true,
-        enabled: true,
+        ..Default::default()
     }
 }
 
@@ -54,7 +49,7 @@ async fn server_with(adjust: impl FnOnce(&mut ProviderConfig, &mut Config)) -> T
     p.launch().await
 }
 
-fn authorize(server: &TestServer, extra: &str) -> String {
+pub fn authorize(server: &TestServer, extra: &str) -> String {
     server.url(&format!(
         "/authorize?response_type=code&client_id={RP_ID}&redirect_uri={}&scope=openid%20profile%20email%20groups&state=bs&nonce=bn&code_challenge={}&code_challenge_method=S256{extra}",
         urlencode(RP_REDIRECT),
@@ -96,7 +91,7 @@ async fn federated_login(browser: &Browser, server: &TestServer, account: &str) 
 }
 
 /// Redeems the code as the client; returns the token response.
-async fn redeem(server: &TestServer, back: &str) -> Value {
+pub async fn redeem(server: &TestServer, back: &str) -> Value {
     let code = query_param(back, "code").unwrap_or_else(|| panic!("no code in {back}"));
     let tokens: Value = reqwest::Client::new()
         .post(server.url("/token"))
@@ -117,7 +112,7 @@ async fn redeem(server: &TestServer, back: &str) -> Value {
 }
 
 /// Redeems the code as the client; returns the ID token's claims.
-async fn id_token_claims(server: &TestServer, back: &str) -> Value {
+pub async fn id_token_claims(server: &TestServer, back: &str) -> Value {
     let tokens = redeem(server, back).await;
     let payload = tokens["id_token"]
         .as_str()
@@ -134,7 +129,7 @@ async fn id_token_claims(server: &TestServer, back: &str) -> Value {
     .unwrap()
 }
 
-async fn counts(server: &TestServer) -> (u64, u64) {
+pub async fn counts(server: &TestServer) -> (u64, u64) {
     (
         user::Entity::find().count(&server.state.db).await.unwrap(),
         federated_identity::Entity::find()
@@ -144,7 +139,7 @@ async fn counts(server: &TestServer) -> (u64, u64) {
     )
 }
 
-async fn local_id(server: &TestServer, username: &str) -> String {
+pub async fn local_id(server: &TestServer, username: &str) -> String {
     gatehouse::store::users::find_by_username(&server.state.db, username)
         .await
         .unwrap()

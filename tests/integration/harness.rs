@@ -92,6 +92,13 @@ impl TestServer {
     /// Binds the port and builds the default test config, for a test that must know its
     /// address before start (to register at an upstream provider, say).
     pub async fn prepare() -> Prepared {
+        // TEST_LOG=debug (say) shows the server's log in a failing test's output.
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");

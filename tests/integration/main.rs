@@ -13,4 +13,6 @@ mod negative;
 mod pages;
 mod peers;
 mod rogue_idp;
+mod social;
+mod social_standins;
 mod third_party_rp;

@@ -38,7 +38,7 @@ struct Rogue {
     nonces: Mutex<HashMap<String, String>>,
 }
 
-fn rsa_key() -> EncodingKey {
+pub fn rsa_key() -> EncodingKey {
     let pem = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
         .unwrap()
         .to_pkcs8_pem(LineEnding::LF)

@@ -1,0 +1,274 @@
+//! One upstream identity provider (`[[providers]]`), after its preset was merged in.
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::broker::{LinkingPolicy, SyncMode};
+use crate::upstream::mapping::ClaimMapping;
+
+/// The protocol an upstream provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// OpenID Connect (discovery, code flow with PKCE, ID token).
+    #[default]
+    Oidc,
+    /// Plain OAuth 2.0 (explicit endpoints, code flow, profile from API calls; no ID token).
+    Oauth2,
+}
+
+/// How Gatehouse authenticates to the upstream token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamAuthMethod {
+    #[default]
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+/// How the provider returns the authorization response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// In the query of a GET to the callback.
+    #[default]
+    Query,
+    /// In a form POSTed to the callback (OAuth 2.0 Form Post Response Mode).
+    FormPost,
+}
+
+/// An extra profile call after the token exchange (GitHub's `/user/emails`, say).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRequest {
+    /// Fetched with `GET` and the access token as a bearer token.
+    pub url: Url,
+    /// Top-level claim name the result is stored under (mapped with `/<claim>/…` pointers).
+    pub claim: String,
+    /// JSON pointer to an array inside the answer to search ("" = the answer itself).
+    #[serde(default)]
+    pub array: String,
+    /// Keep the first array element whose members equal all of these; without it the whole
+    /// answer (or array) is stored.
+    #[serde(default, rename = "match")]
+    pub matching: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A client secret that is a JWT signed with the developer's ES256 key (Sign in with Apple).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedClientSecret {
+    /// `iss` of the JWT: Apple's Team ID.
+    pub team_id: String,
+    /// `kid` of the JWT header: the key's id at the provider.
+    pub key_id: String,
+    /// PEM file with the PKCS#8 P-256 private key (Apple's `AuthKey_<kid>.p8`).
+    pub private_key_file: PathBuf,
+    /// `aud` of the JWT; the issuer when unset.
+    pub audience: Option<String>,
+    /// Seconds each generated secret is valid (Apple allows at most six months).
+    #[serde(default = "default_secret_lifetime")]
+    pub lifetime: u64,
+}
+
+fn default_secret_lifetime() -> u64 {
+    300
+}
+
+/// An upstream identity provider (`[[providers]]`), with its preset merged in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// The preset file this provider was built from (`providers/<preset>.toml`).
+    pub preset: Option<String>,
+    /// Stable id: appears in URLs (`/broker/callback/<id>`), the `idp` claim and `idp_hint`.
+    pub id: String,
+    /// Button label: "Sign in with <name>".
+    pub name: String,
+    #[serde(default)]
+    pub kind: ProviderKind,
+    /// SVG markup shown on the login button, next to the label.
+    pub icon: Option<String>,
+    /// OIDC issuer; its discovery document is fetched from `<issuer>/.well-known/openid-configuration`.
+    pub issuer: Option<Url>,
+    /// OAuth 2.0 endpoints (kind `oauth2`).
+    pub authorization_endpoint: Option<Url>,
+    pub token_endpoint: Option<Url>,
+    /// Where the profile is fetched with the access token (kind `oauth2`).
+    pub userinfo_endpoint: Option<Url>,
+    /// Further profile calls whose answers are merged into the claims.
+    #[serde(default)]
+    pub profile_requests: Vec<ProfileRequest>,
+    #[serde(default)]
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    /// Name of an environment variable holding the client secret.
+    pub client_secret_env: Option<String>,
+    /// A client secret generated as a signed JWT (Apple) instead of a fixed one.
+    pub signed_client_secret: Option<SignedClientSecret>,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub auth_method: UpstreamAuthMethod,
+    /// Send a PKCE S256 challenge (off only for providers that reject it).
+    #[serde(default = "yes")]
+    pub pkce: bool,
+    #[serde(default)]
+    pub response_mode: ResponseMode,
+    /// Also call the upstream userinfo endpoint and merge its claims (kind `oidc`).
+    #[serde(default)]
+    pub fetch_userinfo: bool,
+    /// Read the display name from the `user` JSON the provider posts with the first login's
+    /// callback (Apple). That JSON is unsigned, so only the name is taken from it.
+    #[serde(default)]
+    pub name_from_user_param: bool,
+    /// Multi-tenant issuers (Entra ID `common`): the claim whose value replaces `{tenantid}` in
+    /// the discovery document's issuer to give the `iss` each ID token must carry.
+    pub tenant_claim: Option<String>,
+    /// With `tenant_claim`: only these tenants may sign in (empty = any tenant).
+    #[serde(default)]
+    pub allowed_tenants: Vec<String>,
+    /// Whether this provider's `email_verified` is believed (needed to link by email).
+    #[serde(default)]
+    pub trust_email: bool,
+    #[serde(default)]
+    pub linking: LinkingPolicy,
+    #[serde(default)]
+    pub sync: SyncMode,
+    /// Home-realm discovery: people whose email is in these domains are sent here.
+    #[serde(default)]
+    pub email_domains: Vec<String>,
+    #[serde(default)]
+    pub claims: ClaimMapping,
+    /// No button on the login page; still reachable by `idp_hint` and home-realm discovery.
+    #[serde(default)]
+    pub hide_on_login: bool,
+    /// At logout, also end the session at this provider (when it has an end_session_endpoint).
+    /// Register `<issuer>/logout/upstream/<id>` there as a post-logout redirect URI.
+    #[serde(default = "yes")]
+    pub upstream_logout: bool,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["openid".into(), "profile".into(), "email".into()]
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        Self {
+            preset: None,
+            id: String::new(),
+            name: String::new(),
+            kind: ProviderKind::Oidc,
+            icon: None,
+            issuer: None,
+            authorization_endpoint: None,
+            token_endpoint: None,
+            userinfo_endpoint: None,
+            profile_requests: Vec::new(),
+            client_id: String::new(),
+            client_secret: None,
+            client_secret_env: None,
+            signed_client_secret: None,
+            scopes: default_scopes(),
+            auth_method: UpstreamAuthMethod::ClientSecretBasic,
+            pkce: true,
+            response_mode: ResponseMode::Query,
+            fetch_userinfo: false,
+            name_from_user_param: false,
+            tenant_claim: None,
+            allowed_tenants: Vec::new(),
+            trust_email: false,
+            linking: LinkingPolicy::Create,
+            sync: SyncMode::Import,
+            email_domains: Vec::new(),
+            claims: ClaimMapping::default(),
+            hide_on_login: false,
+            upstream_logout: true,
+            enabled: true,
+        }
+    }
+}
+
+impl ProviderConfig {
+    /// Checks the rules serde cannot express; the message names the provider and the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let id = &self.id;
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(format!("provider id {id:?}: use letters, digits, - and _"));
+        }
+        if self.name.trim().is_empty() {
+            return Err(format!("provider {id}: `name` is empty"));
+        }
+        if self.client_id.is_empty() {
+            return Err(format!("provider {id}: `client_id` is not set"));
+        }
+        let secrets = [
+            self.client_secret.is_some(),
+            self.client_secret_env.is_some(),
+            self.signed_client_secret.is_some(),
+        ];
+        if !secrets.contains(&true) {
+            return Err(format!(
+                "provider {id}: set client_secret, client_secret_env or signed_client_secret"
+            ));
+        }
+        match self.kind {
+            ProviderKind::Oidc => {
+                if self.issuer.is_none() {
+                    return Err(format!("provider {id}: kind oidc needs `issuer`"));
+                }
+                if !self.scopes.iter().any(|s| s == "openid") {
+                    return Err(format!("provider {id}: `scopes` must include openid"));
+                }
+            }
+            ProviderKind::Oauth2 => {
+                for (field, v) in [
+                    ("authorization_endpoint", &self.authorization_endpoint),
+                    ("token_endpoint", &self.token_endpoint),
+                    ("userinfo_endpoint", &self.userinfo_endpoint),
+                ] {
+                    if v.is_none() {
+                        return Err(format!("provider {id}: kind oauth2 needs `{field}`"));
+                    }
+                }
+                if self.tenant_claim.is_some() || self.fetch_userinfo || self.name_from_user_param {
+                    return Err(format!(
+                        "provider {id}: tenant_claim, fetch_userinfo and name_from_user_param are for kind oidc"
+                    ));
+                }
+            }
+        }
+        if !self.allowed_tenants.is_empty() && self.tenant_claim.is_none() {
+            return Err(format!("provider {id}: `allowed_tenants` needs `tenant_claim`"));
+        }
+        for (i, r) in self.profile_requests.iter().enumerate() {
+            if r.claim.is_empty() || r.claim.contains('/') {
+                return Err(format!(
+                    "provider {id}: profile_requests[{i}].claim must be a plain claim name"
+                ));
+            }
+            if !r.array.is_empty() && !r.array.starts_with('/') {
+                return Err(format!(
+                    "provider {id}: profile_requests[{i}].array must be a JSON pointer (\"\" or /…)"
+                ));
+            }
+        }
+        self.claims
+            .validate()
+            .map_err(|field| format!("provider {id}: claims.{field} must be a JSON pointer (\"\" or /…)"))?;
+        Ok(())
+    }
+
+    /// The issuer as configured, without a trailing slash ("" when none).
+    pub fn issuer_str(&self) -> &str {
+        self.issuer.as_ref().map_or("", |u| u.as_str().trim_end_matches('/'))
+    }
+}

@@ -127,6 +127,7 @@ impl AppState {
             .route("/", get(home::home))
             .route("/healthz", get(home::healthz))
             .route("/static/gatehouse.css", get(home::stylesheet))
+            .route("/static/autosubmit.js", get(home::autosubmit_script))
             .route(
                 "/.well-known/openid-configuration",
                 get(oidc::discovery::openid_configuration),
@@ -157,6 +158,8 @@ impl AppState {
                 "/broker/callback/{provider}",
                 get(login::federated::callback).post(login::federated::callback_form_post),
             )
+            .route("/broker/saml/{provider}/acs", post(login::federated::saml_acs))
+            .route("/broker/saml/{provider}/metadata", get(login::federated::sp_metadata))
             .route(
                 "/broker/link",
                 get(login::federated::link_page).post(login::federated::link_submit),
@@ -205,7 +208,8 @@ impl AppState {
                     store::tokens::purge_expired(&db).await,
                     store::upstream_states::purge_expired(&db).await,
                     store::refresh_tokens::purge_expired(&db).await,
-                    crate::oidc::client_assertion::purge_expired(&db).await,
+                    store::replay::purge_expired(&db).await,
+                    store::handoffs::purge_expired(&db).await,
                     crate::oidc::par::purge_expired(&db).await,
                     store::login_sessions::purge(&db, absolute).await,
                 ];

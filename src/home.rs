@@ -43,3 +43,18 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         }
     }
 }
+
+/// `GET /static/autosubmit.js`: submits a page's form on load (SAML HTTP-POST binding).
+pub async fn autosubmit_script() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        include_str!("../static/autosubmit.js"),
+    )
+        .into_response()
+}

@@ -6,6 +6,7 @@ mod m20261125_000002_broker;
 mod m20261125_000003_tokens;
 mod m20261125_000005_client_keys;
 mod m20261125_000006_login_sessions;
+mod m20261125_000007_saml;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_tokens::Migration),
             Box::new(m20261125_000005_client_keys::Migration),
             Box::new(m20261125_000006_login_sessions::Migration),
+            Box::new(m20261125_000007_saml::Migration),
         ]
     }
 }

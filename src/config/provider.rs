@@ -16,6 +16,58 @@ pub enum ProviderKind {
     Oidc,
     /// Plain OAuth 2.0 (explicit endpoints, code flow, profile from API calls; no ID token).
     Oauth2,
+    /// SAML 2.0 Web Browser SSO: Gatehouse is the service provider (settings in `saml`).
+    Saml,
+}
+
+/// How the AuthnRequest travels to a SAML IdP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SamlBinding {
+    /// HTTP-Redirect: deflated in the query (signed with SigAlg/Signature when signing).
+    #[default]
+    Redirect,
+    /// HTTP-POST: an auto-submitted form (the request signed inside when signing).
+    Post,
+}
+
+/// A SAML 2.0 identity provider's settings (`[providers.saml]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamlSettings {
+    /// The IdP's metadata, fetched and cached (refreshed every `metadata_refresh` seconds, and
+    /// at once when a response's signature does not verify: rotated certificates need no restart).
+    pub idp_metadata_url: Option<Url>,
+    /// Or the IdP's metadata from a file (re-read on the same schedule).
+    pub idp_metadata_file: Option<PathBuf>,
+    #[serde(default = "default_metadata_refresh")]
+    pub metadata_refresh: u64,
+    /// The SP entity id Gatehouse uses with this IdP; default `<issuer>/broker/saml/<id>/metadata`.
+    pub sp_entity_id: Option<String>,
+    /// PEM files of the SP's signing/decryption key and certificate; when unset a key pair is
+    /// generated at first use and kept in the database.
+    pub sp_key_file: Option<PathBuf>,
+    pub sp_cert_file: Option<PathBuf>,
+    #[serde(default)]
+    pub binding: SamlBinding,
+    /// Sign AuthnRequests; unset = when the IdP's metadata says `WantAuthnRequestsSigned`.
+    pub sign_requests: Option<bool>,
+    /// NameIDPolicy Format to ask for; unset = the IdP's choice.
+    pub name_id_format: Option<String>,
+    /// Attribute (Name or FriendlyName) holding the stable subject, instead of the NameID
+    /// (needed when the IdP sends transient NameIDs).
+    pub subject_attribute: Option<String>,
+    /// Seconds of clock difference tolerated on NotBefore / NotOnOrAfter.
+    #[serde(default = "default_clock_skew")]
+    pub clock_skew: u64,
+}
+
+fn default_metadata_refresh() -> u64 {
+    3600
+}
+
+fn default_clock_skew() -> u64 {
+    60
 }
 
 /// How Gatehouse authenticates to the upstream token endpoint.
@@ -129,7 +181,10 @@ pub struct ProviderConfig {
     /// With `tenant_claim`: only these tenants may sign in (empty = any tenant).
     #[serde(default)]
     pub allowed_tenants: Vec<String>,
-    /// Whether this provider's `email_verified` is believed (needed to link by email).
+    /// SAML settings (kind `saml`).
+    pub saml: Option<SamlSettings>,
+    /// Whether this provider's `email_verified` is believed (needed to link by email). For SAML
+    /// it means the IdP's email attribute is authoritative (SAML has no `email_verified`).
     #[serde(default)]
     pub trust_email: bool,
     #[serde(default)]
@@ -185,6 +240,7 @@ impl Default for ProviderConfig {
             name_from_user_param: false,
             tenant_claim: None,
             allowed_tenants: Vec::new(),
+            saml: None,
             trust_email: false,
             linking: LinkingPolicy::Create,
             sync: SyncMode::Import,
@@ -206,6 +262,12 @@ impl ProviderConfig {
         }
         if self.name.trim().is_empty() {
             return Err(format!("provider {id}: `name` is empty"));
+        }
+        if self.kind == ProviderKind::Saml {
+            return self.validate_saml();
+        }
+        if self.saml.is_some() {
+            return Err(format!("provider {id}: [providers.saml] is for kind saml"));
         }
         if self.client_id.is_empty() {
             return Err(format!("provider {id}: `client_id` is not set"));
@@ -229,6 +291,7 @@ impl ProviderConfig {
                     return Err(format!("provider {id}: `scopes` must include openid"));
                 }
             }
+            ProviderKind::Saml => unreachable!("checked above"),
             ProviderKind::Oauth2 => {
                 for (field, v) in [
                     ("authorization_endpoint", &self.authorization_endpoint),
@@ -265,6 +328,34 @@ impl ProviderConfig {
             .validate()
             .map_err(|field| format!("provider {id}: claims.{field} must be a JSON pointer (\"\" or /…)"))?;
         Ok(())
+    }
+
+    fn validate_saml(&self) -> Result<(), String> {
+        let id = &self.id;
+        let Some(saml) = &self.saml else {
+            return Err(format!("provider {id}: kind saml needs a [providers.saml] table"));
+        };
+        match (&saml.idp_metadata_url, &saml.idp_metadata_file) {
+            (Some(_), None) | (None, Some(_)) => {}
+            _ => {
+                return Err(format!(
+                    "provider {id}: set exactly one of saml.idp_metadata_url and saml.idp_metadata_file"
+                ))
+            }
+        }
+        if saml.sp_key_file.is_some() != saml.sp_cert_file.is_some() {
+            return Err(format!(
+                "provider {id}: saml.sp_key_file and saml.sp_cert_file go together"
+            ));
+        }
+        if self.issuer.is_some() || self.authorization_endpoint.is_some() || self.token_endpoint.is_some() {
+            return Err(format!(
+                "provider {id}: kind saml takes its endpoints from the IdP metadata"
+            ));
+        }
+        self.claims
+            .validate()
+            .map_err(|field| format!("provider {id}: claims.{field} must be a JSON pointer (\"\" or /…)"))
     }
 
     /// The issuer as configured, without a trailing slash ("" when none).

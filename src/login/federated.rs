@@ -1,7 +1,7 @@
 //! Pages of a brokered login: start at an upstream provider, come back, then link / create / ask.
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::broker::{self, BrokerError, LinkDecision, LinkingPolicy};
 use crate::oidc::authorize::client_of;
 use crate::store::users::{self, User, UserError};
-use crate::upstream::{ExternalIdentity, Upstream, UpstreamError};
+use crate::upstream::{ExternalIdentity, Finished, Start, Upstream, UpstreamError};
 use crate::web::error::PageError;
 use crate::web::{csrf, found, see_other};
 
@@ -65,6 +65,7 @@ fn upstream_failure(state: &AppState, provider: &str, interaction_id: Option<&st
 fn explain(e: &UpstreamError) -> &'static str {
     match e {
         UpstreamError::Unavailable(_) => "The identity provider could not be reached. Try again in a moment, or sign in another way.",
+        UpstreamError::Denied { error, .. } if error == "AuthnFailed" => "The identity provider could not authenticate you. You can try again or sign in another way.",
         UpstreamError::Denied { .. } => "The identity provider did not sign you in (it was cancelled or refused). You can try again or sign in another way.",
         UpstreamError::UnknownState => "This sign-in response is unknown, expired or was already used. Start the sign-in again.",
         _ => "The identity provider's answer could not be verified, so Gatehouse did not trust it. Try again, or sign in another way.",
@@ -110,7 +111,18 @@ pub async fn redirect_to_provider(
         )
         .await?;
     match provider.begin(&ix.id, login_hint).await {
-        Ok(url) => Ok(found(&url)),
+        Ok(Start::Redirect(url)) => Ok(found(&url)),
+        Ok(Start::PostForm { action, fields }) => {
+            let fields: Vec<_> = fields.iter().map(|(k, v)| json!({"name": k, "value": v})).collect();
+            let data = json!({
+                "title": format!("Continue to {}", provider.config().name),
+                "base": state.base(),
+                "provider": provider.config().name,
+                "action": action,
+                "fields": fields,
+            });
+            Ok(state.templates.page(StatusCode::OK, "post_form", &data))
+        }
         Err(e) => {
             tracing::warn!(provider = provider_id, error = %e, "upstream login could not start");
             Err(upstream_failure(
@@ -188,7 +200,108 @@ pub async fn callback_form_post(
     Ok(see_other(&url))
 }
 
-/// `GET /broker/callback/{provider}`: the IdP's answer.
+/// A finished login carried from a cross-site POST to the browser's same-site request.
+#[derive(Serialize, Deserialize)]
+enum Handoff {
+    Identity(Box<ExternalIdentity>),
+    Denied { error: String, description: String },
+    Unavailable(String),
+    Refused(String),
+}
+
+impl Handoff {
+    fn of(result: Result<ExternalIdentity, UpstreamError>) -> Self {
+        match result {
+            Ok(identity) => Self::Identity(Box::new(identity)),
+            Err(UpstreamError::Denied { error, description }) => Self::Denied { error, description },
+            Err(UpstreamError::Unavailable(m)) => Self::Unavailable(m),
+            Err(other) => Self::Refused(other.to_string()),
+        }
+    }
+
+    fn into_result(self) -> Result<ExternalIdentity, UpstreamError> {
+        match self {
+            Self::Identity(identity) => Ok(*identity),
+            Self::Denied { error, description } => Err(UpstreamError::Denied { error, description }),
+            Self::Unavailable(m) => Err(UpstreamError::Unavailable(m)),
+            Self::Refused(m) => Err(UpstreamError::InvalidSaml(m)),
+        }
+    }
+}
+
+/// `POST /broker/saml/{provider}/acs`: the IdP's SAMLResponse (HTTP-POST binding).
+///
+/// The post is cross-site, so no session cookie arrives with it. The response is verified
+/// here against the request remembered server-side under its RelayState; the outcome waits in
+/// the database for the browser's next, same-site request, which carries the session cookie and
+/// must come from the browser that started the login.
+pub async fn saml_acs(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let provider = provider_of(&state, &provider_id)?;
+    let name = provider.config().name.clone();
+    let finished = provider.finish(&form).await.map_err(|e| {
+        tracing::warn!(provider = %provider_id, error = %e, "SAML response refused before any interaction");
+        upstream_failure(&state, &name, None, explain(&e))
+    })?;
+    if let Err(e) = &finished.result {
+        tracing::warn!(provider = %provider_id, error = %e, "upstream login failed");
+    }
+    let result = serde_json::to_string(&Handoff::of(finished.result)).map_err(PageError::internal)?;
+    let id = crate::store::handoffs::put(&state.db, &provider_id, &finished.interaction_id, &result).await?;
+    Ok(see_other(&format!(
+        "{}/broker/callback/{provider_id}?handoff={id}",
+        state.base()
+    )))
+}
+
+/// `GET /broker/saml/{provider}/metadata`: the SP metadata to import at the IdP.
+pub async fn sp_metadata(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+) -> Result<Response, PageError> {
+    let provider = provider_of(&state, &provider_id)?;
+    match provider.sp_metadata().await {
+        None => Err(PageError::NotFound),
+        Some(Ok(xml)) => Ok((
+            [(axum::http::header::CONTENT_TYPE, "application/samlmetadata+xml")],
+            xml,
+        )
+            .into_response()),
+        Some(Err(e)) => {
+            tracing::warn!(provider = %provider_id, error = %e, "SP metadata unavailable");
+            Err(upstream_failure(&state, &provider.config().name, None, explain(&e)))
+        }
+    }
+}
+
+/// The handed-off result, if this browser started the login it belongs to.
+async fn take_handoff(
+    state: &AppState,
+    session: &Session,
+    provider_id: &str,
+    id: &str,
+) -> Result<Result<Finished, UpstreamError>, PageError> {
+    let Some(row) = crate::store::handoffs::take(&state.db, id, provider_id).await? else {
+        return Ok(Err(UpstreamError::UnknownState));
+    };
+    // Bound to the browser: a result only continues where its login was started (otherwise an
+    // attacker could hand a victim's browser the attacker's own login).
+    let started: Option<StartedLogin> = session.get(STARTED).await?;
+    if !started.is_some_and(|s| s.interaction_id == row.interaction_id && s.provider == provider_id) {
+        tracing::warn!(provider = %provider_id, "handoff arrived in a browser that did not start the login");
+        return Ok(Err(UpstreamError::UnknownState));
+    }
+    let handoff: Handoff = serde_json::from_str(&row.result).map_err(PageError::internal)?;
+    Ok(Ok(Finished {
+        interaction_id: row.interaction_id,
+        result: handoff.into_result(),
+    }))
+}
+
+/// `GET /broker/callback/{provider}`: the IdP's answer (or a SAML handoff from the ACS).
 pub async fn callback(
     State(state): State<AppState>,
     session: Session,
@@ -197,7 +310,11 @@ pub async fn callback(
 ) -> Result<Response, PageError> {
     let provider = provider_of(&state, &provider_id)?;
     let name = provider.config().name.clone();
-    let finished = match provider.finish(&cb).await {
+    let outcome = match cb.get("handoff") {
+        Some(id) => take_handoff(&state, &session, &provider_id, id).await?,
+        None => provider.finish(&cb).await,
+    };
+    let finished = match outcome {
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(provider = %provider_id, error = %e, "upstream callback refused");

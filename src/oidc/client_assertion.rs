@@ -7,13 +7,11 @@ use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 
 use super::token::TokenError;
 use crate::app::AppState;
 use crate::store::clients::Client;
-use crate::store::entities::used_assertion;
 use crate::store::now;
 
 /// The only assertion type accepted.
@@ -90,30 +88,6 @@ async fn client_keys(state: &AppState, client: &Client, refresh: bool) -> Result
         })
 }
 
-/// Remembers `<client> <jti>` until it expires; `false` when it was seen before.
-async fn first_use<C: ConnectionTrait>(db: &C, id: String, expires_at: i64) -> Result<bool, DbErr> {
-    match (used_assertion::ActiveModel {
-        id: Set(id),
-        expires_at: Set(expires_at),
-    })
-    .insert(db)
-    .await
-    {
-        Ok(_) => Ok(true),
-        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
-/// Deletes replay-cache entries of expired assertions.
-pub async fn purge_expired<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
-    Ok(used_assertion::Entity::delete_many()
-        .filter(used_assertion::Column::ExpiresAt.lt(now()))
-        .exec(db)
-        .await?
-        .rows_affected)
-}
-
 /// Authenticates a client by its assertion.
 pub async fn authenticate(
     state: &AppState,
@@ -186,7 +160,7 @@ pub async fn authenticate(
     if claims.exp - now() > MAX_LIFETIME_SECS {
         return Err(fail("client assertion lives too long"));
     }
-    if !first_use(&state.db, format!("{} {jti}", client.id), claims.exp + 60)
+    if !crate::store::replay::first_use(&state.db, &format!("{} {jti}", client.id), claims.exp + 60)
         .await
         .map_err(TokenError::server)?
     {

@@ -3,6 +3,7 @@
 pub mod mapping;
 pub mod oauth;
 pub mod oidc;
+pub mod saml;
 pub mod secret;
 
 use std::collections::HashMap;
@@ -53,6 +54,8 @@ pub enum UpstreamError {
     InvalidIdToken(String),
     #[error("userinfo failed: {0}")]
     Userinfo(String),
+    #[error("SAML response refused: {0}")]
+    InvalidSaml(String),
     #[error("required claim missing: {0}")]
     MissingClaim(&'static str),
     #[error("database: {0}")]
@@ -67,13 +70,25 @@ pub struct Finished {
     pub result: Result<ExternalIdentity, UpstreamError>,
 }
 
+/// Where the browser goes to start an upstream login.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Start {
+    /// A redirect (OIDC, OAuth 2.0, SAML HTTP-Redirect binding).
+    Redirect(String),
+    /// A form the browser posts at once (SAML HTTP-POST binding).
+    PostForm {
+        action: String,
+        fields: Vec<(String, String)>,
+    },
+}
+
 /// One upstream identity provider.
 #[async_trait]
 pub trait Upstream: Send + Sync {
     /// The provider's config.
     fn config(&self) -> &ProviderConfig;
-    /// Starts a login for a pending interaction: the URL to send the browser to.
-    async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<String, UpstreamError>;
+    /// Starts a login for a pending interaction: where to send the browser.
+    async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<Start, UpstreamError>;
     /// Finishes from the IdP's callback. `Err` only when the state is unknown (no interaction).
     async fn finish(&self, callback: &Callback) -> Result<Finished, UpstreamError>;
     /// Where to send the browser to end the upstream session too, if the provider supports it.
@@ -83,6 +98,10 @@ pub trait Upstream: Send + Sync {
         _post_logout_redirect_uri: &str,
         _state: &str,
     ) -> Option<String> {
+        None
+    }
+    /// The metadata document this provider's admin imports (SAML service-provider metadata).
+    async fn sp_metadata(&self) -> Option<Result<String, UpstreamError>> {
         None
     }
 }
@@ -103,6 +122,12 @@ impl Registry {
     ) -> Result<Self, String> {
         let mut reg = Registry::default();
         for p in config.providers.iter().filter(|p| p.enabled) {
+            if p.kind == ProviderKind::Saml {
+                let connector = saml::SamlUpstream::new(p.clone(), &config.issuer_str(), db.clone(), http.clone());
+                reg.order.push(p.id.clone());
+                reg.by_id.insert(p.id.clone(), Arc::new(connector));
+                continue;
+            }
             let secret = secret::ClientSecretSource::from_config(p)?;
             let redirect_uri = config.endpoint(&format!("/broker/callback/{}", p.id));
             let connector: Arc<dyn Upstream> = match p.kind {
@@ -113,6 +138,7 @@ impl Registry {
                     db.clone(),
                     http.clone(),
                 )),
+                ProviderKind::Saml => unreachable!("handled above"),
                 ProviderKind::Oauth2 => Arc::new(oauth::OAuth2Upstream::new(
                     p.clone(),
                     secret,

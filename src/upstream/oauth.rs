@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
 
 use super::secret::ClientSecretSource;
-use super::{Callback, Finished, Upstream, UpstreamError};
+use super::{Callback, Finished, Start, Upstream, UpstreamError};
 use crate::config::{ProfileRequest, ProviderConfig, UpstreamAuthMethod};
 use crate::store::{random_token, upstream_states};
 
@@ -180,7 +180,7 @@ impl Upstream for OAuth2Upstream {
         &self.config
     }
 
-    async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<String, UpstreamError> {
+    async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<Start, UpstreamError> {
         let client = self.client()?;
         let state = random_token();
         let s = state.clone();
@@ -202,7 +202,7 @@ impl Upstream for OAuth2Upstream {
         let (url, _) = req.url();
         // No ID token, so no nonce: the state alone binds the answer to the interaction.
         upstream_states::create(&self.db, &state, &self.config.id, interaction_id, "", &verifier).await?;
-        Ok(url.to_string())
+        Ok(Start::Redirect(url.to_string()))
     }
 
     async fn finish(&self, cb: &Callback) -> Result<Finished, UpstreamError> {

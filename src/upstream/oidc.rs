@@ -14,7 +14,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
 use super::secret::ClientSecretSource;
-use super::{Callback, Finished, Upstream, UpstreamError};
+use super::{Callback, Finished, Start, Upstream, UpstreamError};
 use crate::config::{ProviderConfig, ResponseMode, UpstreamAuthMethod};
 use crate::store::{random_token, upstream_states};
 
@@ -272,7 +272,7 @@ impl Upstream for OidcUpstream {
         &self.config
     }
 
-    async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<String, UpstreamError> {
+    async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<Start, UpstreamError> {
         let discovered = self.metadata().await?;
         let client = self.client(&discovered.metadata)?;
         let state = random_token();
@@ -302,7 +302,7 @@ impl Upstream for OidcUpstream {
         }
         let (url, _, _) = req.url();
         upstream_states::create(&self.db, &state, &self.config.id, interaction_id, &nonce, &verifier).await?;
-        Ok(url.to_string())
+        Ok(Start::Redirect(url.to_string()))
     }
 
     async fn finish(&self, cb: &Callback) -> Result<Finished, UpstreamError> {

@@ -20,6 +20,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("broker_link", include_str!("../../templates/broker_link.hbs")),
     ("broker_profile", include_str!("../../templates/broker_profile.hbs")),
     ("account", include_str!("../../templates/account.hbs")),
+    ("post_form", include_str!("../../templates/post_form.hbs")),
 ];
 
 /// Why templates could not be loaded.

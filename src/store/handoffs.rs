@@ -1,0 +1,56 @@
+//! Finished upstream logins handed from a cross-site POST (SAML ACS) to the browser's next,
+//! same-site request, which carries the session cookie. Single use, short-lived.
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+
+use super::entities::broker_handoff;
+use super::{now, random_token};
+
+/// Seconds the browser has to come back for its result.
+const TTL_SECS: i64 = 120;
+
+/// Stores `result` (JSON) for the interaction; returns the one-time handle.
+pub async fn put<C: ConnectionTrait>(
+    db: &C,
+    provider_id: &str,
+    interaction_id: &str,
+    result: &str,
+) -> Result<String, DbErr> {
+    let id = random_token();
+    broker_handoff::ActiveModel {
+        id: Set(id.clone()),
+        provider_id: Set(provider_id.to_owned()),
+        interaction_id: Set(interaction_id.to_owned()),
+        result: Set(result.to_owned()),
+        expires_at: Set(now() + TTL_SECS),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// Takes the handoff once: `None` when unknown, for another provider, expired or already taken.
+pub async fn take<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    provider_id: &str,
+) -> Result<Option<broker_handoff::Model>, DbErr> {
+    let Some(row) = broker_handoff::Entity::find_by_id(id.to_owned()).one(db).await? else {
+        return Ok(None);
+    };
+    // Deleting is the claim: of two concurrent takers only one deletes the row.
+    let res = broker_handoff::Entity::delete_many()
+        .filter(broker_handoff::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    let fresh = row.provider_id == provider_id && row.expires_at > now();
+    Ok((res.rows_affected == 1 && fresh).then_some(row))
+}
+
+/// Deletes handoffs nobody came back for.
+pub async fn purge_expired<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    let res = broker_handoff::Entity::delete_many()
+        .filter(broker_handoff::Column::ExpiresAt.lt(now()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}

@@ -1,0 +1,565 @@
+//! Upstream SAML 2.0 identity providers (ADFS, Shibboleth, Okta SAML…): Gatehouse is the
+//! service provider. Signatures and decryption are xmlsec's, through samael; this module only
+//! decides what to ask and what to accept.
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use openssl::pkey::{PKey, Private};
+use samael::crypto::{AllowedSignatureAlgorithm, CertificateDer, Crypto, CryptoProvider};
+use samael::metadata::{EntityDescriptor, HTTP_POST_BINDING, HTTP_REDIRECT_BINDING};
+use samael::schema::{Assertion, EncryptedAssertion, Response};
+use samael::service_provider::{Error as SpError, ServiceProvider};
+use samael::signature::Signature;
+use samael::traits::ToXml;
+use sea_orm::DatabaseConnection;
+use serde_json::{json, Map, Value};
+
+use super::{Callback, Finished, Start, Upstream, UpstreamError};
+use crate::config::{ProviderConfig, SamlBinding, SamlSettings};
+use crate::store::{now, random_token, replay, saml_keys, upstream_states};
+
+/// Signature algorithms accepted on responses and assertions (no SHA-1, no HMAC).
+const ALLOWED_ALGORITHMS: [AllowedSignatureAlgorithm; 6] = [
+    AllowedSignatureAlgorithm::RsaSha256,
+    AllowedSignatureAlgorithm::RsaSha384,
+    AllowedSignatureAlgorithm::RsaSha512,
+    AllowedSignatureAlgorithm::EcdsaSha256,
+    AllowedSignatureAlgorithm::EcdsaSha384,
+    AllowedSignatureAlgorithm::EcdsaSha512,
+];
+
+/// Largest SAMLResponse accepted (base64), far above any real one.
+const MAX_RESPONSE_LEN: usize = 512 * 1024;
+
+const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+const NAMEID_TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
+const NAMEID_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+
+// Attribute names (Name or FriendlyName) read for each local attribute, most specific first:
+// LDAP/eduPerson friendly names, their urn:oid: names, and the ADFS/Entra claim URIs.
+const EMAIL: &[&str] = &[
+    "mail",
+    "email",
+    "emailAddress",
+    "urn:oid:0.9.2342.19200300.100.1.3",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+];
+const DISPLAY_NAME: &[&str] = &[
+    "displayName",
+    "urn:oid:2.16.840.1.113730.3.1.241",
+    "cn",
+    "urn:oid:2.5.4.3",
+    "http://schemas.microsoft.com/identity/claims/displayname",
+];
+const GIVEN_NAME: &[&str] = &[
+    "givenName",
+    "urn:oid:2.5.4.42",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+];
+const SURNAME: &[&str] = &[
+    "sn",
+    "surname",
+    "urn:oid:2.5.4.4",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+];
+const USERNAME: &[&str] = &[
+    "uid",
+    "urn:oid:0.9.2342.19200300.100.1.1",
+    "eduPersonPrincipalName",
+    "urn:oid:1.3.6.1.4.1.5923.1.1.1.6",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+];
+const GROUPS: &[&str] = &[
+    "groups",
+    "memberOf",
+    "isMemberOf",
+    "eduPersonAffiliation",
+    "urn:oid:1.3.6.1.4.1.5923.1.1.1.1",
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+    "http://schemas.xmlsoap.org/claims/Group",
+];
+
+/// The SP's key pair for one provider.
+struct SpKeys {
+    key: PKey<Private>,
+    cert_der: Vec<u8>,
+}
+
+/// What the IdP's metadata says, once checked.
+struct IdpMetadata {
+    descriptor: EntityDescriptor,
+    wants_signed_requests: bool,
+}
+
+/// One SAML identity provider.
+pub struct SamlUpstream {
+    config: ProviderConfig,
+    settings: SamlSettings,
+    sp_entity_id: String,
+    acs_url: String,
+    db: DatabaseConnection,
+    http: reqwest::Client,
+    keys: moka::future::Cache<(), Arc<SpKeys>>,
+    idp: moka::future::Cache<(), Arc<IdpMetadata>>,
+}
+
+/// Why a SAML answer was refused (details for the log).
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error("signature: {0}")]
+    Signature(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl SamlUpstream {
+    /// A connector for a validated `kind = "saml"` provider; `base` is Gatehouse's public URL.
+    pub fn new(config: ProviderConfig, base: &str, db: DatabaseConnection, http: reqwest::Client) -> Self {
+        let settings = config
+            .saml
+            .clone()
+            .unwrap_or_else(|| unreachable!("validated: kind saml has settings"));
+        let sp_entity_id = settings
+            .sp_entity_id
+            .clone()
+            .unwrap_or_else(|| format!("{base}/broker/saml/{}/metadata", config.id));
+        let acs_url = format!("{base}/broker/saml/{}/acs", config.id);
+        let idp = moka::future::Cache::builder()
+            .max_capacity(1)
+            .time_to_live(Duration::from_secs(settings.metadata_refresh.max(60)))
+            .build();
+        Self {
+            config,
+            settings,
+            sp_entity_id,
+            acs_url,
+            db,
+            http,
+            keys: moka::future::Cache::builder().max_capacity(1).build(),
+            idp,
+        }
+    }
+
+    async fn keys(&self) -> Result<Arc<SpKeys>, UpstreamError> {
+        self.keys
+            .try_get_with((), async {
+                let (key_pem, cert_pem) = match (&self.settings.sp_key_file, &self.settings.sp_cert_file) {
+                    (Some(k), Some(c)) => (
+                        tokio::fs::read_to_string(k)
+                            .await
+                            .map_err(|e| format!("{}: {e}", k.display()))?,
+                        tokio::fs::read_to_string(c)
+                            .await
+                            .map_err(|e| format!("{}: {e}", c.display()))?,
+                    ),
+                    _ => saml_keys::load_or_generate(&self.db, &self.config.id)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                };
+                let key = PKey::private_key_from_pem(key_pem.as_bytes()).map_err(|e| format!("SP key: {e}"))?;
+                let cert = openssl::x509::X509::from_pem(cert_pem.as_bytes()).map_err(|e| format!("SP cert: {e}"))?;
+                let cert_der = cert.to_der().map_err(|e| e.to_string())?;
+                Ok::<_, String>(Arc::new(SpKeys { key, cert_der }))
+            })
+            .await
+            .map_err(|e: Arc<String>| UpstreamError::Unavailable(format!("SAML SP keys: {e}")))
+    }
+
+    async fn idp(&self) -> Result<Arc<IdpMetadata>, UpstreamError> {
+        self.idp
+            .try_get_with((), self.fetch_idp_metadata())
+            .await
+            .map_err(|e: Arc<String>| UpstreamError::Unavailable(format!("SAML IdP metadata: {e}")))
+    }
+
+    async fn fetch_idp_metadata(&self) -> Result<Arc<IdpMetadata>, String> {
+        let xml = match (&self.settings.idp_metadata_url, &self.settings.idp_metadata_file) {
+            (Some(url), _) => {
+                let res = self
+                    .http
+                    .get(url.as_str())
+                    .send()
+                    .await
+                    .and_then(reqwest::Response::error_for_status)
+                    .map_err(|e| format!("{url}: {e}"))?;
+                if res.content_length().unwrap_or(0) > 4 * 1024 * 1024 {
+                    return Err(format!("{url}: metadata larger than 4 MiB"));
+                }
+                res.text().await.map_err(|e| format!("{url}: {e}"))?
+            }
+            (None, Some(path)) => tokio::fs::read_to_string(path)
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?,
+            (None, None) => return Err("no metadata source".into()),
+        };
+        refuse_dtd(&xml)?;
+        let descriptor: EntityDescriptor = xml.parse().map_err(|e| format!("not SAML metadata: {e}"))?;
+        let idp_sso = descriptor
+            .idp_sso_descriptors
+            .as_ref()
+            .and_then(|d| d.first())
+            .ok_or("the metadata has no IDPSSODescriptor")?;
+        let wants_signed_requests = idp_sso.want_authn_requests_signed.unwrap_or(false);
+        if descriptor.entity_id.as_deref().is_none_or(str::is_empty) {
+            return Err("the metadata has no entityID".into());
+        }
+        // Without a signing certificate samael would accept unsigned responses: refuse the
+        // metadata instead.
+        let probe = ServiceProvider {
+            idp_metadata: descriptor.clone(),
+            ..Default::default()
+        };
+        match probe.idp_signing_certs() {
+            Ok(Some(certs)) if !certs.is_empty() => {}
+            Ok(_) => return Err("the metadata has no signing certificate".into()),
+            Err(e) => return Err(format!("the metadata's certificate is unreadable: {e}")),
+        }
+        Ok(Arc::new(IdpMetadata {
+            descriptor,
+            wants_signed_requests,
+        }))
+    }
+
+    fn service_provider(&self, idp: Option<&IdpMetadata>, keys: &SpKeys) -> ServiceProvider {
+        let skew = chrono::Duration::seconds(self.settings.clock_skew as i64);
+        ServiceProvider {
+            entity_id: Some(self.sp_entity_id.clone()),
+            key: Some(keys.key.clone()),
+            certificate: Some(CertificateDer::from(keys.cert_der.clone())),
+            metadata_url: Some(self.sp_entity_id.clone()),
+            acs_url: Some(self.acs_url.clone()),
+            // samael's metadata needs one; Gatehouse removes it from the document it publishes.
+            slo_url: Some(self.acs_url.clone()),
+            idp_metadata: idp.map(|i| i.descriptor.clone()).unwrap_or_default(),
+            authn_name_id_format: self.settings.name_id_format.clone(),
+            // A response is used within seconds of its issue; the skew covers clock drift.
+            max_issue_delay: chrono::Duration::seconds(90) + skew,
+            max_clock_skew: skew,
+            allowed_signature_algorithms: Some(ALLOWED_ALGORITHMS.to_vec()),
+            allow_idp_initiated: false,
+            ..Default::default()
+        }
+    }
+
+    /// Gatehouse's SP metadata for this provider, for the IdP's admin to import.
+    pub async fn sp_metadata(&self) -> Result<String, UpstreamError> {
+        let keys = self.keys().await?;
+        let sp = self.service_provider(None, &keys);
+        let fail = |e: Box<dyn std::error::Error>| UpstreamError::Unavailable(format!("SP metadata: {e}"));
+        let mut md = sp.metadata().map_err(fail)?;
+        for d in md.sp_sso_descriptors.iter_mut().flatten() {
+            d.single_logout_services = None;
+            d.authn_requests_signed = Some(self.settings.sign_requests.unwrap_or(false));
+            d.want_assertions_signed = Some(true);
+            // samael labels both KeyDescriptors "signing"; the one with EncryptionMethods is
+            // the IdP's key to encrypt assertions with.
+            for kd in d.key_descriptors.iter_mut().flatten() {
+                if kd.encryption_methods.is_some() {
+                    kd.key_use = Some("encryption".into());
+                }
+            }
+        }
+        md.to_string()
+            .map_err(|e| UpstreamError::Unavailable(format!("SP metadata: {e:?}")))
+    }
+
+    /// Verifies the posted SAMLResponse for `request_id`; returns the asserted identity's claims.
+    async fn verify(&self, encoded: Option<&String>, request_id: &str) -> Result<Value, UpstreamError> {
+        let invalid = |m: String| UpstreamError::InvalidSaml(m);
+        let encoded = encoded.ok_or(UpstreamError::MissingClaim("SAMLResponse"))?;
+        if encoded.len() > MAX_RESPONSE_LEN {
+            return Err(invalid("SAMLResponse too large".into()));
+        }
+        let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let bytes = STANDARD
+            .decode(compact)
+            .map_err(|_| invalid("SAMLResponse is not base64".into()))?;
+        let xml = String::from_utf8(bytes).map_err(|_| invalid("SAMLResponse is not UTF-8".into()))?;
+        refuse_dtd(&xml).map_err(invalid)?;
+        // Unverified: only to tell a refusal from an answer. Nothing in it is trusted.
+        let peek: Response = xml.parse().map_err(|_| invalid("not a SAML Response".into()))?;
+        if let Some(code) = peek.status.as_ref().and_then(|s| s.status_code.value.as_deref()) {
+            if code != STATUS_SUCCESS {
+                let message = peek
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.status_message.as_ref())
+                    .and_then(|m| m.value.clone())
+                    .unwrap_or_default();
+                return Err(UpstreamError::Denied {
+                    error: code.rsplit(':').next().unwrap_or(code).to_owned(),
+                    description: message,
+                });
+            }
+        }
+        let keys = self.keys().await?;
+        let idp = self.idp().await?;
+        let assertion = match self.verified_assertion(&xml, &peek, request_id, &idp, &keys) {
+            Err(Refusal::Signature(first)) => {
+                // The IdP may have rotated its certificate: read the metadata again, once.
+                self.idp.invalidate(&()).await;
+                let fresh = self.idp().await?;
+                self.verified_assertion(&xml, &peek, request_id, &fresh, &keys)
+                    .map_err(|e| invalid(format!("{e} (before the metadata refresh: {first})")))?
+            }
+            other => other.map_err(|e| invalid(e.to_string()))?,
+        };
+        // Replay cache: an assertion ID is accepted once, for as long as it could be valid.
+        let valid_until = assertion
+            .conditions
+            .as_ref()
+            .and_then(|c| c.not_on_or_after)
+            .map(|t| t.timestamp())
+            .unwrap_or(now() + 600)
+            + self.settings.clock_skew as i64;
+        let replay_key = format!("saml {} {}", self.config.id, assertion.id);
+        if !replay::first_use(&self.db, &replay_key, valid_until).await? {
+            return Err(invalid(format!("assertion {} was already used", assertion.id)));
+        }
+        self.claims_of(&assertion)
+    }
+
+    /// The assertion, after xmlsec verified its signature (on the Response or the Assertion, and
+    /// inside an encrypted assertion whenever one is there) and samael checked Destination,
+    /// Issuer, Audience, Recipient, InResponseTo and the validity window.
+    fn verified_assertion(
+        &self,
+        xml: &str,
+        peek: &Response,
+        request_id: &str,
+        idp: &IdpMetadata,
+        keys: &SpKeys,
+    ) -> Result<Assertion, Refusal> {
+        let sp = self.service_provider(Some(idp), keys);
+        let ids = [request_id];
+        let refused = |e: SpError| match e {
+            SpError::FailedToValidateSignature => Refusal::Signature(e.to_string()),
+            other => Refusal::Invalid(other.to_string()),
+        };
+        let Some(encrypted) = &peek.encrypted_assertion else {
+            return sp.parse_xml_response(xml, Some(&ids)).map_err(refused);
+        };
+        let inner = decrypt_to_xml(encrypted, &keys.key).map_err(Refusal::Invalid)?;
+        let inner_signed = inner
+            .parse::<Assertion>()
+            .map_err(|_| Refusal::Invalid("the decrypted assertion is not an Assertion".into()))?
+            .signature
+            .is_some();
+        match sp.parse_xml_response(xml, Some(&ids)) {
+            // Signed Response: it covers the encrypted assertion. A signature inside must
+            // verify too.
+            Ok(assertion) => {
+                if inner_signed {
+                    sp.parse_xml_response(&inner, Some(&ids)).map_err(refused)?;
+                }
+                Ok(assertion)
+            }
+            // Unsigned Response: the decrypted assertion must carry its own valid signature.
+            Err(SpError::FailedToValidateSignature) if inner_signed && peek.signature.is_none() => {
+                sp.parse_xml_response(&inner, Some(&ids)).map_err(refused)
+            }
+            Err(e) => Err(refused(e)),
+        }
+    }
+
+    /// The claims the mapping reads: the subject, email, names and groups found under their
+    /// common attribute names, plus every attribute under its Name and FriendlyName.
+    fn claims_of(&self, a: &Assertion) -> Result<Value, UpstreamError> {
+        let mut attributes = Map::new();
+        for statement in a.attribute_statements.iter().flatten() {
+            for attribute in &statement.attributes {
+                let values: Vec<Value> = attribute
+                    .values
+                    .iter()
+                    .filter_map(|v| v.value.as_deref())
+                    .map(|v| Value::String(v.trim().to_owned()))
+                    .collect();
+                for key in [&attribute.name, &attribute.friendly_name].into_iter().flatten() {
+                    if let Value::Array(list) = attributes.entry(key.clone()).or_insert_with(|| json!([])) {
+                        list.extend(values.iter().cloned());
+                    }
+                }
+            }
+        }
+        let all = |names: &[&str]| -> Vec<String> {
+            names
+                .iter()
+                .find_map(|n| attributes.get(*n).and_then(Value::as_array).filter(|v| !v.is_empty()))
+                .map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default()
+        };
+        let first = |names: &[&str]| all(names).into_iter().find(|s| !s.is_empty());
+        let name_id = a.subject.as_ref().and_then(|s| s.name_id.as_ref());
+        let format = name_id.and_then(|n| n.format.as_deref()).unwrap_or_default();
+        let subject = match &self.settings.subject_attribute {
+            Some(attr) => first(&[attr.as_str()]),
+            // A transient NameID changes at every login: it cannot identify anyone.
+            None if format == NAMEID_TRANSIENT => None,
+            None => name_id.map(|n| n.value.trim().to_owned()).filter(|v| !v.is_empty()),
+        }
+        .ok_or(UpstreamError::MissingClaim(
+            "subject (NameID or saml.subject_attribute)",
+        ))?;
+        let email = first(EMAIL).or_else(|| {
+            (format == NAMEID_EMAIL)
+                .then(|| name_id.map(|n| n.value.clone()))
+                .flatten()
+        });
+        let name = first(DISPLAY_NAME).or_else(|| {
+            let parts: Vec<String> = [first(GIVEN_NAME), first(SURNAME)].into_iter().flatten().collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        });
+        let session_index = a
+            .authn_statements
+            .iter()
+            .flatten()
+            .find_map(|s| s.session_index.clone());
+        Ok(json!({
+            "sub": subject,
+            "email": email,
+            // SAML has no email_verified: the provider's trust_email says whether the IdP's
+            // address is authoritative.
+            "email_verified": self.config.trust_email && email.is_some(),
+            "name": name,
+            "preferred_username": first(USERNAME),
+            "groups": all(GROUPS),
+            "name_id": name_id.map(|n| n.value.clone()),
+            "name_id_format": format,
+            "session_index": session_index,
+            "issuer": a.issuer.value,
+            "attributes": attributes,
+        }))
+    }
+}
+
+/// Entities are how XXE and "billion laughs" get in: no SAML message or metadata needs a DTD.
+fn refuse_dtd(xml: &str) -> Result<(), String> {
+    let upper = xml.to_ascii_uppercase();
+    if upper.contains("<!DOCTYPE") || upper.contains("<!ENTITY") {
+        Err("a DTD (DOCTYPE/ENTITY) is not accepted".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Decrypts an EncryptedAssertion to its XML text, so a signature inside can be verified.
+fn decrypt_to_xml(encrypted: &EncryptedAssertion, key: &PKey<Private>) -> Result<String, String> {
+    let (cipher_key, method) = encrypted.encrypted_key_info().ok_or("no EncryptedKey")?;
+    let aes_key = Crypto::decrypt_assertion_key_info(cipher_key, method, key).map_err(|e| e.to_string())?;
+    let (cipher_value, method) = encrypted.encrypted_value_info().ok_or("no EncryptedData")?;
+    let plain = Crypto::decrypt_assertion_value_info(cipher_value, method, &aes_key).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&plain);
+    // Block-cipher padding may leave bytes after the element.
+    let (start, end) = (text.find('<').ok_or("empty")?, text.rfind('>').ok_or("empty")?);
+    let inner = text[start..=end].to_owned();
+    refuse_dtd(&inner)?;
+    Ok(inner)
+}
+
+#[async_trait]
+impl Upstream for SamlUpstream {
+    fn config(&self) -> &ProviderConfig {
+        &self.config
+    }
+
+    async fn begin(&self, interaction_id: &str, _login_hint: Option<&str>) -> Result<Start, UpstreamError> {
+        let idp = self.idp().await?;
+        let keys = self.keys().await?;
+        let sp = self.service_provider(Some(&idp), &keys);
+        let (binding, name) = match self.settings.binding {
+            SamlBinding::Redirect => (HTTP_REDIRECT_BINDING, "HTTP-Redirect"),
+            SamlBinding::Post => (HTTP_POST_BINDING, "HTTP-POST"),
+        };
+        let sso = sp.sso_binding_location(binding).ok_or_else(|| {
+            UpstreamError::Unavailable(format!("the IdP metadata has no SingleSignOnService for {name}"))
+        })?;
+        let fail = |e: Box<dyn std::error::Error>| UpstreamError::Unavailable(format!("AuthnRequest: {e}"));
+        let mut request = sp.make_authentication_request(&sso).map_err(fail)?;
+        // samael's ids are `id-<u32>`: guessable. An NCName from the CSPRNG instead.
+        request.id = format!("_{}", random_token());
+        let relay_state = random_token();
+        // The request id waits server-side under the RelayState: the IdP's POST carries no cookie.
+        upstream_states::create(&self.db, &relay_state, &self.config.id, interaction_id, &request.id, "").await?;
+        let sign = self.settings.sign_requests.unwrap_or(idp.wants_signed_requests);
+        match self.settings.binding {
+            SamlBinding::Redirect => {
+                let url = if sign {
+                    request.signed_redirect(&relay_state, &keys.key)
+                } else {
+                    request.redirect(&relay_state)
+                }
+                .map_err(fail)?
+                .ok_or_else(|| UpstreamError::Unavailable("AuthnRequest without destination".into()))?;
+                Ok(Start::Redirect(url.to_string()))
+            }
+            SamlBinding::Post => {
+                let xml = if sign {
+                    request.signature = Some(Signature::template(
+                        &request.id,
+                        &CertificateDer::from(keys.cert_der.clone()),
+                    ));
+                    let unsigned = request.to_string().map_err(fail)?;
+                    let der = keys
+                        .key
+                        .private_key_to_der()
+                        .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+                    Crypto::sign_xml(unsigned, &der).map_err(|e| UpstreamError::Unavailable(format!("signing: {e}")))?
+                } else {
+                    request.to_string().map_err(fail)?
+                };
+                Ok(Start::PostForm {
+                    action: sso,
+                    fields: vec![
+                        ("SAMLRequest".into(), STANDARD.encode(xml)),
+                        ("RelayState".into(), relay_state),
+                    ],
+                })
+            }
+        }
+    }
+
+    async fn finish(&self, cb: &Callback) -> Result<Finished, UpstreamError> {
+        // Unsolicited (IdP-initiated) responses carry no RelayState of ours: refused.
+        let relay_state = cb.get("RelayState").ok_or(UpstreamError::UnknownState)?;
+        let row = upstream_states::take(&self.db, relay_state, &self.config.id)
+            .await?
+            .ok_or(UpstreamError::UnknownState)?;
+        let result = async {
+            let claims = self.verify(cb.get("SAMLResponse"), &row.nonce).await?;
+            let session = json!({
+                "name_id": claims["name_id"],
+                "name_id_format": claims["name_id_format"],
+                "session_index": claims["session_index"],
+            });
+            let mut identity = self.config.claims.apply(&self.config.id, claims)?;
+            identity.upstream_session = Some(session.to_string());
+            Ok(identity)
+        }
+        .await;
+        Ok(Finished {
+            interaction_id: row.interaction_id,
+            result,
+        })
+    }
+
+    async fn sp_metadata(&self) -> Option<Result<String, UpstreamError>> {
+        Some(SamlUpstream::sp_metadata(self).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dtds_are_refused_in_any_case() {
+        assert!(refuse_dtd("<samlp:Response/>").is_ok());
+        assert!(refuse_dtd("<!doctype x [<!entity a \"b\">]><x/>").is_err());
+        assert!(refuse_dtd("<?xml version=\"1.0\"?><!DOCTYPE r SYSTEM \"file:///etc/passwd\"><r/>").is_err());
+    }
+}

@@ -62,6 +62,24 @@ pub struct SamlSettings {
     pub clock_skew: u64,
 }
 
+impl Default for SamlSettings {
+    fn default() -> Self {
+        Self {
+            idp_metadata_url: None,
+            idp_metadata_file: None,
+            metadata_refresh: default_metadata_refresh(),
+            sp_entity_id: None,
+            sp_key_file: None,
+            sp_cert_file: None,
+            binding: SamlBinding::Redirect,
+            sign_requests: None,
+            name_id_format: None,
+            subject_attribute: None,
+            clock_skew: default_clock_skew(),
+        }
+    }
+}
+
 fn default_metadata_refresh() -> u64 {
     3600
 }

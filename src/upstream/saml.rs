@@ -344,7 +344,9 @@ impl SamlUpstream {
         let Some(encrypted) = &peek.encrypted_assertion else {
             return sp.parse_xml_response(xml, Some(&ids)).map_err(refused);
         };
-        let inner = decrypt_to_xml(encrypted, &keys.key).map_err(Refusal::Invalid)?;
+        let inner = decrypt_to_xml(encrypted, &keys.key)
+            .map(|inner| with_inherited_namespaces(&inner, xml))
+            .map_err(Refusal::Invalid)?;
         let inner_signed = inner
             .parse::<Assertion>()
             .map_err(|_| Refusal::Invalid("the decrypted assertion is not an Assertion".into()))?
@@ -445,6 +447,47 @@ fn refuse_dtd(xml: &str) -> Result<(), String> {
     } else {
         Ok(())
     }
+}
+
+/// The decrypted assertion as a document of its own: the namespace declarations it inherited
+/// from the Response's root (IdPs encrypt the element without them) are copied onto its root.
+/// Exclusive canonicalization only renders the prefixes used, so the signature is unaffected.
+fn with_inherited_namespaces(inner: &str, outer: &str) -> String {
+    let start_tag = |doc: &str| -> Option<(usize, usize)> {
+        let mut from = 0;
+        loop {
+            let open = from + doc[from..].find('<')?;
+            if doc[open..].starts_with("<?") || doc[open..].starts_with("<!") {
+                from = open + 1;
+                continue;
+            }
+            return Some((open, open + doc[open..].find('>')?));
+        }
+    };
+    let (Some((_, outer_end)), Some((inner_open, inner_end))) = (start_tag(outer), start_tag(inner)) else {
+        return inner.to_owned();
+    };
+    let outer_tag = &outer[..outer_end];
+    let inner_tag = &inner[inner_open..inner_end];
+    let mut missing = String::new();
+    for decl in outer_tag.split_whitespace().filter(|a| a.starts_with("xmlns")) {
+        let Some((name, value)) = decl.split_once('=') else {
+            continue;
+        };
+        let value = value.trim_end_matches('/');
+        if !inner_tag.contains(&format!("{name}=")) && value.len() >= 2 {
+            missing.push(' ');
+            missing.push_str(name);
+            missing.push('=');
+            missing.push_str(value);
+        }
+    }
+    // Insert after the element name.
+    let name_end = inner_tag
+        .find(|c: char| c.is_whitespace() || c == '/')
+        .unwrap_or(inner_tag.len());
+    let at = inner_open + name_end;
+    format!("{}{}{}", &inner[..at], missing, &inner[at..])
 }
 
 /// Decrypts an EncryptedAssertion to its XML text, so a signature inside can be verified.
@@ -555,6 +598,22 @@ impl Upstream for SamlUpstream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decrypted_assertion_gets_the_namespaces_it_inherited() {
+        let outer = r#"<?xml version="1.0"?><samlp:Response xmlns:samlp="urn:p" xmlns:saml="urn:a" ID="_r"><saml:EncryptedAssertion/></samlp:Response>"#;
+        let inner = r#"<saml:Assertion ID="_a" xmlns:xs="urn:xs"><saml:Issuer>i</saml:Issuer></saml:Assertion>"#;
+        let fixed = with_inherited_namespaces(inner, outer);
+        assert_eq!(
+            fixed,
+            r#"<saml:Assertion xmlns:samlp="urn:p" xmlns:saml="urn:a" ID="_a" xmlns:xs="urn:xs"><saml:Issuer>i</saml:Issuer></saml:Assertion>"#
+        );
+        let declared = r#"<saml:Assertion xmlns:saml="urn:a"/>"#;
+        assert_eq!(
+            with_inherited_namespaces(declared, outer),
+            r#"<saml:Assertion xmlns:samlp="urn:p" xmlns:saml="urn:a"/>"#
+        );
+    }
 
     #[test]
     fn dtds_are_refused_in_any_case() {

@@ -13,6 +13,7 @@ mod negative;
 mod pages;
 mod peers;
 mod rogue_idp;
+mod saml;
 mod social;
 mod social_standins;
 mod third_party_rp;

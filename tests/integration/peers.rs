@@ -79,3 +79,65 @@ impl OidcPeer {
         )
     }
 }
+
+/// A running SAML IdP: SimpleSAMLphp under `php -S` (tests/peers/simplesamlphp).
+pub struct SamlPeer {
+    /// The IdP's metadata URL, which is also its entity id.
+    pub metadata_url: String,
+    /// Its state folder: SP metadata dropped in `sp-metadata/` is picked up at once.
+    pub dir: std::path::PathBuf,
+}
+
+static SAML_PEER: OnceLock<SamlPeer> = OnceLock::new();
+
+/// The SAML IdP. `scripts/test` starts it once per run (`TEST_SAML_IDP` = metadata URL,
+/// `TEST_SAML_IDP_DIR` = state folder); otherwise the first test starts one in a temp folder.
+pub fn saml_peer() -> &'static SamlPeer {
+    SAML_PEER.get_or_init(|| {
+        if let (Ok(url), Ok(dir)) = (std::env::var("TEST_SAML_IDP"), std::env::var("TEST_SAML_IDP_DIR")) {
+            if !url.is_empty() && !dir.is_empty() {
+                return SamlPeer {
+                    metadata_url: url,
+                    dir: dir.into(),
+                };
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("gatehouse-saml-idp-{}", std::process::id()));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/simplesamlphp/start"))
+            .arg(port.to_string())
+            .arg(&dir)
+            .output()
+            .expect("run tests/peers/simplesamlphp/start (is simplesamlphp installed? run scripts/test)");
+        assert!(
+            out.status.success(),
+            "the SAML IdP did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        SamlPeer {
+            metadata_url: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            dir,
+        }
+    })
+}
+
+impl SamlPeer {
+    /// Imports an SP's metadata (and SimpleSAMLphp options for it) as the IdP's admin would.
+    pub fn register_sp(&self, name: &str, metadata_xml: &str, options: Option<&Value>) {
+        let folder = self.dir.join("sp-metadata");
+        std::fs::create_dir_all(&folder).unwrap();
+        // Written aside, then renamed: the IdP reads the folder at every request.
+        let write = |file: String, body: &str| {
+            let tmp = folder.join(format!(".{file}.tmp"));
+            std::fs::write(&tmp, body).unwrap();
+            std::fs::rename(&tmp, folder.join(file)).unwrap();
+        };
+        if let Some(options) = options {
+            write(format!("{name}.json"), &options.to_string());
+        }
+        write(format!("{name}.xml"), metadata_xml);
+    }
+}

@@ -1,0 +1,289 @@
+//! SAML 2.0 through the broker against a real IdP (SimpleSAMLphp on loopback): metadata
+//! exchanged both ways, then the whole flow to a token at the client app.
+use gatehouse::config::{ProviderConfig, ProviderKind, SamlBinding, SamlSettings};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use super::broker::{authorize, counts, id_token_claims, local_id};
+use super::browser::{location, resolve, Browser, Page, Walk};
+use super::harness::{TestServer, ALICE, RP_REDIRECT};
+use super::peers::saml_peer;
+
+pub const PROVIDER: &str = "corp-saml";
+
+/// A Gatehouse whose provider `corp-saml` is the SimpleSAMLphp IdP, with Gatehouse's SP
+/// metadata imported there (with these SimpleSAMLphp options for it).
+pub async fn saml_server(options: Option<Value>, adjust: impl FnOnce(&mut ProviderConfig)) -> TestServer {
+    let peer = saml_peer();
+    let mut p = TestServer::prepare().await;
+    let mut provider = ProviderConfig {
+        id: PROVIDER.into(),
+        name: "Contoso SAML".into(),
+        kind: ProviderKind::Saml,
+        saml: Some(SamlSettings {
+            idp_metadata_url: Some(peer.metadata_url.parse().unwrap()),
+            ..Default::default()
+        }),
+        trust_email: true,
+        ..Default::default()
+    };
+    adjust(&mut provider);
+    p.config.providers = vec![provider];
+    let server = p.launch().await;
+    let metadata = reqwest::get(server.url(&format!("/broker/saml/{PROVIDER}/metadata")))
+        .await
+        .unwrap();
+    assert_eq!(metadata.status(), StatusCode::OK);
+    let xml = metadata.text().await.unwrap();
+    let port = server.issuer.rsplit(':').next().unwrap().to_owned();
+    peer.register_sp(&format!("gatehouse-{port}"), &xml, options.as_ref());
+    server
+}
+
+fn form_action(html: &str) -> String {
+    html.split("<form")
+        .nth(1)
+        .and_then(|f| f.split("action=\"").nth(1))
+        .and_then(|a| a.split('"').next())
+        .unwrap_or_else(|| panic!("a form in {html}"))
+        .replace("&amp;", "&")
+}
+
+/// What the IdP's HTTP-POST binding page asks the browser to post to Gatehouse's ACS.
+pub struct Posted {
+    pub acs: String,
+    pub saml_response: String,
+    pub relay_state: String,
+}
+
+/// The client app's authorize → Gatehouse's login page → the SAML button → the IdP's login
+/// form, signed in there as `user` → the form the IdP has the browser post to the ACS.
+pub async fn saml_response_for(browser: &Browser, server: &TestServer, user: &str, password: &str) -> Posted {
+    let login = browser.follow(server, &authorize(server, "")).await;
+    let page = browser.page(&login).await;
+    let href = page
+        .html
+        .split("href=\"")
+        .skip(1)
+        .map(|s| {
+            s.split('"')
+                .next()
+                .unwrap()
+                .replace("&amp;", "&")
+                .replace("&#x3D;", "=")
+        })
+        .find(|h| h.contains(&format!("/broker/start/{PROVIDER}")))
+        .expect("a SAML button");
+    let mut at: Walk = browser.walk(&resolve(&login, &href), RP_REDIRECT).await;
+    // HTTP-POST binding: Gatehouse's page posts the AuthnRequest to the IdP.
+    if at.url.starts_with(&server.issuer) {
+        let page = at.page.as_ref().expect("the AuthnRequest form");
+        assert!(page.html.contains("id=\"autosubmit\""), "{}", page.html);
+        let action = form_action(&page.html);
+        let fields = [
+            ("SAMLRequest", page.field("SAMLRequest").unwrap()),
+            ("RelayState", page.field("RelayState").unwrap()),
+        ];
+        let res = browser
+            .post(&action, &[(fields[0].0, &fields[0].1), (fields[1].0, &fields[1].1)])
+            .await;
+        let next = location(&res).unwrap_or_else(|| panic!("IdP answered the POST with {}", res.status()));
+        at = browser.walk(&resolve(&action, &next), RP_REDIRECT).await;
+    }
+    let form = at
+        .page
+        .as_ref()
+        .unwrap_or_else(|| panic!("the IdP login form at {}", at.url));
+    assert!(form.html.contains("name=\"password\""), "IdP login form: {}", form.html);
+    let auth_state = form.field("AuthState").expect("AuthState");
+    let res = browser
+        .post(
+            &resolve(&at.url, "?"),
+            &[("username", user), ("password", password), ("AuthState", &auth_state)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let posted = Page {
+        status: StatusCode::OK,
+        html: res.text().await.unwrap(),
+    };
+    Posted {
+        acs: form_action(&posted.html),
+        saml_response: posted
+            .field("SAMLResponse")
+            .unwrap_or_else(|| panic!("a SAMLResponse in {}", posted.html)),
+        relay_state: posted.field("RelayState").expect("RelayState"),
+    }
+}
+
+/// Posts to the ACS as the IdP's page does: cross-site, so without Gatehouse's cookies.
+pub async fn post_to_acs(acs: &str, saml_response: &str, relay_state: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(acs)
+        .form(&[("SAMLResponse", saml_response), ("RelayState", relay_state)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The whole flow as `user`; ends at the client app or a Gatehouse page.
+pub async fn saml_login(browser: &Browser, server: &TestServer, user: &str, password: &str) -> Walk {
+    let posted = saml_response_for(browser, server, user, password).await;
+    assert!(
+        posted.acs.starts_with(&server.issuer),
+        "the IdP posts to Gatehouse's ACS: {}",
+        posted.acs
+    );
+    let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
+    let next = location(&res).unwrap_or_else(|| panic!("ACS answered {}", res.status()));
+    browser.walk(&resolve(&posted.acs, &next), RP_REDIRECT).await
+}
+
+fn at_client(end: &Walk) {
+    assert!(
+        end.url.starts_with(RP_REDIRECT),
+        "back at the client: {} {}",
+        end.url,
+        end.page.as_ref().map(|p| p.html.as_str()).unwrap_or_default()
+    );
+}
+
+#[tokio::test]
+async fn saml_login_reaches_the_client_and_returns_as_the_same_user() {
+    let server = saml_server(None, |_| {}).await;
+    let (users_before, _) = counts(&server).await;
+    let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
+    at_client(&end);
+    let claims = id_token_claims(&server, &end.url).await;
+    assert_eq!(claims["idp"], PROVIDER);
+    assert_eq!(claims["amr"], json!(["fed"]));
+    assert_eq!(claims["email"], "ann@saml.test", "urn:oid mail attribute");
+    assert_eq!(claims["name"], "Ann SAML", "givenName + sn");
+    assert_eq!(claims["preferred_username"], "ann", "urn:oid uid attribute");
+    assert_eq!(claims["groups"], json!(["member", "staff"]), "eduPersonAffiliation");
+    assert_eq!(counts(&server).await, (users_before + 1, 1));
+
+    let again = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
+    at_client(&again);
+    assert_eq!(id_token_claims(&server, &again.url).await["sub"], claims["sub"]);
+    assert_eq!(counts(&server).await, (users_before + 1, 1));
+}
+
+#[tokio::test]
+async fn signed_assertion_only_and_encrypted_assertions_are_accepted() {
+    for options in [
+        json!({"saml20.sign.response": false}),
+        json!({"saml20.sign.assertion": false}),
+        json!({"assertion.encryption": true}),
+        json!({"assertion.encryption": true, "saml20.sign.response": false}),
+    ] {
+        let server = saml_server(Some(options.clone()), |_| {}).await;
+        let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
+        assert!(
+            end.url.starts_with(RP_REDIRECT),
+            "{options}: {} {:?}",
+            end.url,
+            end.page.map(|p| p.html)
+        );
+        assert_eq!(
+            id_token_claims(&server, &end.url).await["email"],
+            "ann@saml.test",
+            "{options}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn friendly_attribute_names_and_an_email_nameid_link_by_verified_email() {
+    let options = json!({
+        "NameIDFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+        "attributes.NameFormat": "urn:oasis:names:tc:SAML:2.0:attrname-format:basic",
+        "authproc": {"90": {"class": "core:AttributeMap", "0": "oid2name"}},
+    });
+    let server = saml_server(Some(options), |p| {
+        p.linking = gatehouse::broker::LinkingPolicy::LinkByVerifiedEmail
+    })
+    .await;
+    let end = saml_login(&Browser::new(), &server, "alice-saml", "alice-password").await;
+    at_client(&end);
+    let claims = id_token_claims(&server, &end.url).await;
+    assert_eq!(
+        claims["sub"],
+        local_id(&server, ALICE).await.as_str(),
+        "linked to the existing alice"
+    );
+}
+
+#[tokio::test]
+async fn a_transient_nameid_needs_a_subject_attribute() {
+    let transient = json!({"NameIDFormat": "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"});
+    let server = saml_server(Some(transient.clone()), |_| {}).await;
+    let before = counts(&server).await;
+    let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
+    let page = end.page.expect("refused: a transient NameID identifies no one");
+    assert!(page.html.contains("did not work"), "{}", page.html);
+    assert_eq!(counts(&server).await, before);
+
+    let server = saml_server(Some(transient), |p| {
+        p.saml.as_mut().unwrap().subject_attribute = Some("urn:oid:0.9.2342.19200300.100.1.1".into());
+    })
+    .await;
+    let first = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
+    at_client(&first);
+    let second = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
+    assert_eq!(
+        id_token_claims(&server, &first.url).await["sub"],
+        id_token_claims(&server, &second.url).await["sub"],
+        "uid is the stable subject"
+    );
+}
+
+#[tokio::test]
+async fn signed_authn_requests_over_redirect_and_post_bindings() {
+    for binding in [SamlBinding::Redirect, SamlBinding::Post] {
+        let server = saml_server(Some(json!({"validate.authnrequest": true})), |p| {
+            let s = p.saml.as_mut().unwrap();
+            s.sign_requests = Some(true);
+            s.binding = binding;
+        })
+        .await;
+        let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
+        at_client(&end);
+    }
+}
+
+#[tokio::test]
+async fn sp_metadata_offers_signing_and_encryption_keys_and_the_acs() {
+    let server = saml_server(None, |_| {}).await;
+    let xml = reqwest::get(server.url(&format!("/broker/saml/{PROVIDER}/metadata")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(xml.contains(&format!(
+        "entityID=\"{}/broker/saml/{PROVIDER}/metadata\"",
+        server.issuer
+    )));
+    assert!(xml.contains(&format!("Location=\"{}/broker/saml/{PROVIDER}/acs\"", server.issuer)));
+    assert!(
+        xml.contains("use=\"signing\"") && xml.contains("use=\"encryption\""),
+        "{xml}"
+    );
+    assert!(
+        !xml.contains("SingleLogoutService"),
+        "no SLO endpoint is advertised that is not served"
+    );
+    // The key is kept: the IdP admin imported this certificate.
+    let again = reqwest::get(server.url(&format!("/broker/saml/{PROVIDER}/metadata")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let cert = |x: &str| x.split("X509Certificate>").nth(1).unwrap().to_owned();
+    assert_eq!(cert(&xml), cert(&again));
+}

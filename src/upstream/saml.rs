@@ -281,8 +281,12 @@ impl SamlUpstream {
             .map_err(|_| invalid("SAMLResponse is not base64".into()))?;
         let xml = String::from_utf8(bytes).map_err(|_| invalid("SAMLResponse is not UTF-8".into()))?;
         refuse_dtd(&xml).map_err(invalid)?;
+        let shape = MessageShape::of(&xml).map_err(invalid)?;
         // Unverified: only to tell a refusal from an answer. Nothing in it is trusted.
         let peek: Response = xml.parse().map_err(|_| invalid("not a SAML Response".into()))?;
+        if shape.responses != 1 {
+            return Err(invalid(format!("{} Response elements", shape.responses)));
+        }
         if let Some(code) = peek.status.as_ref().and_then(|s| s.status_code.value.as_deref()) {
             if code != STATUS_SUCCESS {
                 let message = peek
@@ -297,6 +301,14 @@ impl SamlUpstream {
                 });
             }
         }
+        // Signature wrapping puts a second assertion (or response) next to, around or inside
+        // the signed one: an honest response has exactly one, and it is the one verified.
+        if shape.assertions + shape.encrypted_assertions != 1 {
+            return Err(invalid(format!(
+                "{} assertions and {} encrypted assertions",
+                shape.assertions, shape.encrypted_assertions
+            )));
+        }
         let keys = self.keys().await?;
         let idp = self.idp().await?;
         let assertion = match self.verified_assertion(&xml, &peek, request_id, &idp, &keys) {
@@ -309,6 +321,9 @@ impl SamlUpstream {
             }
             other => other.map_err(|e| invalid(e.to_string()))?,
         };
+        if shape.assertion_id.as_ref().is_some_and(|id| *id != assertion.id) {
+            return Err(invalid("the verified assertion is not the response's assertion".into()));
+        }
         // Replay cache: an assertion ID is accepted once, for as long as it could be valid.
         let valid_until = assertion
             .conditions
@@ -347,6 +362,12 @@ impl SamlUpstream {
         let inner = decrypt_to_xml(encrypted, &keys.key)
             .map(|inner| with_inherited_namespaces(&inner, xml))
             .map_err(Refusal::Invalid)?;
+        let inner_shape = MessageShape::of(&inner).map_err(Refusal::Invalid)?;
+        if inner_shape.assertions != 1 || inner_shape.responses + inner_shape.encrypted_assertions != 0 {
+            return Err(Refusal::Invalid(
+                "the encrypted assertion holds more than one assertion".into(),
+            ));
+        }
         let inner_signed = inner
             .parse::<Assertion>()
             .map_err(|_| Refusal::Invalid("the decrypted assertion is not an Assertion".into()))?
@@ -436,6 +457,56 @@ impl SamlUpstream {
             "issuer": a.issuer.value,
             "attributes": attributes,
         }))
+    }
+}
+
+/// The element counts and IDs of a SAML message, read before any signature is trusted.
+#[derive(Debug, Default, PartialEq)]
+struct MessageShape {
+    responses: usize,
+    assertions: usize,
+    encrypted_assertions: usize,
+    /// The ID of the (last) Assertion element.
+    assertion_id: Option<String>,
+}
+
+impl MessageShape {
+    /// Reads the whole document; malformed XML, a DTD or a repeated ID attribute is an error.
+    fn of(xml: &str) -> Result<Self, String> {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut shape = MessageShape::default();
+        let mut ids = std::collections::HashSet::new();
+        loop {
+            match reader.read_event() {
+                Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                    let mut id = None;
+                    for attr in e.attributes() {
+                        let attr = attr.map_err(|e| format!("malformed XML: {e}"))?;
+                        if attr.key.local_name().as_ref() == b"ID" {
+                            let value = String::from_utf8_lossy(&attr.value).into_owned();
+                            if !ids.insert(value.clone()) {
+                                return Err(format!("the ID {value} appears twice"));
+                            }
+                            id = Some(value);
+                        }
+                    }
+                    match e.local_name().as_ref() {
+                        b"Response" => shape.responses += 1,
+                        b"Assertion" => {
+                            shape.assertions += 1;
+                            shape.assertion_id = id;
+                        }
+                        b"EncryptedAssertion" => shape.encrypted_assertions += 1,
+                        _ => {}
+                    }
+                }
+                Ok(Event::DocType(_)) => return Err("a DTD is not accepted".into()),
+                Ok(Event::Eof) => return Ok(shape),
+                Err(e) => return Err(format!("malformed XML: {e}")),
+                Ok(_) => {}
+            }
+        }
     }
 }
 
@@ -613,6 +684,21 @@ mod tests {
             with_inherited_namespaces(declared, outer),
             r#"<saml:Assertion xmlns:samlp="urn:p" xmlns:saml="urn:a"/>"#
         );
+    }
+
+    #[test]
+    fn message_shape_counts_assertions_and_refuses_repeated_ids() {
+        let honest = r#"<p:Response xmlns:p="p" ID="_r"><a:Assertion xmlns:a="a" ID="_a"><a:Issuer/></a:Assertion></p:Response>"#;
+        let shape = MessageShape::of(honest).unwrap();
+        assert_eq!(
+            (shape.responses, shape.assertions, shape.assertion_id.as_deref()),
+            (1, 1, Some("_a"))
+        );
+        let wrapped = r#"<p:Response xmlns:p="p" ID="_r"><a:Assertion xmlns:a="a" ID="_e"><a:Assertion ID="_a"/></a:Assertion></p:Response>"#;
+        assert_eq!(MessageShape::of(wrapped).unwrap().assertions, 2);
+        let twice = r#"<p:Response xmlns:p="p" ID="_r"><a:Assertion xmlns:a="a" ID="_r"/></p:Response>"#;
+        assert!(MessageShape::of(twice).is_err());
+        assert!(MessageShape::of("<a><b></a>").is_err());
     }
 
     #[test]

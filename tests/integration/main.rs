@@ -14,6 +14,7 @@ mod pages;
 mod peers;
 mod rogue_idp;
 mod saml;
+mod saml_attacks;
 mod social;
 mod social_standins;
 mod third_party_rp;

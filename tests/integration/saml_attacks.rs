@@ -1,0 +1,357 @@
+//! Crafted SAML responses, each built from a real, validly signed response of the SimpleSAMLphp
+//! IdP to a real request, then changed the way an attacker would. Each must be refused with a
+//! page (never a 500), the pending request kept, and nothing created in the database.
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use gatehouse::broker::LinkingPolicy;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use super::broker::counts;
+use super::browser::{location, resolve, Browser};
+use super::harness::{TestServer, RP_REDIRECT};
+use super::saml::{post_to_acs, saml_response_for, saml_server, Posted, PROVIDER};
+
+const ASSERTION: &str = "saml:Assertion";
+const SIGNATURE: &str = "ds:Signature";
+
+/// The span of the first `<tag …>…</tag>` at or after `from` (no nesting of the same tag).
+fn span(xml: &str, tag: &str, from: usize) -> (usize, usize) {
+    let open = format!("<{tag}");
+    let mut at = from;
+    let start = loop {
+        let i = at + xml[at..].find(&open).unwrap_or_else(|| panic!("no <{tag}> in {xml}"));
+        if matches!(xml.as_bytes()[i + open.len()], b' ' | b'>' | b'\n' | b'\t' | b'\r') {
+            break i;
+        }
+        at = i + 1;
+    };
+    let close = format!("</{tag}>");
+    let end = start + xml[start..].find(&close).unwrap() + close.len();
+    (start, end)
+}
+
+fn element<'a>(xml: &'a str, tag: &str) -> &'a str {
+    let (s, e) = span(xml, tag, 0);
+    &xml[s..e]
+}
+
+/// `xml` without its first `tag` element.
+fn without(xml: &str, tag: &str) -> String {
+    let (s, e) = span(xml, tag, 0);
+    format!("{}{}", &xml[..s], &xml[e..])
+}
+
+/// The assertion as an attacker wants it: someone else's NameID and alice's email.
+fn evil(assertion: &str) -> String {
+    let (s, e) = span(assertion, "saml:NameID", 0);
+    let name_id = &assertion[s..e];
+    let value_start = name_id.find('>').unwrap() + 1;
+    let forged = format!("{}evil-subject</saml:NameID>", &name_id[..value_start]);
+    format!("{}{}{}", &assertion[..s], forged, &assertion[e..]).replace("ann@saml.test", "alice@example.com")
+}
+
+/// Gives an element's start tag another ID.
+fn with_id(element: &str, id: &str) -> String {
+    let i = element.find(" ID=\"").unwrap() + 5;
+    let j = i + element[i..].find('"').unwrap();
+    format!("{}{id}{}", &element[..i], &element[j..])
+}
+
+/// Inserts `inner` just before the element's closing tag `</tag>`.
+fn inside_end(element: &str, tag: &str, inner: &str) -> String {
+    let i = element.rfind(&format!("</{tag}>")).unwrap();
+    format!("{}{inner}{}", &element[..i], &element[i..])
+}
+
+fn decode(b64: &str) -> String {
+    String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap()
+}
+
+fn encode(xml: &str) -> String {
+    STANDARD.encode(xml)
+}
+
+/// One attempt: a fresh real response for a fresh request, changed by `craft`, posted to the
+/// ACS. Asserts the refusal.
+async fn refused(server: &TestServer, name: &str, craft: impl Fn(&str) -> String) {
+    let before = counts(server).await;
+    let browser = Browser::new();
+    let posted = saml_response_for(&browser, server, "ann", "ann-password").await;
+    let crafted = craft(&decode(&posted.saml_response));
+    let res = post_to_acs(&posted.acs, &encode(&crafted), &posted.relay_state).await;
+    assert_ne!(res.status(), StatusCode::INTERNAL_SERVER_ERROR, "{name}");
+    let page = match location(&res) {
+        Some(next) => {
+            let end = browser.walk(&resolve(&posted.acs, &next), RP_REDIRECT).await;
+            assert!(
+                !end.url.starts_with(RP_REDIRECT),
+                "{name}: ACCEPTED, reached the client"
+            );
+            end.page.unwrap_or_else(|| panic!("{name}: a page"))
+        }
+        None => super::browser::Page {
+            status: res.status(),
+            html: res.text().await.unwrap(),
+        },
+    };
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{name}: {}", page.html);
+    assert!(page.html.contains("did not work"), "{name}: {}", page.html);
+    assert!(
+        page.html.contains("/login?interaction"),
+        "{name}: the pending request is kept"
+    );
+    assert_eq!(counts(server).await, before, "{name}: nothing created");
+}
+
+/// A server whose users would be linked to alice by a verified email: a forged email is a
+/// takeover, so any accepted forgery shows.
+async fn server(options: Value) -> TestServer {
+    saml_server(Some(options), |p| p.linking = LinkingPolicy::LinkByVerifiedEmail).await
+}
+
+#[tokio::test]
+async fn xml_signature_wrapping_of_the_assertion_is_refused() {
+    // Only the assertion is signed: the attacker's target.
+    let server = server(json!({"saml20.sign.response": false})).await;
+    // XSW3: an unsigned evil assertion (new ID) before the signed original.
+    refused(&server, "XSW3", |r| {
+        let a = element(r, ASSERTION);
+        let e = with_id(&without(&evil(a), SIGNATURE), "_evil");
+        r.replacen(a, &format!("{e}{a}"), 1)
+    })
+    .await;
+    // XSW4: the signed original inside an unsigned evil assertion.
+    refused(&server, "XSW4", |r| {
+        let a = element(r, ASSERTION);
+        let e = with_id(&without(&evil(a), SIGNATURE), "_evil");
+        r.replacen(a, &inside_end(&e, ASSERTION, a), 1)
+    })
+    .await;
+    // XSW5: the evil assertion keeps the signature; the untouched original, unsigned, is moved
+    // to the end of the response (same ID, so the reference may resolve to it).
+    refused(&server, "XSW5", |r| {
+        let a = element(r, ASSERTION);
+        let r2 = r.replacen(a, &evil(a), 1);
+        inside_end(&r2, "samlp:Response", &without(a, SIGNATURE))
+    })
+    .await;
+    // XSW6: as XSW5, with the original inside the signature element.
+    refused(&server, "XSW6", |r| {
+        let a = element(r, ASSERTION);
+        let e = evil(a);
+        let sig = element(&e, SIGNATURE).to_owned();
+        let e = e.replacen(&sig, &inside_end(&sig, SIGNATURE, &without(a, SIGNATURE)), 1);
+        r.replacen(a, &e, 1)
+    })
+    .await;
+    // XSW7: the signed original inside an Extensions block; an unsigned evil copy in its place.
+    refused(&server, "XSW7", |r| {
+        let a = element(r, ASSERTION);
+        let e = without(&evil(a), SIGNATURE);
+        let r2 = r.replacen(a, &e, 1);
+        let issuer_end = r2.find("</saml:Issuer>").unwrap() + "</saml:Issuer>".len();
+        format!(
+            "{}<samlp:Extensions>{a}</samlp:Extensions>{}",
+            &r2[..issuer_end],
+            &r2[issuer_end..]
+        )
+    })
+    .await;
+    // XSW8: the evil assertion keeps the signature, which carries the original in a ds:Object.
+    refused(&server, "XSW8", |r| {
+        let a = element(r, ASSERTION);
+        let e = evil(a);
+        let sig = element(&e, SIGNATURE).to_owned();
+        let object = format!("<ds:Object>{}</ds:Object>", without(a, SIGNATURE));
+        let e = e.replacen(&sig, &inside_end(&sig, SIGNATURE, &object), 1);
+        r.replacen(a, &e, 1)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn xml_signature_wrapping_of_the_response_is_refused() {
+    // Only the response is signed.
+    let server = server(json!({"saml20.sign.assertion": false})).await;
+    let parts = |r: &str| {
+        let head_end = r.find('>').unwrap() + 1;
+        let head = with_id(&r[..head_end], "_evil-response");
+        let sig = element(r, SIGNATURE).to_owned();
+        let original = without(r, SIGNATURE);
+        let a = element(r, ASSERTION).to_owned();
+        let issuer = element(r, "saml:Issuer").to_owned();
+        let status = element(r, "samlp:Status").to_owned();
+        (head, sig, original, evil(&a), issuer, status)
+    };
+    // XSW1: an unsigned evil response whose signature element carries the original response.
+    refused(&server, "XSW1", |r| {
+        let (head, sig, original, e, issuer, status) = parts(r);
+        let sig = inside_end(&sig, SIGNATURE, &original);
+        format!("{head}{issuer}{sig}{status}{e}</samlp:Response>")
+    })
+    .await;
+    // XSW2: an unsigned evil response with the original response before the signature.
+    refused(&server, "XSW2", |r| {
+        let (head, sig, original, e, issuer, status) = parts(r);
+        format!("{head}{issuer}{original}{sig}{status}{e}</samlp:Response>")
+    })
+    .await;
+    // A changed value under an intact signature.
+    refused(&server, "tampered value", |r| {
+        r.replace("ann@saml.test", "alice@example.com")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unsigned_dtd_and_status_error_responses_are_refused() {
+    let unsigned = server(json!({"saml20.sign.response": false, "saml20.sign.assertion": false})).await;
+    refused(&unsigned, "unsigned response and assertion", |r| r.to_owned()).await;
+
+    let server = server(json!({})).await;
+    // Signature removed everywhere.
+    refused(&server, "signatures stripped", |r| {
+        without(&without(r, SIGNATURE), SIGNATURE)
+    })
+    .await;
+    // XXE: an external entity the parser would read from disk.
+    refused(&server, "XXE", |r| {
+        let body = r.trim_start_matches(|c| c != '<');
+        let body = body.strip_prefix("<?xml version=\"1.0\"?>").unwrap_or(body);
+        format!(
+            "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>{}",
+            body.replace("ann@saml.test", "&x;")
+        )
+    })
+    .await;
+    // Entity expansion ("billion laughs").
+    refused(&server, "entity expansion", |r| {
+        let laughs = "<!DOCTYPE r [<!ENTITY a \"lol\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]>";
+        format!("{laughs}{}", r.replace("ann@saml.test", "&c;"))
+    })
+    .await;
+    // Not XML at all, and not base64 at all: pages, not 500s.
+    refused(&server, "garbage", |_| "definitely not SAML".into()).await;
+}
+
+#[tokio::test]
+async fn an_idp_error_status_is_a_clear_page_that_keeps_the_request() {
+    let server = server(json!({})).await;
+    let browser = Browser::new();
+    let posted = saml_response_for(&browser, &server, "ann", "ann-password").await;
+    let real = decode(&posted.saml_response);
+    let in_response_to = real.split("InResponseTo=\"").nth(1).unwrap().split('"').next().unwrap();
+    // What an IdP answers when authentication failed (unsigned, as IdPs often send errors).
+    let failure = format!(
+        r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_f1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z" Destination="{}" InResponseTo="{in_response_to}"><saml:Issuer>{}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"/></samlp:StatusCode><samlp:StatusMessage>Wrong password</samlp:StatusMessage></samlp:Status></samlp:Response>"#,
+        posted.acs,
+        super::peers::saml_peer().metadata_url
+    );
+    let res = post_to_acs(&posted.acs, &encode(&failure), &posted.relay_state).await;
+    let end = browser
+        .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
+        .await;
+    let page = end.page.expect("a page");
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.html.contains("did not sign you in"), "{}", page.html);
+    assert!(page.html.contains("Use another sign-in method"));
+    assert!(
+        !page.html.contains("Wrong password"),
+        "the IdP's message is not shown raw"
+    );
+}
+
+#[tokio::test]
+async fn responses_for_another_request_or_another_sp_or_replayed_or_expired_are_refused() {
+    let server_a = server(json!({})).await;
+    let server_b = server(json!({})).await;
+    let before = (counts(&server_a).await, counts(&server_b).await);
+
+    // A real response to request 1 posted as the answer to request 2 (InResponseTo).
+    let first = saml_response_for(&Browser::new(), &server_a, "ann", "ann-password").await;
+    let second_browser = Browser::new();
+    let second = saml_response_for(&second_browser, &server_a, "ann", "ann-password").await;
+    expect_refused(
+        &second_browser,
+        &second,
+        &first.saml_response,
+        "InResponseTo of another request",
+    )
+    .await;
+
+    // A real response for SP A posted to SP B (audience, recipient, destination, request).
+    let for_a = saml_response_for(&Browser::new(), &server_a, "ann", "ann-password").await;
+    let b_browser = Browser::new();
+    let for_b = saml_response_for(&b_browser, &server_b, "ann", "ann-password").await;
+    expect_refused(&b_browser, &for_b, &for_a.saml_response, "response for another SP").await;
+    assert_eq!((counts(&server_a).await, counts(&server_b).await), before);
+
+    // Replay: a response accepted once, presented again for a request with its id (the state
+    // row is planted here; a browser cannot make one): the assertion-id cache refuses it.
+    let browser = Browser::new();
+    let ok = saml_response_for(&browser, &server_a, "ann", "ann-password").await;
+    let res = post_to_acs(&ok.acs, &ok.saml_response, &ok.relay_state).await;
+    let end = browser
+        .walk(&resolve(&ok.acs, &location(&res).unwrap()), RP_REDIRECT)
+        .await;
+    assert!(end.url.starts_with(RP_REDIRECT), "the first use is accepted");
+    let xml = decode(&ok.saml_response);
+    let request_id = xml.split("InResponseTo=\"").nth(1).unwrap().split('"').next().unwrap();
+    let replayer = Browser::new();
+    let pending = saml_response_for(&replayer, &server_a, "ann", "ann-password").await;
+    let row = gatehouse::store::upstream_states::take(&server_a.state.db, &pending.relay_state, PROVIDER)
+        .await
+        .unwrap()
+        .unwrap();
+    gatehouse::store::upstream_states::create(
+        &server_a.state.db,
+        "planted-relay-state",
+        PROVIDER,
+        &row.interaction_id,
+        request_id,
+        "",
+    )
+    .await
+    .unwrap();
+    let planted = Posted {
+        relay_state: "planted-relay-state".into(),
+        ..pending
+    };
+    expect_refused(&replayer, &planted, &ok.saml_response, "replayed assertion").await;
+
+    // The same RelayState twice: the second post finds nothing to continue.
+    let res = post_to_acs(&ok.acs, &ok.saml_response, &ok.relay_state).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::BAD_REQUEST,
+        "a used RelayState is refused at the ACS"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_assertion_is_refused() {
+    let server = saml_server(Some(json!({"assertion.lifetime": 1})), |p| {
+        p.saml.as_mut().unwrap().clock_skew = 0;
+    })
+    .await;
+    let before = counts(&server).await;
+    let browser = Browser::new();
+    let posted = saml_response_for(&browser, &server, "ann", "ann-password").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
+    let end = browser
+        .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
+        .await;
+    assert!(end.page.expect("a page").html.contains("did not work"));
+    assert_eq!(counts(&server).await, before);
+}
+
+async fn expect_refused(browser: &Browser, target: &Posted, saml_response: &str, name: &str) {
+    let res = post_to_acs(&target.acs, saml_response, &target.relay_state).await;
+    let next = location(&res).unwrap_or_else(|| panic!("{name}: ACS answered {}", res.status()));
+    let end = browser.walk(&resolve(&target.acs, &next), RP_REDIRECT).await;
+    assert!(!end.url.starts_with(RP_REDIRECT), "{name}: ACCEPTED");
+    let page = end.page.unwrap_or_else(|| panic!("{name}: a page"));
+    assert!(page.html.contains("did not work"), "{name}: {}", page.html);
+}

@@ -355,3 +355,128 @@ async fn expect_refused(browser: &Browser, target: &Posted, saml_response: &str,
     let page = end.page.unwrap_or_else(|| panic!("{name}: a page"));
     assert!(page.html.contains("did not work"), "{name}: {}", page.html);
 }
+
+/// The IdP's metadata as its admin would download it.
+async fn idp_metadata() -> String {
+    reqwest::get(&super::peers::saml_peer().metadata_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A self-signed certificate that is not the IdP's, base64 DER as metadata carries it.
+fn other_certificate() -> String {
+    let key = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "not-the-idp").unwrap();
+    let name = name.build();
+    let mut cert = openssl::x509::X509Builder::new().unwrap();
+    cert.set_subject_name(&name).unwrap();
+    cert.set_issuer_name(&name).unwrap();
+    cert.set_pubkey(&key).unwrap();
+    let (from, to) = (
+        openssl::asn1::Asn1Time::days_from_now(0).unwrap(),
+        openssl::asn1::Asn1Time::days_from_now(1).unwrap(),
+    );
+    cert.set_not_before(&from).unwrap();
+    cert.set_not_after(&to).unwrap();
+    cert.sign(&key, openssl::hash::MessageDigest::sha256()).unwrap();
+    STANDARD.encode(cert.build().to_der().unwrap())
+}
+
+fn with_certificate(metadata: &str, cert: &str) -> String {
+    let mut out = String::new();
+    let mut rest = metadata;
+    while let Some(i) = rest.find("X509Certificate>") {
+        let open_end = i + "X509Certificate>".len();
+        out.push_str(&rest[..open_end]);
+        rest = &rest[open_end..];
+        if let Some(close) = rest.find("</") {
+            // Only replace the text of an opening tag's content (not after a closing tag).
+            if !out.ends_with("</ds:X509Certificate>") {
+                out.push_str(cert);
+                rest = &rest[close..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
+async fn idp_metadata_without_a_signing_certificate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("idp.xml");
+    let real = idp_metadata().await;
+    let (s, e) = (
+        real.find("<md:KeyDescriptor").unwrap(),
+        real.rfind("</md:KeyDescriptor>").unwrap(),
+    );
+    std::fs::write(
+        &file,
+        format!("{}{}", &real[..s], &real[e + "</md:KeyDescriptor>".len()..]),
+    )
+    .unwrap();
+    let file2 = file.clone();
+    let server = saml_server(None, move |p| {
+        let s = p.saml.as_mut().unwrap();
+        s.idp_metadata_url = None;
+        s.idp_metadata_file = Some(file2);
+    })
+    .await;
+    let browser = Browser::new();
+    let login = browser.follow(&server, &super::broker::authorize(&server, "")).await;
+    let interaction = login.split("interaction=").nth(1).unwrap().to_owned();
+    let page = browser
+        .page(&server.url(&format!("/broker/start/{PROVIDER}?interaction={interaction}")))
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.html);
+    assert!(page.html.contains("could not be reached"), "{}", page.html);
+    assert!(page.html.contains("Use another sign-in method"));
+}
+
+#[tokio::test]
+async fn a_response_signed_by_another_key_is_refused_until_the_metadata_names_the_new_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("idp.xml");
+    let real = idp_metadata().await;
+    std::fs::write(&file, with_certificate(&real, &other_certificate())).unwrap();
+    let file2 = file.clone();
+    let server = saml_server(None, move |p| {
+        let s = p.saml.as_mut().unwrap();
+        s.idp_metadata_url = None;
+        s.idp_metadata_file = Some(file2);
+    })
+    .await;
+    // Signed with the IdP's real key, which the metadata Gatehouse trusts does not name.
+    refused(&server, "signed by another key", |r| r.to_owned()).await;
+
+    // The admin updates the metadata (a key rotation): the next response is accepted, without
+    // a restart, because a signature failure makes Gatehouse read the metadata again.
+    std::fs::write(&file, &real).unwrap();
+    let end = super::saml::saml_login(&Browser::new(), &server, "ann", "ann-password").await;
+    assert!(
+        end.url.starts_with(RP_REDIRECT),
+        "{} {:?}",
+        end.url,
+        end.page.map(|p| p.html)
+    );
+}
+
+#[tokio::test]
+async fn a_result_continues_only_in_the_browser_that_started_the_login() {
+    let server = server(json!({})).await;
+    let before = counts(&server).await;
+    let victim = Browser::new();
+    let posted = saml_response_for(&Browser::new(), &server, "ann", "ann-password").await;
+    let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
+    // The attacker's own login result, opened in the victim's browser (login CSRF).
+    let end = victim
+        .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
+        .await;
+    assert!(!end.url.starts_with(RP_REDIRECT));
+    assert!(end.page.expect("a page").html.contains("did not work"));
+    assert_eq!(counts(&server).await, before);
+}

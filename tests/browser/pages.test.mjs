@@ -32,16 +32,18 @@ after(async () => {
  * document status a test deliberately provokes (Chromium logs any 4xx document as a console
  * error); only that exact message is tolerated.
  */
-async function newPage(viewport = { width: 1100, height: 900 }, expectedStatus = null) {
+async function newPage(viewport = { width: 1100, height: 900 }, expectedStatus = null, foreignOrigin = null) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const problems = [];
   const tolerated = expectedStatus && `the server responded with a status of ${expectedStatus}`;
+  // A third party's own pages (the SAML IdP's) are not Gatehouse's to judge.
+  const foreign = (url) => foreignOrigin && url?.startsWith(foreignOrigin);
   page.on('console', (m) => {
-    if (m.type() === 'error' && !(tolerated && m.text().includes(tolerated))) problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !foreign(m.location()?.url) && !(tolerated && m.text().includes(tolerated))) problems.push(`console: ${m.text()}`);
   });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('pageerror', (e) => { if (!foreign(page.url())) problems.push(`page error: ${e.message}`); });
+  page.on('requestfailed', (r) => { if (!foreign(r.url())) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
   page.on('response', (r) => { if (r.status() >= 500) problems.push(`${r.status()} from ${r.url()}`); });
   return { page, problems, done: async () => { await context.close(); assert.deepEqual(problems, []); } };
 }
@@ -193,5 +195,36 @@ test('an unverified upstream email is not linked: the person confirms with the p
   const claims = JSON.parse(await page.locator('#id-token-claims').innerText());
   assert.equal(claims.preferred_username, 'alice');
   assert.deepEqual(claims.amr, ['fed', 'pwd']);
+  await done();
+});
+
+test('the login page shows each provider, with the preset icon, in configured order', async () => {
+  const { page, done } = await newPage();
+  await page.goto(`${env.issuer}/demo/start`);
+  const names = await page.locator('ul.providers a').allInnerTexts();
+  assert.deepEqual(names.map((n) => n.trim()), ['Sign in with Contoso', 'Sign in with Fabrikam (SAML)', 'Sign in with Google']);
+  const icon = page.getByRole('link', { name: 'Sign in with Google' }).locator('img');
+  assert.ok((await icon.getAttribute('src')).startsWith('data:image/svg+xml;base64,'));
+  assert.ok(await icon.evaluate((img) => img.complete && img.naturalWidth > 0), 'the icon renders');
+  await shot(page, '13-login-with-providers');
+  await done();
+});
+
+test('SAML sign-in through SimpleSAMLphp returns to the application with idp', async () => {
+  const { page, done } = await newPage(undefined, null, env.samlIdp);
+  await page.goto(`${env.issuer}/demo/start`);
+  await page.getByRole('link', { name: 'Sign in with Fabrikam (SAML)' }).click();
+  await page.waitForURL(`${env.samlIdp}/**`);
+  await shot(page, '14-saml-idp-login');
+  await page.locator('#username').fill('ann');
+  await page.locator('#password').fill('ann-password');
+  await page.locator('#password').press('Enter');
+  // The IdP's page posts the response to the ACS; Gatehouse hands it on to the demo client.
+  await page.waitForURL(/\/demo\/callback/);
+  const claims = JSON.parse(await page.locator('#id-token-claims').innerText());
+  assert.equal(claims.idp, 'fabrikam');
+  assert.equal(claims.email, 'ann@saml.test');
+  assert.deepEqual(claims.amr, ['fed']);
+  await shot(page, '15-saml-result');
   await done();
 });

@@ -1,7 +1,7 @@
 // Starts, on 127.0.0.1 only: the upstream OP (tests/peers/oidc-provider), a tiny client app that
 // just shows what it receives, and Gatehouse (the debug binary) with a config made for the pages.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -48,15 +48,31 @@ async function startClientApp() {
   return { base: `http://127.0.0.1:${server.address().port}`, server };
 }
 
+/** The SAML IdP: the one scripts/test started, or one of our own (stopped at the end). */
+async function startSamlIdp() {
+  if (process.env.TEST_SAML_IDP && process.env.TEST_SAML_IDP_DIR) {
+    return { metadata: process.env.TEST_SAML_IDP, dir: process.env.TEST_SAML_IDP_DIR, stop() {} };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-browser-idp-'));
+  const script = join(root, 'tests/peers/simplesamlphp');
+  const metadata = execFileSync(join(script, 'start'), [String(await freePort()), dir]).toString().trim();
+  return { metadata, dir, stop() { execFileSync(join(script, 'stop'), [dir]); } };
+}
+
 /** Everything the browser tests need, started once per test file. */
 export async function startAll() {
   const op = await startOp();
+  const saml = await startSamlIdp();
   const app = await startClientApp();
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const reg = await (await fetch(`${op.issuer}/reg`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ redirect_uris: [`${issuer}/broker/callback/corp`], post_logout_redirect_uris: [`${issuer}/logout/upstream/corp`], token_endpoint_auth_method: 'client_secret_basic' }),
+  })).json();
+  const google = await (await fetch(`${op.issuer}/reg`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ redirect_uris: [`${issuer}/broker/callback/google`], token_endpoint_auth_method: 'client_secret_basic' }),
   })).json();
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-browser-'));
   const config = join(dir, 'gatehouse.toml');
@@ -90,12 +106,31 @@ client_secret = "${reg.client_secret}"
 fetch_userinfo = true
 trust_email = true
 email_domains = ["contoso.test"]
+[[providers]]
+id = "fabrikam"
+name = "Fabrikam (SAML)"
+kind = "saml"
+trust_email = true
+[providers.saml]
+idp_metadata_url = "${saml.metadata}"
+# The Google preset (icon, mapping), pointed at the local OP: the real Google is out of reach.
+[[providers]]
+preset = "google"
+issuer = "${op.issuer}"
+client_id = "${google.client_id}"
+client_secret = "${google.client_secret}"
 `);
   const bin = process.env.GATEHOUSE_BIN ?? join(root, 'target/debug/gatehouse');
   const gatehouse = spawn(bin, ['serve', '--config', config], { env: { ...process.env, GATEHOUSE_LOG: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor(`${issuer}/healthz`);
+  // The IdP's admin imports Gatehouse's SP metadata.
+  const spMetadata = await (await fetch(`${issuer}/broker/saml/fabrikam/metadata`)).text();
+  mkdirSync(join(saml.dir, 'sp-metadata'), { recursive: true });
+  const tmp = join(saml.dir, 'sp-metadata', `.browser-${port}.tmp`);
+  writeFileSync(tmp, spMetadata);
+  renameSync(tmp, join(saml.dir, 'sp-metadata', `browser-${port}.xml`));
   return {
-    issuer, app: app.base, op: op.issuer,
-    stop() { gatehouse.kill(); op.child.kill(); app.server.close(); },
+    issuer, app: app.base, op: op.issuer, samlIdp: new URL(saml.metadata).origin,
+    stop() { gatehouse.kill(); op.child.kill(); app.server.close(); saml.stop(); },
   };
 }

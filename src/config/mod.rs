@@ -9,8 +9,8 @@ pub mod declared;
 pub mod presets;
 mod provider;
 pub use provider::{
-    ProfileRequest, ProviderConfig, ProviderKind, ResponseMode, SamlBinding, SamlSettings, SignedClientSecret,
-    UpstreamAuthMethod,
+    IdpInitiated, ProfileRequest, ProviderConfig, ProviderKind, ResponseMode, SamlBinding, SamlSettings,
+    SignedClientSecret, UpstreamAuthMethod,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;

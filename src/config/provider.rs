@@ -60,6 +60,25 @@ pub struct SamlSettings {
     /// Seconds of clock difference tolerated on NotBefore / NotOnOrAfter.
     #[serde(default = "default_clock_skew")]
     pub clock_skew: u64,
+    /// IdP-initiated SSO (unsolicited responses): refused unless this names where people land.
+    pub idp_initiated: Option<IdpInitiated>,
+}
+
+/// Where an IdP-initiated sign-in lands: an authorization response to this client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdpInitiated {
+    /// The client that receives the code; it must not require PKCE (nobody made a challenge).
+    pub client_id: String,
+    /// One of the client's registered redirect URIs.
+    pub redirect_uri: String,
+    /// Scopes granted, space-separated.
+    #[serde(default = "default_idp_initiated_scope")]
+    pub scope: String,
+}
+
+fn default_idp_initiated_scope() -> String {
+    "openid".into()
 }
 
 impl Default for SamlSettings {
@@ -76,6 +95,7 @@ impl Default for SamlSettings {
             name_id_format: None,
             subject_attribute: None,
             clock_skew: default_clock_skew(),
+            idp_initiated: None,
         }
     }
 }

@@ -202,6 +202,14 @@ pub async fn callback_form_post(
 
 /// A finished login carried from a cross-site POST to the browser's same-site request.
 #[derive(Serialize, Deserialize)]
+struct HandoffRecord {
+    /// IdP-initiated: no browser started it, so there is no started login to match.
+    unsolicited: bool,
+    outcome: Handoff,
+}
+
+/// The outcome inside a [`HandoffRecord`].
+#[derive(Serialize, Deserialize)]
 enum Handoff {
     Identity(Box<ExternalIdentity>),
     Denied { error: String, description: String },
@@ -242,19 +250,91 @@ pub async fn saml_acs(
 ) -> Result<Response, PageError> {
     let provider = provider_of(&state, &provider_id)?;
     let name = provider.config().name.clone();
-    let finished = provider.finish(&form).await.map_err(|e| {
+    let refused = |e: &UpstreamError| {
         tracing::warn!(provider = %provider_id, error = %e, "SAML response refused before any interaction");
-        upstream_failure(&state, &name, None, explain(&e))
-    })?;
+        upstream_failure(&state, &name, None, explain(e))
+    };
+    let (finished, unsolicited) = match provider.finish(&form).await {
+        Ok(finished) => (finished, false),
+        Err(UpstreamError::UnknownState) => match provider.finish_unsolicited(&form).await {
+            Some(Ok(identity)) => (idp_initiated(&state, provider.as_ref(), identity).await?, true),
+            Some(Err(e)) => return Err(refused(&e)),
+            None => return Err(refused(&UpstreamError::UnknownState)),
+        },
+        Err(e) => return Err(refused(&e)),
+    };
     if let Err(e) = &finished.result {
         tracing::warn!(provider = %provider_id, error = %e, "upstream login failed");
     }
-    let result = serde_json::to_string(&Handoff::of(finished.result)).map_err(PageError::internal)?;
+    let record = HandoffRecord {
+        unsolicited,
+        outcome: Handoff::of(finished.result),
+    };
+    let result = serde_json::to_string(&record).map_err(PageError::internal)?;
     let id = crate::store::handoffs::put(&state.db, &provider_id, &finished.interaction_id, &result).await?;
     Ok(see_other(&format!(
         "{}/broker/callback/{provider_id}?handoff={id}",
         state.base()
     )))
+}
+
+/// An interaction for the provider's IdP-initiated landing client, with `identity` as its result.
+async fn idp_initiated(
+    state: &AppState,
+    provider: &dyn Upstream,
+    identity: ExternalIdentity,
+) -> Result<Finished, PageError> {
+    let name = &provider.config().name;
+    let misconfigured = |why: &str| {
+        tracing::warn!(provider = %provider.config().id, "IdP-initiated sign-in: {why}");
+        upstream_failure(
+            state,
+            name,
+            None,
+            "Sign-in started at the identity provider is not set up for this provider. Start from the application instead.",
+        )
+    };
+    let target = provider
+        .config()
+        .saml
+        .as_ref()
+        .and_then(|s| s.idp_initiated.clone())
+        .ok_or_else(|| misconfigured("not enabled"))?;
+    let client = state
+        .clients
+        .get(&target.client_id)
+        .await?
+        .ok_or_else(|| misconfigured("the landing client does not exist"))?;
+    if !client.redirect_uris.contains(&target.redirect_uri) {
+        return Err(misconfigured(
+            "the landing redirect_uri is not registered for the client",
+        ));
+    }
+    if client.require_pkce || client.public {
+        return Err(misconfigured(
+            "the landing client requires PKCE (no challenge exists here)",
+        ));
+    }
+    if !client.allows_provider(&provider.config().id) {
+        return Err(misconfigured("the landing client does not accept this provider"));
+    }
+    let request = crate::oidc::authorize::AuthorizeRequest {
+        client_id: client.id.clone(),
+        redirect_uri: target.redirect_uri.clone(),
+        scopes: target.scope.split_whitespace().map(str::to_owned).collect(),
+        state: None,
+        nonce: None,
+        code_challenge: None,
+        prompt: Default::default(),
+        max_age: None,
+        login_hint: None,
+        idp_hint: None,
+    };
+    let ix = interaction::start(state, &request).await?;
+    Ok(Finished {
+        interaction_id: ix.id,
+        result: Ok(identity),
+    })
 }
 
 /// `GET /broker/saml/{provider}/metadata`: the SP metadata to import at the IdP.
@@ -287,17 +367,20 @@ async fn take_handoff(
     let Some(row) = crate::store::handoffs::take(&state.db, id, provider_id).await? else {
         return Ok(Err(UpstreamError::UnknownState));
     };
+    let record: HandoffRecord = serde_json::from_str(&row.result).map_err(PageError::internal)?;
     // Bound to the browser: a result only continues where its login was started (otherwise an
-    // attacker could hand a victim's browser the attacker's own login).
-    let started: Option<StartedLogin> = session.get(STARTED).await?;
-    if !started.is_some_and(|s| s.interaction_id == row.interaction_id && s.provider == provider_id) {
-        tracing::warn!(provider = %provider_id, "handoff arrived in a browser that did not start the login");
-        return Ok(Err(UpstreamError::UnknownState));
+    // attacker could hand a victim's browser the attacker's own login). IdP-initiated sign-in
+    // has no such start; that risk is why it is off unless configured.
+    if !record.unsolicited {
+        let started: Option<StartedLogin> = session.get(STARTED).await?;
+        if !started.is_some_and(|s| s.interaction_id == row.interaction_id && s.provider == provider_id) {
+            tracing::warn!(provider = %provider_id, "handoff arrived in a browser that did not start the login");
+            return Ok(Err(UpstreamError::UnknownState));
+        }
     }
-    let handoff: Handoff = serde_json::from_str(&row.result).map_err(PageError::internal)?;
     Ok(Ok(Finished {
         interaction_id: row.interaction_id,
-        result: handoff.into_result(),
+        result: record.outcome.into_result(),
     }))
 }
 

@@ -100,6 +100,11 @@ pub trait Upstream: Send + Sync {
     ) -> Option<String> {
         None
     }
+    /// Finishes an answer nobody asked for (SAML IdP-initiated SSO): `None` when the provider
+    /// does not accept them.
+    async fn finish_unsolicited(&self, _callback: &Callback) -> Option<Result<ExternalIdentity, UpstreamError>> {
+        None
+    }
     /// The metadata document this provider's admin imports (SAML service-provider metadata).
     async fn sp_metadata(&self) -> Option<Result<String, UpstreamError>> {
         None

@@ -17,7 +17,7 @@ use samael::traits::ToXml;
 use sea_orm::DatabaseConnection;
 use serde_json::{json, Map, Value};
 
-use super::{Callback, Finished, Start, Upstream, UpstreamError};
+use super::{Callback, ExternalIdentity, Finished, Start, Upstream, UpstreamError};
 use crate::config::{ProviderConfig, SamlBinding, SamlSettings};
 use crate::store::{now, random_token, replay, saml_keys, upstream_states};
 
@@ -225,7 +225,9 @@ impl SamlUpstream {
         }))
     }
 
-    fn service_provider(&self, idp: Option<&IdpMetadata>, keys: &SpKeys) -> ServiceProvider {
+    /// samael's SP for checking responses; `unsolicited` accepts answers to no request (samael
+    /// then skips InResponseTo, which `verify` makes sure is absent).
+    fn service_provider(&self, idp: Option<&IdpMetadata>, keys: &SpKeys, unsolicited: bool) -> ServiceProvider {
         let skew = chrono::Duration::seconds(self.settings.clock_skew as i64);
         ServiceProvider {
             entity_id: Some(self.sp_entity_id.clone()),
@@ -241,7 +243,7 @@ impl SamlUpstream {
             max_issue_delay: chrono::Duration::seconds(90) + skew,
             max_clock_skew: skew,
             allowed_signature_algorithms: Some(ALLOWED_ALGORITHMS.to_vec()),
-            allow_idp_initiated: false,
+            allow_idp_initiated: unsolicited,
             ..Default::default()
         }
     }
@@ -249,7 +251,7 @@ impl SamlUpstream {
     /// Gatehouse's SP metadata for this provider, for the IdP's admin to import.
     pub async fn sp_metadata(&self) -> Result<String, UpstreamError> {
         let keys = self.keys().await?;
-        let sp = self.service_provider(None, &keys);
+        let sp = self.service_provider(None, &keys, false);
         let fail = |e: Box<dyn std::error::Error>| UpstreamError::Unavailable(format!("SP metadata: {e}"));
         let mut md = sp.metadata().map_err(fail)?;
         for d in md.sp_sso_descriptors.iter_mut().flatten() {
@@ -268,8 +270,9 @@ impl SamlUpstream {
             .map_err(|e| UpstreamError::Unavailable(format!("SP metadata: {e:?}")))
     }
 
-    /// Verifies the posted SAMLResponse for `request_id`; returns the asserted identity's claims.
-    async fn verify(&self, encoded: Option<&String>, request_id: &str) -> Result<Value, UpstreamError> {
+    /// Verifies the posted SAMLResponse for `request_id` (`None`: an unsolicited response, which
+    /// must then answer no request at all); returns the asserted identity's claims.
+    async fn verify(&self, encoded: Option<&String>, request_id: Option<&str>) -> Result<Value, UpstreamError> {
         let invalid = |m: String| UpstreamError::InvalidSaml(m);
         let encoded = encoded.ok_or(UpstreamError::MissingClaim("SAMLResponse"))?;
         if encoded.len() > MAX_RESPONSE_LEN {
@@ -286,6 +289,9 @@ impl SamlUpstream {
         let peek: Response = xml.parse().map_err(|_| invalid("not a SAML Response".into()))?;
         if shape.responses != 1 {
             return Err(invalid(format!("{} Response elements", shape.responses)));
+        }
+        if request_id.is_none() && peek.in_response_to.is_some() {
+            return Err(invalid("an answer to a request arrived without its RelayState".into()));
         }
         if let Some(code) = peek.status.as_ref().and_then(|s| s.status_code.value.as_deref()) {
             if code != STATUS_SUCCESS {
@@ -321,6 +327,18 @@ impl SamlUpstream {
             }
             other => other.map_err(|e| invalid(e.to_string()))?,
         };
+        let answers_a_request = assertion
+            .subject
+            .iter()
+            .flat_map(|s| s.subject_confirmations.iter().flatten())
+            .any(|c| {
+                c.subject_confirmation_data
+                    .as_ref()
+                    .is_some_and(|d| d.in_response_to.is_some())
+            });
+        if request_id.is_none() && answers_a_request {
+            return Err(invalid("an answer to a request arrived without its RelayState".into()));
+        }
         if shape.assertion_id.as_ref().is_some_and(|id| *id != assertion.id) {
             return Err(invalid("the verified assertion is not the response's assertion".into()));
         }
@@ -346,18 +364,18 @@ impl SamlUpstream {
         &self,
         xml: &str,
         peek: &Response,
-        request_id: &str,
+        request_id: Option<&str>,
         idp: &IdpMetadata,
         keys: &SpKeys,
     ) -> Result<Assertion, Refusal> {
-        let sp = self.service_provider(Some(idp), keys);
-        let ids = [request_id];
+        let sp = self.service_provider(Some(idp), keys, request_id.is_none());
+        let ids: Vec<&str> = request_id.into_iter().collect();
         let refused = |e: SpError| match e {
             SpError::FailedToValidateSignature => Refusal::Signature(e.to_string()),
             other => Refusal::Invalid(other.to_string()),
         };
         let Some(encrypted) = &peek.encrypted_assertion else {
-            return sp.parse_xml_response(xml, Some(&ids)).map_err(refused);
+            return sp.parse_xml_response(xml, Some(ids.as_slice())).map_err(refused);
         };
         let inner = decrypt_to_xml(encrypted, &keys.key)
             .map(|inner| with_inherited_namespaces(&inner, xml))
@@ -373,18 +391,18 @@ impl SamlUpstream {
             .map_err(|_| Refusal::Invalid("the decrypted assertion is not an Assertion".into()))?
             .signature
             .is_some();
-        match sp.parse_xml_response(xml, Some(&ids)) {
+        match sp.parse_xml_response(xml, Some(ids.as_slice())) {
             // Signed Response: it covers the encrypted assertion. A signature inside must
             // verify too.
             Ok(assertion) => {
                 if inner_signed {
-                    sp.parse_xml_response(&inner, Some(&ids)).map_err(refused)?;
+                    sp.parse_xml_response(&inner, Some(ids.as_slice())).map_err(refused)?;
                 }
                 Ok(assertion)
             }
             // Unsigned Response: the decrypted assertion must carry its own valid signature.
             Err(SpError::FailedToValidateSignature) if inner_signed && peek.signature.is_none() => {
-                sp.parse_xml_response(&inner, Some(&ids)).map_err(refused)
+                sp.parse_xml_response(&inner, Some(ids.as_slice())).map_err(refused)
             }
             Err(e) => Err(refused(e)),
         }
@@ -510,6 +528,19 @@ impl MessageShape {
     }
 }
 
+impl SamlUpstream {
+    fn identity(&self, claims: Value) -> Result<ExternalIdentity, UpstreamError> {
+        let session = json!({
+            "name_id": claims["name_id"],
+            "name_id_format": claims["name_id_format"],
+            "session_index": claims["session_index"],
+        });
+        let mut identity = self.config.claims.apply(&self.config.id, claims)?;
+        identity.upstream_session = Some(session.to_string());
+        Ok(identity)
+    }
+}
+
 /// Entities are how XXE and "billion laughs" get in: no SAML message or metadata needs a DTD.
 fn refuse_dtd(xml: &str) -> Result<(), String> {
     let upper = xml.to_ascii_uppercase();
@@ -584,7 +615,7 @@ impl Upstream for SamlUpstream {
     async fn begin(&self, interaction_id: &str, _login_hint: Option<&str>) -> Result<Start, UpstreamError> {
         let idp = self.idp().await?;
         let keys = self.keys().await?;
-        let sp = self.service_provider(Some(&idp), &keys);
+        let sp = self.service_provider(Some(&idp), &keys, false);
         let (binding, name) = match self.settings.binding {
             SamlBinding::Redirect => (HTTP_REDIRECT_BINDING, "HTTP-Redirect"),
             SamlBinding::Post => (HTTP_POST_BINDING, "HTTP-POST"),
@@ -644,21 +675,24 @@ impl Upstream for SamlUpstream {
             .await?
             .ok_or(UpstreamError::UnknownState)?;
         let result = async {
-            let claims = self.verify(cb.get("SAMLResponse"), &row.nonce).await?;
-            let session = json!({
-                "name_id": claims["name_id"],
-                "name_id_format": claims["name_id_format"],
-                "session_index": claims["session_index"],
-            });
-            let mut identity = self.config.claims.apply(&self.config.id, claims)?;
-            identity.upstream_session = Some(session.to_string());
-            Ok(identity)
+            let claims = self.verify(cb.get("SAMLResponse"), Some(&row.nonce)).await?;
+            self.identity(claims)
         }
         .await;
         Ok(Finished {
             interaction_id: row.interaction_id,
             result,
         })
+    }
+
+    async fn finish_unsolicited(&self, cb: &Callback) -> Option<Result<ExternalIdentity, UpstreamError>> {
+        self.settings.idp_initiated.as_ref()?;
+        // The RelayState of an unsolicited response is the IdP's; it is never used as a URL.
+        let claims = match self.verify(cb.get("SAMLResponse"), None).await {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(self.identity(claims))
     }
 
     async fn sp_metadata(&self) -> Option<Result<String, UpstreamError>> {

@@ -14,6 +14,14 @@ pub const PROVIDER: &str = "corp-saml";
 /// A Gatehouse whose provider `corp-saml` is the SimpleSAMLphp IdP, with Gatehouse's SP
 /// metadata imported there (with these SimpleSAMLphp options for it).
 pub async fn saml_server(options: Option<Value>, adjust: impl FnOnce(&mut ProviderConfig)) -> TestServer {
+    saml_server_with(options, |p, _| adjust(p)).await
+}
+
+/// As [`saml_server`], with the whole config at hand.
+pub async fn saml_server_with(
+    options: Option<Value>,
+    adjust: impl FnOnce(&mut ProviderConfig, &mut gatehouse::config::Config),
+) -> TestServer {
     let peer = saml_peer();
     let mut p = TestServer::prepare().await;
     let mut provider = ProviderConfig {
@@ -27,7 +35,7 @@ pub async fn saml_server(options: Option<Value>, adjust: impl FnOnce(&mut Provid
         trust_email: true,
         ..Default::default()
     };
-    adjust(&mut provider);
+    adjust(&mut provider, &mut p.config);
     p.config.providers = vec![provider];
     let server = p.launch().await;
     let metadata = reqwest::get(server.url(&format!("/broker/saml/{PROVIDER}/metadata")))
@@ -90,6 +98,11 @@ pub async fn saml_response_for(browser: &Browser, server: &TestServer, user: &st
         let next = location(&res).unwrap_or_else(|| panic!("IdP answered the POST with {}", res.status()));
         at = browser.walk(&resolve(&action, &next), RP_REDIRECT).await;
     }
+    sign_in_at_idp(browser, &at, user, password).await
+}
+
+/// At the IdP's login form: signs in; returns what the IdP's page posts to the ACS.
+pub async fn sign_in_at_idp(browser: &Browser, at: &Walk, user: &str, password: &str) -> Posted {
     let form = at
         .page
         .as_ref()
@@ -286,4 +299,98 @@ async fn sp_metadata_offers_signing_and_encryption_keys_and_the_acs() {
         .unwrap();
     let cert = |x: &str| x.split("X509Certificate>").nth(1).unwrap().to_owned();
     assert_eq!(cert(&xml), cert(&again));
+}
+
+#[tokio::test]
+async fn idp_initiated_sign_in_is_refused_unless_enabled_then_lands_at_the_configured_client() {
+    let peer = saml_peer();
+    let idp = peer.metadata_url.trim_end_matches("/saml2/idp/metadata.php").to_owned();
+    let unsolicited = |server: &TestServer| {
+        let sp = server.url(&format!("/broker/saml/{PROVIDER}/metadata"));
+        // The IdP's RelayState is a URL here: it must never become a redirect.
+        let mut url = url::Url::parse(&format!("{idp}/saml2/idp/SSOService.php")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("spentityid", &sp)
+            .append_pair("RelayState", "https://evil.example/");
+        url.to_string()
+    };
+    let login = |server: &TestServer| {
+        let start = unsolicited(server);
+        async move {
+            let browser = Browser::new();
+            let at = browser.walk(&start, RP_REDIRECT).await;
+            let posted = sign_in_at_idp(&browser, &at, "ann", "ann-password").await;
+            let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
+            match location(&res) {
+                Some(next) => browser.walk(&resolve(&posted.acs, &next), RP_REDIRECT).await,
+                None => Walk {
+                    url: posted.acs.clone(),
+                    page: Some(Page {
+                        status: res.status(),
+                        html: res.text().await.unwrap(),
+                    }),
+                },
+            }
+        }
+    };
+
+    // Off by default.
+    let server = saml_server(None, |_| {}).await;
+    let before = counts(&server).await;
+    let end = login(&server).await;
+    let page = end.page.expect("refused");
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.html.contains("did not work"), "{}", page.html);
+    assert_eq!(counts(&server).await, before);
+
+    // Enabled, landing at a confidential client that does not require PKCE.
+    let server = saml_server_with(None, |p, config| {
+        let mut portal = config.clients[0].clone();
+        portal.id = "portal".into();
+        portal.require_pkce = false;
+        config.clients.push(portal);
+        p.saml.as_mut().unwrap().idp_initiated = Some(gatehouse::config::IdpInitiated {
+            client_id: "portal".into(),
+            redirect_uri: RP_REDIRECT.into(),
+            scope: "openid email".into(),
+        });
+    })
+    .await;
+    let end = login(&server).await;
+    at_client(&end);
+    assert!(!end.url.contains("evil.example"));
+    let code = super::browser::query_param(&end.url, "code").expect("a code");
+    assert_eq!(
+        super::browser::query_param(&end.url, "state"),
+        None,
+        "nobody sent a state"
+    );
+    let tokens: Value = reqwest::Client::new()
+        .post(server.url("/token"))
+        .basic_auth("portal", Some(super::flow::urlencode(super::harness::RP_SECRET)))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", RP_REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let payload = tokens["id_token"]
+        .as_str()
+        .expect("id_token")
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["idp"], PROVIDER);
+    assert_eq!(claims["email"], "ann@saml.test");
+    assert_eq!(claims["aud"], "portal");
 }

@@ -62,6 +62,29 @@ pub enum UpstreamError {
     Db(#[from] sea_orm::DbErr),
 }
 
+/// The started login a callback's `state` names, taken once (OIDC and OAuth 2.0 callbacks).
+async fn take_state(
+    db: &sea_orm::DatabaseConnection,
+    cb: &Callback,
+    provider_id: &str,
+) -> Result<crate::store::upstream_states::UpstreamStateRow, UpstreamError> {
+    let state = cb.get("state").ok_or(UpstreamError::UnknownState)?;
+    crate::store::upstream_states::take(db, state, provider_id)
+        .await?
+        .ok_or(UpstreamError::UnknownState)
+}
+
+/// The provider's error answer (RFC 6749 §4.1.2.1), when the callback is one.
+fn callback_error(cb: &Callback) -> Result<(), UpstreamError> {
+    match cb.get("error") {
+        Some(error) => Err(UpstreamError::Denied {
+            error: error.clone(),
+            description: cb.get("error_description").cloned().unwrap_or_default(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// What finishing at the callback found.
 #[derive(Debug)]
 pub struct Finished {

@@ -206,17 +206,9 @@ impl Upstream for OAuth2Upstream {
     }
 
     async fn finish(&self, cb: &Callback) -> Result<Finished, UpstreamError> {
-        let state = cb.get("state").ok_or(UpstreamError::UnknownState)?;
-        let row = upstream_states::take(&self.db, state, &self.config.id)
-            .await?
-            .ok_or(UpstreamError::UnknownState)?;
+        let row = super::take_state(&self.db, cb, &self.config.id).await?;
         let result = async {
-            if let Some(error) = cb.get("error") {
-                return Err(UpstreamError::Denied {
-                    error: error.clone(),
-                    description: cb.get("error_description").cloned().unwrap_or_default(),
-                });
-            }
+            super::callback_error(cb)?;
             let code = cb.get("code").ok_or(UpstreamError::MissingClaim("code"))?;
             let client = self.client()?;
             let mut exchange = client.exchange_code(AuthorizationCode::new(code.clone()));

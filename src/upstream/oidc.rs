@@ -306,17 +306,9 @@ impl Upstream for OidcUpstream {
     }
 
     async fn finish(&self, cb: &Callback) -> Result<Finished, UpstreamError> {
-        let state = cb.get("state").ok_or(UpstreamError::UnknownState)?;
-        let row = upstream_states::take(&self.db, state, &self.config.id)
-            .await?
-            .ok_or(UpstreamError::UnknownState)?;
+        let row = super::take_state(&self.db, cb, &self.config.id).await?;
         let result = async {
-            if let Some(error) = cb.get("error") {
-                return Err(UpstreamError::Denied {
-                    error: error.clone(),
-                    description: cb.get("error_description").cloned().unwrap_or_default(),
-                });
-            }
+            super::callback_error(cb)?;
             let code = cb.get("code").ok_or(UpstreamError::MissingClaim("code"))?;
             let (mut claims, id_token) = self.exchange(code, &row.nonce, &row.pkce_verifier).await?;
             // RFC 9207: when the provider names itself in the response, it must be the issuer of

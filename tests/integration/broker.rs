@@ -61,19 +61,7 @@ pub fn authorize(server: &TestServer, extra: &str) -> String {
 async fn to_upstream_form(browser: &Browser, server: &TestServer) -> Walk {
     let login = browser.follow(server, &authorize(server, "")).await;
     let page = browser.page(&login).await;
-    let href = page
-        .html
-        .split("href=\"")
-        .skip(1)
-        .map(|s| {
-            s.split('"')
-                .next()
-                .unwrap()
-                .replace("&amp;", "&")
-                .replace("&#x3D;", "=")
-        })
-        .find(|h| h.contains("/broker/start/corp"))
-        .expect("a Sign in with Contoso button");
+    let href = super::browser::link_href(&page.html, "/broker/start/corp").expect("a Sign in with Contoso button");
     assert!(page.html.contains("Sign in with Contoso"));
     let at = browser.walk(&resolve(&login, &href), RP_REDIRECT).await;
     assert!(

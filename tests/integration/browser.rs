@@ -206,3 +206,17 @@ pub fn resolve(current: &str, location: &str) -> String {
         .map(|u| u.to_string())
         .unwrap_or_else(|_| location.to_string())
 }
+
+/// The href of the first link whose target contains `part` (HTML entities undone).
+pub fn link_href(html: &str, part: &str) -> Option<String> {
+    html.split("href=\"")
+        .skip(1)
+        .map(|s| {
+            s.split('"')
+                .next()
+                .unwrap_or_default()
+                .replace("&amp;", "&")
+                .replace("&#x3D;", "=")
+        })
+        .find(|h| h.contains(part))
+}

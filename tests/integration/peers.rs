@@ -89,6 +89,7 @@ pub struct SamlPeer {
 }
 
 static SAML_PEER: OnceLock<SamlPeer> = OnceLock::new();
+static SAML_KEEPALIVE: Mutex<Option<(Child, ChildStdin)>> = Mutex::new(None);
 
 /// The SAML IdP. `scripts/test` starts it once per run (`TEST_SAML_IDP` = metadata URL,
 /// `TEST_SAML_IDP_DIR` = state folder); otherwise the first test starts one in a temp folder.
@@ -117,6 +118,20 @@ pub fn saml_peer() -> &'static SamlPeer {
             "the SAML IdP did not start: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // A watchdog stops the IdP when this test process ends: its stdin closes then.
+        let stop = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/simplesamlphp/stop");
+        let mut watchdog = Command::new("sh")
+            .arg("-c")
+            .arg("read _ignored; \"$0\" \"$1\"")
+            .arg(stop)
+            .arg(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the SAML IdP watchdog");
+        let stdin = watchdog.stdin.take().expect("stdin");
+        SAML_KEEPALIVE.lock().unwrap().replace((watchdog, stdin));
         SamlPeer {
             metadata_url: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
             dir,

@@ -69,19 +69,7 @@ pub struct Posted {
 pub async fn saml_response_for(browser: &Browser, server: &TestServer, user: &str, password: &str) -> Posted {
     let login = browser.follow(server, &authorize(server, "")).await;
     let page = browser.page(&login).await;
-    let href = page
-        .html
-        .split("href=\"")
-        .skip(1)
-        .map(|s| {
-            s.split('"')
-                .next()
-                .unwrap()
-                .replace("&amp;", "&")
-                .replace("&#x3D;", "=")
-        })
-        .find(|h| h.contains(&format!("/broker/start/{PROVIDER}")))
-        .expect("a SAML button");
+    let href = super::browser::link_href(&page.html, &format!("/broker/start/{PROVIDER}")).expect("a SAML button");
     let mut at: Walk = browser.walk(&resolve(&login, &href), RP_REDIRECT).await;
     // HTTP-POST binding: Gatehouse's page posts the AuthnRequest to the IdP.
     if at.url.starts_with(&server.issuer) {

@@ -23,19 +23,8 @@ async fn social_login(browser: &Browser, server: &TestServer, provider: &str) ->
     let login = browser.follow(server, &authorize(server, "")).await;
     let page = browser.page(&login).await;
     let start = format!("/broker/start/{provider}");
-    let href = page
-        .html
-        .split("href=\"")
-        .skip(1)
-        .map(|s| {
-            s.split('"')
-                .next()
-                .unwrap()
-                .replace("&amp;", "&")
-                .replace("&#x3D;", "=")
-        })
-        .find(|h| h.contains(&start))
-        .unwrap_or_else(|| panic!("a {provider} button on {}", page.html));
+    let href =
+        super::browser::link_href(&page.html, &start).unwrap_or_else(|| panic!("a {provider} button on {}", page.html));
     assert!(
         page.html.contains("<img src=\"data:image/svg+xml;base64,"),
         "the button shows the preset's icon"

@@ -160,6 +160,7 @@ impl AppState {
             )
             .route("/broker/saml/{provider}/acs", post(login::federated::saml_acs))
             .route("/broker/saml/{provider}/metadata", get(login::federated::sp_metadata))
+            .route("/broker/saml/{provider}/slo", get(login::federated::saml_slo))
             .route(
                 "/broker/link",
                 get(login::federated::link_page).post(login::federated::link_submit),

@@ -337,6 +337,38 @@ async fn idp_initiated(
     })
 }
 
+/// `GET /broker/saml/{provider}/slo`: the IdP's answer to a single-logout request; on to the
+/// end of Gatehouse's own logout (already done locally) with the RelayState.
+pub async fn saml_slo(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, PageError> {
+    let provider = provider_of(&state, &provider_id)?;
+    let query = query.unwrap_or_default();
+    if query.contains("SAMLRequest=") {
+        // Logout started at the IdP or another SP: not supported yet; say so plainly.
+        return Err(PageError::with_link(
+            "Single logout from the identity provider is not supported",
+            "You are still signed in to Gatehouse. Sign out here to end that session as well.",
+            format!("{}/logout", state.base()),
+            "Sign out of Gatehouse",
+        ));
+    }
+    match provider.logout_return(&query).await {
+        Some(Ok(relay_state)) => Ok(found(&crate::web::with_query(
+            &format!("{}/logout/upstream/{provider_id}", state.base()),
+            &[("state", &relay_state)],
+        ))),
+        Some(Err(e)) => {
+            tracing::warn!(provider = %provider_id, error = %e, "SAML logout answer refused");
+            // Signed out here already; nothing trusted to continue to.
+            Ok(found(&format!("{}/logout/upstream/{provider_id}", state.base())))
+        }
+        None => Err(PageError::NotFound),
+    }
+}
+
 /// `GET /broker/saml/{provider}/metadata`: the SP metadata to import at the IdP.
 pub async fn sp_metadata(
     State(state): State<AppState>,

@@ -128,6 +128,11 @@ pub trait Upstream: Send + Sync {
     async fn finish_unsolicited(&self, _callback: &Callback) -> Option<Result<ExternalIdentity, UpstreamError>> {
         None
     }
+    /// Back from the provider's single logout (SAML: the LogoutResponse on the SLO endpoint,
+    /// given its raw query): the RelayState to continue with. `None` when not applicable.
+    async fn logout_return(&self, _raw_query: &str) -> Option<Result<String, UpstreamError>> {
+        None
+    }
     /// The metadata document this provider's admin imports (SAML service-provider metadata).
     async fn sp_metadata(&self) -> Option<Result<String, UpstreamError>> {
         None

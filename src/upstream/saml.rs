@@ -102,6 +102,7 @@ pub struct SamlUpstream {
     settings: SamlSettings,
     sp_entity_id: String,
     acs_url: String,
+    slo_url: String,
     db: DatabaseConnection,
     http: reqwest::Client,
     keys: moka::future::Cache<(), Arc<SpKeys>>,
@@ -129,6 +130,7 @@ impl SamlUpstream {
             .clone()
             .unwrap_or_else(|| format!("{base}/broker/saml/{}/metadata", config.id));
         let acs_url = format!("{base}/broker/saml/{}/acs", config.id);
+        let slo_url = format!("{base}/broker/saml/{}/slo", config.id);
         let idp = moka::future::Cache::builder()
             .max_capacity(1)
             .time_to_live(Duration::from_secs(settings.metadata_refresh.max(60)))
@@ -138,6 +140,7 @@ impl SamlUpstream {
             settings,
             sp_entity_id,
             acs_url,
+            slo_url,
             db,
             http,
             keys: moka::future::Cache::builder().max_capacity(1).build(),
@@ -235,8 +238,7 @@ impl SamlUpstream {
             certificate: Some(CertificateDer::from(keys.cert_der.clone())),
             metadata_url: Some(self.sp_entity_id.clone()),
             acs_url: Some(self.acs_url.clone()),
-            // samael's metadata needs one; Gatehouse removes it from the document it publishes.
-            slo_url: Some(self.acs_url.clone()),
+            slo_url: Some(self.slo_url.clone()),
             idp_metadata: idp.map(|i| i.descriptor.clone()).unwrap_or_default(),
             authn_name_id_format: self.settings.name_id_format.clone(),
             // A response is used within seconds of its issue; the skew covers clock drift.
@@ -255,7 +257,12 @@ impl SamlUpstream {
         let fail = |e: Box<dyn std::error::Error>| UpstreamError::Unavailable(format!("SP metadata: {e}"));
         let mut md = sp.metadata().map_err(fail)?;
         for d in md.sp_sso_descriptors.iter_mut().flatten() {
-            d.single_logout_services = None;
+            // Single logout answers come back by HTTP-Redirect (samael would say HTTP-POST).
+            d.single_logout_services = Some(vec![samael::metadata::Endpoint {
+                binding: HTTP_REDIRECT_BINDING.into(),
+                location: self.slo_url.clone(),
+                response_location: None,
+            }]);
             d.authn_requests_signed = Some(self.settings.sign_requests.unwrap_or(false));
             d.want_assertions_signed = Some(true);
             // samael labels both KeyDescriptors "signing"; the one with EncryptionMethods is
@@ -529,6 +536,58 @@ impl MessageShape {
 }
 
 impl SamlUpstream {
+    /// Checks the IdP's LogoutResponse (HTTP-Redirect binding); returns its RelayState.
+    async fn verify_logout_response(&self, raw_query: &str) -> Result<String, UpstreamError> {
+        let invalid = |m: &str| UpstreamError::InvalidSaml(format!("LogoutResponse: {m}"));
+        let params: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
+        let relay_state = params
+            .get("RelayState")
+            .cloned()
+            .ok_or_else(|| invalid("no RelayState"))?;
+        let encoded = params.get("SAMLResponse").ok_or_else(|| invalid("no SAMLResponse"))?;
+        let idp = self.idp().await?;
+        // A redirect-bound message is signed over its query, if at all.
+        if let Some(alg) = params.get("SigAlg") {
+            if !ALLOWED_ALGORITHMS.iter().any(|a| a.signature_uri() == alg) {
+                return Err(invalid("signature algorithm not allowed"));
+            }
+            let probe = ServiceProvider {
+                idp_metadata: idp.descriptor.clone(),
+                ..Default::default()
+            };
+            let certs = probe
+                .idp_signing_certs()
+                .ok()
+                .flatten()
+                .ok_or_else(|| invalid("no IdP certificate"))?;
+            let uri = format!("/?{raw_query}");
+            let verified = certs.iter().any(|c| {
+                samael::crypto::UrlVerifier::from_x509(c)
+                    .and_then(|v| v.verify_percent_encoded_response_uri_string(&uri))
+                    .unwrap_or(false)
+            });
+            if !verified {
+                return Err(invalid("bad signature"));
+            }
+        }
+        let xml = inflate_base64(encoded).map_err(|e| invalid(&e))?;
+        refuse_dtd(&xml).map_err(|e| invalid(&e))?;
+        let response: samael::schema::LogoutResponse = xml.parse().map_err(|_| invalid("not a LogoutResponse"))?;
+        if response.issuer.as_ref().and_then(|i| i.value.as_deref()) != idp.descriptor.entity_id.as_deref() {
+            return Err(invalid("from another issuer"));
+        }
+        if response.destination.as_deref().is_some_and(|d| d != self.slo_url) {
+            return Err(invalid("for another destination"));
+        }
+        let status = response.status.as_ref().and_then(|s| s.status_code.value.as_deref());
+        if status != Some(STATUS_SUCCESS) {
+            // Signed out here anyway; the IdP may keep its own session.
+            tracing::warn!(provider = %self.config.id, ?status, "the IdP did not confirm the logout");
+        }
+        Ok(relay_state)
+    }
+
     fn identity(&self, claims: Value) -> Result<ExternalIdentity, UpstreamError> {
         let session = json!({
             "name_id": claims["name_id"],
@@ -539,6 +598,67 @@ impl SamlUpstream {
         identity.upstream_session = Some(session.to_string());
         Ok(identity)
     }
+}
+
+/// What goes into a LogoutRequest.
+struct LogoutRequestParts<'a> {
+    id: &'a str,
+    destination: &'a str,
+    issuer: &'a str,
+    name_id: &'a str,
+    name_id_format: Option<&'a str>,
+    sp_name_qualifier: &'a str,
+    session_index: Option<&'a str>,
+}
+
+/// A LogoutRequest (SAML core §3.7.1). Written out because samael's type puts SessionIndex in
+/// an attribute, where the schema has an element. Only text is escaped here; signing is
+/// xmlsec's job elsewhere (the redirect binding signs the query).
+fn logout_request_xml(p: &LogoutRequestParts) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let format = p
+        .name_id_format
+        .map(|f| format!(" Format=\"{}\"", esc(f)))
+        .unwrap_or_default();
+    let session_index = p
+        .session_index
+        .map(|s| format!("<samlp:SessionIndex>{}</samlp:SessionIndex>", esc(s)))
+        .unwrap_or_default();
+    format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{}" Version="2.0" IssueInstant="{}" Destination="{}"><saml:Issuer>{}</saml:Issuer><saml:NameID SPNameQualifier="{}"{format}>{}</saml:NameID>{session_index}</samlp:LogoutRequest>"#,
+        esc(p.id),
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        esc(p.destination),
+        esc(p.issuer),
+        esc(p.sp_name_qualifier),
+        esc(p.name_id),
+    )
+}
+
+/// The HTTP-Redirect binding's encoding: DEFLATE, then base64.
+fn deflate_base64(xml: &str) -> std::io::Result<String> {
+    use std::io::Write;
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(xml.as_bytes())?;
+    Ok(STANDARD.encode(encoder.finish()?))
+}
+
+/// Undoes [`deflate_base64`], refusing anything that inflates past 1 MiB.
+fn inflate_base64(encoded: &str) -> Result<String, String> {
+    use std::io::Read;
+    let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = STANDARD.decode(compact).map_err(|_| "not base64".to_owned())?;
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(bytes.as_slice())
+        .take(1024 * 1024)
+        .read_to_string(&mut xml)
+        .map_err(|_| "not DEFLATE-compressed UTF-8".to_owned())?;
+    Ok(xml)
 }
 
 /// Entities are how XXE and "billion laughs" get in: no SAML message or metadata needs a DTD.
@@ -695,6 +815,46 @@ impl Upstream for SamlUpstream {
         Some(self.identity(claims))
     }
 
+    async fn logout_url(
+        &self,
+        upstream_session: Option<&str>,
+        _post_logout_redirect_uri: &str,
+        state: &str,
+    ) -> Option<String> {
+        // The IdP answers at the SLO endpoint, which goes on to the post-logout URI with `state`.
+        let session: Value = serde_json::from_str(upstream_session?).ok()?;
+        let name_id = session["name_id"].as_str()?;
+        let idp = self.idp().await.ok()?;
+        let keys = self.keys().await.ok()?;
+        let sp = self.service_provider(Some(&idp), &keys, false);
+        let slo = sp.slo_binding_location(HTTP_REDIRECT_BINDING)?;
+        let xml = logout_request_xml(&LogoutRequestParts {
+            id: &format!("_{}", random_token()),
+            destination: &slo,
+            issuer: &self.sp_entity_id,
+            name_id,
+            name_id_format: session["name_id_format"].as_str().filter(|f| !f.is_empty()),
+            sp_name_qualifier: &self.sp_entity_id,
+            session_index: session["session_index"].as_str(),
+        });
+        let mut url = url::Url::parse(&slo).ok()?;
+        url.query_pairs_mut()
+            .append_pair("SAMLRequest", &deflate_base64(&xml).ok()?)
+            .append_pair("RelayState", state);
+        // Signed always: IdPs refuse unsigned logout requests (anyone could send one).
+        match samael::crypto::sign_url(url, &keys.key) {
+            Ok(signed) => Some(signed.to_string()),
+            Err(e) => {
+                tracing::warn!(provider = %self.config.id, error = %e, "signing the LogoutRequest failed");
+                None
+            }
+        }
+    }
+
+    async fn logout_return(&self, raw_query: &str) -> Option<Result<String, UpstreamError>> {
+        Some(self.verify_logout_response(raw_query).await)
+    }
+
     async fn sp_metadata(&self) -> Option<Result<String, UpstreamError>> {
         Some(SamlUpstream::sp_metadata(self).await)
     }
@@ -733,6 +893,25 @@ mod tests {
         let twice = r#"<p:Response xmlns:p="p" ID="_r"><a:Assertion xmlns:a="a" ID="_r"/></p:Response>"#;
         assert!(MessageShape::of(twice).is_err());
         assert!(MessageShape::of("<a><b></a>").is_err());
+    }
+
+    #[test]
+    fn logout_requests_escape_text_and_round_trip_through_the_redirect_encoding() {
+        let xml = logout_request_xml(&LogoutRequestParts {
+            id: "_1",
+            destination: "https://idp/slo",
+            issuer: "https://sp/md",
+            name_id: "a<b&c",
+            name_id_format: Some(NAMEID_EMAIL),
+            sp_name_qualifier: "https://sp/md",
+            session_index: Some("_s"),
+        });
+        assert!(
+            xml.contains(">a&lt;b&amp;c</saml:NameID><samlp:SessionIndex>_s</samlp:SessionIndex>"),
+            "{xml}"
+        );
+        assert_eq!(inflate_base64(&deflate_base64(&xml).unwrap()).unwrap(), xml);
+        assert!(inflate_base64("not base64!").is_err());
     }
 
     #[test]

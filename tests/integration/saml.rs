@@ -275,8 +275,11 @@ async fn sp_metadata_offers_signing_and_encryption_keys_and_the_acs() {
         "{xml}"
     );
     assert!(
-        !xml.contains("SingleLogoutService"),
-        "no SLO endpoint is advertised that is not served"
+        xml.contains(&format!(
+            "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"{}/broker/saml/{PROVIDER}/slo\"",
+            server.issuer
+        )),
+        "single logout over HTTP-Redirect: {xml}"
     );
     // The key is kept: the IdP admin imported this certificate.
     let again = reqwest::get(server.url(&format!("/broker/saml/{PROVIDER}/metadata")))
@@ -381,4 +384,52 @@ async fn idp_initiated_sign_in_is_refused_unless_enabled_then_lands_at_the_confi
     assert_eq!(claims["idp"], PROVIDER);
     assert_eq!(claims["email"], "ann@saml.test");
     assert_eq!(claims["aud"], "portal");
+}
+
+#[tokio::test]
+async fn logout_of_a_saml_session_ends_it_at_the_idp_too() {
+    let server = saml_server(Some(json!({"validate.logout": true, "sign.logout": true})), |_| {}).await;
+    let browser = Browser::new();
+    let end = saml_login(&browser, &server, "ann", "ann-password").await;
+    at_client(&end);
+    let tokens = super::broker::redeem(&server, &end.url).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let res = browser
+        .get(&server.url(&format!(
+            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye",
+            super::flow::urlencode(super::harness::RP_LOGOUT)
+        )))
+        .await;
+    let upstream = location(&res).expect("off to the IdP's single logout");
+    assert!(
+        upstream.starts_with(saml_peer().metadata_url.trim_end_matches("metadata.php")),
+        "{upstream}"
+    );
+    for p in ["SAMLRequest=", "RelayState=", "SigAlg=", "Signature="] {
+        assert!(upstream.contains(p), "a signed LogoutRequest: {upstream}");
+    }
+    // The IdP (which checks the signature) logs out and answers at Gatehouse's SLO endpoint,
+    // signed over the query, which Gatehouse verifies.
+    let slo = browser
+        .walk(&upstream, &server.url(&format!("/broker/saml/{PROVIDER}/slo")))
+        .await;
+    for p in ["SAMLResponse=", "RelayState=", "SigAlg=", "Signature="] {
+        assert!(slo.url.contains(p), "a signed LogoutResponse: {}", slo.url);
+    }
+    // The same answer with its signature broken is not followed to the client.
+    let forged = slo.url.replace("Signature=", "Signature=AAAA");
+    let res = Browser::new().get(&forged).await;
+    let to = location(&res).expect("on to the end of the logout");
+    assert!(!to.contains("state="), "a forged answer carries no state on: {to}");
+    let back = browser.walk(&slo.url, super::harness::RP_LOGOUT).await;
+    assert!(
+        back.url.starts_with(super::harness::RP_LOGOUT),
+        "finally at the client: {} {:?}",
+        back.url,
+        back.page.map(|p| p.html)
+    );
+    assert_eq!(super::browser::query_param(&back.url, "state").as_deref(), Some("bye"));
+    // Signed out at the IdP too: the next SAML login asks for the password again.
+    let again = saml_response_for(&browser, &server, "ann", "ann-password").await;
+    assert!(again.acs.starts_with(&server.issuer));
 }

@@ -341,19 +341,14 @@ async fn idp_initiated(
 /// end of Gatehouse's own logout (already done locally) with the RelayState.
 pub async fn saml_slo(
     State(state): State<AppState>,
+    session: Session,
     Path(provider_id): Path<String>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, PageError> {
     let provider = provider_of(&state, &provider_id)?;
     let query = query.unwrap_or_default();
     if query.contains("SAMLRequest=") {
-        // Logout started at the IdP or another SP: not supported yet; say so plainly.
-        return Err(PageError::with_link(
-            "Single logout from the identity provider is not supported",
-            "You are still signed in to Gatehouse. Sign out here to end that session as well.",
-            format!("{}/logout", state.base()),
-            "Sign out of Gatehouse",
-        ));
+        return idp_started_logout(&state, &session, provider.as_ref(), &query).await;
     }
     match provider.logout_return(&query).await {
         Some(Ok(relay_state)) => Ok(found(&crate::web::with_query(
@@ -366,6 +361,48 @@ pub async fn saml_slo(
             Ok(found(&format!("{}/logout/upstream/{provider_id}", state.base())))
         }
         None => Err(PageError::NotFound),
+    }
+}
+
+/// A logout the IdP started (the person signed out there or at another of its SPs): ends this
+/// browser's Gatehouse session when it came from that IdP for that subject, then answers.
+async fn idp_started_logout(
+    state: &AppState,
+    session: &Session,
+    provider: &dyn Upstream,
+    query: &str,
+) -> Result<Response, PageError> {
+    let id = &provider.config().id;
+    let request = match provider.logout_request(query).await {
+        Some(Ok(request)) => request,
+        Some(Err(e)) => {
+            tracing::warn!(provider = %id, error = %e, "logout request refused");
+            return Err(PageError::bad_request(
+                "Sign-out request not valid",
+                "Gatehouse could not verify this sign-out request from the identity provider, so nothing was changed.",
+            ));
+        }
+        None => return Err(PageError::NotFound),
+    };
+    if let Some(current) = login_session::current(session).await? {
+        let subject = current
+            .upstream_session
+            .as_deref()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+            .and_then(|v| v["name_id"].as_str().map(str::to_owned));
+        if current.idp.as_deref() == Some(id.as_str()) && subject.as_deref() == Some(request.subject.as_str()) {
+            // Back-channel logout tokens go out to the clients as at any logout.
+            crate::oidc::backchannel::end_session(state, session).await?;
+            tracing::info!(provider = %id, "session ended by the identity provider's logout");
+        }
+    }
+    match provider.logout_answer_url(&request).await {
+        Some(url) => Ok(found(&url)),
+        None => Ok(state.templates.page(
+            StatusCode::OK,
+            "logged_out",
+            &json!({"title": "Signed out", "base": state.base(), "frontchannel": [], "continue_to": null, "refresh_to": null}),
+        )),
     }
 }
 

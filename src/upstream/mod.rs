@@ -93,6 +93,17 @@ pub struct Finished {
     pub result: Result<ExternalIdentity, UpstreamError>,
 }
 
+/// A logout the upstream provider asked for, verified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamLogout {
+    /// The request's id, for the answer's InResponseTo.
+    pub request_id: String,
+    /// Whom to log out (the NameID the provider gave at login).
+    pub subject: String,
+    /// Echoed back with the answer.
+    pub relay_state: Option<String>,
+}
+
 /// Where the browser goes to start an upstream login.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Start {
@@ -131,6 +142,15 @@ pub trait Upstream: Send + Sync {
     /// Back from the provider's single logout (SAML: the LogoutResponse on the SLO endpoint,
     /// given its raw query): the RelayState to continue with. `None` when not applicable.
     async fn logout_return(&self, _raw_query: &str) -> Option<Result<String, UpstreamError>> {
+        None
+    }
+    /// A logout started at the provider (SAML LogoutRequest on the SLO endpoint, given its raw
+    /// query), once verified. `None` when not applicable.
+    async fn logout_request(&self, _raw_query: &str) -> Option<Result<UpstreamLogout, UpstreamError>> {
+        None
+    }
+    /// Where to send the browser with the answer to a verified [`UpstreamLogout`].
+    async fn logout_answer_url(&self, _request: &UpstreamLogout) -> Option<String> {
         None
     }
     /// The metadata document this provider's admin imports (SAML service-provider metadata).

@@ -17,7 +17,7 @@ use samael::traits::ToXml;
 use sea_orm::DatabaseConnection;
 use serde_json::{json, Map, Value};
 
-use super::{Callback, ExternalIdentity, Finished, Start, Upstream, UpstreamError};
+use super::{Callback, ExternalIdentity, Finished, Start, Upstream, UpstreamError, UpstreamLogout};
 use crate::config::{ProviderConfig, SamlBinding, SamlSettings};
 use crate::store::{now, random_token, replay, saml_keys, upstream_states};
 
@@ -536,6 +536,68 @@ impl MessageShape {
 }
 
 impl SamlUpstream {
+    /// Whether a redirect-bound message's query signature (SigAlg, Signature) is the IdP's.
+    /// `None` when the message is not signed.
+    fn redirect_signature_ok(
+        idp: &IdpMetadata,
+        params: &std::collections::HashMap<String, String>,
+        raw_query: &str,
+        request: bool,
+    ) -> Option<bool> {
+        let alg = params.get("SigAlg")?;
+        if !ALLOWED_ALGORITHMS.iter().any(|a| a.signature_uri() == alg) {
+            return Some(false);
+        }
+        let probe = ServiceProvider {
+            idp_metadata: idp.descriptor.clone(),
+            ..Default::default()
+        };
+        let certs = probe.idp_signing_certs().ok().flatten().unwrap_or_default();
+        let uri = format!("/?{raw_query}");
+        Some(certs.iter().any(|c| {
+            samael::crypto::UrlVerifier::from_x509(c)
+                .and_then(|v| {
+                    if request {
+                        v.verify_percent_encoded_request_uri_string(&uri)
+                    } else {
+                        v.verify_percent_encoded_response_uri_string(&uri)
+                    }
+                })
+                .unwrap_or(false)
+        }))
+    }
+
+    /// Checks a LogoutRequest the IdP sent (HTTP-Redirect binding, which must be signed).
+    async fn verify_logout_request(&self, raw_query: &str) -> Result<UpstreamLogout, UpstreamError> {
+        let invalid = |m: &str| UpstreamError::InvalidSaml(format!("LogoutRequest: {m}"));
+        let params: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
+        let encoded = params.get("SAMLRequest").ok_or_else(|| invalid("no SAMLRequest"))?;
+        let idp = self.idp().await?;
+        // Anyone can send a browser here: only a request the IdP signed may end a session.
+        if Self::redirect_signature_ok(&idp, &params, raw_query, true) != Some(true) {
+            return Err(invalid("missing or bad signature"));
+        }
+        let xml = inflate_base64(encoded).map_err(|e| invalid(&e))?;
+        refuse_dtd(&xml).map_err(|e| invalid(&e))?;
+        let request: samael::schema::LogoutRequest = xml.parse().map_err(|_| invalid("not a LogoutRequest"))?;
+        if request.issuer.as_ref().and_then(|i| i.value.as_deref()) != idp.descriptor.entity_id.as_deref() {
+            return Err(invalid("from another issuer"));
+        }
+        if request.destination.as_deref().is_some_and(|d| d != self.slo_url) {
+            return Err(invalid("for another destination"));
+        }
+        let subject = request
+            .name_id
+            .map(|n| n.value.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        Ok(UpstreamLogout {
+            request_id: request.id.ok_or_else(|| invalid("no ID"))?,
+            subject: subject.ok_or_else(|| invalid("no NameID"))?,
+            relay_state: params.get("RelayState").cloned(),
+        })
+    }
+
     /// Checks the IdP's LogoutResponse (HTTP-Redirect binding); returns its RelayState.
     async fn verify_logout_response(&self, raw_query: &str) -> Result<String, UpstreamError> {
         let invalid = |m: &str| UpstreamError::InvalidSaml(format!("LogoutResponse: {m}"));
@@ -547,29 +609,9 @@ impl SamlUpstream {
             .ok_or_else(|| invalid("no RelayState"))?;
         let encoded = params.get("SAMLResponse").ok_or_else(|| invalid("no SAMLResponse"))?;
         let idp = self.idp().await?;
-        // A redirect-bound message is signed over its query, if at all.
-        if let Some(alg) = params.get("SigAlg") {
-            if !ALLOWED_ALGORITHMS.iter().any(|a| a.signature_uri() == alg) {
-                return Err(invalid("signature algorithm not allowed"));
-            }
-            let probe = ServiceProvider {
-                idp_metadata: idp.descriptor.clone(),
-                ..Default::default()
-            };
-            let certs = probe
-                .idp_signing_certs()
-                .ok()
-                .flatten()
-                .ok_or_else(|| invalid("no IdP certificate"))?;
-            let uri = format!("/?{raw_query}");
-            let verified = certs.iter().any(|c| {
-                samael::crypto::UrlVerifier::from_x509(c)
-                    .and_then(|v| v.verify_percent_encoded_response_uri_string(&uri))
-                    .unwrap_or(false)
-            });
-            if !verified {
-                return Err(invalid("bad signature"));
-            }
+        // A redirect-bound response is signed over its query, if at all.
+        if Self::redirect_signature_ok(&idp, &params, raw_query, false) == Some(false) {
+            return Err(invalid("bad signature"));
         }
         let xml = inflate_base64(encoded).map_err(|e| invalid(&e))?;
         refuse_dtd(&xml).map_err(|e| invalid(&e))?;
@@ -853,6 +895,40 @@ impl Upstream for SamlUpstream {
 
     async fn logout_return(&self, raw_query: &str) -> Option<Result<String, UpstreamError>> {
         Some(self.verify_logout_response(raw_query).await)
+    }
+
+    async fn logout_request(&self, raw_query: &str) -> Option<Result<UpstreamLogout, UpstreamError>> {
+        Some(self.verify_logout_request(raw_query).await)
+    }
+
+    async fn logout_answer_url(&self, request: &UpstreamLogout) -> Option<String> {
+        let idp = self.idp().await.ok()?;
+        let keys = self.keys().await.ok()?;
+        // The answer goes to the SLO service's ResponseLocation, or its Location.
+        let slo = idp
+            .descriptor
+            .idp_sso_descriptors
+            .iter()
+            .flatten()
+            .flat_map(|d| d.single_logout_services.iter())
+            .find(|s| s.binding == HTTP_REDIRECT_BINDING)
+            .map(|s| s.response_location.clone().unwrap_or_else(|| s.location.clone()))?;
+        let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
+        let xml = format!(
+            r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_{}" Version="2.0" IssueInstant="{}" Destination="{}" InResponseTo="{}"><saml:Issuer>{}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{STATUS_SUCCESS}"/></samlp:Status></samlp:LogoutResponse>"#,
+            random_token(),
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            esc(&slo),
+            esc(&request.request_id),
+            esc(&self.sp_entity_id),
+        );
+        let mut url = url::Url::parse(&slo).ok()?;
+        url.query_pairs_mut()
+            .append_pair("SAMLResponse", &deflate_base64(&xml).ok()?);
+        if let Some(relay_state) = &request.relay_state {
+            url.query_pairs_mut().append_pair("RelayState", relay_state);
+        }
+        samael::crypto::sign_url(url, &keys.key).ok().map(|u| u.to_string())
     }
 
     async fn sp_metadata(&self) -> Option<Result<String, UpstreamError>> {

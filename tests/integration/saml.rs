@@ -433,3 +433,43 @@ async fn logout_of_a_saml_session_ends_it_at_the_idp_too() {
     let again = saml_response_for(&browser, &server, "ann", "ann-password").await;
     assert!(again.acs.starts_with(&server.issuer));
 }
+
+#[tokio::test]
+async fn a_logout_started_at_the_idp_ends_the_gatehouse_session() {
+    let server = saml_server(Some(json!({"validate.logout": true, "sign.logout": true})), |_| {}).await;
+    let browser = Browser::new();
+    let end = saml_login(&browser, &server, "ann", "ann-password").await;
+    at_client(&end);
+    // Signed in here: prompt=none gets a code.
+    let silent = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
+    assert!(super::browser::query_param(&silent, "code").is_some(), "{silent}");
+
+    // A forged logout request (unsigned) changes nothing.
+    let forged = Browser::new()
+        .get(&server.url(&format!("/broker/saml/{PROVIDER}/slo?SAMLRequest=AAAA")))
+        .await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+
+    // The person signs out at the IdP, which sends Gatehouse a signed LogoutRequest.
+    let idp = saml_peer()
+        .metadata_url
+        .trim_end_matches("/saml2/idp/metadata.php")
+        .to_owned();
+    let mut start = url::Url::parse(&format!("{idp}/saml2/idp/initSLO.php")).unwrap();
+    // The IdP only returns to URLs it trusts: its own metadata page stands for "done".
+    let done = &saml_peer().metadata_url;
+    start.query_pairs_mut().append_pair("RelayState", done);
+    let back = browser.walk(start.as_str(), done).await;
+    assert!(
+        back.url.starts_with(done.as_str()),
+        "the IdP's logout went round and ended where it said: {} {:?}",
+        back.url,
+        back.page.map(|p| p.html)
+    );
+    let after = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
+    assert_eq!(
+        super::browser::query_param(&after, "error").as_deref(),
+        Some("login_required"),
+        "signed out of Gatehouse: {after}"
+    );
+}

@@ -37,11 +37,12 @@ function startOp() {
   });
 }
 
-/** The client app: answers every request with what it got, so pages can be checked. */
+/** The client app: answers every request with what it got, so pages can be checked. (Its empty
+ * icon keeps Chromium from fetching /favicon.ico while the previous page's CSP may still apply.) */
 async function startClientApp() {
   const server = http.createServer((req, res) => {
     res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.end(`<!doctype html><title>Client app</title><h1>Client app</h1><p id="url">${new URL(req.url, 'http://x').search.replace(/</g, '&lt;')}</p>`);
+    res.end(`<!doctype html><title>Client app</title><link rel="icon" href="data:,"><h1>Client app</h1><p id="url">${new URL(req.url, 'http://x').search.replace(/</g, '&lt;')}</p>`);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -135,3 +135,38 @@ fn unknown_config_file_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/g.toml"));
 }
+
+#[test]
+fn an_unknown_preset_or_a_malformed_preset_file_stops_the_start_naming_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db?mode=rwc", dir.path().display());
+    let config = dir.path().join("gatehouse.toml");
+    std::fs::write(
+        &config,
+        "[[providers]]\npreset = \"githib\"\nclient_id = \"x\"\nclient_secret = \"y\"\n",
+    )
+    .unwrap();
+    let (ok, _, err) = gatehouse(&db, &["migrate", "--config", config.to_str().unwrap()], None);
+    assert!(!ok, "refused");
+    assert!(err.contains("providers[0]") && err.contains("githib"), "{err}");
+    assert!(err.contains("github"), "the known presets are listed: {err}");
+
+    let presets = dir.path().join("presets");
+    std::fs::create_dir(&presets).unwrap();
+    std::fs::write(
+        presets.join("acme.toml"),
+        "name = \"Acme\"\nkind = \"oidc\"\nscopes = 3\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "providers_dir = \"{}\"\n[[providers]]\npreset = \"acme\"\nclient_id = \"x\"\nclient_secret = \"y\"\n",
+            presets.display()
+        ),
+    )
+    .unwrap();
+    let (ok, _, err) = gatehouse(&db, &["migrate", "--config", config.to_str().unwrap()], None);
+    assert!(!ok, "refused");
+    assert!(err.contains("acme.toml") && err.contains("scopes"), "{err}");
+}

@@ -473,3 +473,49 @@ async fn a_logout_started_at_the_idp_ends_the_gatehouse_session() {
         "signed out of Gatehouse: {after}"
     );
 }
+
+#[tokio::test]
+async fn a_configured_sp_key_pair_is_used_instead_of_a_generated_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key_file, cert_file) = (dir.path().join("sp.key"), dir.path().join("sp.crt"));
+    let status = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=configured-sp",
+        ])
+        .arg("-keyout")
+        .arg(&key_file)
+        .arg("-out")
+        .arg(&cert_file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(status.success());
+    let pem = std::fs::read_to_string(&cert_file).unwrap();
+    let cert_b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let (k, c) = (key_file.clone(), cert_file.clone());
+    // Encrypted assertions prove the IdP used the configured certificate and Gatehouse the key.
+    let server = saml_server(Some(json!({"assertion.encryption": true})), move |p| {
+        let s = p.saml.as_mut().unwrap();
+        s.sp_key_file = Some(k);
+        s.sp_cert_file = Some(c);
+    })
+    .await;
+    let xml = reqwest::get(server.url(&format!("/broker/saml/{PROVIDER}/metadata")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(xml.contains(&cert_b64), "the configured certificate is published");
+    let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
+    at_client(&end);
+}

@@ -31,11 +31,13 @@ async fn login_page_shows_client_name_and_login_hint() {
 
 #[tokio::test]
 async fn expired_interaction_offers_a_clean_restart() {
-    let server = TestServer::start_with(|c| c.lifetimes.interaction = 1).await;
+    // Expiry is kept in whole seconds, so a lifetime of N lasts N-1 to N seconds. Three keeps
+    // the restart below (a whole sign-in) clear of the deadline on a busy machine.
+    let server = TestServer::start_with(|c| c.lifetimes.interaction = 3).await;
     let browser = Browser::new();
     let login = browser.follow(&server, &authorize_url(&server, RP_ID)).await;
     let page = browser.page(&login).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     let res = browser
         .post(
             &server.url("/login"),

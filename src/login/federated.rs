@@ -485,92 +485,50 @@ pub async fn callback(
     };
     check_allowed(&state, &ix, provider.as_ref()).await?;
     let config = provider.config();
-    match broker::decide(&state.db, config, &identity).await? {
-        LinkDecision::Returning(user) => {
-            let user = broker::returning(&state.db, config, &identity, user)
-                .await
-                .map_err(|e| broker_failure(&state, &ix, e))?;
-            sign_in(
-                &state,
-                &session,
-                &ix,
-                &user,
-                &provider_id,
-                &["fed"],
-                identity.upstream_session.clone(),
-            )
+    let user = match broker::decide(&state.db, config, &identity).await? {
+        LinkDecision::Returning(user) => broker::returning(&state.db, config, &identity, user)
             .await
-        }
+            .map_err(|e| broker_failure(&state, &ix, e))?,
         LinkDecision::LinkVerifiedEmail(user) => {
             broker::link_existing(&state.db, &identity, &user)
                 .await
                 .map_err(|e| broker_failure(&state, &ix, e))?;
-            sign_in(
-                &state,
-                &session,
-                &ix,
-                &user,
-                &provider_id,
-                &["fed"],
-                identity.upstream_session.clone(),
-            )
-            .await
+            user
         }
         LinkDecision::Create(new) => match broker::create_and_link(&state.db, &identity, new).await {
-            Ok(user) => {
-                sign_in(
-                    &state,
-                    &session,
-                    &ix,
-                    &user,
-                    &provider_id,
-                    &["fed"],
-                    identity.upstream_session.clone(),
-                )
-                .await
-            }
+            Ok(user) => user,
             // Lost a race for the username: let the person choose.
             Err(BrokerError::User(UserError::UsernameTaken(_))) => {
-                remember(&session, &ix, identity).await?;
-                Ok(see_other(&format!(
-                    "{}/broker/profile?interaction={}",
-                    state.base(),
-                    ix.id
-                )))
+                return ask(&state, &session, &ix, identity, "profile").await
             }
-            Err(e) => Err(broker_failure(&state, &ix, e)),
+            Err(e) => return Err(broker_failure(&state, &ix, e)),
         },
-        LinkDecision::AskToLink { .. } => {
-            remember(&session, &ix, identity).await?;
-            Ok(see_other(&format!(
-                "{}/broker/link?interaction={}",
-                state.base(),
-                ix.id
-            )))
-        }
-        LinkDecision::ReviewProfile(_) => {
-            remember(&session, &ix, identity).await?;
-            Ok(see_other(&format!(
-                "{}/broker/profile?interaction={}",
-                state.base(),
-                ix.id
-            )))
-        }
-        LinkDecision::Refuse(why) => Err(upstream_failure(&state, &name, Some(&ix.id), &why)),
-    }
+        LinkDecision::AskToLink { .. } => return ask(&state, &session, &ix, identity, "link").await,
+        LinkDecision::ReviewProfile(_) => return ask(&state, &session, &ix, identity, "profile").await,
+        LinkDecision::Refuse(why) => return Err(upstream_failure(&state, &name, Some(&ix.id), &why)),
+    };
+    let upstream_session = identity.upstream_session;
+    sign_in(&state, &session, &ix, &user, &provider_id, &["fed"], upstream_session).await
 }
 
-async fn remember(session: &Session, ix: &Interaction, identity: ExternalIdentity) -> Result<(), PageError> {
-    session
-        .insert(
-            PENDING,
-            PendingIdentity {
-                interaction_id: ix.id.clone(),
-                identity,
-            },
-        )
-        .await?;
-    Ok(())
+/// Keeps the identity for the person's answer on `/broker/<page>` (link or profile).
+async fn ask(
+    state: &AppState,
+    session: &Session,
+    ix: &Interaction,
+    identity: ExternalIdentity,
+    page: &str,
+) -> Result<Response, PageError> {
+    let pending = PendingIdentity {
+        interaction_id: ix.id.clone(),
+        identity,
+    };
+    session.insert(PENDING, pending).await?;
+    Ok(see_other(&format!(
+        "{}/broker/{page}?interaction={}",
+        state.base(),
+        ix.id
+    )))
 }
 
 /// The pending identity for this interaction, or a page explaining it is gone.

@@ -44,19 +44,19 @@ impl OAuth2Upstream {
         }
     }
 
-    fn client(&self) -> Result<Client, UpstreamError> {
+    /// The OAuth client; the secret is needed only to redeem a code.
+    fn client(&self, secret: Option<String>) -> Result<Client, UpstreamError> {
         let bad = |e: oauth2::url::ParseError| UpstreamError::Unavailable(e.to_string());
         let endpoint = |u: &Option<url::Url>, name: &str| {
             u.as_ref()
                 .map(|u| u.to_string())
                 .ok_or_else(|| UpstreamError::Unavailable(format!("no {name}")))
         };
-        let secret = self
-            .secret
-            .current()
-            .map_err(|e| UpstreamError::Unavailable(format!("client secret: {e}")))?;
-        Ok(BasicClient::new(ClientId::new(self.config.client_id.clone()))
-            .set_client_secret(ClientSecret::new(secret))
+        let mut client = BasicClient::new(ClientId::new(self.config.client_id.clone()));
+        if let Some(secret) = secret {
+            client = client.set_client_secret(ClientSecret::new(secret));
+        }
+        Ok(client
             .set_auth_uri(
                 AuthUrl::new(endpoint(&self.config.authorization_endpoint, "authorization_endpoint")?).map_err(bad)?,
             )
@@ -181,7 +181,7 @@ impl Upstream for OAuth2Upstream {
     }
 
     async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<Start, UpstreamError> {
-        let client = self.client()?;
+        let client = self.client(None)?;
         let state = random_token();
         let s = state.clone();
         let mut req = client.authorize_url(move || CsrfToken::new(s));
@@ -210,7 +210,7 @@ impl Upstream for OAuth2Upstream {
         let result = async {
             super::callback_error(cb)?;
             let code = cb.get("code").ok_or(UpstreamError::MissingClaim("code"))?;
-            let client = self.client()?;
+            let client = self.client(Some(self.secret.current()?))?;
             let mut exchange = client.exchange_code(AuthorizationCode::new(code.clone()));
             if !row.pkce_verifier.is_empty() {
                 exchange = exchange.set_pkce_verifier(PkceCodeVerifier::new(row.pkce_verifier.clone()));

@@ -134,9 +134,11 @@ impl OidcUpstream {
         Ok(discovered.issuer.replace(TENANT_PLACEHOLDER, tenant))
     }
 
+    /// The OIDC client; the secret is needed (and, for Apple, generated) only to redeem a code.
     fn client(
         &self,
         metadata: &CoreProviderMetadata,
+        secret: Option<String>,
     ) -> Result<
         CoreClient<
             openidconnect::EndpointSet,
@@ -150,14 +152,10 @@ impl OidcUpstream {
     > {
         let redirect =
             RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
-        let secret = self
-            .secret
-            .current()
-            .map_err(|e| UpstreamError::Unavailable(format!("client secret: {e}")))?;
         Ok(CoreClient::from_provider_metadata(
             metadata.clone(),
             ClientId::new(self.config.client_id.clone()),
-            Some(ClientSecret::new(secret)),
+            secret.map(ClientSecret::new),
         )
         .set_redirect_uri(redirect)
         .set_auth_type(match self.config.auth_method {
@@ -175,7 +173,7 @@ impl OidcUpstream {
     /// the raw ID token (the hint for a later upstream logout).
     async fn exchange(&self, code: &str, nonce: &str, verifier: &str) -> Result<(Value, String), UpstreamError> {
         let discovered = self.metadata().await?;
-        let client = self.client(&discovered.metadata)?;
+        let client = self.client(&discovered.metadata, Some(self.secret.current()?))?;
         let mut request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
@@ -207,7 +205,7 @@ impl OidcUpstream {
             // Keys may have rotated upstream: refetch the JWKS once, then decide.
             self.metadata.invalidate(&()).await;
             let fresh = self.metadata().await?;
-            let client = self.client(&fresh.metadata)?;
+            let client = self.client(&fresh.metadata, None)?;
             let v = client
                 .id_token_verifier()
                 .set_allowed_algs(ALLOWED_ALGS)
@@ -274,7 +272,7 @@ impl Upstream for OidcUpstream {
 
     async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<Start, UpstreamError> {
         let discovered = self.metadata().await?;
-        let client = self.client(&discovered.metadata)?;
+        let client = self.client(&discovered.metadata, None)?;
         let state = random_token();
         let nonce = random_token();
         let (s, n) = (state.clone(), nonce.clone());

@@ -94,6 +94,8 @@ struct SpKeys {
 struct IdpMetadata {
     descriptor: EntityDescriptor,
     wants_signed_requests: bool,
+    /// The signing certificates the descriptor names (never empty).
+    signing_certs: Vec<CertificateDer>,
 }
 
 /// One SAML identity provider.
@@ -217,14 +219,15 @@ impl SamlUpstream {
             idp_metadata: descriptor.clone(),
             ..Default::default()
         };
-        match probe.idp_signing_certs() {
-            Ok(Some(certs)) if !certs.is_empty() => {}
+        let signing_certs = match probe.idp_signing_certs() {
+            Ok(Some(certs)) if !certs.is_empty() => certs,
             Ok(_) => return Err("the metadata has no signing certificate".into()),
             Err(e) => return Err(format!("the metadata's certificate is unreadable: {e}")),
-        }
+        };
         Ok(Arc::new(IdpMetadata {
             descriptor,
             wants_signed_requests,
+            signing_certs,
         }))
     }
 
@@ -548,13 +551,8 @@ impl SamlUpstream {
         if !ALLOWED_ALGORITHMS.iter().any(|a| a.signature_uri() == alg) {
             return Some(false);
         }
-        let probe = ServiceProvider {
-            idp_metadata: idp.descriptor.clone(),
-            ..Default::default()
-        };
-        let certs = probe.idp_signing_certs().ok().flatten().unwrap_or_default();
         let uri = format!("/?{raw_query}");
-        Some(certs.iter().any(|c| {
+        Some(idp.signing_certs.iter().any(|c| {
             samael::crypto::UrlVerifier::from_x509(c)
                 .and_then(|v| {
                     if request {

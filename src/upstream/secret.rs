@@ -70,8 +70,13 @@ impl ClientSecretSource {
         }
     }
 
-    /// The secret to send now.
-    pub fn current(&self) -> Result<String, jsonwebtoken::errors::Error> {
+    /// The secret to send with a token request now.
+    pub fn current(&self) -> Result<String, super::UpstreamError> {
+        self.generate()
+            .map_err(|e| super::UpstreamError::Unavailable(format!("client secret: {e}")))
+    }
+
+    fn generate(&self) -> Result<String, jsonwebtoken::errors::Error> {
         match self {
             Self::Fixed(s) => Ok(s.clone()),
             Self::Signed(s) => {

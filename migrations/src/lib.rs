@@ -24,3 +24,31 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// Adds columns to `table`, one ALTER TABLE each: SQLite takes one column per statement.
+pub(crate) async fn add_columns(
+    m: &SchemaManager<'_>,
+    table: impl IntoIden,
+    columns: &mut [ColumnDef],
+) -> Result<(), DbErr> {
+    let table = table.into_iden();
+    for column in columns {
+        m.alter_table(Table::alter().table(table.clone()).add_column(column).to_owned())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Drops columns from `table`, one ALTER TABLE each.
+pub(crate) async fn drop_columns<C: IntoIden>(
+    m: &SchemaManager<'_>,
+    table: impl IntoIden,
+    columns: impl IntoIterator<Item = C>,
+) -> Result<(), DbErr> {
+    let table = table.into_iden();
+    for column in columns {
+        m.alter_table(Table::alter().table(table.clone()).drop_column(column).to_owned())
+            .await?;
+    }
+    Ok(())
+}

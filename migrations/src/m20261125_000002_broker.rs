@@ -1,6 +1,8 @@
 //! The broker: federated identities, upstream login state, user groups, per-client providers.
 use sea_orm_migration::prelude::*;
 
+use crate::{add_columns, drop_columns};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -88,33 +90,19 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Users::Table)
-                .add_column(ColumnDef::new(Users::Groups).text())
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Clients::Table)
-                .add_column(ColumnDef::new(Clients::AllowedProviders).text())
-                .to_owned(),
+        add_columns(m, Users::Table, &mut [ColumnDef::new(Users::Groups).text().to_owned()]).await?;
+        add_columns(
+            m,
+            Clients::Table,
+            &mut [ColumnDef::new(Clients::AllowedProviders).text().to_owned()],
         )
         .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(
-            Table::alter()
-                .table(Clients::Table)
-                .drop_column(Clients::AllowedProviders)
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(Table::alter().table(Users::Table).drop_column(Users::Groups).to_owned())
-            .await?;
+        drop_columns(m, Clients::Table, [Clients::AllowedProviders]).await?;
+        drop_columns(m, Users::Table, [Users::Groups]).await?;
         m.drop_table(Table::drop().table(UpstreamStates::Table).to_owned())
             .await?;
         m.drop_table(Table::drop().table(FederatedIdentities::Table).to_owned())

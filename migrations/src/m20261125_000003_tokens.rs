@@ -1,6 +1,8 @@
 //! Token lifecycle: refresh-token families, per-client token settings, clients per session.
 use sea_orm_migration::prelude::*;
 
+use crate::{add_columns, drop_columns};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -92,11 +94,10 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
-        m.alter_table(
-            Table::alter()
-                .table(AccessTokens::Table)
-                .add_column(ColumnDef::new(AccessTokens::FamilyId).string())
-                .to_owned(),
+        add_columns(
+            m,
+            AccessTokens::Table,
+            &mut [ColumnDef::new(AccessTokens::FamilyId).string().to_owned()],
         )
         .await?;
         m.create_index(
@@ -107,60 +108,32 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        // SQLite adds one column per ALTER TABLE.
-        m.alter_table(
-            Table::alter()
-                .table(Clients::Table)
-                .add_column(
-                    ColumnDef::new(Clients::RefreshTokens)
-                        .string()
-                        .not_null()
-                        .default("offline_access"),
-                )
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Clients::Table)
-                .add_column(
-                    ColumnDef::new(Clients::RefreshSlidingSecs)
-                        .big_integer()
-                        .not_null()
-                        .default(1_209_600i64),
-                )
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Clients::Table)
-                .add_column(
-                    ColumnDef::new(Clients::RefreshAbsoluteSecs)
-                        .big_integer()
-                        .not_null()
-                        .default(2_592_000i64),
-                )
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Clients::Table)
-                .add_column(
-                    ColumnDef::new(Clients::AccessTokenFormat)
-                        .string()
-                        .not_null()
-                        .default("opaque"),
-                )
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Clients::Table)
-                .add_column(ColumnDef::new(Clients::BackchannelLogoutUri).text())
-                .to_owned(),
+        add_columns(
+            m,
+            Clients::Table,
+            &mut [
+                ColumnDef::new(Clients::RefreshTokens)
+                    .string()
+                    .not_null()
+                    .default("offline_access")
+                    .to_owned(),
+                ColumnDef::new(Clients::RefreshSlidingSecs)
+                    .big_integer()
+                    .not_null()
+                    .default(1_209_600i64)
+                    .to_owned(),
+                ColumnDef::new(Clients::RefreshAbsoluteSecs)
+                    .big_integer()
+                    .not_null()
+                    .default(2_592_000i64)
+                    .to_owned(),
+                ColumnDef::new(Clients::AccessTokenFormat)
+                    .string()
+                    .not_null()
+                    .default("opaque")
+                    .to_owned(),
+                ColumnDef::new(Clients::BackchannelLogoutUri).text().to_owned(),
+            ],
         )
         .await?;
         m.create_table(
@@ -181,23 +154,19 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(SessionClients::Table).to_owned())
             .await?;
-        for col in [
-            Clients::BackchannelLogoutUri,
-            Clients::AccessTokenFormat,
-            Clients::RefreshAbsoluteSecs,
-            Clients::RefreshSlidingSecs,
-            Clients::RefreshTokens,
-        ] {
-            m.alter_table(Table::alter().table(Clients::Table).drop_column(col).to_owned())
-                .await?;
-        }
-        m.alter_table(
-            Table::alter()
-                .table(AccessTokens::Table)
-                .drop_column(AccessTokens::FamilyId)
-                .to_owned(),
+        drop_columns(
+            m,
+            Clients::Table,
+            [
+                Clients::BackchannelLogoutUri,
+                Clients::AccessTokenFormat,
+                Clients::RefreshAbsoluteSecs,
+                Clients::RefreshSlidingSecs,
+                Clients::RefreshTokens,
+            ],
         )
         .await?;
+        drop_columns(m, AccessTokens::Table, [AccessTokens::FamilyId]).await?;
         m.drop_table(Table::drop().table(RefreshTokens::Table).to_owned())
             .await?;
         Ok(())

@@ -1,6 +1,8 @@
 //! Client authentication by signed assertion (private_key_jwt) and pushed authorization requests.
 use sea_orm_migration::prelude::*;
 
+use crate::{add_columns, drop_columns};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -34,39 +36,20 @@ enum PushedRequests {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(
-            Table::alter()
-                .table(Clients::Table)
-                .add_column(ColumnDef::new(Clients::Jwks).text())
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Clients::Table)
-                .add_column(ColumnDef::new(Clients::JwksUri).text())
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Clients::Table)
-                .add_column(ColumnDef::new(Clients::RequirePar).boolean().not_null().default(false))
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Clients::Table)
-                .add_column(ColumnDef::new(Clients::FrontchannelLogoutUri).text())
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Clients::Table)
-                .add_column(ColumnDef::new(Clients::SecretForJwt).text())
-                .to_owned(),
+        add_columns(
+            m,
+            Clients::Table,
+            &mut [
+                ColumnDef::new(Clients::Jwks).text().to_owned(),
+                ColumnDef::new(Clients::JwksUri).text().to_owned(),
+                ColumnDef::new(Clients::RequirePar)
+                    .boolean()
+                    .not_null()
+                    .default(false)
+                    .to_owned(),
+                ColumnDef::new(Clients::FrontchannelLogoutUri).text().to_owned(),
+                ColumnDef::new(Clients::SecretForJwt).text().to_owned(),
+            ],
         )
         .await?;
         m.create_table(
@@ -98,16 +81,18 @@ impl MigrationTrait for Migration {
             .await?;
         m.drop_table(Table::drop().table(UsedAssertions::Table).to_owned())
             .await?;
-        for c in [
-            Clients::SecretForJwt,
-            Clients::FrontchannelLogoutUri,
-            Clients::RequirePar,
-            Clients::JwksUri,
-            Clients::Jwks,
-        ] {
-            m.alter_table(Table::alter().table(Clients::Table).drop_column(c).to_owned())
-                .await?;
-        }
+        drop_columns(
+            m,
+            Clients::Table,
+            [
+                Clients::SecretForJwt,
+                Clients::FrontchannelLogoutUri,
+                Clients::RequirePar,
+                Clients::JwksUri,
+                Clients::Jwks,
+            ],
+        )
+        .await?;
         Ok(())
     }
 }

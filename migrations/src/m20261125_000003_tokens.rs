@@ -166,6 +166,14 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
+        // SQLite refuses to drop an indexed column.
+        m.drop_index(
+            Index::drop()
+                .name("idx_access_tokens_family")
+                .table(AccessTokens::Table)
+                .to_owned(),
+        )
+        .await?;
         drop_columns(m, AccessTokens::Table, [AccessTokens::FamilyId]).await?;
         m.drop_table(Table::drop().table(RefreshTokens::Table).to_owned())
             .await?;

@@ -15,6 +15,7 @@ mod peers;
 mod rogue_idp;
 mod saml;
 mod saml_attacks;
+mod schema;
 mod social;
 mod social_standins;
 mod third_party_rp;

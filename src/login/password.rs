@@ -3,8 +3,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
@@ -47,8 +45,7 @@ async fn render(
             json!({
                 "name": p.name,
                 "href": format!("{base}/broker/start/{}?interaction={}", p.id, ix.id),
-                // As an image, not inline markup: an SVG loaded by <img> cannot run script.
-                "icon": p.icon.as_ref().map(|svg| format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg))),
+                "icon": state.upstreams.icon_src(&p.id),
             })
         })
         .collect();

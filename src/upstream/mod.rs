@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, ProviderConfig, ProviderKind};
@@ -164,6 +166,8 @@ pub trait Upstream: Send + Sync {
 pub struct Registry {
     order: Vec<String>,
     by_id: HashMap<String, Arc<dyn Upstream>>,
+    /// Each provider's icon as a `data:` URI for the login page's `<img>`.
+    icons: HashMap<String, String>,
 }
 
 impl Registry {
@@ -175,35 +179,43 @@ impl Registry {
     ) -> Result<Self, String> {
         let mut reg = Registry::default();
         for p in config.providers.iter().filter(|p| p.enabled) {
-            if p.kind == ProviderKind::Saml {
-                let connector = saml::SamlUpstream::new(p.clone(), &config.issuer_str(), db.clone(), http.clone());
-                reg.order.push(p.id.clone());
-                reg.by_id.insert(p.id.clone(), Arc::new(connector));
-                continue;
-            }
-            let secret = secret::ClientSecretSource::from_config(p)?;
-            let redirect_uri = config.endpoint(&format!("/broker/callback/{}", p.id));
+            let callback = || config.endpoint(&format!("/broker/callback/{}", p.id));
             let connector: Arc<dyn Upstream> = match p.kind {
                 ProviderKind::Oidc => Arc::new(oidc::OidcUpstream::new(
                     p.clone(),
-                    secret,
-                    redirect_uri,
+                    secret::ClientSecretSource::from_config(p)?,
+                    callback(),
                     db.clone(),
                     http.clone(),
                 )),
-                ProviderKind::Saml => unreachable!("handled above"),
                 ProviderKind::Oauth2 => Arc::new(oauth::OAuth2Upstream::new(
                     p.clone(),
-                    secret,
-                    redirect_uri,
+                    secret::ClientSecretSource::from_config(p)?,
+                    callback(),
+                    db.clone(),
+                    http.clone(),
+                )),
+                ProviderKind::Saml => Arc::new(saml::SamlUpstream::new(
+                    p.clone(),
+                    &config.issuer_str(),
                     db.clone(),
                     http.clone(),
                 )),
             };
+            if let Some(svg) = &p.icon {
+                // As an image, not inline markup: an SVG loaded by <img> cannot run script.
+                let src = format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg));
+                reg.icons.insert(p.id.clone(), src);
+            }
             reg.order.push(p.id.clone());
             reg.by_id.insert(p.id.clone(), connector);
         }
         Ok(reg)
+    }
+
+    /// The provider's icon as an `<img>` source, if it has one.
+    pub fn icon_src(&self, id: &str) -> Option<&str> {
+        self.icons.get(id).map(String::as_str)
     }
 
     /// The provider with this id.

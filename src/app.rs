@@ -156,9 +156,9 @@ impl AppState {
             .route("/broker/start/{provider}", get(login::federated::start))
             .route(
                 "/broker/callback/{provider}",
-                get(login::federated::callback).post(login::federated::callback_form_post),
+                get(login::federated::callback).post(login::federated::cross_site_answer),
             )
-            .route("/broker/saml/{provider}/acs", post(login::federated::saml_acs))
+            .route("/broker/saml/{provider}/acs", post(login::federated::cross_site_answer))
             .route("/broker/saml/{provider}/metadata", get(login::federated::sp_metadata))
             .route("/broker/saml/{provider}/slo", get(login::federated::saml_slo))
             .route(

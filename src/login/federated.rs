@@ -183,23 +183,6 @@ fn broker_failure(state: &AppState, ix: &Interaction, e: BrokerError) -> PageErr
     }
 }
 
-/// `POST /broker/callback/{provider}`: the IdP's answer in response_mode=form_post (Apple).
-///
-/// The post is cross-site, so the SameSite=Lax session cookie does not come with it. The
-/// parameters are handed on to the GET callback: a top-level same-site navigation that does carry
-/// the cookie, so the login binds to this browser's session. Nothing is trusted in between: the
-/// state is still looked up server-side and used once.
-pub async fn callback_form_post(
-    State(state): State<AppState>,
-    Path(provider_id): Path<String>,
-    Form(cb): Form<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
-    provider_of(&state, &provider_id)?;
-    let pairs: Vec<(&str, &str)> = cb.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let url = crate::web::with_query(&format!("{}/broker/callback/{provider_id}", state.base()), &pairs);
-    Ok(see_other(&url))
-}
-
 /// A finished login carried from a cross-site POST to the browser's same-site request.
 #[derive(Serialize, Deserialize)]
 struct HandoffRecord {
@@ -237,13 +220,15 @@ impl Handoff {
     }
 }
 
-/// `POST /broker/saml/{provider}/acs`: the IdP's SAMLResponse (HTTP-POST binding).
+/// An IdP's answer posted cross-site: a SAMLResponse at `POST /broker/saml/{provider}/acs`
+/// (HTTP-POST binding), or an OIDC answer at `POST /broker/callback/{provider}`
+/// (response_mode=form_post, as Apple sends it).
 ///
-/// The post is cross-site, so no session cookie arrives with it. The response is verified
-/// here against the request remembered server-side under its RelayState; the outcome waits in
-/// the database for the browser's next, same-site request, which carries the session cookie and
-/// must come from the browser that started the login.
-pub async fn saml_acs(
+/// The post is cross-site, so the SameSite=Lax session cookie does not arrive with it. The answer
+/// is verified here against the login remembered server-side under its state / RelayState; the
+/// outcome waits in the database for the browser's next, same-site request, which carries the
+/// session cookie and must come from the browser that started the login.
+pub async fn cross_site_answer(
     State(state): State<AppState>,
     Path(provider_id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
@@ -251,7 +236,7 @@ pub async fn saml_acs(
     let provider = provider_of(&state, &provider_id)?;
     let name = provider.config().name.clone();
     let refused = |e: &UpstreamError| {
-        tracing::warn!(provider = %provider_id, error = %e, "SAML response refused before any interaction");
+        tracing::warn!(provider = %provider_id, error = %e, "posted answer refused before any interaction");
         upstream_failure(&state, &name, None, explain(e))
     };
     let (finished, unsolicited) = match provider.finish(&form).await {

@@ -38,14 +38,19 @@ pub async fn saml_server_with(
     adjust(&mut provider, &mut p.config);
     p.config.providers = vec![provider];
     let server = p.launch().await;
-    let metadata = reqwest::get(server.url(&format!("/broker/saml/{PROVIDER}/metadata")))
-        .await
-        .unwrap();
-    assert_eq!(metadata.status(), StatusCode::OK);
-    let xml = metadata.text().await.unwrap();
+    let xml = sp_metadata(&server).await;
     let port = server.issuer.rsplit(':').next().unwrap().to_owned();
     peer.register_sp(&format!("gatehouse-{port}"), &xml, options.as_ref());
     server
+}
+
+/// Gatehouse's SP metadata for the provider, as the IdP's admin downloads it.
+async fn sp_metadata(server: &TestServer) -> String {
+    let res = reqwest::get(server.url(&format!("/broker/saml/{PROVIDER}/metadata")))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.text().await.unwrap()
 }
 
 fn form_action(html: &str) -> String {
@@ -259,12 +264,7 @@ async fn signed_authn_requests_over_redirect_and_post_bindings() {
 #[tokio::test]
 async fn sp_metadata_offers_signing_and_encryption_keys_and_the_acs() {
     let server = saml_server(None, |_| {}).await;
-    let xml = reqwest::get(server.url(&format!("/broker/saml/{PROVIDER}/metadata")))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let xml = sp_metadata(&server).await;
     assert!(xml.contains(&format!(
         "entityID=\"{}/broker/saml/{PROVIDER}/metadata\"",
         server.issuer
@@ -282,12 +282,7 @@ async fn sp_metadata_offers_signing_and_encryption_keys_and_the_acs() {
         "single logout over HTTP-Redirect: {xml}"
     );
     // The key is kept: the IdP admin imported this certificate.
-    let again = reqwest::get(server.url(&format!("/broker/saml/{PROVIDER}/metadata")))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let again = sp_metadata(&server).await;
     let cert = |x: &str| x.split("X509Certificate>").nth(1).unwrap().to_owned();
     assert_eq!(cert(&xml), cert(&again));
 }
@@ -509,12 +504,7 @@ async fn a_configured_sp_key_pair_is_used_instead_of_a_generated_one() {
         s.sp_cert_file = Some(c);
     })
     .await;
-    let xml = reqwest::get(server.url(&format!("/broker/saml/{PROVIDER}/metadata")))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let xml = sp_metadata(&server).await;
     assert!(xml.contains(&cert_b64), "the configured certificate is published");
     let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
     at_client(&end);

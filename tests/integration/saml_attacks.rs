@@ -387,22 +387,27 @@ fn other_certificate() -> String {
 }
 
 fn with_certificate(metadata: &str, cert: &str) -> String {
+    let (open, close) = ("<ds:X509Certificate>", "</ds:X509Certificate>");
     let mut out = String::new();
     let mut rest = metadata;
-    while let Some(i) = rest.find("X509Certificate>") {
-        let open_end = i + "X509Certificate>".len();
-        out.push_str(&rest[..open_end]);
-        rest = &rest[open_end..];
-        if let Some(close) = rest.find("</") {
-            // Only replace the text of an opening tag's content (not after a closing tag).
-            if !out.ends_with("</ds:X509Certificate>") {
-                out.push_str(cert);
-                rest = &rest[close..];
-            }
-        }
+    while let Some(i) = rest.find(open) {
+        let end = i + rest[i..].find(close).expect("a closed certificate");
+        out.push_str(&rest[..i + open.len()]);
+        out.push_str(cert);
+        rest = &rest[end..];
     }
     out.push_str(rest);
     out
+}
+
+/// A Gatehouse that reads the IdP's metadata from `file` (as an admin's copy would be).
+async fn server_reading_metadata(file: std::path::PathBuf) -> TestServer {
+    saml_server(None, move |p| {
+        let s = p.saml.as_mut().unwrap();
+        s.idp_metadata_url = None;
+        s.idp_metadata_file = Some(file);
+    })
+    .await
 }
 
 #[tokio::test]
@@ -419,13 +424,7 @@ async fn idp_metadata_without_a_signing_certificate_is_refused() {
         format!("{}{}", &real[..s], &real[e + "</md:KeyDescriptor>".len()..]),
     )
     .unwrap();
-    let file2 = file.clone();
-    let server = saml_server(None, move |p| {
-        let s = p.saml.as_mut().unwrap();
-        s.idp_metadata_url = None;
-        s.idp_metadata_file = Some(file2);
-    })
-    .await;
+    let server = server_reading_metadata(file.clone()).await;
     let browser = Browser::new();
     let login = browser.follow(&server, &super::broker::authorize(&server, "")).await;
     let interaction = login.split("interaction=").nth(1).unwrap().to_owned();
@@ -443,13 +442,7 @@ async fn a_response_signed_by_another_key_is_refused_until_the_metadata_names_th
     let file = dir.path().join("idp.xml");
     let real = idp_metadata().await;
     std::fs::write(&file, with_certificate(&real, &other_certificate())).unwrap();
-    let file2 = file.clone();
-    let server = saml_server(None, move |p| {
-        let s = p.saml.as_mut().unwrap();
-        s.idp_metadata_url = None;
-        s.idp_metadata_file = Some(file2);
-    })
-    .await;
+    let server = server_reading_metadata(file.clone()).await;
     // Signed with the IdP's real key, which the metadata Gatehouse trusts does not name.
     refused(&server, "signed by another key", |r| r.to_owned()).await;
 

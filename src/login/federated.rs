@@ -573,12 +573,9 @@ async fn render_link(
         "may_create": provider.config().linking != LinkingPolicy::LinkOnly,
         "error": error,
     });
-    let status = if error.is_some() {
-        StatusCode::UNAUTHORIZED
-    } else {
-        StatusCode::OK
-    };
-    Ok(state.templates.page(status, "broker_link", &data))
+    Ok(state
+        .templates
+        .form("broker_link", &data, error, StatusCode::UNAUTHORIZED))
 }
 
 /// `GET /broker/link?interaction=…`: an account with this email exists; prove it is yours.
@@ -664,12 +661,9 @@ async fn render_profile(
         "name": form.name,
         "error": error,
     });
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    Ok(state.templates.page(status, "broker_profile", &data))
+    Ok(state
+        .templates
+        .form("broker_profile", &data, error, StatusCode::BAD_REQUEST))
 }
 
 fn refuse_create(state: &AppState, ix: &Interaction, provider: &dyn Upstream) -> PageError {

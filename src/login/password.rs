@@ -30,11 +30,6 @@ async fn render(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let client = client_of(state, ix).await?;
-    let status = if error.is_some() {
-        StatusCode::UNAUTHORIZED
-    } else {
-        StatusCode::OK
-    };
     let base = state.base();
     let providers: Vec<_> = state
         .upstreams
@@ -66,7 +61,7 @@ async fn render(
         "providers": providers,
         "hrd": hrd,
     });
-    Ok(state.templates.page(status, "login", &data))
+    Ok(state.templates.form("login", &data, error, StatusCode::UNAUTHORIZED))
 }
 
 /// `GET /login?interaction=…`.

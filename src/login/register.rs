@@ -59,12 +59,7 @@ async fn render(
         "name": form.name,
         "error": error,
     });
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    Ok(state.templates.page(status, "register", &data))
+    Ok(state.templates.form("register", &data, error, StatusCode::BAD_REQUEST))
 }
 
 /// `GET /register?interaction=…`.

@@ -63,6 +63,11 @@ impl Templates {
         Ok(Self { hb })
     }
 
+    /// A form page: 200, or `failure` when the form is shown again because of `error`.
+    pub fn form<E>(&self, name: &str, data: &impl Serialize, error: Option<E>, failure: StatusCode) -> Response {
+        self.page(if error.is_some() { failure } else { StatusCode::OK }, name, data)
+    }
+
     /// Renders a page; a broken override becomes a plain error rather than a panic.
     pub fn page(&self, status: StatusCode, name: &str, data: &impl Serialize) -> Response {
         match self.hb.render(name, data) {

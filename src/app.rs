@@ -39,6 +39,8 @@ pub struct Inner {
     pub upstreams: crate::upstream::Registry,
     /// Outgoing HTTP (the demo client; upstream IdPs later): no redirects, short timeouts.
     pub http: reqwest::Client,
+    /// Per-client-address rate limits of this node.
+    pub limits: crate::web::limits::AddressLimits,
     local_addr: OnceLock<SocketAddr>,
 }
 
@@ -72,6 +74,7 @@ impl AppState {
             .build()?;
         let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
         let backchannel = crate::oidc::backchannel::BackchannelNotifier::spawn(http.clone());
+        let limits = crate::web::limits::AddressLimits::new(&config.limits).map_err(anyhow::Error::msg)?;
         Ok(Self(Arc::new(Inner {
             backchannel,
             client_jwks: crate::oidc::client_assertion::new_cache(),
@@ -80,6 +83,7 @@ impl AppState {
             keys,
             templates,
             http,
+            limits,
             db,
             config,
             local_addr: OnceLock::new(),
@@ -188,7 +192,15 @@ impl AppState {
                 web::error::render_error_pages,
             ))
             .layer(session_layer)
+            // Forms and SAML responses are small; nothing needs megabytes (stored fields have
+            // their own, smaller bounds).
+            .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
             .layer(axum::middleware::from_fn(web::headers::security_headers))
+            .layer(tower::util::option_layer(
+                self.config
+                    .secure_cookies()
+                    .then(web::headers::strict_transport_security),
+            ))
             .layer(tower_http::trace::TraceLayer::new_for_http())
             .with_state(self.clone()))
     }
@@ -197,6 +209,7 @@ impl AppState {
     fn spawn_purge(&self) {
         let db = self.db.clone();
         let keys = self.keys.clone();
+        let this = self.clone();
         let rotate_after = self.config.keys.rotate_after_days as i64 * 86_400;
         let absolute = self.config.session.absolute_timeout as i64;
         tokio::spawn(async move {
@@ -213,7 +226,9 @@ impl AppState {
                     store::handoffs::purge_expired(&db).await,
                     crate::oidc::par::purge_expired(&db).await,
                     store::login_sessions::purge(&db, absolute).await,
+                    store::throttles::purge_idle(&db, store::now(), 86_400).await,
                 ];
+                this.limits.forget_quiet();
                 for e in results.into_iter().filter_map(Result::err) {
                     tracing::warn!(error = %e, "purging expired records failed");
                 }
@@ -238,7 +253,9 @@ pub async fn serve_on(
     let router = state.router().await?;
     state.spawn_purge();
     tracing::info!(%addr, issuer = %state.config.issuer_str(), "Gatehouse listening");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    // The peer address feeds the per-address limits.
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }
 

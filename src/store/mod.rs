@@ -12,6 +12,7 @@ pub mod replay;
 pub mod saml_keys;
 pub mod session_clients;
 pub mod sessions;
+pub mod throttles;
 pub mod tokens;
 pub mod upstream_states;
 pub mod users;
@@ -69,7 +70,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     use migration::MigratorTrait;
-    migration::Migrator::up(db, None).await
+    migration::Migrator::up(db, None).await?;
+    users::backfill_username_keys(db).await
 }
 
 fn sqlite_path(url: &str) -> Option<String> {

@@ -2,6 +2,7 @@
 pub mod csrf;
 pub mod error;
 pub mod headers;
+pub mod limits;
 pub mod templates;
 
 use axum::http::{header, HeaderValue, StatusCode};

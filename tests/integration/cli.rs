@@ -39,10 +39,14 @@ async fn users_and_clients_added_by_cli_can_sign_in() {
     let (ok, out, err) = gatehouse(
         &db,
         &["user", "add", "dora", "--email", "dora@example.com", "--password-stdin"],
-        Some("dora-secret-pw\n"),
+        Some("dora-glacier-lantern\n"),
     );
     assert!(ok && out.contains("created user dora"), "{out}{err}");
-    let (ok, _, err) = gatehouse(&db, &["user", "add", "dora", "--password-stdin"], Some("x\n"));
+    let (ok, _, err) = gatehouse(
+        &db,
+        &["user", "add", "dora", "--password-stdin"],
+        Some("another-glacier-lantern\n"),
+    );
     assert!(!ok && err.contains("taken"), "duplicate refused: {err}");
     let (ok, out, err) = gatehouse(
         &db,
@@ -106,7 +110,7 @@ async fn users_and_clients_added_by_cli_can_sign_in() {
         urlencode("http://127.0.0.1:9/cb"),
         s256("cli-verifier-cli-verifier-cli-verifier-cli-verifier")
     ));
-    let back = browser.sign_in_as(&server, &url, "dora", "dora-secret-pw").await;
+    let back = browser.sign_in_as(&server, &url, "dora", "dora-glacier-lantern").await;
     assert!(query_param(&back, "code").is_some(), "{back}");
 
     // The server made its keys; rotate them from the command line.

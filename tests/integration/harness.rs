@@ -50,6 +50,7 @@ fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDec
         client_secret_jwt: false,
         require_par: false,
         frontchannel_logout_uri: None,
+        introspect_any: false,
     }
 }
 

@@ -175,14 +175,14 @@ async fn registration_creates_an_account_and_continues_to_the_client() {
             ("username", username.to_string()),
             ("email", "carol@example.com".to_string()),
             ("name", "Carol".to_string()),
-            ("password", "carol-password".to_string()),
+            ("password", "carol-tundra-violin".to_string()),
             ("password_confirm", confirm.to_string()),
         ]
     };
     let res = browser
         .http
         .post(server.url("/register"))
-        .form(&form("alice", "carol-password"))
+        .form(&form("alice", "carol-tundra-violin"))
         .send()
         .await
         .unwrap();
@@ -199,7 +199,7 @@ async fn registration_creates_an_account_and_continues_to_the_client() {
     let res = browser
         .http
         .post(server.url("/register"))
-        .form(&form("carol", "carol-password"))
+        .form(&form("carol", "carol-tundra-violin"))
         .send()
         .await
         .unwrap();

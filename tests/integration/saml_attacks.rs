@@ -308,7 +308,11 @@ async fn responses_for_another_request_or_another_sp_or_replayed_or_expired_are_
         &server_a.state.db,
         "planted-relay-state",
         PROVIDER,
-        &row.interaction_id,
+        gatehouse::upstream::LoginStart {
+            interaction_id: &row.interaction_id,
+            login_hint: None,
+            browser_hash: row.browser_hash.as_deref().unwrap_or_default(),
+        },
         request_id,
         "",
     )

@@ -308,7 +308,16 @@ async fn a_transient_nameid_needs_a_subject_attribute() {
     let before = counts(&server).await;
     let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
     let page = end.page.expect("refused: a transient NameID identifies no one");
-    assert!(page.html.contains("did not work"), "{}", page.html);
+    let html = super::browser::unescape(&page.html);
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(
+        html.contains("<h1>Sign-in with Contoso SAML did not work</h1>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("The identity provider's answer could not be verified, so Gatehouse did not trust it."),
+        "{html}"
+    );
     assert_eq!(counts(&server).await, before);
 
     let server = saml_server(Some(transient), |p| {
@@ -474,8 +483,18 @@ async fn idp_initiated_sign_in_is_refused_unless_enabled_then_lands_at_the_confi
     let before = counts(&server).await;
     let end = login(&server).await;
     let page = end.page.expect("refused");
+    let html = super::browser::unescape(&page.html);
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    assert!(page.html.contains("did not work"), "{}", page.html);
+    assert!(
+        html.contains("<h1>Sign-in with Contoso SAML did not work</h1>"),
+        "{html}"
+    );
+    // Without IdP-initiated sign-in, an unsolicited response is one nobody here asked for.
+    assert!(
+        html.contains("This sign-in response is unknown, expired or was already used. Start the sign-in again."),
+        "{html}"
+    );
+    assert!(!html.contains("evil.example"), "the IdP's RelayState is never a link");
     assert_eq!(counts(&server).await, before);
 
     // Enabled, landing at a confidential client that does not require PKCE.

@@ -227,15 +227,34 @@ async fn pushed_authorization_requests_are_single_use_and_can_be_required() {
     assert!(query_param(&back, "code").is_some(), "{back}");
     assert_eq!(query_param(&back, "state").as_deref(), Some("pushed-state"));
     // Single use.
-    let res = browser.get(&url).await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    // Another client cannot use someone else's request_uri.
+    let expired = |res: reqwest::Response, what: &'static str| async move {
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{what}");
+        assert!(super::browser::location(&res).is_none(), "{what}: no redirect");
+        let html = super::browser::unescape(&res.text().await.unwrap());
+        assert!(html.contains("<h1>Sign-in request expired</h1>"), "{what}: {html}");
+        assert!(
+            html.contains("The application's sign-in request is unknown, expired or already used."),
+            "{what}: {html}"
+        );
+    };
+    expired(browser.get(&url).await, "the same request_uri again").await;
+    // Another client cannot use someone else's request_uri, and does not spend it.
     let (_, body) = push(&server, PAR_ONLY, &params).await;
+    let request_uri = body["request_uri"].as_str().unwrap().to_owned();
     let stolen = server.url(&format!(
         "/authorize?client_id={RP_ID}&request_uri={}",
-        urlencode(body["request_uri"].as_str().unwrap())
+        urlencode(&request_uri)
     ));
-    assert_eq!(browser.get(&stolen).await.status(), StatusCode::BAD_REQUEST);
+    expired(browser.get(&stolen).await, "another client's request_uri").await;
+    let own = server.url(&format!(
+        "/authorize?client_id={PAR_ONLY}&request_uri={}",
+        urlencode(&request_uri)
+    ));
+    let back = browser.follow(&server, &own).await;
+    assert!(
+        query_param(&back, "code").is_some(),
+        "its own client still uses it: {back}"
+    );
 
     // A PAR-only client's front-channel request is refused (to its registered redirect URI).
     let direct = server.url(&format!(

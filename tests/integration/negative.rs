@@ -75,6 +75,8 @@ async fn wrong_password_and_unknown_user_get_the_same_generic_message() {
 
 #[tokio::test]
 async fn login_form_without_or_with_wrong_csrf_is_refused() {
+    const CSRF_REFUSED: &str =
+        "This form has expired or did not come from this site. Go back, reload the page and try again.";
     let server = TestServer::start().await;
     let browser = Browser::new();
     let login = browser
@@ -82,7 +84,25 @@ async fn login_form_without_or_with_wrong_csrf_is_refused() {
         .await;
     let page = browser.page(&login).await;
     let ix = page.field("interaction").unwrap();
-    for csrf in [None, Some("forged-token")] {
+    let signed_in = |browser: &Browser| {
+        let url = authorize_url(&server, RP_ID, &format!("{}&prompt=none", pkce_params()));
+        let server = &server;
+        let browser = browser.http.clone();
+        async move {
+            let res = browser.get(&url).send().await.unwrap();
+            let to = location(&res).unwrap_or_default();
+            assert!(to.starts_with(RP_REDIRECT) || to.starts_with(&server.issuer), "{to}");
+            query_param(&to, "code").is_some()
+        }
+    };
+    let refused = |res: reqwest::Response, what: &'static str| async move {
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{what}");
+        assert!(location(&res).is_none(), "{what}");
+        let html = unescape(&res.text().await.unwrap());
+        assert!(html.contains("<h1>Request refused</h1>"), "{what}: {html}");
+        assert!(html.contains(CSRF_REFUSED), "{what}: {html}");
+    };
+    for (csrf, what) in [(None, "no token"), (Some("forged-token"), "a made-up token")] {
         let mut form = vec![
             ("interaction", ix.as_str()),
             ("username", ALICE),
@@ -91,9 +111,8 @@ async fn login_form_without_or_with_wrong_csrf_is_refused() {
         if let Some(c) = csrf {
             form.push(("csrf", c));
         }
-        let res = browser.post(&server.url("/login"), &form).await;
-        assert_eq!(res.status(), StatusCode::FORBIDDEN);
-        assert!(location(&res).is_none());
+        refused(browser.post(&server.url("/login"), &form).await, what).await;
+        assert!(!signed_in(&browser).await, "{what}: not signed in");
     }
     // Another browser's valid token is no good either.
     let other = Browser::new();
@@ -109,7 +128,22 @@ async fn login_form_without_or_with_wrong_csrf_is_refused() {
             ],
         )
         .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    refused(res, "another browser's token").await;
+    assert!(!signed_in(&browser).await, "not signed in");
+    // Control: this browser's own token, with the same credentials, signs in.
+    let res = browser
+        .post(
+            &server.url("/login"),
+            &[
+                ("interaction", &ix),
+                ("csrf", &page.field("csrf").unwrap()),
+                ("username", ALICE),
+                ("password", ALICE_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(signed_in(&browser).await, "the real token signs in");
 }
 
 /// Asserts a token-endpoint refusal: 400 `invalid_grant` with exactly this description.

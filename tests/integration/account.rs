@@ -85,6 +85,7 @@ async fn the_account_page_signs_in_then_lists_and_ends_sessions() {
         .post(&server.url("/account/sessions/end"), &[("sid", &other)])
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(unescape(&res.text().await.unwrap()).contains("This form has expired or did not come from this site."));
 }
 
 /// The sids of `user`'s live sessions, from the database.

@@ -132,6 +132,16 @@ async fn logout_without_hint_asks_first_and_needs_csrf() {
         .post(&server.url("/logout/confirm"), &[("decision", "logout")])
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "no CSRF token");
+    let html = super::browser::unescape(&res.text().await.unwrap());
+    assert!(
+        html.contains("This form has expired or did not come from this site."),
+        "{html}"
+    );
+    // A cross-site logout (no token) ended nothing: still signed in.
+    let back = browser
+        .follow(&server, &authorize_url(&server, RP_ID, "&prompt=none"))
+        .await;
+    assert!(query_param(&back, "code").is_some(), "still signed in: {back}");
     let res = browser
         .post(
             &server.url("/logout/confirm"),

@@ -40,8 +40,14 @@ pub struct Inner {
     /// Outgoing HTTP (the demo client; upstream IdPs later): no redirects, short timeouts.
     pub http: reqwest::Client,
     /// Per-client-address rate limits of this node.
-    pub limits: crate::web::limits::AddressLimits,
+    pub limits: Arc<crate::web::limits::AddressLimits>,
     local_addr: OnceLock<SocketAddr>,
+}
+
+impl axum::extract::FromRef<AppState> for Arc<crate::web::limits::AddressLimits> {
+    fn from_ref(state: &AppState) -> Self {
+        state.limits.clone()
+    }
 }
 
 impl Deref for AppState {
@@ -74,7 +80,7 @@ impl AppState {
             .build()?;
         let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
         let backchannel = crate::oidc::backchannel::BackchannelNotifier::spawn(http.clone());
-        let limits = crate::web::limits::AddressLimits::new(&config.limits).map_err(anyhow::Error::msg)?;
+        let limits = Arc::new(crate::web::limits::AddressLimits::new(&config.limits).map_err(anyhow::Error::msg)?);
         Ok(Self(Arc::new(Inner {
             backchannel,
             client_jwks: crate::oidc::client_assertion::new_cache(),

@@ -11,6 +11,8 @@ use unicode_security::{skeleton, GeneralSecurityProfile, MixedScript};
 
 /// Longest username, in characters.
 pub const USERNAME_MAX_CHARS: usize = 64;
+/// Longest display name, in characters.
+pub const NAME_MAX_CHARS: usize = 128;
 /// Longest email address (RFC 5321 §4.5.3.1.3 path limit minus the angle brackets).
 pub const EMAIL_MAX_BYTES: usize = 254;
 

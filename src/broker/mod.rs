@@ -98,7 +98,10 @@ pub fn new_user_from(
         email,
         email_verified: verified,
         // Bounded like a name typed on the register page, whatever the provider sends.
-        name: id.name.as_ref().map(|n| n.chars().take(128).collect()),
+        name: id
+            .name
+            .as_ref()
+            .map(|n| n.chars().take(names::NAME_MAX_CHARS).collect()),
         password: None,
         groups: id.groups.clone(),
     }

@@ -784,11 +784,8 @@ pub async fn profile_submit(
         Some(form.username.trim().to_owned()),
         Some(email),
     );
-    if form.name.chars().count() > super::register::MAX_NAME_CHARS {
-        let msg = format!(
-            "The name may have at most {} characters.",
-            super::register::MAX_NAME_CHARS
-        );
+    if form.name.chars().count() > crate::names::NAME_MAX_CHARS {
+        let msg = format!("The name may have at most {} characters.", crate::names::NAME_MAX_CHARS);
         return render_profile(&state, &session, &ix, provider.as_ref(), &form, Some(&msg)).await;
     }
     if !form.name.trim().is_empty() {

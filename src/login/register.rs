@@ -11,15 +11,13 @@ use super::interaction::{self, Interaction};
 use super::password::InteractionQuery;
 use super::session as login_session;
 use crate::app::AppState;
+use crate::names::NAME_MAX_CHARS as MAX_NAME_CHARS;
 use crate::oidc::authorize::client_of;
 use crate::passwords;
 use crate::store::users::{self, NewUser, UserError};
 use crate::web::csrf;
 use crate::web::error::PageError;
 use crate::web::limits::{Bucket, ClientAddress};
-
-/// The longest display name, in characters.
-pub const MAX_NAME_CHARS: usize = 128;
 
 /// The registration form.
 #[derive(Deserialize, Default)]

@@ -419,3 +419,36 @@ async fn strict_transport_security_is_sent_only_for_an_https_issuer() {
     );
     drop(secure);
 }
+
+#[tokio::test]
+async fn a_disabled_account_cannot_come_back_through_its_linked_provider() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let server = server_with(|_, _| {}).await;
+    // Control: the first login creates and links "dora-corp"; a second one comes back in.
+    let first = federated_login(&Browser::new(), &server, "dora-corp").await;
+    assert!(first.url.starts_with(RP_REDIRECT), "{}", first.url);
+    let again = federated_login(&Browser::new(), &server, "dora-corp").await;
+    assert!(again.url.starts_with(RP_REDIRECT), "{}", again.url);
+    let dora = gatehouse::store::users::find_by_username(&server.state.db, "dora-corp")
+        .await
+        .unwrap()
+        .expect("created");
+    let mut disabled: gatehouse::store::entities::user::ActiveModel = dora.into();
+    disabled.disabled = Set(true);
+    disabled.update(&server.state.db).await.unwrap();
+    let before = counts(&server).await;
+
+    let browser = Browser::new();
+    let end = federated_login(&browser, &server, "dora-corp").await;
+    assert!(
+        !end.url.starts_with(RP_REDIRECT),
+        "no code for a disabled account: {}",
+        end.url
+    );
+    let page = end.page.expect("a page");
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.html.contains("This account is disabled."), "{}", page.html);
+    assert_eq!(counts(&server).await, before, "nothing created or relinked");
+    let back = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
+    assert_eq!(query_param(&back, "error").as_deref(), Some("login_required"));
+}

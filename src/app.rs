@@ -71,7 +71,7 @@ impl AppState {
             .timeout(Duration::from_secs(10))
             .build()?;
         let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
-        let backchannel = crate::oidc::backchannel::BackchannelNotifier::spawn(http.clone());
+        let backchannel = crate::oidc::backchannel::BackchannelNotifier::spawn(&db, &http, &keys, config.issuer_str());
         Ok(Self(Arc::new(Inner {
             backchannel,
             client_jwks: crate::oidc::client_assertion::new_cache(),

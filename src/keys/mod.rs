@@ -2,6 +2,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::signature::{EcdsaKeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -21,6 +25,10 @@ pub enum KeyError {
     Jwt(#[from] jsonwebtoken::errors::Error),
     #[error("no active {0:?} key")]
     NoKey(SigningAlg),
+    #[error("claims could not be serialised: {0}")]
+    Claims(#[from] serde_json::Error),
+    #[error("the signature could not be made")]
+    Sign,
 }
 
 /// The signature algorithms Gatehouse signs with.
@@ -57,9 +65,66 @@ impl SigningAlg {
 
 /// One private key ready to sign.
 pub struct SigningKey {
+    /// RFC 7638 thumbprint of the public key.
     pub kid: String,
+    /// What it signs with.
     pub alg: SigningAlg,
-    encoding: EncodingKey,
+    signer: Signer,
+}
+
+/// The private key parsed once, so a signature is only the private-key operation
+/// (aws-lc, constant-time; not the RustCrypto `rsa` crate, RUSTSEC-2023-0071).
+enum Signer {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+}
+
+impl SigningKey {
+    /// Parses a stored PKCS#8 PEM private key.
+    pub fn from_pem(kid: String, alg: SigningAlg, pem: &str) -> Result<Self, KeyError> {
+        let der = pem::parse(pem).map_err(|e| KeyError::Material(e.to_string()))?;
+        let signer = match alg {
+            SigningAlg::RS256 => {
+                Signer::Rsa(RsaKeyPair::from_pkcs8(der.contents()).map_err(|e| KeyError::Material(e.to_string()))?)
+            }
+            SigningAlg::ES256 => Signer::Ec(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.contents())
+                    .map_err(|e| KeyError::Material(e.to_string()))?,
+            ),
+        };
+        Ok(Self { kid, alg, signer })
+    }
+
+    /// Signs `claims` as a compact JWS (RFC 7515 §7.1) with `kid` and `typ` in the header.
+    pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, KeyError> {
+        let mut header = Header::new(self.alg.jwt());
+        header.kid = Some(self.kid.clone());
+        header.typ = Some(typ.into());
+        let mut jws = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(serde_json::to_vec(claims)?, &mut jws);
+        let signature = match &self.signer {
+            Signer::Rsa(key) => {
+                let mut sig = vec![0; key.public_modulus_len()];
+                key.sign(
+                    &RSA_PKCS1_SHA256,
+                    &aws_lc_rs::rand::SystemRandom::new(),
+                    jws.as_bytes(),
+                    &mut sig,
+                )
+                .map_err(|_| KeyError::Sign)?;
+                sig
+            }
+            Signer::Ec(key) => key
+                .sign(&aws_lc_rs::rand::SystemRandom::new(), jws.as_bytes())
+                .map_err(|_| KeyError::Sign)?
+                .as_ref()
+                .to_vec(),
+        };
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut jws);
+        Ok(jws)
+    }
 }
 
 /// The keys in force: the newest per algorithm signs, all unretired ones verify.
@@ -83,10 +148,7 @@ impl KeySet {
     /// Signs with an explicit `typ` header (`at+jwt`, `logout+jwt`).
     pub fn sign_typed<T: Serialize>(&self, alg: SigningAlg, typ: &str, claims: &T) -> Result<String, KeyError> {
         let key = self.signing.iter().find(|k| k.alg == alg).ok_or(KeyError::NoKey(alg))?;
-        let mut header = Header::new(alg.jwt());
-        header.kid = Some(key.kid.clone());
-        header.typ = Some(typ.into());
-        Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
+        key.sign(typ, claims)
     }
 
     /// The verification key for a `kid`, with its algorithm.
@@ -257,11 +319,7 @@ impl KeyStore {
                 SigningAlg::parse(&row.alg).ok_or_else(|| KeyError::Material(format!("unknown alg {}", row.alg)))?;
             let jwk: Jwk = serde_json::from_str(&row.public_jwk).map_err(|e| KeyError::Material(e.to_string()))?;
             if row.retired_at.is_none() && !signing.iter().any(|k| k.alg == alg) {
-                signing.push(SigningKey {
-                    kid: row.kid.clone(),
-                    alg,
-                    encoding: encoding_key(alg, &row.private_pem)?,
-                });
+                signing.push(SigningKey::from_pem(row.kid.clone(), alg, &row.private_pem)?);
             }
             verifying.push((row.kid.clone(), alg, DecodingKey::from_jwk(&jwk)?));
             keys.push(jwk);
@@ -281,18 +339,21 @@ fn encoding_key(alg: SigningAlg, pem: &str) -> Result<EncodingKey, KeyError> {
     })
 }
 
-/// A fresh private key as PKCS#8 PEM (RSA 2048 or P-256).
-fn generate_pem(alg: SigningAlg) -> Result<String, KeyError> {
-    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-    let mut rng = rand::rngs::OsRng;
-    let pem = match alg {
-        SigningAlg::RS256 => rsa::RsaPrivateKey::new(&mut rng, 2048)
-            .map_err(|e| KeyError::Material(e.to_string()))?
-            .to_pkcs8_pem(LineEnding::LF),
-        SigningAlg::ES256 => p256::SecretKey::random(&mut rng).to_pkcs8_pem(LineEnding::LF),
+/// A fresh private key as PKCS#8 PEM (RSA 2048 or P-256), made by aws-lc.
+pub fn generate_pem(alg: SigningAlg) -> Result<String, KeyError> {
+    let der = match alg {
+        SigningAlg::RS256 => RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+            .and_then(|k| k.as_der())
+            .map(|d| d.as_ref().to_vec()),
+        SigningAlg::ES256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+            .and_then(|k| k.to_pkcs8v1())
+            .map(|d| d.as_ref().to_vec()),
     }
     .map_err(|e| KeyError::Material(e.to_string()))?;
-    Ok(pem.to_string())
+    Ok(pem::encode_config(
+        &pem::Pem::new("PRIVATE KEY", der),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    ))
 }
 
 /// The public JWK for a private key, with its RFC 7638 thumbprint as `kid`.
@@ -309,17 +370,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn generated_keys_sign_and_verify() {
+    fn generated_keys_sign_tokens_that_verify_with_their_published_jwk() {
         for alg in SigningAlg::ALL {
             let pem = generate_pem(alg).unwrap();
             let (kid, jwk) = public_jwk(alg, &pem).unwrap();
             assert_eq!(jwk.common.key_id.as_deref(), Some(kid.as_str()));
             let set = KeySet {
-                signing: vec![SigningKey {
-                    kid: kid.clone(),
-                    alg,
-                    encoding: encoding_key(alg, &pem).unwrap(),
-                }],
+                signing: vec![SigningKey::from_pem(kid.clone(), alg, &pem).unwrap()],
                 verifying: vec![(kid.clone(), alg, DecodingKey::from_jwk(&jwk).unwrap())],
                 jwks: JwkSet { keys: vec![jwk] },
             };
@@ -334,6 +391,57 @@ mod tests {
             v.validate_aud = false;
             let data = jsonwebtoken::decode::<serde_json::Value>(&token, key, &v).unwrap();
             assert_eq!(data.claims["sub"], "x");
+        }
+    }
+
+    #[test]
+    fn an_rs256_token_is_byte_identical_to_what_jsonwebtoken_encodes() {
+        // PKCS#1 v1.5 signatures are deterministic, so the whole compact JWS must match.
+        let pem = generate_pem(SigningAlg::RS256).unwrap();
+        let key = SigningKey::from_pem("k1".into(), SigningAlg::RS256, &pem).unwrap();
+        let claims = serde_json::json!({"iss": "https://issuer.example", "sub": "x", "n": [1, 2]});
+        let ours = key.sign("JWT", &claims).unwrap();
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some("k1".into());
+        header.typ = Some("JWT".into());
+        let theirs = jsonwebtoken::encode(&header, &claims, &encoding_key(SigningAlg::RS256, &pem).unwrap()).unwrap();
+        assert_eq!(ours, theirs);
+        // Control: another typ gives another token.
+        assert_ne!(key.sign("logout+jwt", &claims).unwrap(), theirs);
+    }
+
+    #[test]
+    fn a_pem_that_is_not_a_key_of_the_named_algorithm_is_refused() {
+        let ec = generate_pem(SigningAlg::ES256).unwrap();
+        let rsa = generate_pem(SigningAlg::RS256).unwrap();
+        assert!(matches!(
+            SigningKey::from_pem("k".into(), SigningAlg::RS256, &ec),
+            Err(KeyError::Material(_))
+        ));
+        assert!(matches!(
+            SigningKey::from_pem("k".into(), SigningAlg::ES256, &rsa),
+            Err(KeyError::Material(_))
+        ));
+        assert!(SigningKey::from_pem("k".into(), SigningAlg::RS256, &rsa).is_ok());
+    }
+
+    #[test]
+    fn keys_stored_before_aws_lc_keep_their_kid_and_public_jwk() {
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/signing_keys_before_aws_lc.json")).unwrap();
+        for key in fixture["keys"].as_array().unwrap() {
+            let alg = SigningAlg::parse(key["alg"].as_str().unwrap()).unwrap();
+            let pem = key["private_pem"].as_str().unwrap();
+            let (kid, jwk) = public_jwk(alg, pem).unwrap();
+            assert_eq!(kid, key["kid"].as_str().unwrap());
+            let before: serde_json::Value = serde_json::from_str(key["public_jwk"].as_str().unwrap()).unwrap();
+            assert_eq!(serde_json::to_value(&jwk).unwrap(), before);
+            let signer = SigningKey::from_pem(kid.clone(), alg, pem).unwrap();
+            let token = signer.sign("JWT", &serde_json::json!({"sub": "x"})).unwrap();
+            let mut v = jsonwebtoken::Validation::new(alg.jwt());
+            v.required_spec_claims.clear();
+            jsonwebtoken::decode::<serde_json::Value>(&token, &DecodingKey::from_jwk(&jwk).unwrap(), &v)
+                .expect("verifies with the JWK published before");
         }
     }
 }

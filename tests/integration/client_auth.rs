@@ -2,7 +2,6 @@
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
-use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use serde_json::{json, Value};
 
 use super::browser::{query_param, Browser};
@@ -16,10 +15,7 @@ const PKJ: &str = "pkj-app";
 const PAR_ONLY: &str = "par-only-app";
 
 fn key(kid: &str) -> (EncodingKey, Jwk) {
-    let pem = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
-        .unwrap()
-        .to_pkcs8_pem(LineEnding::LF)
-        .unwrap();
+    let pem = gatehouse::keys::generate_pem(gatehouse::keys::SigningAlg::RS256).unwrap();
     let enc = EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
     let mut jwk = Jwk::from_encoding_key(&enc, Algorithm::RS256).unwrap();
     jwk.common.key_id = Some(kid.into());

@@ -1,6 +1,7 @@
 //! Integration tests: each test starts Gatehouse on a random loopback port (SQLite by default,
 //! PostgreSQL when `TEST_POSTGRES_URL` is set) and drives it over real HTTP.
 mod account;
+mod backchannel_outbox;
 mod broker;
 mod browser;
 mod cli;
@@ -8,10 +9,12 @@ mod client_auth;
 mod consent_logout;
 mod flow;
 mod harness;
+mod keys_compat;
 mod lifecycle;
 mod negative;
 mod pages;
 mod peers;
+mod refresh_retry;
 mod rogue_idp;
 mod saml;
 mod saml_attacks;

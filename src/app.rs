@@ -79,7 +79,7 @@ impl AppState {
             .timeout(Duration::from_secs(10))
             .build()?;
         let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
-        let backchannel = crate::oidc::backchannel::BackchannelNotifier::spawn(http.clone());
+        let backchannel = crate::oidc::backchannel::BackchannelNotifier::spawn(&db, &http, &keys, config.issuer_str());
         let limits = Arc::new(crate::web::limits::AddressLimits::new(&config.limits).map_err(anyhow::Error::msg)?);
         Ok(Self(Arc::new(Inner {
             backchannel,

@@ -21,6 +21,8 @@ struct Settings {
     peer_dir: PathBuf,
     /// Only this server ("gatehouse" or "panva"); both by default.
     only: Option<String>,
+    /// Only print the single-thread signing cost, start no server.
+    signing_only: bool,
 }
 
 fn settings() -> anyhow::Result<Settings> {
@@ -31,6 +33,7 @@ fn settings() -> anyhow::Result<Settings> {
         gatehouse_bin: "target/release/gatehouse".into(),
         peer_dir: "tests/peers/oidc-provider".into(),
         only: None,
+        signing_only: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -43,6 +46,7 @@ fn settings() -> anyhow::Result<Settings> {
             "--gatehouse" => s.gatehouse_bin = val()?.into(),
             "--peer" => s.peer_dir = val()?.into(),
             "--only" => s.only = Some(val()?),
+            "--signing-only" => s.signing_only = true,
             other => anyhow::bail!("unknown argument {other}"),
         }
     }
@@ -55,6 +59,13 @@ fn settings() -> anyhow::Result<Settings> {
 async fn main() -> anyhow::Result<()> {
     let s = settings()?;
     let duration = Duration::from_secs(s.seconds);
+    if s.signing_only {
+        print!(
+            "{}",
+            signing::single_thread_report(Duration::from_secs(s.seconds.min(10)))
+        );
+        return Ok(());
+    }
     let work = std::env::temp_dir().join(format!("gatehouse-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
 

@@ -77,7 +77,7 @@ pub fn markdown(vus: &usize, seconds: u64, signing: &SigningRates, rows: &[Row])
     );
     let _ = writeln!(out, "- **signed-in**: authorize with an existing session → code → token → userinfo ({vus} virtual users, {seconds} s);");
     let _ = writeln!(out, "- **first login**: authorize → login page → password form → code → token → userinfo, new cookie jar each time.\n");
-    let _ = writeln!(out, "Raw signing rate on this machine, same run, {} threads (jsonwebtoken, RustCrypto backend): RS256 **{:.0}/s**, ES256 **{:.0}/s**. Each signed-in flow signs exactly one JWT (the ID token), so RS256 signing is the ceiling for that flow.\n", signing.threads, signing.rs256, signing.es256);
+    let _ = writeln!(out, "Raw signing rate on this machine, same run, {} threads (Gatehouse's signer: aws-lc, key parsed once): RS256 **{:.0}/s**, ES256 **{:.0}/s**. Each signed-in flow signs exactly one JWT (the ID token), so RS256 signing is the ceiling for that flow.\n", signing.threads, signing.rs256, signing.es256);
     for r in rows {
         let _ = writeln!(out, "## {}\n", r.server);
         let _ = writeln!(

@@ -9,6 +9,7 @@ mod m20261125_000006_login_sessions;
 mod m20261125_000007_saml;
 mod m20261130_000008_takeover;
 mod m20261130_000009_throttles;
+mod m20261130_000010_durable_tokens;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_saml::Migration),
             Box::new(m20261130_000008_takeover::Migration),
             Box::new(m20261130_000009_throttles::Migration),
+            Box::new(m20261130_000010_durable_tokens::Migration),
         ]
     }
 }

@@ -114,6 +114,10 @@ pub struct Lifetimes {
     pub access_token: u64,
     pub id_token: u64,
     pub interaction: u64,
+    /// Seconds after a refresh token's rotation during which presenting it once more (a client
+    /// retrying after a lost answer) returns the same successor instead of revoking the grant
+    /// (0 = never).
+    pub refresh_retry_window: u64,
 }
 
 impl Default for Lifetimes {
@@ -123,6 +127,7 @@ impl Default for Lifetimes {
             access_token: 3600,
             id_token: 3600,
             interaction: 1800,
+            refresh_retry_window: 30,
         }
     }
 }

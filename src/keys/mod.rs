@@ -2,6 +2,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::signature::{EcdsaKeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -21,6 +25,10 @@ pub enum KeyError {
     Jwt(#[from] jsonwebtoken::errors::Error),
     #[error("no active {0:?} key")]
     NoKey(SigningAlg),
+    #[error("claims could not be serialised: {0}")]
+    Claims(#[from] serde_json::Error),
+    #[error("the signature could not be made")]
+    Sign,
 }
 
 /// The signature algorithms Gatehouse signs with.
@@ -57,9 +65,66 @@ impl SigningAlg {
 
 /// One private key ready to sign.
 pub struct SigningKey {
+    /// RFC 7638 thumbprint of the public key.
     pub kid: String,
+    /// What it signs with.
     pub alg: SigningAlg,
-    encoding: EncodingKey,
+    signer: Signer,
+}
+
+/// The private key parsed once, so a signature is only the private-key operation
+/// (aws-lc, constant-time; not the RustCrypto `rsa` crate, RUSTSEC-2023-0071).
+enum Signer {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+}
+
+impl SigningKey {
+    /// Parses a stored PKCS#8 PEM private key.
+    pub fn from_pem(kid: String, alg: SigningAlg, pem: &str) -> Result<Self, KeyError> {
+        let der = pem::parse(pem).map_err(|e| KeyError::Material(e.to_string()))?;
+        let signer = match alg {
+            SigningAlg::RS256 => {
+                Signer::Rsa(RsaKeyPair::from_pkcs8(der.contents()).map_err(|e| KeyError::Material(e.to_string()))?)
+            }
+            SigningAlg::ES256 => Signer::Ec(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.contents())
+                    .map_err(|e| KeyError::Material(e.to_string()))?,
+            ),
+        };
+        Ok(Self { kid, alg, signer })
+    }
+
+    /// Signs `claims` as a compact JWS (RFC 7515 §7.1) with `kid` and `typ` in the header.
+    pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, KeyError> {
+        let mut header = Header::new(self.alg.jwt());
+        header.kid = Some(self.kid.clone());
+        header.typ = Some(typ.into());
+        let mut jws = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(serde_json::to_vec(claims)?, &mut jws);
+        let signature = match &self.signer {
+            Signer::Rsa(key) => {
+                let mut sig = vec![0; key.public_modulus_len()];
+                key.sign(
+                    &RSA_PKCS1_SHA256,
+                    &aws_lc_rs::rand::SystemRandom::new(),
+                    jws.as_bytes(),
+                    &mut sig,
+                )
+                .map_err(|_| KeyError::Sign)?;
+                sig
+            }
+            Signer::Ec(key) => key
+                .sign(&aws_lc_rs::rand::SystemRandom::new(), jws.as_bytes())
+                .map_err(|_| KeyError::Sign)?
+                .as_ref()
+                .to_vec(),
+        };
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut jws);
+        Ok(jws)
+    }
 }
 
 /// The keys in force: the newest per algorithm signs, all unretired ones verify.
@@ -83,10 +148,7 @@ impl KeySet {
     /// Signs with an explicit `typ` header (`at+jwt`, `logout+jwt`).
     pub fn sign_typed<T: Serialize>(&self, alg: SigningAlg, typ: &str, claims: &T) -> Result<String, KeyError> {
         let key = self.signing.iter().find(|k| k.alg == alg).ok_or(KeyError::NoKey(alg))?;
-        let mut header = Header::new(alg.jwt());
-        header.kid = Some(key.kid.clone());
-        header.typ = Some(typ.into());
-        Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
+        key.sign(typ, claims)
     }
 
     /// The verification key for a `kid`, with its algorithm.
@@ -257,11 +319,7 @@ impl KeyStore {
                 SigningAlg::parse(&row.alg).ok_or_else(|| KeyError::Material(format!("unknown alg {}", row.alg)))?;
             let jwk: Jwk = serde_json::from_str(&row.public_jwk).map_err(|e| KeyError::Material(e.to_string()))?;
             if row.retired_at.is_none() && !signing.iter().any(|k| k.alg == alg) {
-                signing.push(SigningKey {
-                    kid: row.kid.clone(),
-                    alg,
-                    encoding: encoding_key(alg, &row.private_pem)?,
-                });
+                signing.push(SigningKey::from_pem(row.kid.clone(), alg, &row.private_pem)?);
             }
             verifying.push((row.kid.clone(), alg, DecodingKey::from_jwk(&jwk)?));
             keys.push(jwk);
@@ -281,18 +339,21 @@ fn encoding_key(alg: SigningAlg, pem: &str) -> Result<EncodingKey, KeyError> {
     })
 }
 
-/// A fresh private key as PKCS#8 PEM (RSA 2048 or P-256).
-fn generate_pem(alg: SigningAlg) -> Result<String, KeyError> {
-    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-    let mut rng = rand::rngs::OsRng;
-    let pem = match alg {
-        SigningAlg::RS256 => rsa::RsaPrivateKey::new(&mut rng, 2048)
-            .map_err(|e| KeyError::Material(e.to_string()))?
-            .to_pkcs8_pem(LineEnding::LF),
-        SigningAlg::ES256 => p256::SecretKey::random(&mut rng).to_pkcs8_pem(LineEnding::LF),
+/// A fresh private key as PKCS#8 PEM (RSA 2048 or P-256), made by aws-lc.
+pub fn generate_pem(alg: SigningAlg) -> Result<String, KeyError> {
+    let der = match alg {
+        SigningAlg::RS256 => RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+            .and_then(|k| k.as_der())
+            .map(|d| d.as_ref().to_vec()),
+        SigningAlg::ES256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+            .and_then(|k| k.to_pkcs8v1())
+            .map(|d| d.as_ref().to_vec()),
     }
     .map_err(|e| KeyError::Material(e.to_string()))?;
-    Ok(pem.to_string())
+    Ok(pem::encode_config(
+        &pem::Pem::new("PRIVATE KEY", der),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    ))
 }
 
 /// The public JWK for a private key, with its RFC 7638 thumbprint as `kid`.
@@ -309,17 +370,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn generated_keys_sign_and_verify() {
+    fn generated_keys_sign_tokens_that_verify_with_their_published_jwk() {
         for alg in SigningAlg::ALL {
             let pem = generate_pem(alg).unwrap();
             let (kid, jwk) = public_jwk(alg, &pem).unwrap();
             assert_eq!(jwk.common.key_id.as_deref(), Some(kid.as_str()));
             let set = KeySet {
-                signing: vec![SigningKey {
-                    kid: kid.clone(),
-                    alg,
-                    encoding: encoding_key(alg, &pem).unwrap(),
-                }],
+                signing: vec![SigningKey::from_pem(kid.clone(), alg, &pem).unwrap()],
                 verifying: vec![(kid.clone(), alg, DecodingKey::from_jwk(&jwk).unwrap())],
                 jwks: JwkSet { keys: vec![jwk] },
             };
@@ -346,15 +403,32 @@ mod tests {
     /// published thumbprint below; a key id is exactly that thumbprint.
     #[test]
     fn rsa_key_id_is_the_rfc_7638_thumbprint_of_the_rfcs_example_key() {
-        use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-        use rsa::BigUint;
+        use openssl::bn::{BigNum, BigNumContext};
         const N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
         const D: &str = "X4cTteJY_gn4FYPsXB8rdXix5vwsg1FLN5E3EaG6RJoVH-HLLKD9M7dx5oo7GURknchnrRweUkC7hT5fJLM0WbFAKNLWY2vv7B6NqXSzUvxT0_YSfqijwp3RTzlBaCxWp4doFk5N2o8Gy_nHNKroADIkJ46pRUohsXywbReAdYaMwFs9tv8d_cPVY3i07a3t8MN6TNwm0dSawm9v47UiCl3Sk5ZiG7xojPLu4sbg1U2jx4IBTNBznbJSzFHK66jT8bgkuqsk0GjskDJk19Z4qwjwbsnn4j2WBii3RL-Us2lGVkY8fkFzme1z0HbIkfz0Y6mqnOYtqc0X4jfcKoAC8Q";
         const P: &str = "83i-7IvMGXoMXCskv73TKr8637FiO7Z27zv8oj6pbWUQyLPQBQxtPVnwD20R-60eTDmD2ujnMt5PoqMrm8RfmNhVWDtjjMmCMjOpSXicFHj7XOuVIYQyqVWlWEh6dN36GVZYk93N8Bc9vY41xy8B9RzzOGVQzXvNEvn7O0nVbfs";
         const Q: &str = "3dfOR9cuYq-0S-mkFLzgItgMEfFzB2q3hWehMuG0oCuqnb3vobLyumqjVZQO1dIrdwgTnCdpYzBcOfW5r370AFXjiWft_NGEiovonizhKpo9VVS78TzFgxkIdrecRezsZ-1kYd_s1qDbxtkDEgfAITAG9LUnADun4vIcb6yelxk";
-        let int = |s: &str| BigUint::from_bytes_be(&b64url(s));
-        let key = rsa::RsaPrivateKey::from_components(int(N), int("AQAB"), int(D), vec![int(P), int(Q)]).unwrap();
-        let pem = key.to_pkcs8_pem(LineEnding::LF).unwrap();
+        // The RFC gives n, e, d, p and q; OpenSSL wants the CRT values too, derived here.
+        let int = |s: &str| BigNum::from_slice(&b64url(s)).unwrap();
+        let mut ctx = BigNumContext::new().unwrap();
+        let one = BigNum::from_u32(1).unwrap();
+        let crt = |prime: &BigNum, ctx: &mut BigNumContext| {
+            let mut less = BigNum::new().unwrap();
+            less.checked_sub(prime, &one).unwrap();
+            let mut v = BigNum::new().unwrap();
+            v.nnmod(&int(D), &less, ctx).unwrap();
+            v
+        };
+        let (dp, dq) = (crt(&int(P), &mut ctx), crt(&int(Q), &mut ctx));
+        let mut qi = BigNum::new().unwrap();
+        qi.mod_inverse(&int(Q), &int(P), &mut ctx).unwrap();
+        let rsa = openssl::rsa::Rsa::from_private_components(int(N), int("AQAB"), int(D), int(P), int(Q), dp, dq, qi)
+            .unwrap();
+        let der = openssl::pkey::PKey::from_rsa(rsa)
+            .unwrap()
+            .private_key_to_pem_pkcs8()
+            .unwrap();
+        let pem = String::from_utf8(der).unwrap();
         let (kid, jwk) = public_jwk(SigningAlg::RS256, &pem).unwrap();
         assert_eq!(kid, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
         assert_eq!(jwk.common.key_id.as_deref(), Some(kid.as_str()));
@@ -386,5 +460,55 @@ mod tests {
         let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{X}","y":"{Y}"}}"#);
         let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
         assert_eq!(kid, expected);
+    }
+    #[test]
+    fn an_rs256_token_is_byte_identical_to_what_jsonwebtoken_encodes() {
+        // PKCS#1 v1.5 signatures are deterministic, so the whole compact JWS must match.
+        let pem = generate_pem(SigningAlg::RS256).unwrap();
+        let key = SigningKey::from_pem("k1".into(), SigningAlg::RS256, &pem).unwrap();
+        let claims = serde_json::json!({"iss": "https://issuer.example", "sub": "x", "n": [1, 2]});
+        let ours = key.sign("JWT", &claims).unwrap();
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some("k1".into());
+        header.typ = Some("JWT".into());
+        let theirs = jsonwebtoken::encode(&header, &claims, &encoding_key(SigningAlg::RS256, &pem).unwrap()).unwrap();
+        assert_eq!(ours, theirs);
+        // Control: another typ gives another token.
+        assert_ne!(key.sign("logout+jwt", &claims).unwrap(), theirs);
+    }
+
+    #[test]
+    fn a_pem_that_is_not_a_key_of_the_named_algorithm_is_refused() {
+        let ec = generate_pem(SigningAlg::ES256).unwrap();
+        let rsa = generate_pem(SigningAlg::RS256).unwrap();
+        assert!(matches!(
+            SigningKey::from_pem("k".into(), SigningAlg::RS256, &ec),
+            Err(KeyError::Material(_))
+        ));
+        assert!(matches!(
+            SigningKey::from_pem("k".into(), SigningAlg::ES256, &rsa),
+            Err(KeyError::Material(_))
+        ));
+        assert!(SigningKey::from_pem("k".into(), SigningAlg::RS256, &rsa).is_ok());
+    }
+
+    #[test]
+    fn keys_stored_before_aws_lc_keep_their_kid_and_public_jwk() {
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/signing_keys_before_aws_lc.json")).unwrap();
+        for key in fixture["keys"].as_array().unwrap() {
+            let alg = SigningAlg::parse(key["alg"].as_str().unwrap()).unwrap();
+            let pem = key["private_pem"].as_str().unwrap();
+            let (kid, jwk) = public_jwk(alg, pem).unwrap();
+            assert_eq!(kid, key["kid"].as_str().unwrap());
+            let before: serde_json::Value = serde_json::from_str(key["public_jwk"].as_str().unwrap()).unwrap();
+            assert_eq!(serde_json::to_value(&jwk).unwrap(), before);
+            let signer = SigningKey::from_pem(kid.clone(), alg, pem).unwrap();
+            let token = signer.sign("JWT", &serde_json::json!({"sub": "x"})).unwrap();
+            let mut v = jsonwebtoken::Validation::new(alg.jwt());
+            v.required_spec_claims.clear();
+            jsonwebtoken::decode::<serde_json::Value>(&token, &DecodingKey::from_jwk(&jwk).unwrap(), &v)
+                .expect("verifies with the JWK published before");
+        }
     }
 }

@@ -1,85 +1,174 @@
 //! Ending a browser session everywhere: non-offline refresh tokens revoked, and an OIDC
-//! Back-Channel Logout 1.0 logout token posted to every client the session touched.
+//! Back-Channel Logout 1.0 logout token posted to every client the session touched, from an
+//! outbox in the database that every node delivers from.
 use std::sync::Arc;
 use std::time::Duration;
 
+use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::json;
 use tokio::sync::{mpsc, Semaphore};
 use tower_sessions::Session;
 
 use crate::app::AppState;
+use crate::keys::{KeyStore, SigningAlg};
 use crate::login::session as login_session;
+use crate::store::backchannel_outbox::{self as outbox, NewNotification, OutboxRow};
 use crate::store::{now, random_token, refresh_tokens, session_clients};
 use crate::web::error::PageError;
 
-/// How many deliveries may wait; beyond that new ones are dropped and logged.
-const QUEUE: usize = 1024;
-/// Attempts per delivery, with doubling back-off from one second.
-const ATTEMPTS: u32 = 3;
+/// Attempts per notification, with doubling back-off from one second.
+const ATTEMPTS: i32 = 3;
+const FIRST_BACKOFF_MS: i64 = 1_000;
+/// How long a node holds a notification for one attempt: well beyond the HTTP client's 10 s
+/// timeout, so a live node never loses its claim, and a crashed node's claim lapses by itself.
+const LEASE_MS: i64 = 60_000;
+/// How often a node looks for notifications that other nodes stored or that became due again;
+/// its own are delivered at once.
+const POLL: Duration = Duration::from_millis(500);
+/// Deliveries in flight per node.
+const IN_FLIGHT: usize = 8;
 
-/// One logout token on its way to a client.
-#[derive(Debug)]
-struct Delivery {
-    client_id: String,
-    uri: String,
-    logout_token: String,
-}
-
-/// The sender: a bounded queue drained by a background task.
+/// Wakes this node's delivery task; the task ends when the last notifier is dropped.
 #[derive(Clone)]
 pub struct BackchannelNotifier {
-    tx: mpsc::Sender<Delivery>,
+    wake: mpsc::Sender<()>,
+}
+
+/// What the delivery task needs: it signs each logout token when it sends it, so a notification
+/// delivered after a restart or a retry still carries a fresh `iat`/`exp`.
+#[derive(Clone)]
+struct Deliverer {
+    db: DatabaseConnection,
+    http: reqwest::Client,
+    keys: KeyStore,
+    issuer: String,
+    /// This node's name in claims.
+    node: Arc<str>,
 }
 
 impl BackchannelNotifier {
-    /// Starts the delivery task (at most 8 deliveries in flight).
-    pub fn spawn(http: reqwest::Client) -> Self {
-        let (tx, mut rx) = mpsc::channel::<Delivery>(QUEUE);
-        tokio::spawn(async move {
-            let slots = Arc::new(Semaphore::new(8));
-            while let Some(d) = rx.recv().await {
-                let Ok(permit) = slots.clone().acquire_owned().await else {
-                    break;
-                };
-                let http = http.clone();
-                tokio::spawn(async move {
-                    deliver(&http, &d).await;
-                    drop(permit);
-                });
-            }
-        });
-        Self { tx }
+    /// Starts this node's delivery task over the database's outbox.
+    pub fn spawn(db: &DatabaseConnection, http: &reqwest::Client, keys: &KeyStore, issuer: String) -> Self {
+        let (wake, rx) = mpsc::channel(1);
+        let deliverer = Deliverer {
+            db: db.clone(),
+            http: http.clone(),
+            keys: keys.clone(),
+            issuer,
+            node: random_token()[..16].into(),
+        };
+        tokio::spawn(deliverer.run(rx));
+        Self { wake }
     }
 
-    fn enqueue(&self, d: Delivery) {
-        if let Err(e) = self.tx.try_send(d) {
-            tracing::warn!(error = %e, "back-channel logout queue full; delivery dropped");
-        }
+    /// Tells the delivery task that notifications were stored.
+    pub fn wake(&self) {
+        // A full channel already holds a wake-up.
+        let _ = self.wake.try_send(());
     }
 }
 
-async fn deliver(http: &reqwest::Client, d: &Delivery) {
-    let mut wait = Duration::from_secs(1);
-    for attempt in 1..=ATTEMPTS {
-        let res = http
-            .post(&d.uri)
-            .form(&[("logout_token", d.logout_token.as_str())])
-            .send()
-            .await;
-        match res {
-            Ok(r) if r.status().is_success() => {
-                tracing::info!(client_id = %d.client_id, attempt, "back-channel logout delivered");
+impl Deliverer {
+    async fn run(self, mut wake: mpsc::Receiver<()>) {
+        let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+        loop {
+            self.claim_due(&slots).await;
+            tokio::select! {
+                woken = wake.recv() => if woken.is_none() { break },
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+        tracing::debug!(node = %self.node, "back-channel logout delivery stopped");
+    }
+
+    /// Claims what is due, as far as there are free slots, and starts an attempt for each.
+    async fn claim_due(&self, slots: &Arc<Semaphore>) {
+        let free = slots.available_permits();
+        if free == 0 {
+            return;
+        }
+        let at = outbox::now_ms();
+        let rows = match outbox::due(&self.db, at, free as u64).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the back-channel logout outbox failed");
                 return;
             }
-            Ok(r) => {
-                tracing::warn!(client_id = %d.client_id, attempt, status = %r.status(), "back-channel logout refused")
+        };
+        for row in rows {
+            match outbox::claim(&self.db, &row.id, &self.node, at, LEASE_MS).await {
+                Ok(true) => {
+                    let Ok(permit) = slots.clone().acquire_owned().await else {
+                        return;
+                    };
+                    let me = self.clone();
+                    tokio::spawn(async move {
+                        me.attempt(row).await;
+                        drop(permit);
+                    });
+                }
+                // Another node is making this attempt.
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "claiming a back-channel logout failed"),
             }
-            Err(e) => tracing::warn!(client_id = %d.client_id, attempt, error = %e, "back-channel logout failed"),
         }
-        if attempt < ATTEMPTS {
-            tokio::time::sleep(wait).await;
-            wait *= 2;
+    }
+
+    async fn attempt(&self, row: OutboxRow) {
+        let attempt = row.attempts + 1;
+        let recorded = match self.send(&row).await {
+            Ok(()) => {
+                tracing::info!(client_id = %row.client_id, attempt, "back-channel logout delivered");
+                outbox::delivered(&self.db, &row.id, &self.node).await.map(drop)
+            }
+            Err(reason) => {
+                let retry_at = (attempt < ATTEMPTS).then(|| outbox::now_ms() + (FIRST_BACKOFF_MS << (attempt - 1)));
+                if retry_at.is_some() {
+                    tracing::warn!(client_id = %row.client_id, attempt, %reason, "back-channel logout failed; will retry");
+                } else {
+                    tracing::warn!(client_id = %row.client_id, attempt, %reason, "back-channel logout failed; given up");
+                }
+                outbox::attempt_failed(&self.db, &row.id, &self.node, retry_at).await
+            }
+        };
+        if let Err(e) = recorded {
+            // The claim lapses and another attempt follows: at most a duplicate, never a loss.
+            tracing::warn!(client_id = %row.client_id, error = %e, "recording a back-channel logout attempt failed");
+        }
+    }
+
+    /// Signs the logout token and posts it; the reason when the client did not take it.
+    async fn send(&self, row: &OutboxRow) -> Result<(), String> {
+        let alg = SigningAlg::parse(&row.alg).unwrap_or(SigningAlg::RS256);
+        let iat = now();
+        let claims = LogoutToken {
+            iss: self.issuer.clone(),
+            aud: &row.client_id,
+            iat,
+            exp: iat + 120,
+            jti: random_token(),
+            sub: &row.sub,
+            sid: &row.sid,
+            events: json!({ "http://schemas.openid.net/event/backchannel-logout": {} }),
+        };
+        let logout_token = self
+            .keys
+            .current()
+            .await
+            .and_then(|keys| keys.sign_typed(alg, "logout+jwt", &claims))
+            .map_err(|e| e.to_string())?;
+        let res = self
+            .http
+            .post(&row.uri)
+            .form(&[("logout_token", logout_token.as_str())])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("status {}", res.status()))
         }
     }
 }
@@ -107,7 +196,7 @@ pub struct Ended {
 }
 
 /// Ends the browser's session and tells every client that took part in it: back-channel
-/// logout tokens are queued here; front-channel URLs are returned for the page.
+/// logout notifications are stored in the outbox here; front-channel URLs are returned for the page.
 pub async fn end_session(state: &AppState, session: &Session) -> Result<Ended, PageError> {
     let current = login_session::current(session).await?;
     login_session::end(session).await?;
@@ -123,8 +212,9 @@ pub async fn terminate(state: &AppState, login: &login_session::LoginSession) ->
     crate::store::login_sessions::end(&state.db, &login.sid).await?;
     ended.upstream = login.idp.clone().map(|p| (p, login.upstream_session.clone()));
     refresh_tokens::revoke_session(&state.db, &login.sid).await?;
-    let keys = state.keys.current().await?;
-    for client_id in session_clients::take(&state.db, &login.sid).await? {
+    let clients = session_clients::of_session(&state.db, &login.sid).await?;
+    let mut queued = 0;
+    for client_id in clients {
         let Some(client) = state.clients.get(&client_id).await? else {
             continue;
         };
@@ -138,23 +228,23 @@ pub async fn terminate(state: &AppState, login: &login_session::LoginSession) ->
         let Some(uri) = client.backchannel_logout_uri.clone() else {
             continue;
         };
-        let iat = now();
-        let claims = LogoutToken {
-            iss: state.config.issuer_str(),
-            aud: &client.id,
-            iat,
-            exp: iat + 120,
-            jti: random_token(),
-            sub: &login.user_id,
-            sid: &login.sid,
-            events: json!({ "http://schemas.openid.net/event/backchannel-logout": {} }),
-        };
-        let logout_token = keys.sign_typed(client.id_token_alg, "logout+jwt", &claims)?;
-        state.backchannel.enqueue(Delivery {
-            client_id: client.id.clone(),
-            uri,
-            logout_token,
-        });
+        outbox::enqueue(
+            &state.db,
+            NewNotification {
+                client_id: client.id.clone(),
+                uri,
+                alg: client.id_token_alg.as_str().into(),
+                sub: login.user_id.clone(),
+                sid: login.sid.clone(),
+            },
+        )
+        .await?;
+        queued += 1;
+    }
+    // Only once every notification is stored: a crash before this leaves the list to retry from.
+    session_clients::forget(&state.db, &login.sid).await?;
+    if queued > 0 {
+        state.backchannel.wake();
     }
     Ok(ended)
 }

@@ -15,7 +15,7 @@ use super::pkce;
 use crate::app::AppState;
 use crate::store::clients::{AccessTokenFormat, Client, RefreshPolicy};
 use crate::store::codes::{self, Redemption};
-use crate::store::refresh_tokens::{self, Family, NewRefresh, Rotation};
+use crate::store::refresh_tokens::{self, Family, NewRefresh, RefreshRow, Rotation, Standing};
 use crate::store::session_clients;
 use crate::store::tokens::{self, NewAccessToken};
 use crate::store::{now, random_token, users};
@@ -165,6 +165,9 @@ struct Grant {
     /// The refresh family to continue (refresh grant) or `None` to decide afresh.
     family: Option<Family>,
     offline: bool,
+    /// The refresh token to hand out, already stored (refresh grant); `None` mints one if the
+    /// client's policy asks for it.
+    refresh: Option<String>,
 }
 
 async fn authorization_code(
@@ -223,6 +226,7 @@ async fn authorization_code(
         code_hash: Some(row.code_hash),
         family: None,
         offline,
+        refresh: None,
     };
     let response = issue(state, client, grant).await?;
     // A replay racing this redemption may have looked for these tokens before they existed.
@@ -288,19 +292,64 @@ async fn refresh_token(
             "the refresh token was issued to another client".into(),
         ));
     }
-    let row = match refresh_tokens::rotate(&state.db, row).await? {
-        Rotation::Fresh(row) => row,
-        Rotation::Reused(row) => {
-            let revoked = refresh_tokens::revoke_family(&state.db, &row.family_id).await?;
-            tracing::warn!(client_id = %client.id, user_id = %row.user_id, family = %row.family_id, revoked, "refresh token reused after rotation; family revoked");
-            return Err(TokenError::InvalidGrant("the refresh token was already used".into()));
-        }
-        Rotation::Expired => return Err(TokenError::InvalidGrant("the refresh token has expired".into())),
-        Rotation::Revoked => return Err(TokenError::InvalidGrant("the refresh token was revoked".into())),
+    match refresh_tokens::standing(&row) {
+        Standing::Usable => {}
+        Standing::Rotated => return retry_or_replay(state, client, params, row, presented).await,
+        Standing::Expired => return Err(TokenError::InvalidGrant("the refresh token has expired".into())),
+        Standing::Revoked => return Err(TokenError::InvalidGrant("the refresh token was revoked".into())),
+    }
+    // Checked before rotating: a refused request leaves the token usable.
+    let scope = narrowed_scope(&row.scope, params)?;
+    let user = active_user(state, client, &row.user_id, row.idp.as_deref()).await?;
+    let family = Family {
+        id: row.family_id.clone(),
+        expires_at: row.family_expires_at,
     };
-    // A narrower scope may be asked for, never a wider one (RFC 6749 §6).
-    let granted: Vec<&str> = row.scope.split(' ').collect();
-    let scope = match params.get("scope").filter(|s| !s.is_empty()) {
+    let amr: Vec<String> = serde_json::from_str(&row.amr).unwrap_or_default();
+    let successor = NewRefresh {
+        client_id: client.id.clone(),
+        user_id: user.id.clone(),
+        scope: scope.clone(),
+        sid: row.sid.clone(),
+        auth_time: row.auth_time,
+        amr: amr.clone(),
+        idp: row.idp.clone(),
+        offline: row.offline,
+    };
+    let next = match refresh_tokens::rotate(
+        &state.db,
+        &row,
+        presented,
+        successor,
+        &family,
+        client.tokens.refresh_token_sliding_lifetime,
+    )
+    .await?
+    {
+        Rotation::Fresh(next) => next,
+        // Presented twice at once: the later one is a retry of the first.
+        Rotation::Lost(row) => return retry_or_replay(state, client, params, *row, presented).await,
+    };
+    let grant = Grant {
+        user,
+        scope,
+        sid: row.sid,
+        auth_time: row.auth_time,
+        amr,
+        idp: row.idp,
+        nonce: None,
+        code_hash: None,
+        family: Some(family),
+        offline: row.offline,
+        refresh: Some(next),
+    };
+    issue(state, client, grant).await
+}
+
+/// A narrower scope may be asked for, never a wider one (RFC 6749 §6).
+fn narrowed_scope(granted: &str, params: &HashMap<String, String>) -> Result<String, TokenError> {
+    let granted: Vec<&str> = granted.split(' ').collect();
+    Ok(match params.get("scope").filter(|s| !s.is_empty()) {
         Some(asked) => {
             let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
             if let Some(extra) = asked.iter().find(|s| !granted.contains(s)) {
@@ -313,25 +362,48 @@ async fn refresh_token(
                 .collect::<Vec<_>>()
                 .join(" ")
         }
-        None => row.scope.clone(),
-    };
-    let user = active_user(state, client, &row.user_id, row.idp.as_deref()).await?;
-    let grant = Grant {
-        user,
-        scope,
-        sid: row.sid,
-        auth_time: row.auth_time,
-        amr: serde_json::from_str(&row.amr).unwrap_or_default(),
-        idp: row.idp,
-        nonce: None,
-        code_hash: None,
-        family: Some(Family {
-            id: row.family_id,
-            expires_at: row.family_expires_at,
-        }),
-        offline: row.offline,
-    };
-    issue(state, client, grant).await
+        None => granted.join(" "),
+    })
+}
+
+/// A rotated token presented again. Once, shortly after the rotation and while its successor is
+/// unused, this is a client retrying after a lost answer: it gets the same successor again
+/// (with a new access token). Anything else is a replay and ends the whole family.
+async fn retry_or_replay(
+    state: &AppState,
+    client: &Client,
+    params: &HashMap<String, String>,
+    row: RefreshRow,
+    presented: &str,
+) -> Result<Response, TokenError> {
+    let window = state.config.lifetimes.refresh_retry_window as i64;
+    if let Some((next, successor)) = refresh_tokens::retry_candidate(&state.db, &row, presented, window).await? {
+        let scope = narrowed_scope(&successor.scope, params)?;
+        let user = active_user(state, client, &successor.user_id, successor.idp.as_deref()).await?;
+        if refresh_tokens::claim_retry(&state.db, &row, window).await? {
+            tracing::info!(client_id = %client.id, family = %row.family_id, "refresh token retried within its window; same successor returned");
+            let grant = Grant {
+                user,
+                scope,
+                amr: serde_json::from_str(&successor.amr).unwrap_or_default(),
+                family: Some(Family {
+                    id: successor.family_id,
+                    expires_at: successor.family_expires_at,
+                }),
+                sid: successor.sid,
+                auth_time: successor.auth_time,
+                idp: successor.idp,
+                nonce: None,
+                code_hash: None,
+                offline: successor.offline,
+                refresh: Some(next),
+            };
+            return issue(state, client, grant).await;
+        }
+    }
+    let revoked = refresh_tokens::revoke_family(&state.db, &row.family_id).await?;
+    tracing::warn!(client_id = %client.id, user_id = %row.user_id, family = %row.family_id, revoked, "refresh token reused after rotation; family revoked");
+    Err(TokenError::InvalidGrant("the refresh token was already used".into()))
 }
 
 /// RFC 9068 JWT access-token claims.
@@ -392,8 +464,9 @@ async fn issue(state: &AppState, client: &Client, g: Grant) -> Result<Response, 
             jwt
         }
     };
-    let refresh = match &family {
-        Some(f) => Some(
+    let refresh = match (&family, g.refresh) {
+        (_, Some(stored)) => Some(stored),
+        (Some(f), None) => Some(
             refresh_tokens::issue(
                 &state.db,
                 NewRefresh {
@@ -411,7 +484,7 @@ async fn issue(state: &AppState, client: &Client, g: Grant) -> Result<Response, 
             )
             .await?,
         ),
-        None => None,
+        (None, None) => None,
     };
     let id_token = if scopes.contains(&"openid") {
         let claims = IdTokenClaims {

@@ -1,6 +1,10 @@
-//! Refresh tokens: opaque, stored by hash, rotated at every use; a reused token burns its family.
+//! Refresh tokens: opaque, stored by hash, rotated at every use; a reused token burns its family,
+//! except for one retry shortly after the rotation, which gets the same successor again.
+use aws_lc_rs::hmac;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use super::entities::{access_token, refresh_token};
 use super::{hash_secret, now, random_token};
@@ -37,15 +41,45 @@ impl Family {
     }
 }
 
-/// What presenting a refresh token came to.
-#[derive(Debug)]
-pub enum Rotation {
-    /// First use: the row, now marked rotated.
-    Fresh(RefreshRow),
-    /// Already rotated before: a replay (the family must be revoked).
-    Reused(RefreshRow),
+/// Where a presented refresh token stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Never used, unexpired, unrevoked.
+    Usable,
+    /// Exchanged before: a retry or a replay.
+    Rotated,
     Expired,
     Revoked,
+}
+
+/// Where `row` stands now.
+pub fn standing(row: &RefreshRow) -> Standing {
+    if row.revoked_at.is_some() {
+        Standing::Revoked
+    } else if row.rotated_at.is_some() {
+        Standing::Rotated
+    } else if row.expires_at <= now() {
+        Standing::Expired
+    } else {
+        Standing::Usable
+    }
+}
+
+/// What rotating a usable token came to.
+#[derive(Debug)]
+pub enum Rotation {
+    /// This call rotated it: the successor token, stored in the same transaction.
+    Fresh(String),
+    /// A concurrent presentation rotated it first: the row as it is now.
+    Lost(Box<RefreshRow>),
+}
+
+/// The successor of `presented` for `seed`: HMAC-SHA-256 keyed with the presented token. Only
+/// the holder of that token can derive it again, so the database keeps hashes and seeds and
+/// never a usable token, yet a retry can be answered with the very same successor.
+pub fn successor_of(presented: &str, seed: &str) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, presented.as_bytes());
+    URL_SAFE_NO_PAD.encode(hmac::sign(&key, seed.as_bytes()))
 }
 
 /// Issues a token in `family`, valid for `sliding_secs` but never past the family's end.
@@ -56,9 +90,20 @@ pub async fn issue<C: ConnectionTrait>(
     sliding_secs: i64,
 ) -> Result<String, DbErr> {
     let token = random_token();
+    insert(db, &token, new, family, sliding_secs).await?;
+    Ok(token)
+}
+
+async fn insert<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+    new: NewRefresh,
+    family: &Family,
+    sliding_secs: i64,
+) -> Result<(), DbErr> {
     let t = now();
     refresh_token::ActiveModel {
-        token_hash: Set(hash_secret(&token)),
+        token_hash: Set(hash_secret(token)),
         family_id: Set(family.id.clone()),
         client_id: Set(new.client_id),
         user_id: Set(new.user_id),
@@ -73,10 +118,12 @@ pub async fn issue<C: ConnectionTrait>(
         family_expires_at: Set(family.expires_at),
         rotated_at: Set(None),
         revoked_at: Set(None),
+        successor_seed: Set(None),
+        retried_at: Set(None),
     }
     .insert(db)
     .await?;
-    Ok(token)
+    Ok(())
 }
 
 /// The token's row, whatever its state.
@@ -89,29 +136,78 @@ pub fn is_active(row: &RefreshRow) -> bool {
     row.rotated_at.is_none() && row.revoked_at.is_none() && row.expires_at > now()
 }
 
-/// Marks the token used, atomically: exactly one caller gets `Fresh`.
-pub async fn rotate<C: ConnectionTrait>(db: &C, row: RefreshRow) -> Result<Rotation, DbErr> {
-    if row.revoked_at.is_some() {
-        return Ok(Rotation::Revoked);
-    }
-    if row.rotated_at.is_some() {
-        return Ok(Rotation::Reused(row));
-    }
-    if row.expires_at <= now() {
-        return Ok(Rotation::Expired);
-    }
+/// Rotates the usable token `row` (presented as `presented`) and stores its successor, in one
+/// transaction: a crash leaves either both or neither. Exactly one concurrent caller gets `Fresh`.
+pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    row: &RefreshRow,
+    presented: &str,
+    successor: NewRefresh,
+    family: &Family,
+    sliding_secs: i64,
+) -> Result<Rotation, DbErr> {
+    let seed = random_token();
+    let next = successor_of(presented, &seed);
+    let txn = db.begin().await?;
+    // The write comes first, so SQLite takes the write lock at once (no read-then-write upgrade).
     let res = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RotatedAt, Expr::value(now()))
+        .col_expr(refresh_token::Column::SuccessorSeed, Expr::value(seed))
         .filter(refresh_token::Column::TokenHash.eq(row.token_hash.clone()))
         .filter(refresh_token::Column::RotatedAt.is_null())
         .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        txn.rollback().await?;
+        let current = refresh_token::Entity::find_by_id(row.token_hash.clone())
+            .one(db)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("refresh token".into()))?;
+        return Ok(Rotation::Lost(Box::new(current)));
+    }
+    insert(&txn, &next, successor, family, sliding_secs).await?;
+    txn.commit().await?;
+    Ok(Rotation::Fresh(next))
+}
+
+/// The successor handed out when `row` was rotated, with its row, if presenting `row` again now
+/// may be the one retry: within `window_secs` of the rotation, no retry answered yet, and the
+/// successor itself still unused. `None` means a replay.
+pub async fn retry_candidate<C: ConnectionTrait>(
+    db: &C,
+    row: &RefreshRow,
+    presented: &str,
+    window_secs: i64,
+) -> Result<Option<(String, RefreshRow)>, DbErr> {
+    let (Some(rotated_at), Some(seed)) = (row.rotated_at, row.successor_seed.as_deref()) else {
+        return Ok(None);
+    };
+    if row.revoked_at.is_some() || row.retried_at.is_some() || now() >= rotated_at + window_secs {
+        return Ok(None);
+    }
+    let next = successor_of(presented, seed);
+    Ok(find(db, &next).await?.and_then(|successor| {
+        (standing(&successor) == Standing::Usable
+            && successor.family_id == row.family_id
+            && successor.client_id == row.client_id)
+            .then_some((next, successor))
+    }))
+}
+
+/// Records that the one retry of `row` is being answered; `false` when another retry was first
+/// or the window has closed meanwhile (then it is a replay).
+pub async fn claim_retry<C: ConnectionTrait>(db: &C, row: &RefreshRow, window_secs: i64) -> Result<bool, DbErr> {
+    let t = now();
+    let res = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RetriedAt, Expr::value(t))
+        .filter(refresh_token::Column::TokenHash.eq(row.token_hash.clone()))
+        .filter(refresh_token::Column::RetriedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .filter(refresh_token::Column::RotatedAt.gt(t - window_secs))
         .exec(db)
         .await?;
-    Ok(if res.rows_affected == 1 {
-        Rotation::Fresh(row)
-    } else {
-        Rotation::Reused(row)
-    })
+    Ok(res.rows_affected == 1)
 }
 
 /// Revokes every refresh token of a family and the access tokens issued from it.
@@ -157,4 +253,20 @@ pub async fn purge_expired<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
         .exec(db)
         .await?;
     Ok(res.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_successor_is_the_same_for_the_same_token_and_seed_and_differs_otherwise() {
+        let (token, seed) = (random_token(), random_token());
+        let next = successor_of(&token, &seed);
+        assert_eq!(next, successor_of(&token, &seed));
+        assert_eq!(next.len(), 43, "as long as a random token");
+        assert_ne!(next, successor_of(&random_token(), &seed));
+        assert_ne!(next, successor_of(&token, &random_token()));
+        assert_ne!(next, token);
+    }
 }

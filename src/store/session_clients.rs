@@ -25,15 +25,22 @@ pub async fn record<C: ConnectionTrait>(db: &C, sid: &str, client_id: &str, user
     Ok(())
 }
 
-/// Removes and returns the clients of a session that just ended.
-pub async fn take<C: ConnectionTrait>(db: &C, sid: &str) -> Result<Vec<String>, DbErr> {
-    let rows = session_client::Entity::find()
+/// The clients that took part in session `sid`.
+pub async fn of_session<C: ConnectionTrait>(db: &C, sid: &str) -> Result<Vec<String>, DbErr> {
+    Ok(session_client::Entity::find()
         .filter(session_client::Column::Sid.eq(sid))
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|r| r.client_id)
+        .collect())
+}
+
+/// Forgets the clients of a session that ended (after their notifications were stored).
+pub async fn forget<C: ConnectionTrait>(db: &C, sid: &str) -> Result<(), DbErr> {
     session_client::Entity::delete_many()
         .filter(session_client::Column::Sid.eq(sid))
         .exec(db)
         .await?;
-    Ok(rows.into_iter().map(|r| r.client_id).collect())
+    Ok(())
 }

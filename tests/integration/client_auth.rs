@@ -2,7 +2,6 @@
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
-use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{json, Value};
 
 use super::browser::{query_param, Browser};
@@ -23,9 +22,14 @@ fn key(kid: &str) -> (EncodingKey, Jwk) {
 /// A client key pair: the signing key, its public JWK, and its public key as PEM (what an
 /// attacker who knows the registered keys holds).
 fn key_and_public_pem(kid: &str) -> (EncodingKey, Jwk, String) {
-    let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
-    let pem = private.to_pkcs8_pem(LineEnding::LF).unwrap();
-    let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF).unwrap();
+    let pem = gatehouse::keys::generate_pem(gatehouse::keys::SigningAlg::RS256).unwrap();
+    let public_pem = String::from_utf8(
+        openssl::pkey::PKey::private_key_from_pem(pem.as_bytes())
+            .unwrap()
+            .public_key_to_pem()
+            .unwrap(),
+    )
+    .unwrap();
     let enc = EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
     let mut jwk = Jwk::from_encoding_key(&enc, Algorithm::RS256).unwrap();
     jwk.common.key_id = Some(kid.into());

@@ -1,6 +1,4 @@
 //! Starts a Gatehouse per test on 127.0.0.1 with its own database.
-use std::future::pending;
-
 use gatehouse::app::{serve_on, AppState};
 use gatehouse::config::{ClientDecl, Config, UserDecl};
 use sea_orm::ConnectionTrait;
@@ -25,6 +23,8 @@ pub struct TestServer {
     pub issuer: String,
     pub state: AppState,
     _dir: tempfile::TempDir,
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDecl {
@@ -138,6 +138,28 @@ impl TestServer {
     }
 }
 
+/// A stopped server's configuration and database, to start again.
+pub struct Stopped {
+    pub config: Config,
+    dir: tempfile::TempDir,
+}
+
+impl Stopped {
+    /// Starts a new node on the same database and address.
+    pub async fn restart(self) -> TestServer {
+        let listener = TcpListener::bind(self.config.listen)
+            .await
+            .expect("bind loopback again");
+        Prepared {
+            listener,
+            config: self.config,
+            dir: self.dir,
+        }
+        .launch()
+        .await
+    }
+}
+
 /// A bound but not yet started server.
 pub struct Prepared {
     listener: TcpListener,
@@ -152,7 +174,10 @@ impl Prepared {
         let addr = listener.local_addr().expect("local addr");
         let issuer = config.issuer_str();
         let state = AppState::build(config).await.expect("build app");
-        tokio::spawn(serve_on(listener, state.clone(), pending()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(serve_on(listener, state.clone(), async move {
+            let _ = stopped.await;
+        }));
         // Ready once the router answers (the listener already accepts; this waits for the task).
         let health = format!("http://{addr}/healthz");
         for _ in 0..200 {
@@ -165,11 +190,30 @@ impl Prepared {
             issuer,
             state,
             _dir: dir,
+            stop,
+            served,
         }
     }
 }
 
 impl TestServer {
+    /// Stops this node as a restart would: the listener closes and its state, with the
+    /// background tasks tied to it, is dropped. The database (and its folder) is handed back.
+    pub async fn stop(self) -> Stopped {
+        let TestServer {
+            state,
+            _dir: dir,
+            stop,
+            served,
+            ..
+        } = self;
+        let config = state.config.clone();
+        let _ = stop.send(());
+        served.await.expect("server task").expect("server ran");
+        drop(state);
+        Stopped { config, dir }
+    }
+
     /// Absolute URL of a path on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path)

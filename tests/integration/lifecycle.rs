@@ -16,10 +16,10 @@ use gatehouse::oidc::pkce::s256;
 use gatehouse::store::clients::{AccessTokenFormat, RefreshPolicy};
 
 const VERIFIER: &str = "lifecycle-verifier-lifecycle-verifier-lifecycle-1";
-const REFRESH_APP: &str = "refresh-app";
+pub(super) const REFRESH_APP: &str = "refresh-app";
 const JWT_APP: &str = "jwt-app";
 
-fn extra_clients(c: &mut Config, backchannel: Option<String>) {
+pub(super) fn extra_clients(c: &mut Config, backchannel: Option<String>) {
     let base = c.clients[0].clone();
     c.clients.push(ClientDecl {
         id: REFRESH_APP.into(),
@@ -44,7 +44,7 @@ fn http() -> reqwest::Client {
 }
 
 /// Signs alice in through `client_id` asking for `scope`; returns the token response.
-async fn tokens_for(server: &TestServer, browser: &Browser, client_id: &str, scope: &str) -> Value {
+pub(super) async fn tokens_for(server: &TestServer, browser: &Browser, client_id: &str, scope: &str) -> Value {
     let url = server.url(&format!(
         "/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&code_challenge={}&code_challenge_method=S256&nonce=n",
         urlencode(RP_REDIRECT),
@@ -67,7 +67,7 @@ async fn tokens_for(server: &TestServer, browser: &Browser, client_id: &str, sco
     .1
 }
 
-async fn post_token(server: &TestServer, client_id: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+pub(super) async fn post_token(server: &TestServer, client_id: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
     let res = http()
         .post(server.url("/token"))
         .basic_auth(client_id, Some(urlencode(RP_SECRET)))
@@ -78,7 +78,7 @@ async fn post_token(server: &TestServer, client_id: &str, form: &[(&str, &str)])
     (res.status(), res.json().await.unwrap())
 }
 
-async fn refresh(server: &TestServer, client_id: &str, token: &str) -> (StatusCode, Value) {
+pub(super) async fn refresh(server: &TestServer, client_id: &str, token: &str) -> (StatusCode, Value) {
     post_token(
         server,
         client_id,
@@ -101,7 +101,7 @@ async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
         .unwrap()
 }
 
-async fn userinfo_status(server: &TestServer, at: &str) -> StatusCode {
+pub(super) async fn userinfo_status(server: &TestServer, at: &str) -> StatusCode {
     http()
         .get(server.url("/userinfo"))
         .bearer_auth(at)
@@ -111,7 +111,7 @@ async fn userinfo_status(server: &TestServer, at: &str) -> StatusCode {
         .status()
 }
 
-fn jwt_part(token: &str, i: usize) -> Value {
+pub(super) fn jwt_part(token: &str, i: usize) -> Value {
     let p = token.split('.').nth(i).unwrap();
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
 }
@@ -138,14 +138,18 @@ async fn refresh_tokens_rotate_and_a_reused_one_burns_the_family() {
     assert!(id.get("nonce").is_none(), "no nonce on refresh");
     let at2 = second["access_token"].as_str().unwrap().to_owned();
     assert_eq!(userinfo_status(&server, &at2).await, StatusCode::OK);
+    let (s, third) = refresh(&server, REFRESH_APP, &r2).await;
+    assert_eq!(s, StatusCode::OK, "{third}");
+    let r3 = third["refresh_token"].as_str().unwrap().to_owned();
 
-    // The old token again: refused, and the whole family (r2 and its access token) is revoked.
+    // The first token again, after its successor was used (no retry then): refused, and the
+    // whole family (r3 and the access tokens) is revoked.
     let (s, body) = refresh(&server, REFRESH_APP, &r1).await;
     assert_eq!(
         (s, body["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_grant"))
     );
-    assert_eq!(refresh(&server, REFRESH_APP, &r2).await.1["error"], "invalid_grant");
+    assert_eq!(refresh(&server, REFRESH_APP, &r3).await.1["error"], "invalid_grant");
     assert_eq!(userinfo_status(&server, &at2).await, StatusCode::UNAUTHORIZED);
     // Another client cannot use it either.
     let other = tokens_for(&server, &Browser::new(), REFRESH_APP, "openid").await;

@@ -10,7 +10,6 @@ use axum::{Form, Json, Router};
 use base64::Engine;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use serde_json::{json, Value};
 
 /// What is wrong with the ID token.
@@ -39,10 +38,7 @@ struct Rogue {
 }
 
 pub fn rsa_key() -> EncodingKey {
-    let pem = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
-        .unwrap()
-        .to_pkcs8_pem(LineEnding::LF)
-        .unwrap();
+    let pem = gatehouse::keys::generate_pem(gatehouse::keys::SigningAlg::RS256).unwrap();
     EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap()
 }
 

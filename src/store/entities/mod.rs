@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table (see `migrations/`).
 pub mod access_token;
 pub mod authorization_code;
+pub mod backchannel_outbox;
 pub mod broker_handoff;
 pub mod client;
 pub mod consent_grant;

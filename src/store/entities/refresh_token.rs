@@ -26,6 +26,11 @@ pub struct Model {
     /// Set when exchanged for a successor: a second use is a replay.
     pub rotated_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// Set with `rotated_at`: the random input from which the successor token was derived
+    /// (with this token's own secret), so one retry can be answered with the same successor.
+    pub successor_seed: Option<String>,
+    /// Set when that one retry was answered: any further use is a replay.
+    pub retried_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -174,6 +174,9 @@ const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
 assert.equal(refreshed.claims().sub, claims.sub);
 assert.equal(refreshed.claims().sid, claims.sid);
 assert.notEqual(refreshed.refresh_token, tokens.refresh_token, 'rotated');
+// Once the successor has been used, the old token is no retry of a lost answer but a replay.
+const again = await client.refreshTokenGrant(config, refreshed.refresh_token);
+assert.notEqual(again.refresh_token, refreshed.refresh_token, 'rotated again');
 await assert.rejects(
   client.refreshTokenGrant(config, tokens.refresh_token),
   oauthError('invalid_grant', 'the refresh token was already used'),

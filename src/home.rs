@@ -36,7 +36,7 @@ pub async fn stylesheet() -> Response {
 /// `GET /healthz`: the database answers within `server.healthz_timeout` (a probe must not
 /// wait for the pool's own, longer, acquire timeout).
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    if crate::web::guard::database_answers(&state).await {
+    if crate::web::guard::database_answers(&state, state.config.server.healthz()).await {
         (StatusCode::OK, "ok").into_response()
     } else {
         tracing::error!("health check failed: database unavailable");

@@ -83,10 +83,10 @@ async fn with_the_database_down_requests_fail_fast_with_503_and_recover_when_it_
         "database down: /healthz 503 in {health_took:?}, login page 503 in {page_took:?}, \
          /authorize 503 in {auth_took:?}, /token 503 in {token_took:?}"
     );
-    assert!(health_took < Duration::from_millis(1500), "{health_took:?}");
-    // Acquire timeout (2 s) plus the health check (1 s) at most, never sqlx's 30 s.
+    assert!(health_took < Duration::from_secs(1), "{health_took:?}");
+    // The acquire timeout (2 s) plus a short outage probe, never sqlx's 30 s.
     for took in [page_took, auth_took, token_took] {
-        assert!(took < Duration::from_millis(3500), "{took:?}");
+        assert!(took < Duration::from_millis(3000), "{took:?}");
     }
 
     cluster.start_again();

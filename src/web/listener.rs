@@ -198,6 +198,66 @@ mod tests {
         assert_eq!(fit_to_open_files(4096, None), 4096);
     }
 
+    #[tokio::test]
+    async fn handlers_see_the_peer_address_and_shutdown_lets_a_request_in_flight_finish() {
+        use axum::routing::get;
+        use std::net::SocketAddr;
+
+        let router = Router::new()
+            .route(
+                "/peer",
+                get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    "finished"
+                }),
+            );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let limits = Limits {
+            header_read: Duration::from_secs(1),
+            max_connections: 8,
+            drain: Duration::from_secs(5),
+        };
+        let server = tokio::spawn(serve(listener, router, limits, async {
+            let _ = stop_rx.await;
+        }));
+
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let me = stream.local_addr().unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        stream
+            .write_all(b"GET /peer HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(
+            answer.ends_with(&me.to_string()),
+            "the handler saw {answer}, the peer is {me}"
+        );
+
+        let slow = tokio::spawn(reqwest::get(format!("http://{addr}/slow")));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop_tx.send(()).unwrap();
+        let res = slow.await.unwrap().expect("the request in flight is answered");
+        assert_eq!(res.text().await.unwrap(), "finished");
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("serve returns after shutdown")
+            .unwrap()
+            .unwrap();
+        assert!(
+            tokio::net::TcpStream::connect(addr).await.is_err(),
+            "the listener is closed"
+        );
+    }
+
     #[cfg(unix)]
     #[test]
     fn the_soft_open_file_limit_is_raised_to_the_hard_limit() {

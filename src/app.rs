@@ -258,6 +258,7 @@ pub async fn serve_on(
     let server = &state.config.server;
     let limits = web::listener::Limits {
         header_read: server.header_read(),
+        header_read_when_busy: server.header_read_when_busy(),
         max_connections: web::listener::fit_to_open_files(server.max_connections, web::listener::open_file_limit()),
         drain: server.request() + server.header_read(),
     };

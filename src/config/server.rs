@@ -13,6 +13,9 @@ pub struct ServerConfig {
     /// Seconds a client has to send a request's headers; also how long an idle keep-alive
     /// connection stays open.
     pub header_read_timeout: f64,
+    /// The same, for connections accepted while more than three quarters of
+    /// `max_connections` are in use: under a flood, slots turn over quickly.
+    pub header_read_timeout_when_busy: f64,
     /// Seconds a client has to send a request's whole body once its headers arrived.
     pub body_read_timeout: f64,
     /// Seconds one request may take from its headers to its answer (bodies included).
@@ -35,6 +38,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             header_read_timeout: 10.0,
+            header_read_timeout_when_busy: 1.0,
             body_read_timeout: 10.0,
             request_timeout: 30.0,
             max_connections: 4096,
@@ -52,6 +56,7 @@ impl ServerConfig {
     pub fn validate(&self) -> Result<(), String> {
         let timeouts = [
             ("header_read_timeout", self.header_read_timeout),
+            ("header_read_timeout_when_busy", self.header_read_timeout_when_busy),
             ("body_read_timeout", self.body_read_timeout),
             ("request_timeout", self.request_timeout),
             ("database_acquire_timeout", self.database_acquire_timeout),
@@ -75,6 +80,11 @@ impl ServerConfig {
     /// [`Self::header_read_timeout`] as a duration.
     pub fn header_read(&self) -> Duration {
         Duration::from_secs_f64(self.header_read_timeout)
+    }
+
+    /// [`Self::header_read_timeout_when_busy`] as a duration, never longer than the usual one.
+    pub fn header_read_when_busy(&self) -> Duration {
+        Duration::from_secs_f64(self.header_read_timeout_when_busy.min(self.header_read_timeout))
     }
 
     /// [`Self::body_read_timeout`] as a duration.

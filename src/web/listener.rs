@@ -24,6 +24,8 @@ const RESERVED_FDS: u64 = 256;
 pub struct Limits {
     /// Time to receive a request's headers; also the idle time of a keep-alive connection.
     pub header_read: Duration,
+    /// The same for connections accepted while more than three quarters of the cap is in use.
+    pub header_read_when_busy: Duration,
     /// Connections served at once.
     pub max_connections: usize,
     /// How long shutdown waits for requests in flight.
@@ -40,11 +42,18 @@ pub async fn serve(
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop_tx, stop_rx) = watch::channel(());
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read)
-        .keep_alive(true);
+    let builder = |header_read: Duration| {
+        let mut b = http1::Builder::new();
+        b.timer(TokioTimer::new())
+            .header_read_timeout(header_read)
+            .keep_alive(true);
+        b
+    };
+    let (relaxed, busy) = (builder(limits.header_read), builder(limits.header_read_when_busy));
+    // Below a quarter of the cap free, slots must turn over fast: a flood of dribbling
+    // connections then holds each slot briefly, and a health probe waiting in the backlog
+    // gets one soon.
+    let busy_below = limits.max_connections / 4;
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         // At the cap, stop accepting: new connections wait in the kernel's backlog instead of
@@ -74,6 +83,11 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo(remote));
             router.clone().oneshot(req)
         });
+        let builder = if permits.available_permits() < busy_below {
+            &busy
+        } else {
+            &relaxed
+        };
         let conn = builder.serve_connection(TokioIo::new(stream), service);
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
@@ -220,6 +234,7 @@ mod tests {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let limits = Limits {
             header_read: Duration::from_secs(1),
+            header_read_when_busy: Duration::from_secs(1),
             max_connections: 8,
             drain: Duration::from_secs(5),
         };

@@ -187,6 +187,44 @@ async fn connections_beyond_the_cap_wait_until_held_ones_time_out() {
 }
 
 #[tokio::test]
+async fn near_the_cap_new_connections_get_the_short_header_timeout_so_a_probe_soon_gets_a_slot() {
+    const CAP: usize = 20;
+    let server = TestServer::start_with(|c| {
+        c.server.header_read_timeout = 4.0;
+        c.server.header_read_timeout_when_busy = 0.5;
+        c.server.max_connections = CAP;
+    })
+    .await;
+    let addr = server.state.config.listen;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let mut idle = Vec::new();
+    for _ in 0..CAP {
+        let s = TcpStream::connect(addr).await.unwrap();
+        let opened = Instant::now();
+        idle.push(tokio::spawn(read_until_closed(s, opened, Duration::from_secs(8))));
+        // One at a time, so that each is accepted before the next arrives.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (status, waited) = probe_healthz(&server.url("/healthz")).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut closed = Vec::new();
+    for task in idle {
+        closed.push(task.await.unwrap().1.expect("closed by the server"));
+    }
+    let early = closed.iter().filter(|t| **t < Duration::from_millis(1500)).count();
+    let late = closed.iter().filter(|t| **t >= Duration::from_millis(3500)).count();
+    eprintln!("cap {CAP}: {early} connections accepted while busy closed within 1.5 s, {late} after ≥ 3.5 s; healthz waited {waited:?}");
+    // Fewer than a quarter of the slots free: at least the last 4 of 20 were accepted while
+    // busy (one more when the harness's readiness probe still held a slot).
+    assert!((4..=5).contains(&early) && early + late == CAP, "{closed:?}");
+    assert!(
+        waited < Duration::from_millis(1500),
+        "the probe got a slot freed by a busy-time connection: {waited:?}"
+    );
+}
+
+#[tokio::test]
 async fn nul_bytes_in_any_parameter_are_refused_as_bad_input() {
     let server = TestServer::start().await;
     let browser = Browser::new();

@@ -4,7 +4,7 @@
     bench/flood.py PORT [--connections N] [--seconds S]
 
 Opens N connections (at most 20000) to 127.0.0.1:PORT: most send unfinished headers, one in
-four announces a 1 MB body and sends 3 bytes. It probes /healthz on fresh connections every
+four announces a 200 kB body and sends 3 bytes. It probes /healthz on fresh connections every
 0.25 s for S seconds, then reports how many flood connections the server closed, when, and the
 probe latencies. Only ever connects to 127.0.0.1.
 """
@@ -16,7 +16,7 @@ import time
 
 HEADERS = b"GET /healthz HTTP/1.1\r\nHost: flood\r\nX-Slow: "
 BODY = (b"POST /token HTTP/1.1\r\nHost: flood\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-        b"Content-Length: 1000000\r\n\r\nabc")
+        b"Content-Length: 200000\r\n\r\nabc")
 
 
 async def slow_client(port, i, opened_at, closed_at, limit):

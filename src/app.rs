@@ -39,6 +39,8 @@ pub struct Inner {
     pub upstreams: crate::upstream::Registry,
     /// Outgoing HTTP (the demo client; upstream IdPs later): no redirects, short timeouts.
     pub http: reqwest::Client,
+    /// Per-client-address rate limits of this node.
+    pub limits: crate::web::limits::AddressLimits,
     local_addr: OnceLock<SocketAddr>,
 }
 
@@ -81,6 +83,7 @@ impl AppState {
             .build()?;
         let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
         let backchannel = crate::oidc::backchannel::BackchannelNotifier::spawn(http.clone());
+        let limits = crate::web::limits::AddressLimits::new(&config.limits).map_err(anyhow::Error::msg)?;
         Ok(Self(Arc::new(Inner {
             backchannel,
             client_jwks: crate::oidc::client_assertion::new_cache(),
@@ -89,6 +92,7 @@ impl AppState {
             keys,
             templates,
             http,
+            limits,
             db,
             config,
             local_addr: OnceLock::new(),
@@ -207,6 +211,11 @@ impl AppState {
                 web::guard::availability,
             ))
             .layer(axum::middleware::from_fn(web::headers::security_headers))
+            .layer(tower::util::option_layer(
+                self.config
+                    .secure_cookies()
+                    .then(web::headers::strict_transport_security),
+            ))
             .layer(tower_http::trace::TraceLayer::new_for_http())
             .with_state(self.clone()))
     }
@@ -215,6 +224,7 @@ impl AppState {
     fn spawn_purge(&self) {
         let db = self.db.clone();
         let keys = self.keys.clone();
+        let this = self.clone();
         let rotate_after = self.config.keys.rotate_after_days as i64 * 86_400;
         let absolute = self.config.session.absolute_timeout as i64;
         tokio::spawn(async move {
@@ -231,7 +241,9 @@ impl AppState {
                     store::handoffs::purge_expired(&db).await,
                     crate::oidc::par::purge_expired(&db).await,
                     store::login_sessions::purge(&db, absolute).await,
+                    store::throttles::purge_idle(&db, store::now(), 86_400).await,
                 ];
+                this.limits.forget_quiet();
                 for e in results.into_iter().filter_map(Result::err) {
                     tracing::warn!(error = %e, "purging expired records failed");
                 }
@@ -263,6 +275,7 @@ pub async fn serve_on(
         drain: server.request() + server.header_read(),
     };
     tracing::info!(%addr, issuer = %state.config.issuer_str(), max_connections = limits.max_connections, "Gatehouse listening");
+    // The listener gives every request the peer as ConnectInfo<SocketAddr> (per-address limits).
     web::listener::serve(listener, router, limits, shutdown).await?;
     Ok(())
 }

@@ -119,6 +119,14 @@ pub async fn start(kind: Kind, gatehouse_bin: &Path, peer_dir: &Path, work: &Pat
                     r#"issuer = "{issuer}"
 listen = "127.0.0.1:{port}"
 database_url = "sqlite://{db}?mode=rwc"
+# One account and one address make all the load: guessing limits would measure themselves.
+[limits]
+sign_in_per_minute = 0
+registrations_per_hour = 0
+client_auth_failures_per_minute = 0
+interactions_per_minute = 0
+[limits.account]
+free_attempts = 1000000
 [[clients]]
 id = "bench"
 name = "Bench"

@@ -7,6 +7,8 @@ mod m20261125_000003_tokens;
 mod m20261125_000005_client_keys;
 mod m20261125_000006_login_sessions;
 mod m20261125_000007_saml;
+mod m20261130_000008_takeover;
+mod m20261130_000009_throttles;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_client_keys::Migration),
             Box::new(m20261125_000006_login_sessions::Migration),
             Box::new(m20261125_000007_saml::Migration),
+            Box::new(m20261130_000008_takeover::Migration),
+            Box::new(m20261130_000009_throttles::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@ use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ProviderConfig;
+use crate::names::{self, Username};
 use crate::store::federated;
 use crate::store::users::{self, NewUser, SyncedAttributes, User, UserError};
 use crate::upstream::ExternalIdentity;
@@ -59,22 +60,27 @@ pub enum LinkDecision {
     Refuse(String),
 }
 
-fn suggested_username(id: &ExternalIdentity) -> String {
-    let raw = id
-        .username
-        .clone()
-        .or_else(|| id.email.as_ref().and_then(|e| e.split('@').next().map(str::to_owned)))
-        .unwrap_or_else(|| format!("{}-{}", id.provider, id.subject));
-    let cleaned: String = raw
+/// `raw` cut to what a username may hold: the part before any `@` (an email-like upstream
+/// name such as a UPN loses its domain), allowed characters only, starting with a letter or digit.
+fn username_from(raw: &str) -> String {
+    let local = raw.split('@').next().unwrap_or_default();
+    let cleaned: String = local
         .chars()
-        .filter(|c| c.is_alphanumeric() || "._-@+".contains(*c))
-        .take(64)
+        .filter(|c| c.is_alphanumeric() || "._-".contains(*c))
+        .skip_while(|c| !c.is_alphanumeric())
+        .take(names::USERNAME_MAX_CHARS)
         .collect();
-    if cleaned.is_empty() {
-        format!("{}-{}", id.provider, id.subject).chars().take(64).collect()
-    } else {
-        cleaned
-    }
+    cleaned
+}
+
+fn suggested_username(id: &ExternalIdentity) -> String {
+    let from_claims = id
+        .username
+        .as_deref()
+        .or(id.email.as_deref())
+        .map(username_from)
+        .filter(|u| Username::parse(u).is_ok());
+    from_claims.unwrap_or_else(|| username_from(&format!("{}-{}", id.provider, id.subject)))
 }
 
 /// The local account the claims describe (the person may still change it on the profile page).
@@ -91,7 +97,8 @@ pub fn new_user_from(
         username: username.unwrap_or_else(|| suggested_username(id)),
         email,
         email_verified: verified,
-        name: id.name.clone(),
+        // Bounded like a name typed on the register page, whatever the provider sends.
+        name: id.name.as_ref().map(|n| n.chars().take(128).collect()),
         password: None,
         groups: id.groups.clone(),
     }
@@ -112,15 +119,16 @@ pub async fn decide(
     }
     let same_email = match &id.email {
         Some(e) => users::find_by_email(db, e).await?,
-        None => vec![],
+        None => None,
     };
-    let trusted_verified = provider.trust_email && id.email_verified;
-    if let [only] = same_email.as_slice() {
-        if trusted_verified && provider.linking != LinkingPolicy::Create && !only.disabled {
-            return Ok(LinkDecision::LinkVerifiedEmail(only.clone()));
+    if let Some(holder) = same_email {
+        // Silently only when both sides proved the address: the provider (trusted, verified)
+        // and the local account itself. Otherwise whoever registered first with somebody else's
+        // address would receive that person's federated logins (account pre-hijacking).
+        let both_proved = provider.trust_email && id.email_verified && holder.email_verified;
+        if both_proved && provider.linking != LinkingPolicy::Create && !holder.disabled {
+            return Ok(LinkDecision::LinkVerifiedEmail(holder));
         }
-    }
-    if !same_email.is_empty() {
         return Ok(LinkDecision::AskToLink {
             may_create: provider.linking != LinkingPolicy::LinkOnly,
         });
@@ -135,6 +143,9 @@ pub async fn decide(
         return Ok(LinkDecision::ReviewProfile(ProfileProblem::MissingEmail));
     }
     let new = new_user_from(provider, id, None, None);
+    if Username::parse(&new.username).is_err() {
+        return Ok(LinkDecision::ReviewProfile(ProfileProblem::InvalidUsername));
+    }
     if users::find_by_username(db, &new.username).await?.is_some() {
         return Ok(LinkDecision::ReviewProfile(ProfileProblem::UsernameTaken));
     }

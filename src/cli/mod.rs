@@ -55,6 +55,11 @@ pub enum KeysCommand {
 pub enum UserCommand {
     /// Create a local user.
     Add(UserAdd),
+    /// Clear the password-attempt throttle of a user (after many wrong passwords).
+    Unlock {
+        /// The user's username or email address.
+        username: String,
+    },
 }
 
 /// `gatehouse user add`.
@@ -170,7 +175,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Add(a)) => {
             let password = if a.password_stdin {
-                Some(read_stdin_line("password")?)
+                let password = read_stdin_line("password")?;
+                let context = [
+                    a.username.as_str(),
+                    a.email.as_deref().unwrap_or(""),
+                    a.name.as_deref().unwrap_or(""),
+                ];
+                if let Err(problem) = crate::passwords::check_new(&password, &context) {
+                    bail!("{problem}");
+                }
+                Some(password)
             } else {
                 None
             };
@@ -189,6 +203,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             println!("created user {} (id {})", user.username, user.id);
+            Ok(())
+        }
+        Command::User(UserCommand::Unlock { username }) => {
+            let db = store::connect(&config.database_url).await?;
+            store::migrate(&db).await?;
+            let user = users::find_by_login(&db, &username)
+                .await?
+                .with_context(|| format!("no user {username:?}"))?;
+            let cleared = store::throttles::clear(&db, &crate::credentials::account_key(&user)).await?;
+            println!(
+                "{} {}",
+                if cleared {
+                    "cleared the password throttle of"
+                } else {
+                    "no password throttle on"
+                },
+                user.username
+            );
             Ok(())
         }
         Command::Client(ClientCommand::Add(a)) => {
@@ -220,6 +252,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         ..Default::default()
                     },
                     require_par: false,
+                    introspect_any: false,
                     frontchannel_logout_uri: None,
                 },
             )

@@ -57,6 +57,7 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
             hmac_secret: if c.client_secret_jwt { secret.clone() } else { None },
         },
         require_par: c.require_par,
+        introspect_any: c.introspect_any,
         frontchannel_logout_uri: c.frontchannel_logout_uri.clone(),
     })
 }
@@ -88,6 +89,7 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
             backchannel_logout_uri: None,
             assertion_keys: Default::default(),
             require_par: false,
+            introspect_any: false,
             frontchannel_logout_uri: None,
         },
     )
@@ -110,6 +112,7 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
                 backchannel_logout_uri: None,
                 assertion_keys: Default::default(),
                 require_par: false,
+                introspect_any: false,
                 frontchannel_logout_uri: None,
             },
         )

@@ -28,6 +28,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "demo",
     "providers_dir",
     "keys",
+    "limits",
     "clients",
     "users",
     "providers",
@@ -64,6 +65,7 @@ pub struct Config {
     pub lifetimes: Lifetimes,
     pub demo: DemoConfig,
     pub keys: KeysConfig,
+    pub limits: LimitsConfig,
     pub clients: Vec<ClientDecl>,
     pub users: Vec<UserDecl>,
     /// Folder of provider presets (`<name>.toml`); its files are used before the built-in
@@ -138,6 +140,37 @@ pub struct KeysConfig {
     pub rotate_after_days: u64,
 }
 
+/// Limits against guessing and floods.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Password attempts against one account, counted on every node (in the database).
+    pub account: crate::store::throttles::ThrottlePolicy,
+    /// Reverse proxies (IP addresses or CIDR ranges) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<String>,
+    /// Password and link-confirmation attempts per client address per minute.
+    pub sign_in_per_minute: u32,
+    /// Accounts one client address may register per hour.
+    pub registrations_per_hour: u32,
+    /// Failed client authentications (token, introspection, revocation, PAR) per address per minute.
+    pub client_auth_failures_per_minute: u32,
+    /// Pending sign-ins (stored authorization requests) one address may start per minute.
+    pub interactions_per_minute: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            account: Default::default(),
+            trusted_proxies: Vec::new(),
+            sign_in_per_minute: 30,
+            registrations_per_hour: 10,
+            client_auth_failures_per_minute: 30,
+            interactions_per_minute: 120,
+        }
+    }
+}
+
 /// The built-in demo application behind "Try the login flow".
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -190,6 +223,10 @@ pub struct ClientDecl {
     pub require_par: bool,
     /// OIDC Front-Channel Logout 1.0 page, loaded in an iframe (with iss and sid) at logout.
     pub frontchannel_logout_uri: Option<String>,
+    /// May introspect tokens issued to other clients (RFC 7662 §4: a resource server trusted
+    /// with every client's tokens). Without it, a client introspects only its own tokens.
+    #[serde(default)]
+    pub introspect_any: bool,
 }
 
 /// A local user declared in the config file (created when missing).
@@ -239,6 +276,7 @@ impl Default for Config {
             lifetimes: Lifetimes::default(),
             demo: DemoConfig::default(),
             keys: KeysConfig::default(),
+            limits: LimitsConfig::default(),
             clients: Vec::new(),
             users: Vec::new(),
             providers_dir: None,

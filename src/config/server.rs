@@ -42,7 +42,9 @@ impl Default for ServerConfig {
             body_read_timeout: 10.0,
             request_timeout: 30.0,
             max_connections: 4096,
-            max_body_bytes: 2 * 1024 * 1024,
+            // Forms and SAML responses are small; nothing needs megabytes (stored fields have
+            // their own, smaller bounds).
+            max_body_bytes: 256 * 1024,
             database_acquire_timeout: 2.0,
             // Under a second, so that a probe with a 1 s timeout sees the 503.
             healthz_timeout: 0.8,

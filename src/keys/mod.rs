@@ -336,4 +336,55 @@ mod tests {
             assert_eq!(data.claims["sub"], "x");
         }
     }
+
+    fn b64url(s: &str) -> Vec<u8> {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).unwrap()
+    }
+
+    /// RFC 7638 §3.1: the example RSA key (RFC 7517 Appendix A.2, kid "2011-04-29") has the
+    /// published thumbprint below; a key id is exactly that thumbprint.
+    #[test]
+    fn rsa_key_id_is_the_rfc_7638_thumbprint_of_the_rfcs_example_key() {
+        use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+        use rsa::BigUint;
+        const N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+        const D: &str = "X4cTteJY_gn4FYPsXB8rdXix5vwsg1FLN5E3EaG6RJoVH-HLLKD9M7dx5oo7GURknchnrRweUkC7hT5fJLM0WbFAKNLWY2vv7B6NqXSzUvxT0_YSfqijwp3RTzlBaCxWp4doFk5N2o8Gy_nHNKroADIkJ46pRUohsXywbReAdYaMwFs9tv8d_cPVY3i07a3t8MN6TNwm0dSawm9v47UiCl3Sk5ZiG7xojPLu4sbg1U2jx4IBTNBznbJSzFHK66jT8bgkuqsk0GjskDJk19Z4qwjwbsnn4j2WBii3RL-Us2lGVkY8fkFzme1z0HbIkfz0Y6mqnOYtqc0X4jfcKoAC8Q";
+        const P: &str = "83i-7IvMGXoMXCskv73TKr8637FiO7Z27zv8oj6pbWUQyLPQBQxtPVnwD20R-60eTDmD2ujnMt5PoqMrm8RfmNhVWDtjjMmCMjOpSXicFHj7XOuVIYQyqVWlWEh6dN36GVZYk93N8Bc9vY41xy8B9RzzOGVQzXvNEvn7O0nVbfs";
+        const Q: &str = "3dfOR9cuYq-0S-mkFLzgItgMEfFzB2q3hWehMuG0oCuqnb3vobLyumqjVZQO1dIrdwgTnCdpYzBcOfW5r370AFXjiWft_NGEiovonizhKpo9VVS78TzFgxkIdrecRezsZ-1kYd_s1qDbxtkDEgfAITAG9LUnADun4vIcb6yelxk";
+        let int = |s: &str| BigUint::from_bytes_be(&b64url(s));
+        let key = rsa::RsaPrivateKey::from_components(int(N), int("AQAB"), int(D), vec![int(P), int(Q)]).unwrap();
+        let pem = key.to_pkcs8_pem(LineEnding::LF).unwrap();
+        let (kid, jwk) = public_jwk(SigningAlg::RS256, &pem).unwrap();
+        assert_eq!(kid, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(jwk.common.key_id.as_deref(), Some(kid.as_str()));
+        match &jwk.algorithm {
+            jsonwebtoken::jwk::AlgorithmParameters::RSA(p) => assert_eq!((p.n.as_str(), p.e.as_str()), (N, "AQAB")),
+            other => panic!("an RSA JWK: {other:?}"),
+        }
+    }
+
+    /// RFC 7638 §3.2 applied by hand to the example EC key of RFC 7517 Appendix A.2: the
+    /// SHA-256 of the required members in lexicographic order, without whitespace.
+    #[test]
+    fn ec_key_id_is_the_rfc_7638_thumbprint_of_the_rfc_7517_example_key() {
+        use base64::Engine;
+        use p256::pkcs8::{EncodePrivateKey, LineEnding};
+        use sha2::{Digest, Sha256};
+        const X: &str = "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4";
+        const Y: &str = "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM";
+        const D: &str = "870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE";
+        let key = p256::SecretKey::from_slice(&b64url(D)).unwrap();
+        let pem = key.to_pkcs8_pem(LineEnding::LF).unwrap();
+        let (kid, jwk) = public_jwk(SigningAlg::ES256, &pem).unwrap();
+        match &jwk.algorithm {
+            jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(p) => {
+                assert_eq!((p.x.as_str(), p.y.as_str()), (X, Y), "the RFC's public point")
+            }
+            other => panic!("an EC JWK: {other:?}"),
+        }
+        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{X}","y":"{Y}"}}"#);
+        let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+        assert_eq!(kid, expected);
+    }
 }

@@ -16,8 +16,9 @@ use crate::app::AppState;
 use crate::broker::{self, BrokerError, LinkDecision, LinkingPolicy};
 use crate::oidc::authorize::client_of;
 use crate::store::users::{self, User, UserError};
-use crate::upstream::{ExternalIdentity, Finished, Start, Upstream, UpstreamError};
+use crate::upstream::{same_browser, Arrival, ExternalIdentity, Finished, LoginStart, Start, Upstream, UpstreamError};
 use crate::web::error::PageError;
+use crate::web::limits::ClientAddress;
 use crate::web::{csrf, found, see_other};
 
 /// An upstream identity waiting for the person's answer (kept in the server-side session).
@@ -36,6 +37,22 @@ struct StartedLogin {
 
 const PENDING: &str = "broker_pending";
 const STARTED: &str = "broker_started";
+/// A random secret of this browser's session; upstream logins remember only its hash.
+const BROWSER_SECRET: &str = "broker_browser_secret";
+
+/// The hash of this browser's secret, made on first use when `create`.
+async fn browser_hash(session: &Session, create: bool) -> Result<Option<String>, PageError> {
+    let secret = match session.get::<String>(BROWSER_SECRET).await? {
+        Some(secret) => secret,
+        None if create => {
+            let secret = crate::store::random_token();
+            session.insert(BROWSER_SECRET, &secret).await?;
+            secret
+        }
+        None => return Ok(None),
+    };
+    Ok(Some(crate::store::hash_secret(&secret)))
+}
 
 fn provider_of(state: &AppState, id: &str) -> Result<Arc<dyn Upstream>, PageError> {
     state.upstreams.get(id).cloned().ok_or(PageError::NotFound)
@@ -68,6 +85,7 @@ fn explain(e: &UpstreamError) -> &'static str {
         UpstreamError::Denied { error, .. } if error == "AuthnFailed" => "The identity provider could not authenticate you. You can try again or sign in another way.",
         UpstreamError::Denied { .. } => "The identity provider did not sign you in (it was cancelled or refused). You can try again or sign in another way.",
         UpstreamError::UnknownState => "This sign-in response is unknown, expired or was already used. Start the sign-in again.",
+        UpstreamError::OtherBrowser => "This sign-in was started in another browser. For your safety it can only finish in the browser where it began: go back to that browser, or start again here.",
         _ => "The identity provider's answer could not be verified, so Gatehouse did not trust it. Try again, or sign in another way.",
     }
 }
@@ -110,7 +128,13 @@ pub async fn redirect_to_provider(
             },
         )
         .await?;
-    match provider.begin(&ix.id, login_hint).await {
+    let browser = browser_hash(session, true).await?.unwrap_or_default();
+    let start = LoginStart {
+        interaction_id: &ix.id,
+        login_hint,
+        browser_hash: &browser,
+    };
+    match provider.begin(start).await {
         Ok(Start::Redirect(url)) => Ok(found(&url)),
         Ok(Start::PostForm { action, fields }) => {
             let fields: Vec<_> = fields.iter().map(|(k, v)| json!({"name": k, "value": v})).collect();
@@ -188,6 +212,9 @@ fn broker_failure(state: &AppState, ix: &Interaction, e: BrokerError) -> PageErr
 struct HandoffRecord {
     /// IdP-initiated: no browser started it, so there is no started login to match.
     unsolicited: bool,
+    /// The starting browser's secret hash, which the browser taking the result must hold.
+    #[serde(default)]
+    browser_hash: Option<String>,
     outcome: Handoff,
 }
 
@@ -239,7 +266,7 @@ pub async fn cross_site_answer(
         tracing::warn!(provider = %provider_id, error = %e, "posted answer refused before any interaction");
         upstream_failure(&state, &name, None, explain(e))
     };
-    let (finished, unsolicited) = match provider.finish(&form).await {
+    let (finished, unsolicited) = match provider.finish(&form, Arrival::CrossSite).await {
         Ok(finished) => (finished, false),
         Err(UpstreamError::UnknownState) => match provider.finish_unsolicited(&form).await {
             Some(Ok(identity)) => (idp_initiated(&state, provider.as_ref(), identity).await?, true),
@@ -253,6 +280,7 @@ pub async fn cross_site_answer(
     }
     let record = HandoffRecord {
         unsolicited,
+        browser_hash: finished.browser_hash,
         outcome: Handoff::of(finished.result),
     };
     let result = serde_json::to_string(&record).map_err(PageError::internal)?;
@@ -318,6 +346,7 @@ async fn idp_initiated(
     let ix = interaction::start(state, &request).await?;
     Ok(Finished {
         interaction_id: ix.id,
+        browser_hash: None,
         result: Ok(identity),
     })
 }
@@ -411,14 +440,16 @@ pub async fn sp_metadata(
     }
 }
 
-/// The handed-off result, if this browser started the login it belongs to.
+/// The handed-off result, if this browser started the login it belongs to. In another browser
+/// nothing is consumed.
 async fn take_handoff(
     state: &AppState,
     session: &Session,
     provider_id: &str,
     id: &str,
 ) -> Result<Result<Finished, UpstreamError>, PageError> {
-    let Some(row) = crate::store::handoffs::take(&state.db, id, provider_id).await? else {
+    use crate::store::handoffs;
+    let Some(row) = handoffs::find(&state.db, id, provider_id).await? else {
         return Ok(Err(UpstreamError::UnknownState));
     };
     let record: HandoffRecord = serde_json::from_str(&row.result).map_err(PageError::internal)?;
@@ -426,14 +457,18 @@ async fn take_handoff(
     // attacker could hand a victim's browser the attacker's own login). IdP-initiated sign-in
     // has no such start; that risk is why it is off unless configured.
     if !record.unsolicited {
-        let started: Option<StartedLogin> = session.get(STARTED).await?;
-        if !started.is_some_and(|s| s.interaction_id == row.interaction_id && s.provider == provider_id) {
+        let held = browser_hash(session, false).await?;
+        if !same_browser(record.browser_hash.as_deref(), held.as_deref()) {
             tracing::warn!(provider = %provider_id, "handoff arrived in a browser that did not start the login");
-            return Ok(Err(UpstreamError::UnknownState));
+            return Ok(Err(UpstreamError::OtherBrowser));
         }
+    }
+    if !handoffs::claim(&state.db, id).await? {
+        return Ok(Err(UpstreamError::UnknownState));
     }
     Ok(Ok(Finished {
         interaction_id: row.interaction_id,
+        browser_hash: record.browser_hash,
         result: record.outcome.into_result(),
     }))
 }
@@ -449,7 +484,10 @@ pub async fn callback(
     let name = provider.config().name.clone();
     let outcome = match cb.get("handoff") {
         Some(id) => take_handoff(&state, &session, &provider_id, id).await?,
-        None => provider.finish(&cb).await,
+        None => {
+            let held = browser_hash(&session, false).await?;
+            provider.finish(&cb, Arrival::Browser(held.as_deref())).await
+        }
     };
     let finished = match outcome {
         Ok(f) => f,
@@ -482,8 +520,8 @@ pub async fn callback(
         }
         LinkDecision::Create(new) => match broker::create_and_link(&state.db, &identity, new).await {
             Ok(user) => user,
-            // Lost a race for the username: let the person choose.
-            Err(BrokerError::User(UserError::UsernameTaken(_))) => {
+            // Lost a race for the username or email: let the person choose.
+            Err(BrokerError::User(UserError::UsernameTaken(_) | UserError::EmailTaken)) => {
                 return ask(&state, &session, &ix, identity, "profile").await
             }
             Err(e) => return Err(broker_failure(&state, &ix, e)),
@@ -592,17 +630,14 @@ pub async fn link_page(
 /// `POST /broker/link`: re-authenticate with the local password, then link.
 pub async fn link_submit(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     session: Session,
     Form(form): Form<LinkForm>,
 ) -> Result<Response, PageError> {
     csrf::verify(&session, form.csrf.as_deref()).await?;
     let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
     let (id, provider) = pending_for(&state, &session, &ix).await?;
-    let user = if form.username.trim().is_empty() || form.password.is_empty() {
-        None
-    } else {
-        users::authenticate(&state.db, form.username.trim(), &form.password).await?
-    };
+    let user = super::password::check_password(&state, address, form.username.trim(), &form.password).await?;
     let Some(user) = user else {
         return render_link(
             &state,
@@ -666,6 +701,20 @@ async fn render_profile(
         .form("broker_profile", &data, error, StatusCode::BAD_REQUEST))
 }
 
+/// The profile page as first shown: a page asking for input is a 200, even with a notice.
+async fn first_profile_view(
+    state: &AppState,
+    session: &Session,
+    ix: &Interaction,
+    provider: &dyn Upstream,
+    form: &ProfileForm,
+    notice: Option<&str>,
+) -> Result<Response, PageError> {
+    let mut page = render_profile(state, session, ix, provider, form, notice).await?;
+    *page.status_mut() = StatusCode::OK;
+    Ok(page)
+}
+
 fn refuse_create(state: &AppState, ix: &Interaction, provider: &dyn Upstream) -> PageError {
     upstream_failure(
         state,
@@ -696,12 +745,14 @@ pub async fn profile_page(
     };
     let problem = if taken {
         Some("That username is taken. Choose another.")
+    } else if crate::names::Username::parse(&form.username).is_err() {
+        Some("Choose a username: letters, digits and . _ - only.")
     } else if id.email.is_none() {
         Some("Your provider did not share an email address. Enter one.")
     } else {
         None
     };
-    render_profile(&state, &session, &ix, provider.as_ref(), &form, problem).await
+    first_profile_view(&state, &session, &ix, provider.as_ref(), &form, problem).await
 }
 
 /// `POST /broker/profile`: create the account with the person's choices and link the identity.
@@ -716,8 +767,7 @@ pub async fn profile_submit(
     if provider.config().linking == LinkingPolicy::LinkOnly {
         return Err(refuse_create(&state, &ix, provider.as_ref()));
     }
-    let email = form.email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 {
+    let Ok(email) = crate::names::normalize_email(&form.email) else {
         return render_profile(
             &state,
             &session,
@@ -727,13 +777,20 @@ pub async fn profile_submit(
             Some("Enter a valid email address."),
         )
         .await;
-    }
+    };
     let mut new = broker::new_user_from(
         provider.config(),
         &id,
         Some(form.username.trim().to_owned()),
         Some(email),
     );
+    if form.name.chars().count() > super::register::MAX_NAME_CHARS {
+        let msg = format!(
+            "The name may have at most {} characters.",
+            super::register::MAX_NAME_CHARS
+        );
+        return render_profile(&state, &session, &ix, provider.as_ref(), &form, Some(&msg)).await;
+    }
     if !form.name.trim().is_empty() {
         new.name = Some(form.name.trim().to_owned());
     }
@@ -762,8 +819,16 @@ pub async fn profile_submit(
             .await
         }
         Err(BrokerError::User(UserError::InvalidUsername(why))) => {
-            let msg = format!("That username is not allowed: {why}.");
+            let msg = format!("That username is not allowed: it {why}.");
             render_profile(&state, &session, &ix, provider.as_ref(), &form, Some(&msg)).await
+        }
+        Err(BrokerError::User(UserError::EmailTaken)) => {
+            let msg = "That email address belongs to another account. Use another address, or go back and link to that account.";
+            render_profile(&state, &session, &ix, provider.as_ref(), &form, Some(msg)).await
+        }
+        Err(BrokerError::User(UserError::InvalidEmail(_))) => {
+            let msg = "Enter a valid email address.";
+            render_profile(&state, &session, &ix, provider.as_ref(), &form, Some(msg)).await
         }
         Err(e) => Err(broker_failure(&state, &ix, e)),
     }

@@ -1,4 +1,6 @@
 //! The local username/password login page.
+use std::net::IpAddr;
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -11,10 +13,13 @@ use super::federated::redirect_to_provider;
 use super::interaction::{self, Interaction};
 use super::session as login_session;
 use crate::app::AppState;
+use crate::credentials::{self, PasswordCheck};
 use crate::oidc::authorize::client_of;
-use crate::store::users;
+use crate::passwords;
+use crate::store::users::User;
 use crate::web::csrf;
 use crate::web::error::PageError;
+use crate::web::limits::{Bucket, ClientAddress};
 
 /// `?interaction=` on page URLs.
 #[derive(Deserialize)]
@@ -85,22 +90,45 @@ pub struct LoginForm {
     password: String,
 }
 
+/// Checks a typed login name and password, counting the attempt against the client's address
+/// and (in the database) against the account.
+pub async fn check_password(
+    state: &AppState,
+    address: IpAddr,
+    login: &str,
+    password: &str,
+) -> Result<Option<User>, PageError> {
+    if let Err(retry_after_secs) = state.limits.hit(Bucket::SignIn, address) {
+        return Err(PageError::TooManyAttempts { retry_after_secs });
+    }
+    if login.is_empty() || password.is_empty() || password.len() > passwords::MAX_BYTES {
+        return Ok(None);
+    }
+    match credentials::check(&state.db, &state.config.limits.account, login, password).await? {
+        PasswordCheck::Accepted(user) => Ok(Some(user)),
+        PasswordCheck::Refused => {
+            tracing::info!(%address, login, "failed password login");
+            Ok(None)
+        }
+        PasswordCheck::Throttled { retry_after_secs } => {
+            tracing::warn!(%address, login, retry_after_secs, "password attempt refused: account throttled");
+            Err(PageError::TooManyAttempts { retry_after_secs })
+        }
+    }
+}
+
 /// `POST /login`.
 pub async fn submit(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     csrf::verify(&session, form.csrf.as_deref()).await?;
     let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
     let username = form.username.trim();
-    let user = if username.is_empty() || form.password.is_empty() {
-        None
-    } else {
-        users::authenticate(&state.db, username, &form.password).await?
-    };
+    let user = check_password(&state, address, username, &form.password).await?;
     let Some(user) = user else {
-        tracing::info!(username, "failed password login");
         // One message for every failure: no hint whether the account exists.
         return render(
             &state,

@@ -12,9 +12,14 @@ use super::password::InteractionQuery;
 use super::session as login_session;
 use crate::app::AppState;
 use crate::oidc::authorize::client_of;
+use crate::passwords;
 use crate::store::users::{self, NewUser, UserError};
 use crate::web::csrf;
 use crate::web::error::PageError;
+use crate::web::limits::{Bucket, ClientAddress};
+
+/// The longest display name, in characters.
+pub const MAX_NAME_CHARS: usize = 128;
 
 /// The registration form.
 #[derive(Deserialize, Default)]
@@ -75,9 +80,27 @@ pub async fn page(
     render(&state, &session, &ix, &RegisterForm::default(), None).await
 }
 
+/// The first problem with the form, as the person should read it.
+fn problem_with(form: &RegisterForm, email: &Result<String, crate::names::EmailProblem>) -> Option<String> {
+    if form.name.chars().count() > MAX_NAME_CHARS {
+        return Some(format!("The name may have at most {MAX_NAME_CHARS} characters."));
+    }
+    if email.is_err() {
+        return Some("Enter a valid email address.".into());
+    }
+    if form.password != form.password_confirm {
+        return Some("The two passwords differ.".into());
+    }
+    let context = [form.username.as_str(), form.email.as_str(), form.name.as_str()];
+    passwords::check_new(&form.password, &context)
+        .err()
+        .map(|p| p.to_string())
+}
+
 /// `POST /register`.
 pub async fn submit(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     session: Session,
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, PageError> {
@@ -86,22 +109,17 @@ pub async fn submit(
     }
     csrf::verify(&session, form.csrf.as_deref()).await?;
     let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
-    let email = form.email.trim();
-    let problem = if form.password.chars().count() < 8 {
-        Some("The password must have at least 8 characters.")
-    } else if form.password != form.password_confirm {
-        Some("The two passwords differ.")
-    } else if !email.contains('@') || email.len() > 254 {
-        Some("Enter a valid email address.")
-    } else {
-        None
-    };
-    if let Some(p) = problem {
-        return render(&state, &session, &ix, &form, Some(p)).await;
+    // Every attempt counts, so the page cannot be used to probe usernames at speed either.
+    if let Err(retry_after_secs) = state.limits.hit(Bucket::Registration, address) {
+        return Err(PageError::TooManyAttempts { retry_after_secs });
+    }
+    let email = crate::names::normalize_email(&form.email);
+    if let Some(p) = problem_with(&form, &email) {
+        return render(&state, &session, &ix, &form, Some(&p)).await;
     }
     let new = NewUser {
         username: form.username.trim().to_owned(),
-        email: Some(email.to_owned()),
+        email: email.ok(),
         // Nobody has proved they own this address yet.
         email_verified: false,
         name: Some(form.name.trim().to_owned()).filter(|n| !n.is_empty()),
@@ -126,12 +144,24 @@ pub async fn submit(
                 &session,
                 &ix,
                 &form,
-                Some(&format!("That username is not allowed: {why}.")),
+                Some(&format!("That username is not allowed: it {why}.")),
+            )
+            .await
+        }
+        // Emails are unique: a second account on one address would make sign-in by email
+        // ambiguous and let anyone reserve somebody else's address.
+        Err(UserError::EmailTaken) => {
+            return render(
+                &state,
+                &session,
+                &ix,
+                &form,
+                Some("An account with that email address already exists. Sign in instead, or use another address."),
             )
             .await
         }
         Err(e) => return Err(PageError::internal(e)),
     };
-    tracing::info!(user_id = %user.id, username = %user.username, "self-registered");
+    tracing::info!(user_id = %user.id, username = %user.username, %address, "self-registered");
     login_session::password_sign_in(&state, &session, &ix, user.id).await
 }

@@ -19,6 +19,7 @@ use crate::store::clients::Client;
 use crate::store::codes::{self, NewCode};
 use crate::store::{consent, interactions, now, users};
 use crate::web::error::PageError;
+use crate::web::limits::{Bucket, ClientAddress};
 use crate::web::{found, get_or_post_params, with_query};
 
 /// What the `prompt` parameter asks for (OIDC Core §3.1.2.1).
@@ -178,6 +179,28 @@ impl IntoResponse for ErrorRedirect {
     }
 }
 
+/// The longest value each stored authorization parameter may have, in bytes: a pending sign-in
+/// is kept server-side for everyone who asks, so what one request can make us store is bounded.
+pub const PARAMETER_LIMITS: &[(&str, usize)] = &[
+    ("state", 2048),
+    ("nonce", 512),
+    ("scope", 1024),
+    ("login_hint", 256),
+    ("idp_hint", 128),
+    ("kc_idp_hint", 128),
+    ("code_challenge", 128),
+    ("prompt", 64),
+    ("max_age", 20),
+];
+
+/// The first parameter longer than its limit in [`PARAMETER_LIMITS`].
+pub fn oversized(params: &HashMap<String, String>) -> Option<(&'static str, usize)> {
+    PARAMETER_LIMITS
+        .iter()
+        .copied()
+        .find(|(name, max)| params.get(*name).is_some_and(|v| v.len() > *max))
+}
+
 /// Validates every parameter but client_id and redirect_uri (already checked).
 pub fn validate(
     params: &HashMap<String, String>,
@@ -188,6 +211,9 @@ pub fn validate(
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
     if params.contains_key("request") {
         return Err((RequestNotSupported, "request objects are not supported".into()));
+    }
+    if let Some((name, max)) = oversized(params) {
+        return Err((InvalidRequest, format!("{name} is longer than {max} bytes")));
     }
 
     match get("response_type") {
@@ -261,6 +287,7 @@ pub fn validate(
 /// `GET|POST /authorize`.
 pub async fn authorize(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     session: Session,
     method: Method,
     RawQuery(query): RawQuery,
@@ -313,10 +340,17 @@ pub async fn authorize(
     let req = match validate(&params, &client, redirect_uri) {
         Ok(req) => req,
         Err((code, description)) => {
-            let client_state = params.get("state").map(String::as_str);
+            // An oversized state is not echoed back.
+            let client_state = params.get("state").map(String::as_str).filter(|s| s.len() <= 2048);
             return Ok(ErrorRedirect::to(&state, redirect_uri, client_state, code, &description).into_response());
         }
     };
+    // A browser without a session makes us store a pending sign-in: bounded per address.
+    if login_session::current(&session).await?.is_none() {
+        if let Err(retry_after_secs) = state.limits.hit(Bucket::Interaction, address) {
+            return Err(PageError::TooManyAttempts { retry_after_secs });
+        }
+    }
     proceed(&state, &session, &client, req, None).await
 }
 
@@ -372,7 +406,11 @@ pub async fn proceed(
     ix: Option<&Interaction>,
 ) -> Result<Response, PageError> {
     let base = state.base();
-    let login = active_login(state, session).await?;
+    // A session from a provider this client does not accept is no session for this client: it
+    // must never receive that identity (the login page offers the methods it accepts).
+    let login = active_login(state, session)
+        .await?
+        .filter(|(ls, _)| ls.idp.as_deref().is_none_or(|p| client.allows_provider(p)));
     let needs_login = match &login {
         None => true,
         Some((ls, _)) => {

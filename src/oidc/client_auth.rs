@@ -1,5 +1,6 @@
 //! Client authentication at the token endpoint: client_secret_basic, client_secret_post, none.
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::http::{header, HeaderMap};
@@ -9,6 +10,7 @@ use base64::Engine;
 use super::token::TokenError;
 use crate::app::AppState;
 use crate::store::clients::Client;
+use crate::web::limits::Bucket;
 
 /// How the client presented itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +46,30 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, To
     Ok(Some((unescape(id)?, unescape(secret)?)))
 }
 
-/// Authenticates the calling client, or says why not.
+/// Authenticates the calling client, or says why not. Failures count against the caller's
+/// address: past its limit, every attempt from there is refused unchecked for a while.
 pub async fn authenticate(
+    state: &AppState,
+    address: IpAddr,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<(Arc<Client>, AuthMethod), TokenError> {
+    if let Some(retry_after_secs) = state.limits.client_auth_blocked(address) {
+        return Err(TokenError::TooManyRequests { retry_after_secs });
+    }
+    match authenticate_unlimited(state, headers, params).await {
+        Err(e @ TokenError::InvalidClient { .. }) => {
+            tracing::warn!(%address, client_id = params.get("client_id").map(String::as_str).unwrap_or(""), "client authentication failed");
+            match state.limits.hit(Bucket::ClientAuthFailure, address) {
+                Ok(()) => Err(e),
+                Err(retry_after_secs) => Err(TokenError::TooManyRequests { retry_after_secs }),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn authenticate_unlimited(
     state: &AppState,
     headers: &HeaderMap,
     params: &HashMap<String, String>,

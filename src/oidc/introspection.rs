@@ -10,11 +10,17 @@ use super::client_auth;
 use super::token::TokenError;
 use crate::app::AppState;
 use crate::store::{refresh_tokens, tokens, users};
+use crate::web::limits::ClientAddress;
 use crate::web::parse_params;
 
 /// `POST /introspect`.
-pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match handle(&state, &headers, &body).await {
+pub async fn introspect(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match handle(&state, address, &headers, &body).await {
         Ok(v) => {
             let mut res = Json(v).into_response();
             res.headers_mut()
@@ -25,9 +31,14 @@ pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body:
     }
 }
 
-async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Value, TokenError> {
+async fn handle(
+    state: &AppState,
+    address: std::net::IpAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, TokenError> {
     let params = parse_params(body).map_err(TokenError::InvalidRequest)?;
-    let (caller, _) = client_auth::authenticate(state, headers, &params).await?;
+    let (caller, _) = client_auth::authenticate(state, address, headers, &params).await?;
     if caller.public {
         return Err(TokenError::UnauthorizedClient(
             "public clients may not introspect".into(),
@@ -40,7 +51,15 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Va
     let inactive = json!({ "active": false });
     let issuer = state.config.issuer_str();
 
+    // RFC 7662 §4: a client learns about its own tokens only, unless trusted with every
+    // client's; for any other token the answer is the same as for an unknown one.
+    let may_see = |owner: &str| caller.introspect_any || owner == caller.id;
+
     if let Some(row) = tokens::find_active(&state.db, token).await? {
+        if !may_see(&row.client_id) {
+            tracing::warn!(caller = %caller.id, owner = %row.client_id, "introspection of another client's token refused");
+            return Ok(inactive);
+        }
         let Some(user) = users::find(&state.db, &row.user_id).await?.filter(|u| !u.disabled) else {
             return Ok(inactive);
         };
@@ -59,7 +78,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Va
         }));
     }
     if let Some(row) = refresh_tokens::find(&state.db, token).await? {
-        if !refresh_tokens::is_active(&row) {
+        if !refresh_tokens::is_active(&row) || !may_see(&row.client_id) {
             return Ok(inactive);
         }
         let Some(user) = users::find(&state.db, &row.user_id).await?.filter(|u| !u.disabled) else {

@@ -19,6 +19,7 @@ use crate::store::clients::Client;
 use crate::store::entities::pushed_request;
 use crate::store::{now, random_token};
 use crate::web::error::PageError;
+use crate::web::limits::ClientAddress;
 use crate::web::parse_params;
 
 /// The `request_uri` prefix RFC 9126 §2.2 suggests.
@@ -27,8 +28,13 @@ pub const URN_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 const TTL: i64 = 60;
 
 /// `POST /par`.
-pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match handle(&state, &headers, &body).await {
+pub async fn push(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match handle(&state, address, &headers, &body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
@@ -42,9 +48,14 @@ fn par_error(code: &str, description: &str) -> Response {
         .into_response()
 }
 
-async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, TokenError> {
+async fn handle(
+    state: &AppState,
+    address: std::net::IpAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, TokenError> {
     let mut params = parse_params(body).map_err(TokenError::InvalidRequest)?;
-    let (client, _) = client_auth::authenticate(state, headers, &params).await?;
+    let (client, _) = client_auth::authenticate(state, address, headers, &params).await?;
     for k in ["client_secret", "client_assertion", "client_assertion_type"] {
         params.remove(k);
     }

@@ -8,19 +8,30 @@ use super::client_auth;
 use super::token::TokenError;
 use crate::app::AppState;
 use crate::store::{refresh_tokens, tokens};
+use crate::web::limits::ClientAddress;
 use crate::web::parse_params;
 
 /// `POST /revoke`.
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match handle(&state, &headers, &body).await {
+pub async fn revoke(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match handle(&state, address, &headers, &body).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), TokenError> {
+async fn handle(
+    state: &AppState,
+    address: std::net::IpAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), TokenError> {
     let params = parse_params(body).map_err(TokenError::InvalidRequest)?;
-    let (client, _) = client_auth::authenticate(state, headers, &params).await?;
+    let (client, _) = client_auth::authenticate(state, address, headers, &params).await?;
     let token = params
         .get("token")
         .filter(|t| !t.is_empty())

@@ -1,5 +1,6 @@
 //! The token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3): authorization_code grant.
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -18,6 +19,7 @@ use crate::store::refresh_tokens::{self, Family, NewRefresh, Rotation};
 use crate::store::session_clients;
 use crate::store::tokens::{self, NewAccessToken};
 use crate::store::{now, random_token, users};
+use crate::web::limits::ClientAddress;
 use crate::web::parse_params;
 
 /// A token endpoint error (RFC 6749 §5.2).
@@ -34,6 +36,10 @@ pub enum TokenError {
     UnsupportedGrantType,
     InvalidScope(String),
     ServerError,
+    /// Too many failed attempts from this address: retry after this many seconds.
+    TooManyRequests {
+        retry_after_secs: i64,
+    },
 }
 
 impl TokenError {
@@ -75,6 +81,11 @@ impl IntoResponse for TokenError {
             TokenError::UnsupportedGrantType => (StatusCode::BAD_REQUEST, "unsupported_grant_type", None),
             TokenError::InvalidScope(d) => (StatusCode::BAD_REQUEST, "invalid_scope", Some(d.as_str())),
             TokenError::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", None),
+            TokenError::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                Some("too many failed attempts from this address; retry later"),
+            ),
         };
         let mut res = (
             status,
@@ -85,6 +96,10 @@ impl IntoResponse for TokenError {
         )
             .into_response();
         no_store(res.headers_mut());
+        if let TokenError::TooManyRequests { retry_after_secs } = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+        }
         if let TokenError::InvalidClient { basic: true, .. } = self {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -114,16 +129,21 @@ struct TokenResponse {
 }
 
 /// `POST /token`.
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match handle(&state, &headers, &body).await {
+pub async fn token(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match handle(&state, address, &headers, &body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
-async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, TokenError> {
+async fn handle(state: &AppState, address: IpAddr, headers: &HeaderMap, body: &[u8]) -> Result<Response, TokenError> {
     let params = parse_params(body).map_err(TokenError::InvalidRequest)?;
-    let (client, method) = client_auth::authenticate(state, headers, &params).await?;
+    let (client, method) = client_auth::authenticate(state, address, headers, &params).await?;
     match params.get("grant_type").map(String::as_str) {
         None | Some("") => Err(TokenError::InvalidRequest("grant_type is missing".into())),
         Some("authorization_code") => authorization_code(state, &client, method, &params).await,
@@ -167,13 +187,11 @@ async fn authorization_code(
     let row = match codes::redeem(&state.db, row).await? {
         Redemption::Fresh(row) => row,
         Redemption::Replayed(row) => {
-            // The refresh family started by that code goes too (found through its first access token).
-            let mut families = 0;
-            for family in tokens::families_of_code(&state.db, &row.code_hash).await? {
-                families += refresh_tokens::revoke_family(&state.db, &family).await?;
-            }
-            let revoked = tokens::revoke_by_code(&state.db, &row.code_hash).await?;
-            tracing::warn!(client_id = %client.id, user_id = %row.user_id, revoked, families, "authorization code replayed; tokens issued from it revoked");
+            // Marked first: a first redemption still issuing sees the mark after storing its
+            // tokens and revokes them itself, whichever of the two finishes last.
+            codes::mark_replayed(&state.db, &row.code_hash).await?;
+            revoke_issued_from_code(state, &row.code_hash).await?;
+            tracing::warn!(client_id = %client.id, user_id = %row.user_id, "authorization code replayed; tokens issued from it revoked");
             return Err(TokenError::InvalidGrant("the code was already used".into()));
         }
         Redemption::Expired => return Err(TokenError::InvalidGrant("the code has expired".into())),
@@ -191,8 +209,9 @@ async fn authorization_code(
         params.get("code_verifier").map(String::as_str),
     )
     .map_err(|e| TokenError::InvalidGrant(e.into()))?;
-    let user = active_user(state, &row.user_id, row.idp.as_deref()).await?;
+    let user = active_user(state, client, &row.user_id, row.idp.as_deref()).await?;
     let offline = row.scope.split(' ').any(|s| s == "offline_access");
+    let code_hash = row.code_hash.clone();
     let grant = Grant {
         user,
         scope: row.scope,
@@ -205,16 +224,43 @@ async fn authorization_code(
         family: None,
         offline,
     };
-    issue(state, client, grant).await
+    let response = issue(state, client, grant).await?;
+    // A replay racing this redemption may have looked for these tokens before they existed.
+    if codes::was_replayed(&state.db, &code_hash).await? {
+        revoke_issued_from_code(state, &code_hash).await?;
+        tracing::warn!(client_id = %client.id, "authorization code replayed while redeemed; tokens revoked");
+        return Err(TokenError::InvalidGrant("the code was already used".into()));
+    }
+    Ok(response)
 }
 
-/// The grant's user, if still enabled and (for brokered sign-ins) still linked to that provider.
-async fn active_user(state: &AppState, user_id: &str, idp: Option<&str>) -> Result<users::User, TokenError> {
+/// Revokes the access tokens issued from a code and the refresh families they started.
+async fn revoke_issued_from_code(state: &AppState, code_hash: &str) -> Result<(), TokenError> {
+    for family in tokens::families_of_code(&state.db, code_hash).await? {
+        refresh_tokens::revoke_family(&state.db, &family).await?;
+    }
+    tokens::revoke_by_code(&state.db, code_hash).await?;
+    Ok(())
+}
+
+/// The grant's user, if still enabled and (for brokered sign-ins) still linked to that provider
+/// and that provider still accepted by the client.
+async fn active_user(
+    state: &AppState,
+    client: &Client,
+    user_id: &str,
+    idp: Option<&str>,
+) -> Result<users::User, TokenError> {
     let user = match users::find(&state.db, user_id).await? {
         Some(u) if !u.disabled => u,
         _ => return Err(TokenError::InvalidGrant("the user is no longer active".into())),
     };
     if let Some(provider) = idp {
+        if !client.allows_provider(provider) {
+            return Err(TokenError::InvalidGrant(format!(
+                "this client does not accept sign-in with {provider}"
+            )));
+        }
         let links = crate::store::federated::for_user(&state.db, &user.id).await?;
         if !links.iter().any(|l| l.provider_id == provider) {
             return Err(TokenError::InvalidGrant(
@@ -269,7 +315,7 @@ async fn refresh_token(
         }
         None => row.scope.clone(),
     };
-    let user = active_user(state, &row.user_id, row.idp.as_deref()).await?;
+    let user = active_user(state, client, &row.user_id, row.idp.as_deref()).await?;
     let grant = Grant {
         user,
         scope,

@@ -85,6 +85,8 @@ pub struct Client {
     pub assertion_keys: AssertionKeys,
     /// Authorization requests must be pushed first (RFC 9126).
     pub require_par: bool,
+    /// May introspect other clients' tokens (RFC 7662 §4).
+    pub introspect_any: bool,
     /// OIDC Front-Channel Logout 1.0 page.
     pub frontchannel_logout_uri: Option<String>,
 }
@@ -157,6 +159,7 @@ pub struct NewClient {
     pub assertion_keys: AssertionKeys,
     pub require_par: bool,
     pub frontchannel_logout_uri: Option<String>,
+    pub introspect_any: bool,
 }
 
 /// Why a client could not be registered.
@@ -218,6 +221,7 @@ fn to_client(m: client::Model) -> Client {
             hmac_secret: m.secret_for_jwt,
         },
         require_par: m.require_par,
+        introspect_any: m.introspect_any,
         frontchannel_logout_uri: m.frontchannel_logout_uri,
     }
 }
@@ -276,6 +280,7 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
         jwks_uri: Set(new.assertion_keys.jwks_uri.clone()),
         secret_for_jwt: Set(new.assertion_keys.hmac_secret.clone()),
         require_par: Set(new.require_par),
+        introspect_any: Set(new.introspect_any),
         frontchannel_logout_uri: Set(new.frontchannel_logout_uri.clone()),
     };
     let saved = if existing.is_some() {

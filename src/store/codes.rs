@@ -50,6 +50,7 @@ pub async fn issue<C: ConnectionTrait>(db: &C, new: NewCode, ttl: u64) -> Result
         idp: Set(new.idp),
         expires_at: Set(now() + ttl as i64),
         consumed_at: Set(None),
+        replayed_at: Set(None),
     }
     .insert(db)
     .await?;
@@ -76,6 +77,24 @@ pub async fn redeem<C: ConnectionTrait>(db: &C, row: CodeRow) -> Result<Redempti
         return Ok(Redemption::Expired);
     }
     Ok(Redemption::Fresh(row))
+}
+
+/// Remembers that the code was presented again after its first use.
+pub async fn mark_replayed<C: ConnectionTrait>(db: &C, code_hash: &str) -> Result<(), DbErr> {
+    authorization_code::Entity::update_many()
+        .col_expr(authorization_code::Column::ReplayedAt, Expr::value(now()))
+        .filter(authorization_code::Column::CodeHash.eq(code_hash))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether the code was presented again after its first use.
+pub async fn was_replayed<C: ConnectionTrait>(db: &C, code_hash: &str) -> Result<bool, DbErr> {
+    let row = authorization_code::Entity::find_by_id(code_hash.to_owned())
+        .one(db)
+        .await?;
+    Ok(row.is_some_and(|r| r.replayed_at.is_some()))
 }
 
 /// Deletes codes that expired an hour ago or more (kept that long to detect replays).

@@ -28,22 +28,24 @@ pub async fn put<C: ConnectionTrait>(
     Ok(id)
 }
 
-/// Takes the handoff once: `None` when unknown, for another provider, expired or already taken.
-pub async fn take<C: ConnectionTrait>(
+/// The handoff, if it is known, for this provider and unexpired (not consumed: see [`claim`]).
+pub async fn find<C: ConnectionTrait>(
     db: &C,
     id: &str,
     provider_id: &str,
 ) -> Result<Option<broker_handoff::Model>, DbErr> {
-    let Some(row) = broker_handoff::Entity::find_by_id(id.to_owned()).one(db).await? else {
-        return Ok(None);
-    };
+    let row = broker_handoff::Entity::find_by_id(id.to_owned()).one(db).await?;
+    Ok(row.filter(|r| r.provider_id == provider_id && r.expires_at > now()))
+}
+
+/// Consumes the handoff: `true` for exactly one of any number of concurrent callers.
+pub async fn claim<C: ConnectionTrait>(db: &C, id: &str) -> Result<bool, DbErr> {
     // Deleting is the claim: of two concurrent takers only one deletes the row.
     let res = broker_handoff::Entity::delete_many()
         .filter(broker_handoff::Column::Id.eq(id))
         .exec(db)
         .await?;
-    let fresh = row.provider_id == provider_id && row.expires_at > now();
-    Ok((res.rows_affected == 1 && fresh).then_some(row))
+    Ok(res.rows_affected == 1)
 }
 
 /// Deletes handoffs nobody came back for.

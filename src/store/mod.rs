@@ -12,6 +12,7 @@ pub mod replay;
 pub mod saml_keys;
 pub mod session_clients;
 pub mod sessions;
+pub mod throttles;
 pub mod tokens;
 pub mod upstream_states;
 pub mod users;
@@ -98,7 +99,11 @@ pub async fn connect_with(url: &str, acquire_timeout: Duration) -> Result<Databa
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     use migration::MigratorTrait;
     let lock = SchemaLock::acquire(db).await?;
-    let applied = migration::Migrator::up(db, None).await;
+    let applied = async {
+        migration::Migrator::up(db, None).await?;
+        users::backfill_username_keys(db).await
+    }
+    .await;
     lock.release().await;
     applied
 }

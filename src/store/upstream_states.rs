@@ -4,6 +4,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait
 
 use super::entities::upstream_state;
 use super::now;
+use crate::upstream::LoginStart;
 
 pub use upstream_state::Model as UpstreamStateRow;
 
@@ -15,7 +16,7 @@ pub async fn create<C: ConnectionTrait>(
     db: &C,
     state: &str,
     provider_id: &str,
-    interaction_id: &str,
+    start: LoginStart<'_>,
     nonce: &str,
     pkce_verifier: &str,
 ) -> Result<(), DbErr> {
@@ -23,7 +24,8 @@ pub async fn create<C: ConnectionTrait>(
     upstream_state::ActiveModel {
         state: Set(state.to_owned()),
         provider_id: Set(provider_id.to_owned()),
-        interaction_id: Set(interaction_id.to_owned()),
+        interaction_id: Set(start.interaction_id.to_owned()),
+        browser_hash: Set(Some(start.browser_hash.to_owned())),
         nonce: Set(nonce.to_owned()),
         pkce_verifier: Set(pkce_verifier.to_owned()),
         created_at: Set(t),
@@ -33,6 +35,16 @@ pub async fn create<C: ConnectionTrait>(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// The started login `state` names, without consuming it (to check the browser first).
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    state: &str,
+    provider_id: &str,
+) -> Result<Option<UpstreamStateRow>, DbErr> {
+    let row = upstream_state::Entity::find_by_id(state.to_owned()).one(db).await?;
+    Ok(row.filter(|r| r.provider_id == provider_id && r.consumed_at.is_none() && r.expires_at > now()))
 }
 
 /// Takes the state once: `None` when unknown, for another provider, expired or already used.

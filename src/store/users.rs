@@ -5,6 +5,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait
 
 use super::entities::user;
 use super::{now, random_token};
+use crate::names::{self, EmailProblem, Username, UsernameProblem};
 
 pub use user::Model as User;
 
@@ -14,7 +15,11 @@ pub enum UserError {
     #[error("the username {0:?} is taken")]
     UsernameTaken(String),
     #[error("invalid username: {0}")]
-    InvalidUsername(&'static str),
+    InvalidUsername(#[from] UsernameProblem),
+    #[error("the email address is used by another account")]
+    EmailTaken,
+    #[error("invalid email address: {0}")]
+    InvalidEmail(#[from] EmailProblem),
     #[error("password hashing failed: {0}")]
     Hash(String),
     #[error("database: {0}")]
@@ -94,21 +99,44 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     ok && real
 }
 
-fn check_username(name: &str) -> Result<(), UserError> {
-    if name.is_empty() || name.len() > 64 {
-        return Err(UserError::InvalidUsername("must be 1 to 64 characters"));
+/// Makes `email` free for `user_id` (or a new account): `Ok(true)` when nobody else holds it,
+/// or only an account that never proved it and `verified` says this one did (that unproven
+/// claim is dropped, so nobody can reserve another person's address by registering first).
+async fn claim_email<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+    verified: bool,
+    user_id: Option<&str>,
+) -> Result<bool, DbErr> {
+    let Some(holder) = find_by_email(db, email)
+        .await?
+        .filter(|h| Some(h.id.as_str()) != user_id)
+    else {
+        return Ok(true);
+    };
+    if !verified || holder.email_verified {
+        return Ok(false);
     }
-    if !name.chars().all(|c| c.is_alphanumeric() || "._-@+".contains(c)) {
-        return Err(UserError::InvalidUsername("letters, digits and . _ - @ + only"));
-    }
-    Ok(())
+    tracing::warn!(user_id = %holder.id, "unverified email taken over by an account that proved it");
+    let mut m: user::ActiveModel = holder.into();
+    m.email = Set(None);
+    m.updated_at = Set(now());
+    m.update(db).await?;
+    Ok(true)
 }
 
-/// Creates a user; the username must be free.
+/// Creates a user; the username (by its key) and the email must be free.
 pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<User, UserError> {
-    check_username(&new.username)?;
-    if find_by_username(db, &new.username).await?.is_some() {
-        return Err(UserError::UsernameTaken(new.username));
+    let username = Username::parse(&new.username)?;
+    let email = new.email.as_deref().map(names::normalize_email).transpose()?;
+    let lookalike = names::lookalike_key(&username.display);
+    if find_by_username(db, &username.display).await?.is_some() || find_by_key(db, &lookalike).await?.is_some() {
+        return Err(UserError::UsernameTaken(username.display));
+    }
+    if let Some(email) = &email {
+        if !claim_email(db, email, new.email_verified, None).await? {
+            return Err(UserError::EmailTaken);
+        }
     }
     let password_hash = match &new.password {
         Some(p) => {
@@ -124,9 +152,10 @@ pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<User, Us
     let t = now();
     let model = user::ActiveModel {
         id: Set(random_token()[..22].to_string()),
-        username: Set(new.username.clone()),
-        email: Set(new.email.map(|e| e.trim().to_string())),
-        email_verified: Set(new.email_verified),
+        username: Set(username.display.clone()),
+        username_key: Set(Some(username.key)),
+        email_verified: Set(new.email_verified && email.is_some()),
+        email: Set(email),
         name: Set(new.name),
         password_hash: Set(password_hash),
         disabled: Set(false),
@@ -134,9 +163,10 @@ pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<User, Us
         created_at: Set(t),
         updated_at: Set(t),
     };
-    // A concurrent insert of the same username loses on the unique index.
+    // A concurrent insert of the same username or email loses on a unique index.
     model.insert(db).await.map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => UserError::UsernameTaken(new.username),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(m)) if m.contains("email") => UserError::EmailTaken,
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => UserError::UsernameTaken(username.display),
         _ => UserError::Db(e),
     })
 }
@@ -153,12 +183,11 @@ pub fn groups_of(user: &User) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Users whose email matches, ignoring case.
-pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Vec<User>, DbErr> {
-    use sea_orm::sea_query::{Expr, Func};
+/// The account with this email address (unique; compared trimmed and lower case).
+pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<User>, DbErr> {
     user::Entity::find()
-        .filter(Expr::expr(Func::lower(Expr::col(user::Column::Email))).eq(email.trim().to_lowercase()))
-        .all(db)
+        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .one(db)
         .await
 }
 
@@ -171,11 +200,21 @@ pub struct SyncedAttributes {
     pub groups: Vec<String>,
 }
 
-/// Overwrites the synced attributes of a user.
+/// Overwrites the synced attributes of a user. An email another account holds (and proved, or
+/// this one cannot prove) is not taken: the user keeps the current address.
 pub async fn sync_attributes<C: ConnectionTrait>(db: &C, user: User, attrs: SyncedAttributes) -> Result<User, DbErr> {
+    let email = attrs.email.as_deref().and_then(|e| names::normalize_email(e).ok());
+    let usable = match &email {
+        Some(e) => claim_email(db, e, attrs.email_verified, Some(&user.id)).await?,
+        None => true,
+    };
     let mut m: user::ActiveModel = user.into();
-    m.email = Set(attrs.email);
-    m.email_verified = Set(attrs.email_verified);
+    if usable {
+        m.email_verified = Set(attrs.email_verified && email.is_some());
+        m.email = Set(email);
+    } else {
+        tracing::warn!("upstream email not synced: another account holds it");
+    }
     if attrs.name.is_some() {
         m.name = Set(attrs.name);
     }
@@ -189,33 +228,69 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<User>, 
     user::Entity::find_by_id(id.to_owned()).one(db).await
 }
 
-/// The user with this username.
-pub async fn find_by_username<C: ConnectionTrait>(db: &C, username: &str) -> Result<Option<User>, DbErr> {
+async fn find_by_key<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<User>, DbErr> {
     user::Entity::find()
-        .filter(user::Column::Username.eq(username))
+        .filter(user::Column::UsernameKey.eq(key))
         .one(db)
         .await
 }
 
-/// Checks a username (or email) and password; `None` for any failure, in constant-ish time.
-pub async fn authenticate<C: ConnectionTrait>(db: &C, login: &str, password: &str) -> Result<Option<User>, DbErr> {
-    let mut found = find_by_username(db, login).await?;
-    if found.is_none() && login.contains('@') {
-        let by_email = user::Entity::find()
-            .filter(user::Column::Email.eq(login))
-            .all(db)
-            .await?;
-        // An email shared by several accounts identifies none of them.
-        if by_email.len() == 1 {
-            found = by_email.into_iter().next();
-        }
+/// The user a typed username names: by key (case and look-alikes folded).
+pub async fn find_by_username<C: ConnectionTrait>(db: &C, username: &str) -> Result<Option<User>, DbErr> {
+    let by_key = find_by_key(db, &names::key_of(username)).await?;
+    if by_key.is_some() {
+        return Ok(by_key);
     }
-    let stored = found.as_ref().and_then(|u| u.password_hash.clone());
-    let password = password.to_owned();
-    let ok = on_hashing_pool(move || verify_password(&password, stored.as_deref()))
+    // An old row whose key collided with another's keeps working by its exact name.
+    user::Entity::find()
+        .filter(user::Column::Username.eq(username.trim()))
+        .filter(user::Column::UsernameKey.is_null())
+        .one(db)
         .await
-        .unwrap_or(false);
-    Ok(found.filter(|u| ok && !u.disabled))
+}
+
+/// The account a login name names: an email address (contains `@`, which no username may) or
+/// a username.
+pub async fn find_by_login<C: ConnectionTrait>(db: &C, login: &str) -> Result<Option<User>, DbErr> {
+    if login.contains('@') {
+        find_by_email(db, login).await
+    } else {
+        find_by_username(db, login).await
+    }
+}
+
+/// Gives keys to rows made before usernames had one; a key that collides is left out (logged)
+/// and that account signs in by its exact name.
+pub async fn backfill_username_keys<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    let rows = user::Entity::find()
+        .filter(user::Column::UsernameKey.is_null())
+        .all(db)
+        .await?;
+    for row in rows {
+        let key = names::key_of(&row.username);
+        let taken = user::Entity::find()
+            .filter(user::Column::UsernameKey.eq(key.clone()))
+            .one(db)
+            .await?;
+        if let Some(other) = taken {
+            tracing::warn!(user_id = %row.id, other = %other.id, "username collides with another once case and look-alikes are folded; left without a key");
+            continue;
+        }
+        let mut m: user::ActiveModel = row.into();
+        m.username_key = Set(Some(key));
+        m.update(db).await?;
+    }
+    Ok(())
+}
+
+/// Whether `password` is the user's (on the hashing pool). With no user, or one without a
+/// password, it burns the same time and says no, so timing does not tell whether a name exists.
+pub async fn password_matches(user: Option<&User>, password: &str) -> bool {
+    let stored = user.and_then(|u| u.password_hash.clone());
+    let password = password.to_owned();
+    on_hashing_pool(move || verify_password(&password, stored.as_deref()))
+        .await
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -229,12 +304,5 @@ mod tests {
         assert!(verify_password("correct horse", Some(&h)));
         assert!(!verify_password("wrong", Some(&h)));
         assert!(!verify_password("not a real password", None));
-    }
-
-    #[test]
-    fn usernames_are_checked() {
-        assert!(check_username("ann.smith@x").is_ok());
-        assert!(check_username("").is_err());
-        assert!(check_username("a b").is_err());
     }
 }

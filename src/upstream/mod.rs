@@ -50,6 +50,8 @@ pub enum UpstreamError {
     Denied { error: String, description: String },
     #[error("unknown, expired or already used state")]
     UnknownState,
+    #[error("the login was started in another browser")]
+    OtherBrowser,
     #[error("code exchange failed: {0}")]
     TokenExchange(String),
     #[error("ID token rejected: {0}")]
@@ -64,14 +66,55 @@ pub enum UpstreamError {
     Db(#[from] sea_orm::DbErr),
 }
 
-/// The started login a callback's `state` names, taken once (OIDC and OAuth 2.0 callbacks).
+/// Where an IdP's answer arrived, for the check that it continues in the browser that started
+/// the login (otherwise whoever opens a victim's callback URL, or is sent to an attacker's,
+/// is signed in as someone else: login CSRF, RFC 9700 §4.7).
+#[derive(Debug, Clone, Copy)]
+pub enum Arrival<'a> {
+    /// A same-site request with the session: the hash of the browser secret it holds, if any.
+    Browser(Option<&'a str>),
+    /// A cross-site POST, which carries no cookie: checked when the result is handed to the
+    /// browser's next, same-site request.
+    CrossSite,
+}
+
+impl Arrival<'_> {
+    /// Whether a login started by the browser with `expected` may continue here.
+    pub fn admits(self, expected: Option<&str>) -> bool {
+        match self {
+            Arrival::CrossSite => true,
+            Arrival::Browser(held) => same_browser(expected, held),
+        }
+    }
+}
+
+/// Whether the held browser-secret hash is the expected one (constant time; `None` never matches).
+pub fn same_browser(expected: Option<&str>, held: Option<&str>) -> bool {
+    use subtle::ConstantTimeEq;
+    match (expected, held) {
+        (Some(e), Some(h)) => e.as_bytes().ct_eq(h.as_bytes()).into(),
+        _ => false,
+    }
+}
+
+/// The started login that `state` (OIDC/OAuth 2.0 `state`, SAML `RelayState`) names, taken
+/// once — but only in the browser that started it: elsewhere nothing is consumed, and the login
+/// stays usable where it began.
 async fn take_state(
     db: &sea_orm::DatabaseConnection,
-    cb: &Callback,
+    state: Option<&String>,
     provider_id: &str,
+    arrival: Arrival<'_>,
 ) -> Result<crate::store::upstream_states::UpstreamStateRow, UpstreamError> {
-    let state = cb.get("state").ok_or(UpstreamError::UnknownState)?;
-    crate::store::upstream_states::take(db, state, provider_id)
+    use crate::store::upstream_states;
+    let state = state.ok_or(UpstreamError::UnknownState)?;
+    let row = upstream_states::find(db, state, provider_id)
+        .await?
+        .ok_or(UpstreamError::UnknownState)?;
+    if !arrival.admits(row.browser_hash.as_deref()) {
+        return Err(UpstreamError::OtherBrowser);
+    }
+    upstream_states::take(db, state, provider_id)
         .await?
         .ok_or(UpstreamError::UnknownState)
 }
@@ -87,12 +130,40 @@ fn callback_error(cb: &Callback) -> Result<(), UpstreamError> {
     }
 }
 
+/// What starting an upstream login needs to know.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginStart<'a> {
+    /// The pending interaction the login is for.
+    pub interaction_id: &'a str,
+    /// Passed on to the provider when it takes one.
+    pub login_hint: Option<&'a str>,
+    /// Hash of a secret only the starting browser's session holds: the answer is accepted only
+    /// in that browser.
+    pub browser_hash: &'a str,
+}
+
 /// What finishing at the callback found.
 #[derive(Debug)]
 pub struct Finished {
     /// The interaction the login was started for (from server-side state, not the browser).
     pub interaction_id: String,
+    /// The starting browser's [`LoginStart::browser_hash`] (`None` for IdP-initiated logins).
+    pub browser_hash: Option<String>,
     pub result: Result<ExternalIdentity, UpstreamError>,
+}
+
+impl Finished {
+    /// The outcome of a login started as `row`.
+    pub fn of(
+        row: crate::store::upstream_states::UpstreamStateRow,
+        result: Result<ExternalIdentity, UpstreamError>,
+    ) -> Self {
+        Self {
+            interaction_id: row.interaction_id,
+            browser_hash: row.browser_hash,
+            result,
+        }
+    }
 }
 
 /// A logout the upstream provider asked for, verified.
@@ -124,9 +195,10 @@ pub trait Upstream: Send + Sync {
     /// The provider's config.
     fn config(&self) -> &ProviderConfig;
     /// Starts a login for a pending interaction: where to send the browser.
-    async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<Start, UpstreamError>;
-    /// Finishes from the IdP's callback. `Err` only when the state is unknown (no interaction).
-    async fn finish(&self, callback: &Callback) -> Result<Finished, UpstreamError>;
+    async fn begin(&self, start: LoginStart<'_>) -> Result<Start, UpstreamError>;
+    /// Finishes from the IdP's callback. `Err` only when the state is unknown (no interaction)
+    /// or the answer arrived in another browser than the one that started the login.
+    async fn finish(&self, callback: &Callback, arrival: Arrival<'_>) -> Result<Finished, UpstreamError>;
     /// Where to send the browser to end the upstream session too, if the provider supports it.
     async fn logout_url(
         &self,

@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
 
 use super::secret::ClientSecretSource;
-use super::{Callback, Finished, Start, Upstream, UpstreamError};
+use super::{Arrival, Callback, Finished, LoginStart, Start, Upstream, UpstreamError};
 use crate::config::{ProfileRequest, ProviderConfig, UpstreamAuthMethod};
 use crate::store::{random_token, upstream_states};
 
@@ -180,7 +180,7 @@ impl Upstream for OAuth2Upstream {
         &self.config
     }
 
-    async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<Start, UpstreamError> {
+    async fn begin(&self, start: LoginStart<'_>) -> Result<Start, UpstreamError> {
         let client = self.client(None)?;
         let state = random_token();
         let s = state.clone();
@@ -195,18 +195,18 @@ impl Upstream for OAuth2Upstream {
         } else {
             String::new()
         };
-        if let Some(hint) = login_hint {
+        if let Some(hint) = start.login_hint {
             // GitHub calls it `login`; others ignore unknown parameters.
             req = req.add_extra_param("login_hint", hint.to_owned());
         }
         let (url, _) = req.url();
         // No ID token, so no nonce: the state alone binds the answer to the interaction.
-        upstream_states::create(&self.db, &state, &self.config.id, interaction_id, "", &verifier).await?;
+        upstream_states::create(&self.db, &state, &self.config.id, start, "", &verifier).await?;
         Ok(Start::Redirect(url.to_string()))
     }
 
-    async fn finish(&self, cb: &Callback) -> Result<Finished, UpstreamError> {
-        let row = super::take_state(&self.db, cb, &self.config.id).await?;
+    async fn finish(&self, cb: &Callback, arrival: Arrival<'_>) -> Result<Finished, UpstreamError> {
+        let row = super::take_state(&self.db, cb.get("state"), &self.config.id, arrival).await?;
         let result = async {
             super::callback_error(cb)?;
             let code = cb.get("code").ok_or(UpstreamError::MissingClaim("code"))?;
@@ -227,10 +227,7 @@ impl Upstream for OAuth2Upstream {
             self.config.claims.apply(&self.config.id, claims)
         }
         .await;
-        Ok(Finished {
-            interaction_id: row.interaction_id,
-            result,
-        })
+        Ok(Finished::of(row, result))
     }
 }
 

@@ -14,7 +14,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
 use super::secret::ClientSecretSource;
-use super::{Callback, Finished, Start, Upstream, UpstreamError};
+use super::{Arrival, Callback, Finished, LoginStart, Start, Upstream, UpstreamError};
 use crate::config::{ProviderConfig, ResponseMode, UpstreamAuthMethod};
 use crate::store::{random_token, upstream_states};
 
@@ -270,7 +270,7 @@ impl Upstream for OidcUpstream {
         &self.config
     }
 
-    async fn begin(&self, interaction_id: &str, login_hint: Option<&str>) -> Result<Start, UpstreamError> {
+    async fn begin(&self, start: LoginStart<'_>) -> Result<Start, UpstreamError> {
         let discovered = self.metadata().await?;
         let client = self.client(&discovered.metadata, None)?;
         let state = random_token();
@@ -292,19 +292,19 @@ impl Upstream for OidcUpstream {
         for scope in self.config.scopes.iter().filter(|s| *s != "openid") {
             req = req.add_scope(Scope::new(scope.clone()));
         }
-        if let Some(hint) = login_hint {
+        if let Some(hint) = start.login_hint {
             req = req.add_extra_param("login_hint", hint.to_owned());
         }
         if self.config.response_mode == ResponseMode::FormPost {
             req = req.add_extra_param("response_mode", "form_post");
         }
         let (url, _, _) = req.url();
-        upstream_states::create(&self.db, &state, &self.config.id, interaction_id, &nonce, &verifier).await?;
+        upstream_states::create(&self.db, &state, &self.config.id, start, &nonce, &verifier).await?;
         Ok(Start::Redirect(url.to_string()))
     }
 
-    async fn finish(&self, cb: &Callback) -> Result<Finished, UpstreamError> {
-        let row = super::take_state(&self.db, cb, &self.config.id).await?;
+    async fn finish(&self, cb: &Callback, arrival: Arrival<'_>) -> Result<Finished, UpstreamError> {
+        let row = super::take_state(&self.db, cb.get("state"), &self.config.id, arrival).await?;
         let result = async {
             super::callback_error(cb)?;
             let code = cb.get("code").ok_or(UpstreamError::MissingClaim("code"))?;
@@ -330,10 +330,7 @@ impl Upstream for OidcUpstream {
             Ok(identity)
         }
         .await;
-        Ok(Finished {
-            interaction_id: row.interaction_id,
-            result,
-        })
+        Ok(Finished::of(row, result))
     }
 
     async fn logout_url(

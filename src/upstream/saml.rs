@@ -17,7 +17,9 @@ use samael::traits::ToXml;
 use sea_orm::DatabaseConnection;
 use serde_json::{json, Map, Value};
 
-use super::{Callback, ExternalIdentity, Finished, Start, Upstream, UpstreamError, UpstreamLogout};
+use super::{
+    Arrival, Callback, ExternalIdentity, Finished, LoginStart, Start, Upstream, UpstreamError, UpstreamLogout,
+};
 use crate::config::{ProviderConfig, SamlBinding, SamlSettings};
 use crate::store::{now, random_token, replay, saml_keys, upstream_states};
 
@@ -771,7 +773,7 @@ impl Upstream for SamlUpstream {
         &self.config
     }
 
-    async fn begin(&self, interaction_id: &str, _login_hint: Option<&str>) -> Result<Start, UpstreamError> {
+    async fn begin(&self, start: LoginStart<'_>) -> Result<Start, UpstreamError> {
         let idp = self.idp().await?;
         let keys = self.keys().await?;
         let sp = self.service_provider(Some(&idp), &keys, false);
@@ -788,7 +790,7 @@ impl Upstream for SamlUpstream {
         request.id = format!("_{}", random_token());
         let relay_state = random_token();
         // The request id waits server-side under the RelayState: the IdP's POST carries no cookie.
-        upstream_states::create(&self.db, &relay_state, &self.config.id, interaction_id, &request.id, "").await?;
+        upstream_states::create(&self.db, &relay_state, &self.config.id, start, &request.id, "").await?;
         let sign = self.settings.sign_requests.unwrap_or(idp.wants_signed_requests);
         match self.settings.binding {
             SamlBinding::Redirect => {
@@ -827,21 +829,15 @@ impl Upstream for SamlUpstream {
         }
     }
 
-    async fn finish(&self, cb: &Callback) -> Result<Finished, UpstreamError> {
+    async fn finish(&self, cb: &Callback, arrival: Arrival<'_>) -> Result<Finished, UpstreamError> {
         // Unsolicited (IdP-initiated) responses carry no RelayState of ours: refused.
-        let relay_state = cb.get("RelayState").ok_or(UpstreamError::UnknownState)?;
-        let row = upstream_states::take(&self.db, relay_state, &self.config.id)
-            .await?
-            .ok_or(UpstreamError::UnknownState)?;
+        let row = super::take_state(&self.db, cb.get("RelayState"), &self.config.id, arrival).await?;
         let result = async {
             let claims = self.verify(cb.get("SAMLResponse"), Some(&row.nonce)).await?;
             self.identity(claims)
         }
         .await;
-        Ok(Finished {
-            interaction_id: row.interaction_id,
-            result,
-        })
+        Ok(Finished::of(row, result))
     }
 
     async fn finish_unsolicited(&self, cb: &Callback) -> Option<Result<ExternalIdentity, UpstreamError>> {

@@ -26,6 +26,8 @@ pub enum PageError {
     Forbidden(String),
     /// No such page.
     NotFound,
+    /// Too many attempts from this address or against this account: wait this long.
+    TooManyAttempts { retry_after_secs: i64 },
     /// A fault on our side, already logged under this reference.
     Internal(String),
 }
@@ -78,6 +80,14 @@ impl From<tower_sessions::session::Error> for PageError {
     }
 }
 
+/// "N minutes" (rounded up), the way a wait is told to a person.
+pub fn minutes_phrase(secs: i64) -> String {
+    match (secs.max(1) + 59) / 60 {
+        1 => "1 minute".into(),
+        n => format!("{n} minutes"),
+    }
+}
+
 /// What the error template is given.
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorPage {
@@ -94,6 +104,22 @@ impl IntoResponse for PageError {
                 StatusCode::FORBIDDEN,
                 ErrorPage { title: "Request refused".into(), message, link: None },
             ),
+            PageError::TooManyAttempts { retry_after_secs } => {
+                let mut res = StatusCode::TOO_MANY_REQUESTS.into_response();
+                res.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(retry_after_secs.max(1)),
+                );
+                res.extensions_mut().insert(ErrorPage {
+                    title: "Too many attempts".into(),
+                    message: format!(
+                        "There were too many attempts. For your safety, try again in {}.",
+                        minutes_phrase(retry_after_secs)
+                    ),
+                    link: None,
+                });
+                return res;
+            }
             PageError::NotFound => (
                 StatusCode::NOT_FOUND,
                 ErrorPage { title: "Not found".into(), message: "There is no page at this address.".into(), link: None },
@@ -123,7 +149,13 @@ pub async fn render_error_pages(State(state): State<AppState>, res: Response) ->
                 "link": page.link,
                 "base": state.base(),
             });
-            state.templates.page(res.status(), "error", &data)
+            let mut page_res = state.templates.page(res.status(), "error", &data);
+            if let Some(retry_after) = res.headers().get(axum::http::header::RETRY_AFTER) {
+                page_res
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, retry_after.clone());
+            }
+            page_res
         }
         None => res,
     }

@@ -3,6 +3,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Adds CSP, framing, sniffing and referrer protections.
 pub async fn security_headers(req: Request, next: Next) -> Response {
@@ -17,4 +18,13 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     // Interaction ids and codes ride in URLs: never leak them to other sites.
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     res
+}
+
+/// HSTS for an https issuer: browsers then never try the issuer over plain http (one year,
+/// subdomains left alone since the issuer may share a domain with other services).
+pub fn strict_transport_security() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    )
 }

@@ -3,6 +3,7 @@ pub mod csrf;
 pub mod error;
 pub mod guard;
 pub mod headers;
+pub mod limits;
 pub mod listener;
 pub mod templates;
 

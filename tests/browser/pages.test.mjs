@@ -155,8 +155,8 @@ test('registration creates an account and continues to the application', async (
   await shot(page, '09-register');
   await page.getByLabel('Username').fill('bella');
   await page.getByLabel('Email').fill('bella@example.org');
-  await page.getByLabel('Password (at least 8 characters)').fill('bella-password');
-  await page.getByLabel('Repeat password').fill('bella-password');
+  await page.getByLabel('Password (at least 8 characters)').fill('bella-tundra-violin');
+  await page.getByLabel('Repeat password').fill('bella-tundra-violin');
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.waitForURL(/\/demo\/callback/);
   assert.equal(JSON.parse(await page.locator('#id-token-claims').innerText()).preferred_username, 'bella');

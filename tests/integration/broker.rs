@@ -34,7 +34,7 @@ pub fn provider(issuer: &str, client_id: String, secret: String) -> ProviderConf
 }
 
 /// A Gatehouse whose provider "corp" is the real upstream OP, registered for this server.
-async fn server_with(adjust: impl FnOnce(&mut ProviderConfig, &mut Config)) -> TestServer {
+pub async fn server_with(adjust: impl FnOnce(&mut ProviderConfig, &mut Config)) -> TestServer {
     let peer = oidc_peer();
     let mut p = TestServer::prepare().await;
     let (id, secret) = peer
@@ -58,7 +58,7 @@ pub fn authorize(server: &TestServer, extra: &str) -> String {
 }
 
 /// Client app → Gatehouse login page → "Sign in with Contoso" → the upstream login form.
-async fn to_upstream_form(browser: &Browser, server: &TestServer) -> Walk {
+pub async fn to_upstream_form(browser: &Browser, server: &TestServer) -> Walk {
     let login = browser.follow(server, &authorize(server, "")).await;
     let page = browser.page(&login).await;
     let href = super::browser::link_href(&page.html, "/broker/start/corp").expect("a Sign in with Contoso button");
@@ -73,7 +73,7 @@ async fn to_upstream_form(browser: &Browser, server: &TestServer) -> Walk {
 }
 
 /// The whole double flow as `account` at the upstream OP; stops at the client or a Gatehouse page.
-async fn federated_login(browser: &Browser, server: &TestServer, account: &str) -> Walk {
+pub async fn federated_login(browser: &Browser, server: &TestServer, account: &str) -> Walk {
     let form = to_upstream_form(browser, server).await;
     browser.upstream_submit(&form, "/login", account, RP_REDIRECT).await
 }
@@ -257,6 +257,11 @@ async fn username_collision_and_missing_email_go_through_review_profile() {
     let end = federated_login(&browser, &server, "bob-clash").await;
     assert!(end.url.contains("/broker/profile?interaction="), "{}", end.url);
     let page = end.page.unwrap();
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "a page asking for input is a 200, notice or not"
+    );
     assert!(page.html.contains("username is taken"), "{}", page.html);
     let (ix, csrf) = (page.field("interaction").unwrap(), page.field("csrf").unwrap());
     let form = |username: &'static str| {

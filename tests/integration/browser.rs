@@ -220,3 +220,14 @@ pub fn link_href(html: &str, part: &str) -> Option<String> {
         })
         .find(|h| h.contains(part))
 }
+
+/// Page text with the HTML escapes the templates make undone (`'` is `&#x27;`, `=` is `&#x3D;`).
+pub fn unescape(html: &str) -> String {
+    html.replace("&#x27;", "'")
+        .replace("&#x3D;", "=")
+        .replace("&quot;", "\"")
+        .replace("&#x60;", "`")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}

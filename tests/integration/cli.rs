@@ -1,10 +1,11 @@
-//! The command line, run as a real process against a SQLite file.
+//! The command line, run as a real process against a SQLite file, or a PostgreSQL database when
+//! `TEST_POSTGRES_URL` is set.
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use super::browser::{query_param, Browser};
 use super::flow::urlencode;
-use super::harness::TestServer;
+use super::harness::{database_url, TestServer};
 use gatehouse::oidc::pkce::s256;
 
 fn gatehouse(db: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
@@ -32,16 +33,20 @@ fn gatehouse(db: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, Str
 #[tokio::test]
 async fn users_and_clients_added_by_cli_can_sign_in() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/cli.db?mode=rwc", dir.path().display());
+    let db = database_url(dir.path()).await;
     let (ok, out, err) = gatehouse(&db, &["migrate"], None);
     assert!(ok, "{out}{err}");
     let (ok, out, err) = gatehouse(
         &db,
         &["user", "add", "dora", "--email", "dora@example.com", "--password-stdin"],
-        Some("dora-secret-pw\n"),
+        Some("dora-glacier-lantern\n"),
     );
     assert!(ok && out.contains("created user dora"), "{out}{err}");
-    let (ok, _, err) = gatehouse(&db, &["user", "add", "dora", "--password-stdin"], Some("x\n"));
+    let (ok, _, err) = gatehouse(
+        &db,
+        &["user", "add", "dora", "--password-stdin"],
+        Some("another-glacier-lantern\n"),
+    );
     assert!(!ok && err.contains("taken"), "duplicate refused: {err}");
     let (ok, out, err) = gatehouse(
         &db,
@@ -105,7 +110,7 @@ async fn users_and_clients_added_by_cli_can_sign_in() {
         urlencode("http://127.0.0.1:9/cb"),
         s256("cli-verifier-cli-verifier-cli-verifier-cli-verifier")
     ));
-    let back = browser.sign_in_as(&server, &url, "dora", "dora-secret-pw").await;
+    let back = browser.sign_in_as(&server, &url, "dora", "dora-glacier-lantern").await;
     assert!(query_param(&back, "code").is_some(), "{back}");
 
     // The server made its keys; rotate them from the command line.
@@ -139,6 +144,7 @@ fn unknown_config_file_is_a_clear_error() {
 #[test]
 fn an_unknown_preset_or_a_malformed_preset_file_stops_the_start_naming_file_and_field() {
     let dir = tempfile::tempdir().unwrap();
+    // The configuration is refused before any database is opened: SQLite is enough here.
     let db = format!("sqlite://{}/cli.db?mode=rwc", dir.path().display());
     let config = dir.path().join("gatehouse.toml");
     std::fs::write(

@@ -146,31 +146,71 @@ async fn logout_without_hint_asks_first_and_needs_csrf() {
     assert_eq!(query_param(&back, "error").as_deref(), Some("login_required"));
 }
 
+/// The token with one bit flipped in a byte in the middle of its signature (the last base64url
+/// character can carry padding bits only, so changing it may leave the signature intact).
+fn with_tampered_signature(jwt: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let (signed, signature) = jwt.rsplit_once('.').unwrap();
+    let mut bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    format!("{signed}.{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
 #[tokio::test]
 async fn logout_refuses_unregistered_redirects_and_forged_hints() {
     let server = TestServer::start().await;
     let browser = Browser::new();
     let id_token = id_token_for(&server, &browser).await;
-    for url in [
-        format!(
-            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}",
-            urlencode("https://evil.example/")
+    let forged = with_tampered_signature(&id_token);
+    assert_ne!(forged, id_token);
+    for (url, message) in [
+        (
+            format!(
+                "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}",
+                urlencode("https://evil.example/")
+            ),
+            "The application asked to be sent back to an address it has not registered for sign-out, so Gatehouse stopped here.",
         ),
-        format!("/logout?post_logout_redirect_uri={}", urlencode(RP_LOGOUT)),
-        format!(
-            "/logout?id_token_hint={}x&post_logout_redirect_uri={}",
-            &id_token[..id_token.len() - 1],
-            urlencode(RP_LOGOUT)
+        (
+            format!("/logout?post_logout_redirect_uri={}", urlencode(RP_LOGOUT)),
+            "post_logout_redirect_uri needs an id_token_hint or a client_id.",
         ),
-        format!("/logout?id_token_hint={id_token}&client_id={SPA_ID}"),
+        (
+            format!(
+                "/logout?id_token_hint={forged}&post_logout_redirect_uri={}",
+                urlencode(RP_LOGOUT)
+            ),
+            "The application sent a sign-out request Gatehouse could not verify.",
+        ),
+        (
+            format!("/logout?id_token_hint={id_token}&client_id={SPA_ID}"),
+            "client_id does not match the ID token.",
+        ),
     ] {
         let res = browser.get(&server.url(&url)).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{url}");
         assert!(location(&res).is_none(), "{url}");
+        let html = super::browser::unescape(&res.text().await.unwrap());
+        assert!(html.contains(message), "{url}: {html}");
     }
     // Still signed in after the refused attempts.
     let back = browser
         .follow(&server, &authorize_url(&server, RP_ID, "&prompt=none"))
         .await;
     assert!(query_param(&back, "code").is_some());
+    // Control: the untampered hint with the registered address signs out and goes back.
+    let res = browser
+        .get(&server.url(&format!(
+            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=s",
+            urlencode(RP_LOGOUT)
+        )))
+        .await;
+    let to = location(&res).unwrap_or_else(|| panic!("a redirect, got {}", res.status()));
+    assert!(to.starts_with(RP_LOGOUT), "{to}");
+    let back = browser
+        .follow(&server, &authorize_url(&server, RP_ID, "&prompt=none"))
+        .await;
+    assert_eq!(query_param(&back, "error").as_deref(), Some("login_required"));
 }

@@ -81,7 +81,8 @@ async fn unfinished_headers_and_stalled_bodies_are_closed_after_their_timeouts_w
         "refused at once, not after a timeout: {huge_closed:?}"
     );
 
-    // 150 connections that never finish their headers, 50 that announce 1 MB and send 3 bytes.
+    // 150 connections that never finish their headers, 50 that announce 200 kB (under the body
+    // limit) and send 3 bytes.
     const HEADERS: usize = 150;
     const BODIES: usize = 50;
     let mut slow = Vec::new();
@@ -91,7 +92,7 @@ async fn unfinished_headers_and_stalled_bodies_are_closed_after_their_timeouts_w
         let bytes: &[u8] = if i < HEADERS {
             b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: "
         } else {
-            b"POST /token HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000\r\n\r\nabc"
+            b"POST /token HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 200000\r\n\r\nabc"
         };
         s.write_all(bytes).await.unwrap();
         slow.push(tokio::spawn(read_until_closed(s, opened, Duration::from_secs(6))));

@@ -217,7 +217,7 @@ async fn discovery_and_jwks_publish_both_algorithms_with_kids() {
 #[tokio::test]
 async fn signing_keys_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/keys.db?mode=rwc", dir.path().display());
+    let db = database_url(dir.path()).await;
     let kids = |s: &TestServer| {
         let url = s.url("/jwks");
         async move {

@@ -50,11 +50,13 @@ fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDec
         client_secret_jwt: false,
         require_par: false,
         frontchannel_logout_uri: None,
+        introspect_any: false,
     }
 }
 
-/// A fresh database URL: a new PostgreSQL database, or a SQLite file in `dir`.
-async fn database_url(dir: &std::path::Path) -> String {
+/// A fresh database URL: a new PostgreSQL database when `TEST_POSTGRES_URL` is set, or else a
+/// SQLite file in `dir`.
+pub async fn database_url(dir: &std::path::Path) -> String {
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(base) if !base.is_empty() => {
             let base = base.trim_end_matches('/');

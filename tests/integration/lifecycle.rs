@@ -87,10 +87,11 @@ async fn refresh(server: &TestServer, client_id: &str, token: &str) -> (StatusCo
     .await
 }
 
-async fn introspect(server: &TestServer, token: &str) -> Value {
+/// Introspects `token` as `client` (a client sees its own tokens, RFC 7662 §4).
+async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
     http()
         .post(server.url("/introspect"))
-        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
+        .basic_auth(client, Some(urlencode(RP_SECRET)))
         .form(&[("token", token)])
         .send()
         .await
@@ -252,13 +253,28 @@ async fn revocation_then_introspection_shows_inactive() {
         t["access_token"].as_str().unwrap(),
         t["refresh_token"].as_str().unwrap(),
     );
-    let i = introspect(&server, at).await;
+    let i = introspect(&server, REFRESH_APP, at).await;
     assert_eq!(i["active"], true);
     assert_eq!(i["client_id"], REFRESH_APP);
     assert_eq!(i["username"], ALICE);
     assert_eq!(i["scope"], "openid profile");
-    assert_eq!(introspect(&server, rt).await["active"], true);
+    assert_eq!(introspect(&server, REFRESH_APP, rt).await["active"], true);
 
+    // Another client cannot revoke the access token either: it stays active and usable.
+    let res = http()
+        .post(server.url("/revoke"))
+        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
+        .form(&[("token", at), ("token_type_hint", "access_token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error_description"],
+        "the token was issued to another client"
+    );
+    assert_eq!(introspect(&server, REFRESH_APP, at).await["active"], true);
+    assert_eq!(userinfo_status(&server, at).await, StatusCode::OK);
     // Revoking the access token leaves the refresh token alone.
     let res = http()
         .post(server.url("/revoke"))
@@ -268,9 +284,13 @@ async fn revocation_then_introspection_shows_inactive() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(introspect(&server, at).await, serde_json::json!({"active": false}));
-    assert_eq!(introspect(&server, rt).await["active"], true);
-    // Another client may not revoke it; revoking the refresh token ends the grant.
+    assert_eq!(
+        introspect(&server, REFRESH_APP, at).await,
+        serde_json::json!({"active": false})
+    );
+    assert_eq!(introspect(&server, REFRESH_APP, rt).await["active"], true);
+    // Another client may not revoke it: refused, and the token stays active for its own
+    // client; revoking the refresh token ends the grant.
     let res = http()
         .post(server.url("/revoke"))
         .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
@@ -279,6 +299,25 @@ async fn revocation_then_introspection_shows_inactive() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        (body["error"].as_str(), body["error_description"].as_str()),
+        (
+            Some("unauthorized_client"),
+            Some("the token was issued to another client")
+        ),
+        "{body}"
+    );
+    let still = introspect(&server, REFRESH_APP, rt).await;
+    assert_eq!(
+        still["active"], true,
+        "a foreign revoke leaves the token active: {still}"
+    );
+    assert_eq!(still["client_id"], REFRESH_APP);
+    let (s, refreshed) = refresh(&server, REFRESH_APP, rt).await;
+    assert_eq!(s, StatusCode::OK, "and usable: {refreshed}");
+    let rt = refreshed["refresh_token"].as_str().unwrap().to_owned();
+    let rt = rt.as_str();
     let res = http()
         .post(server.url("/revoke"))
         .basic_auth(REFRESH_APP, Some(urlencode(RP_SECRET)))
@@ -287,7 +326,10 @@ async fn revocation_then_introspection_shows_inactive() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(introspect(&server, rt).await, serde_json::json!({"active": false}));
+    assert_eq!(
+        introspect(&server, REFRESH_APP, rt).await,
+        serde_json::json!({"active": false})
+    );
     assert_eq!(refresh(&server, REFRESH_APP, rt).await.1["error"], "invalid_grant");
     // Unknown tokens: 200 (RFC 7009 §2.2), inactive.
     let res = http()
@@ -298,7 +340,7 @@ async fn revocation_then_introspection_shows_inactive() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(introspect(&server, "nope").await["active"], false);
+    assert_eq!(introspect(&server, REFRESH_APP, "nope").await["active"], false);
 }
 
 #[tokio::test]
@@ -357,7 +399,7 @@ async fn jwt_access_tokens_follow_rfc9068_and_stay_revocable() {
         .await
         .unwrap();
     assert_eq!(userinfo_status(&server, at).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(introspect(&server, at).await["active"], false);
+    assert_eq!(introspect(&server, JWT_APP, at).await["active"], false);
 }
 
 #[tokio::test]
@@ -381,10 +423,21 @@ async fn logout_sends_a_verifiable_backchannel_logout_token_and_ends_session_ref
     let bc = format!("http://{}/bc", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let server = TestServer::start_with(|c| extra_clients(c, Some(bc))).await;
+    // Two clients with a back-channel endpoint (the same receiver; `aud` tells them apart).
+    let server = TestServer::start_with(|c| {
+        extra_clients(c, Some(bc.clone()));
+        c.clients
+            .iter_mut()
+            .find(|c| c.id == JWT_APP)
+            .unwrap()
+            .backchannel_logout_uri = Some(bc);
+    })
+    .await;
     let browser = Browser::new();
+    // The session touches refresh-app twice and jwt-app once.
     let session_bound = tokens_for(&server, &browser, REFRESH_APP, "openid").await;
     let offline = tokens_for(&server, &browser, REFRESH_APP, "openid offline_access").await;
+    tokens_for(&server, &browser, JWT_APP, "openid").await;
     let id_token = session_bound["id_token"].as_str().unwrap();
     let sid = jwt_part(id_token, 1)["sid"].as_str().unwrap().to_owned();
 
@@ -392,16 +445,30 @@ async fn logout_sends_a_verifiable_backchannel_logout_token_and_ends_session_ref
         .get(&server.url(&format!("/logout?id_token_hint={id_token}")))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let mut token = None;
-    for _ in 0..50 {
-        if let Some(t) = received.lock().unwrap().first().cloned() {
-            token = Some(t);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // Every expected token arrives (bounded wait), then nothing more: the queue was filled
+    // before the logout page answered and its deliveries run in parallel, so a duplicate would
+    // arrive in the same moment as the first.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while received.lock().unwrap().len() < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
-    let token = token.expect("a logout token was delivered");
-    assert_eq!(received.lock().unwrap().len(), 1, "one per client, not per token");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let tokens = received.lock().unwrap().clone();
+    let mut audiences: Vec<String> = tokens
+        .iter()
+        .map(|t| jwt_part(t, 1)["aud"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    audiences.sort();
+    assert_eq!(
+        audiences,
+        vec![JWT_APP.to_owned(), REFRESH_APP.to_owned()],
+        "one logout token per client, not per token"
+    );
+    let token = tokens
+        .iter()
+        .find(|t| jwt_part(t, 1)["aud"] == REFRESH_APP)
+        .unwrap()
+        .clone();
     assert_eq!(jwt_part(&token, 0)["typ"], "logout+jwt");
     let jwks: jsonwebtoken::jwk::JwkSet = http()
         .get(server.url("/jwks"))

@@ -1,5 +1,6 @@
 //! Integration tests: each test starts Gatehouse on a random loopback port (SQLite by default,
 //! PostgreSQL when `TEST_POSTGRES_URL` is set) and drives it over real HTTP.
+mod abuse;
 mod account;
 mod broker;
 mod browser;
@@ -22,4 +23,5 @@ mod saml_attacks;
 mod schema;
 mod social;
 mod social_standins;
+mod takeover;
 mod third_party_rp;

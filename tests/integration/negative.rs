@@ -2,7 +2,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::browser::{location, query_param, Browser};
+use super::browser::{location, query_param, unescape, Browser};
 use super::flow::urlencode;
 use super::harness::*;
 use gatehouse::oidc::pkce::s256;
@@ -75,6 +75,8 @@ async fn wrong_password_and_unknown_user_get_the_same_generic_message() {
 
 #[tokio::test]
 async fn login_form_without_or_with_wrong_csrf_is_refused() {
+    const CSRF_REFUSED: &str =
+        "This form has expired or did not come from this site. Go back, reload the page and try again.";
     let server = TestServer::start().await;
     let browser = Browser::new();
     let login = browser
@@ -82,7 +84,25 @@ async fn login_form_without_or_with_wrong_csrf_is_refused() {
         .await;
     let page = browser.page(&login).await;
     let ix = page.field("interaction").unwrap();
-    for csrf in [None, Some("forged-token")] {
+    let signed_in = |browser: &Browser| {
+        let url = authorize_url(&server, RP_ID, &format!("{}&prompt=none", pkce_params()));
+        let server = &server;
+        let browser = browser.http.clone();
+        async move {
+            let res = browser.get(&url).send().await.unwrap();
+            let to = location(&res).unwrap_or_default();
+            assert!(to.starts_with(RP_REDIRECT) || to.starts_with(&server.issuer), "{to}");
+            query_param(&to, "code").is_some()
+        }
+    };
+    let refused = |res: reqwest::Response, what: &'static str| async move {
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{what}");
+        assert!(location(&res).is_none(), "{what}");
+        let html = unescape(&res.text().await.unwrap());
+        assert!(html.contains("<h1>Request refused</h1>"), "{what}: {html}");
+        assert!(html.contains(CSRF_REFUSED), "{what}: {html}");
+    };
+    for (csrf, what) in [(None, "no token"), (Some("forged-token"), "a made-up token")] {
         let mut form = vec![
             ("interaction", ix.as_str()),
             ("username", ALICE),
@@ -91,9 +111,8 @@ async fn login_form_without_or_with_wrong_csrf_is_refused() {
         if let Some(c) = csrf {
             form.push(("csrf", c));
         }
-        let res = browser.post(&server.url("/login"), &form).await;
-        assert_eq!(res.status(), StatusCode::FORBIDDEN);
-        assert!(location(&res).is_none());
+        refused(browser.post(&server.url("/login"), &form).await, what).await;
+        assert!(!signed_in(&browser).await, "{what}: not signed in");
     }
     // Another browser's valid token is no good either.
     let other = Browser::new();
@@ -109,30 +128,95 @@ async fn login_form_without_or_with_wrong_csrf_is_refused() {
             ],
         )
         .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    refused(res, "another browser's token").await;
+    assert!(!signed_in(&browser).await, "not signed in");
+    // Control: this browser's own token, with the same credentials, signs in.
+    let res = browser
+        .post(
+            &server.url("/login"),
+            &[
+                ("interaction", &ix),
+                ("csrf", &page.field("csrf").unwrap()),
+                ("username", ALICE),
+                ("password", ALICE_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(signed_in(&browser).await, "the real token signs in");
+}
+
+/// Asserts a token-endpoint refusal: 400 `invalid_grant` with exactly this description.
+#[track_caller]
+fn assert_invalid_grant(got: (StatusCode, Value), description: &str, what: &str) {
+    let (status, body) = got;
+    assert_eq!(
+        (status, body["error"].as_str(), body["error_description"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"), Some(description)),
+        "{what}: {body}"
+    );
 }
 
 #[tokio::test]
 async fn pkce_verifier_mismatch_missing_and_downgrade_are_invalid_grant() {
-    let server = TestServer::start().await;
-    let browser = Browser::new();
-    let code = code_for(&server, &browser, RP_ID).await;
-    let (s, body) = redeem(
-        &server,
-        RP_ID,
-        Some(RP_SECRET),
-        &code,
-        Some("wrong-verifier-wrong-verifier-wrong-verifier-123"),
-    )
+    const NO_PKCE: &str = "no-pkce-app";
+    let server = TestServer::start_with(|c| {
+        let base = c.clients[0].clone();
+        c.clients.push(gatehouse::config::ClientDecl {
+            id: NO_PKCE.into(),
+            require_pkce: false,
+            ..base
+        });
+    })
     .await;
-    assert_eq!(
-        (s, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    let browser = Browser::new();
+    // Control: the right verifier redeems a code.
+    let code = code_for(&server, &browser, RP_ID).await;
+    let (s, body) = redeem(&server, RP_ID, Some(RP_SECRET), &code, Some(VERIFIER)).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+
+    let code = code_for(&server, &browser, RP_ID).await;
+    assert_invalid_grant(
+        redeem(
+            &server,
+            RP_ID,
+            Some(RP_SECRET),
+            &code,
+            Some("wrong-verifier-wrong-verifier-wrong-verifier-123"),
+        )
+        .await,
+        "code_verifier does not match the code_challenge",
+        "another verifier",
     );
 
     let code = code_for(&server, &browser, RP_ID).await;
-    let (_, body) = redeem(&server, RP_ID, Some(RP_SECRET), &code, None).await;
-    assert_eq!(body["error"], "invalid_grant");
+    assert_invalid_grant(
+        redeem(&server, RP_ID, Some(RP_SECRET), &code, None).await,
+        "code_verifier is missing",
+        "no verifier for a code with a challenge",
+    );
+
+    // Downgrade (RFC 9700 §2.1.1): a client that may skip PKCE gets a code without a challenge;
+    // a verifier at the token endpoint then means someone injected a code from a flow without
+    // PKCE into a flow with it, and is refused.
+    let no_challenge = || {
+        server.url(&format!(
+            "/authorize?response_type=code&client_id={NO_PKCE}&redirect_uri={}&scope=openid&state=xyz&nonce=n-1",
+            urlencode(RP_REDIRECT)
+        ))
+    };
+    let back = browser.sign_in(&server, &no_challenge()).await;
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    assert_invalid_grant(
+        redeem(&server, NO_PKCE, Some(RP_SECRET), &code, Some(VERIFIER)).await,
+        "code_verifier sent, but the authorization request had no code_challenge",
+        "a verifier for a code without a challenge",
+    );
+    // Control: the same kind of code, redeemed without a verifier, is accepted.
+    let back = browser.sign_in(&server, &no_challenge()).await;
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    let (s, body) = redeem(&server, NO_PKCE, Some(RP_SECRET), &code, None).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
 }
 
 #[tokio::test]
@@ -197,9 +281,22 @@ async fn code_is_bound_to_client_and_redirect_uri() {
     let browser = Browser::new();
     let code = code_for(&server, &browser, RP_ID).await;
     // Another (authenticated) client cannot redeem, nor burn, the code.
-    let (_, body) = redeem(&server, ES_ID, Some(RP_SECRET), &code, Some(VERIFIER)).await;
-    assert_eq!(body["error"], "invalid_grant");
+    assert_invalid_grant(
+        redeem(&server, ES_ID, Some(RP_SECRET), &code, Some(VERIFIER)).await,
+        "the code was issued to another client",
+        "another client",
+    );
+    // Its own client still redeems it afterwards.
+    let (s, body) = redeem(&server, RP_ID, Some(RP_SECRET), &code, Some(VERIFIER)).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the other client's attempt did not burn the code: {body}"
+    );
+    assert!(body["id_token"].is_string());
+
     // Wrong redirect_uri.
+    let code = code_for(&server, &browser, RP_ID).await;
     let res = reqwest::Client::new()
         .post(server.url("/token"))
         .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
@@ -212,7 +309,11 @@ async fn code_is_bound_to_client_and_redirect_uri() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_invalid_grant(
+        (res.status(), res.json().await.unwrap()),
+        "redirect_uri does not match the authorization request",
+        "another redirect_uri",
+    );
 }
 
 #[tokio::test]
@@ -260,39 +361,83 @@ async fn bad_client_credentials_are_invalid_client() {
 async fn unknown_client_and_unregistered_redirect_uri_get_a_page_never_a_redirect() {
     let server = TestServer::start().await;
     let browser = Browser::new();
+    const UNKNOWN: (&str, &str) = (
+        "Unknown application",
+        "The application that sent you here is not registered with Gatehouse.",
+    );
+    const UNREGISTERED: (&str, &str) = (
+        "Invalid redirect address",
+        "The application asked Gatehouse to send you back to an address it has not registered, so Gatehouse stopped here.",
+    );
     let cases = [
-        server.url(&format!(
-            "/authorize?response_type=code&client_id=nope&redirect_uri={}&scope=openid",
-            urlencode(RP_REDIRECT)
-        )),
-        server.url(&format!(
-            "/authorize?response_type=code&client_id={RP_ID}&redirect_uri={}&scope=openid",
-            urlencode("https://evil.example/cb")
-        )),
-        server.url(&format!(
-            "/authorize?response_type=code&client_id={RP_ID}&redirect_uri={}&scope=openid",
-            urlencode("http://127.0.0.1:9/cb/")
-        )),
-        server.url(&format!("/authorize?response_type=code&client_id={RP_ID}&scope=openid")),
-        server.url("/authorize"),
+        (
+            server.url(&format!(
+                "/authorize?response_type=code&client_id=nope&redirect_uri={}&scope=openid",
+                urlencode(RP_REDIRECT)
+            )),
+            UNKNOWN,
+        ),
+        (
+            server.url(&format!(
+                "/authorize?response_type=code&client_id={RP_ID}&redirect_uri={}&scope=openid",
+                urlencode("https://evil.example/cb")
+            )),
+            UNREGISTERED,
+        ),
+        (
+            server.url(&format!(
+                "/authorize?response_type=code&client_id={RP_ID}&redirect_uri={}&scope=openid",
+                urlencode("http://127.0.0.1:9/cb/")
+            )),
+            UNREGISTERED,
+        ),
+        (
+            server.url(&format!("/authorize?response_type=code&client_id={RP_ID}&scope=openid")),
+            UNREGISTERED,
+        ),
+        (
+            server.url("/authorize"),
+            (
+                "Invalid sign-in request",
+                "The application did not say who it is (client_id is missing).",
+            ),
+        ),
         // An unknown pushed request_uri: the redirect URI it would carry is unknown too.
-        server.url(&format!(
-            "/authorize?client_id={RP_ID}&request_uri=urn:ietf:params:oauth:request_uri:nope&redirect_uri={}",
-            urlencode(RP_REDIRECT)
-        )),
+        (
+            server.url(&format!(
+                "/authorize?client_id={RP_ID}&request_uri=urn:ietf:params:oauth:request_uri:nope&redirect_uri={}",
+                urlencode(RP_REDIRECT)
+            )),
+            (
+                "Sign-in request expired",
+                "The application's sign-in request is unknown, expired or already used. Go back to the application and try again.",
+            ),
+        ),
         // Repeated parameters are ambiguous: no redirect either.
-        server.url(&format!(
-            "/authorize?client_id={RP_ID}&client_id={SPA_ID}&redirect_uri={}",
-            urlencode(RP_REDIRECT)
-        )),
+        (
+            server.url(&format!(
+                "/authorize?client_id={RP_ID}&client_id={SPA_ID}&redirect_uri={}",
+                urlencode(RP_REDIRECT)
+            )),
+            (
+                "Invalid sign-in request",
+                "The application sent an invalid request: parameter client_id is repeated.",
+            ),
+        ),
     ];
-    for url in cases {
+    for (url, (title, message)) in cases {
         let res = browser.get(&url).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{url}");
         assert!(location(&res).is_none(), "{url} must not redirect");
-        let html = res.text().await.unwrap();
-        assert!(html.contains("<h1>"), "an error page: {html}");
+        let html = unescape(&res.text().await.unwrap());
+        assert!(html.contains(&format!("<h1>{title}</h1>")), "{url}: {html}");
+        assert!(html.contains(message), "{url}: {html}");
     }
+    // The control: the same request with a registered redirect URI goes on to the login page.
+    let ok = browser
+        .follow(&server, &authorize_url(&server, RP_ID, &pkce_params()))
+        .await;
+    assert!(ok.contains("/login?interaction="), "{ok}");
 }
 
 #[tokio::test]

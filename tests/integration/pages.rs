@@ -175,14 +175,14 @@ async fn registration_creates_an_account_and_continues_to_the_client() {
             ("username", username.to_string()),
             ("email", "carol@example.com".to_string()),
             ("name", "Carol".to_string()),
-            ("password", "carol-password".to_string()),
+            ("password", "carol-tundra-violin".to_string()),
             ("password_confirm", confirm.to_string()),
         ]
     };
     let res = browser
         .http
         .post(server.url("/register"))
-        .form(&form("alice", "carol-password"))
+        .form(&form("alice", "carol-tundra-violin"))
         .send()
         .await
         .unwrap();
@@ -199,7 +199,7 @@ async fn registration_creates_an_account_and_continues_to_the_client() {
     let res = browser
         .http
         .post(server.url("/register"))
-        .form(&form("carol", "carol-password"))
+        .form(&form("carol", "carol-tundra-violin"))
         .send()
         .await
         .unwrap();
@@ -220,8 +220,46 @@ async fn registration_is_off_unless_enabled() {
     let login = browser.follow(&server, &authorize_url(&server, RP_ID)).await;
     assert!(!browser.page(&login).await.html.contains("Create an account"));
     let ix = query_param(&login, "interaction").unwrap();
+    let closed = |html: &str| {
+        let html = super::browser::unescape(html);
+        html.contains("<h1>Registration is closed</h1>")
+            && html.contains("This server does not offer self-registration. Ask your administrator for an account.")
+    };
     let res = browser.get(&server.url(&format!("/register?interaction={ix}"))).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(closed(&res.text().await.unwrap()), "GET /register is closed");
+
+    // A hand-made POST, with this browser's valid CSRF token, is refused the same way and
+    // creates no one.
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let users = || gatehouse::store::entities::user::Entity::find().count(&server.state.db);
+    let before = users().await.unwrap();
+    let csrf = browser.page(&login).await.field("csrf").unwrap();
+    let res = browser
+        .post(
+            &server.url("/register"),
+            &[
+                ("interaction", ix.as_str()),
+                ("csrf", csrf.as_str()),
+                ("username", "mallory"),
+                ("email", "mallory@example.com"),
+                ("name", "Mallory"),
+                ("password", "mallory-tundra-violin"),
+                ("password_confirm", "mallory-tundra-violin"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(location(&res).is_none());
+    assert!(closed(&res.text().await.unwrap()), "POST /register is closed");
+    assert_eq!(users().await.unwrap(), before, "no user created");
+    assert!(gatehouse::store::users::find_by_username(&server.state.db, "mallory")
+        .await
+        .unwrap()
+        .is_none());
+    // The pending request is untouched: signing in still works.
+    let res = browser.submit_login(&login, ALICE, ALICE_PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]

@@ -141,6 +141,8 @@ pub fn saml_peer() -> &'static SamlPeer {
 
 impl SamlPeer {
     /// Imports an SP's metadata (and SimpleSAMLphp options for it) as the IdP's admin would.
+    /// The options file is always written (`{}` for none): the IdP folder is shared and SP names
+    /// come from ports, which are reused, so a stale file would hand a test another's options.
     pub fn register_sp(&self, name: &str, metadata_xml: &str, options: Option<&Value>) {
         let folder = self.dir.join("sp-metadata");
         std::fs::create_dir_all(&folder).unwrap();
@@ -150,9 +152,12 @@ impl SamlPeer {
             std::fs::write(&tmp, body).unwrap();
             std::fs::rename(&tmp, folder.join(file)).unwrap();
         };
-        if let Some(options) = options {
-            write(format!("{name}.json"), &options.to_string());
-        }
+        let options = options.cloned().unwrap_or_else(|| json!({}));
+        assert!(
+            options.is_object(),
+            "SimpleSAMLphp options are a JSON object: {options}"
+        );
+        write(format!("{name}.json"), &options.to_string());
         write(format!("{name}.xml"), metadata_xml);
     }
 }

@@ -178,16 +178,94 @@ async fn saml_login_reaches_the_client_and_returns_as_the_same_user() {
     assert_eq!(counts(&server).await, (users_before + 1, 1));
 }
 
+/// The decoded XML of a base64 SAML message.
+pub fn decoded(b64: &str) -> String {
+    use base64::Engine;
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
+}
+
+/// How a SAML response was protected, read from its XML.
+#[derive(Debug, PartialEq, Eq)]
+struct Protection {
+    /// A signature on the Response itself (its own child, before the assertion).
+    response_signed: bool,
+    /// A signature inside a plaintext assertion.
+    assertion_signed: bool,
+    /// The assertion is an EncryptedAssertion, with no plaintext assertion beside it.
+    encrypted: bool,
+}
+
+fn protection(xml: &str) -> Protection {
+    let assertion = xml.find("<saml:Assertion");
+    let encrypted = xml.find("<saml:EncryptedAssertion");
+    let first_signature = xml.find("<ds:Signature");
+    let content_start = assertion.or(encrypted).expect("an assertion");
+    Protection {
+        response_signed: first_signature.is_some_and(|s| s < content_start),
+        assertion_signed: assertion.is_some_and(|a| {
+            let end = xml[a..].find("</saml:Assertion>").unwrap() + a;
+            xml[a..end].contains("<ds:Signature")
+        }),
+        encrypted: encrypted.is_some() && assertion.is_none(),
+    }
+}
+
 #[tokio::test]
 async fn signed_assertion_only_and_encrypted_assertions_are_accepted() {
-    for options in [
-        json!({"saml20.sign.response": false}),
-        json!({"saml20.sign.assertion": false}),
-        json!({"assertion.encryption": true}),
-        json!({"assertion.encryption": true, "saml20.sign.response": false}),
+    for (options, expected) in [
+        (
+            json!({}),
+            Protection {
+                response_signed: true,
+                assertion_signed: true,
+                encrypted: false,
+            },
+        ),
+        (
+            json!({"saml20.sign.response": false}),
+            Protection {
+                response_signed: false,
+                assertion_signed: true,
+                encrypted: false,
+            },
+        ),
+        (
+            json!({"saml20.sign.assertion": false}),
+            Protection {
+                response_signed: true,
+                assertion_signed: false,
+                encrypted: false,
+            },
+        ),
+        (
+            json!({"assertion.encryption": true}),
+            Protection {
+                response_signed: true,
+                assertion_signed: false,
+                encrypted: true,
+            },
+        ),
+        (
+            json!({"assertion.encryption": true, "saml20.sign.response": false}),
+            Protection {
+                response_signed: false,
+                assertion_signed: false,
+                encrypted: true,
+            },
+        ),
     ] {
         let server = saml_server(Some(options.clone()), |_| {}).await;
-        let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
+        let browser = Browser::new();
+        let posted = saml_response_for(&browser, &server, "ann", "ann-password").await;
+        // The IdP really sent what the case is named for.
+        let xml = decoded(&posted.saml_response);
+        assert_eq!(protection(&xml), expected, "{options}: {xml}");
+        if expected.encrypted {
+            assert!(!xml.contains("ann@saml.test"), "{options}: no attribute in the clear");
+        }
+        let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
+        let next = location(&res).unwrap_or_else(|| panic!("{options}: ACS answered {}", res.status()));
+        let end = browser.walk(&resolve(&posted.acs, &next), RP_REDIRECT).await;
         assert!(
             end.url.starts_with(RP_REDIRECT),
             "{options}: {} {:?}",
@@ -230,7 +308,16 @@ async fn a_transient_nameid_needs_a_subject_attribute() {
     let before = counts(&server).await;
     let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
     let page = end.page.expect("refused: a transient NameID identifies no one");
-    assert!(page.html.contains("did not work"), "{}", page.html);
+    let html = super::browser::unescape(&page.html);
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(
+        html.contains("<h1>Sign-in with Contoso SAML did not work</h1>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("The identity provider's answer could not be verified, so Gatehouse did not trust it."),
+        "{html}"
+    );
     assert_eq!(counts(&server).await, before);
 
     let server = saml_server(Some(transient), |p| {
@@ -247,15 +334,86 @@ async fn a_transient_nameid_needs_a_subject_attribute() {
     );
 }
 
+/// What the IdP shows for an AuthnRequest it refuses to act on: no login form.
+async fn assert_idp_refused(res: reqwest::Response, what: &str) {
+    let status = res.status();
+    let html = res.text().await.unwrap();
+    assert!(
+        !html.contains("name=\"password\""),
+        "{what}: the IdP showed its login form"
+    );
+    assert!(
+        html.contains("Validation of received messages enabled, but no signature found on message."),
+        "{what}: {status} {html}"
+    );
+}
+
 #[tokio::test]
 async fn signed_authn_requests_over_redirect_and_post_bindings() {
+    const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
     for binding in [SamlBinding::Redirect, SamlBinding::Post] {
+        // The IdP requires signed AuthnRequests from this SP.
         let server = saml_server(Some(json!({"validate.authnrequest": true})), |p| {
             let s = p.saml.as_mut().unwrap();
             s.sign_requests = Some(true);
             s.binding = binding;
         })
         .await;
+        let browser = Browser::new();
+        let login = browser.follow(&server, &authorize(&server, "")).await;
+        let page = browser.page(&login).await;
+        let href = super::browser::link_href(&page.html, &format!("/broker/start/{PROVIDER}")).unwrap();
+        let res = browser.get(&resolve(&login, &href)).await;
+        match binding {
+            SamlBinding::Redirect => {
+                let to = location(&res).expect("a redirect to the IdP");
+                let url = url::Url::parse(&to).unwrap();
+                let param = |k: &str| url.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
+                assert!(param("SAMLRequest").is_some(), "{to}");
+                assert_eq!(param("SigAlg").as_deref(), Some(RSA_SHA256), "{to}");
+                assert!(param("Signature").is_some_and(|s| s.len() > 100), "{to}");
+                // The same request without its signature is refused by the IdP.
+                let mut unsigned = url.clone();
+                unsigned
+                    .query_pairs_mut()
+                    .clear()
+                    .extend_pairs(url.query_pairs().filter(|(k, _)| k != "SigAlg" && k != "Signature"));
+                assert_idp_refused(Browser::new().get(unsigned.as_str()).await, "redirect, unsigned").await;
+            }
+            SamlBinding::Post => {
+                assert_eq!(res.status(), StatusCode::OK);
+                let form = Page {
+                    status: StatusCode::OK,
+                    html: res.text().await.unwrap(),
+                };
+                let action = form_action(&form.html);
+                let request = decoded(&form.field("SAMLRequest").unwrap());
+                assert!(
+                    request.contains("<ds:Signature") && request.contains("<ds:SignatureValue>"),
+                    "an enveloped signature: {request}"
+                );
+                assert!(request.contains(&format!("Algorithm=\"{RSA_SHA256}\"")), "{request}");
+                // The same request without its signature is refused by the IdP.
+                let start = request.find("<ds:Signature").unwrap();
+                let end = request.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+                let stripped = format!("{}{}", &request[..start], &request[end..]);
+                use base64::Engine;
+                let res = Browser::new()
+                    .post(
+                        &action,
+                        &[
+                            (
+                                "SAMLRequest",
+                                &base64::engine::general_purpose::STANDARD.encode(&stripped),
+                            ),
+                            ("RelayState", &form.field("RelayState").unwrap()),
+                        ],
+                    )
+                    .await;
+                assert_idp_refused(res, "post, unsigned").await;
+            }
+        }
+        // Control: the signed request is accepted, all the way to the client.
         let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
         at_client(&end);
     }
@@ -325,8 +483,18 @@ async fn idp_initiated_sign_in_is_refused_unless_enabled_then_lands_at_the_confi
     let before = counts(&server).await;
     let end = login(&server).await;
     let page = end.page.expect("refused");
+    let html = super::browser::unescape(&page.html);
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    assert!(page.html.contains("did not work"), "{}", page.html);
+    assert!(
+        html.contains("<h1>Sign-in with Contoso SAML did not work</h1>"),
+        "{html}"
+    );
+    // Without IdP-initiated sign-in, an unsolicited response is one nobody here asked for.
+    assert!(
+        html.contains("This sign-in response is unknown, expired or was already used. Start the sign-in again."),
+        "{html}"
+    );
+    assert!(!html.contains("evil.example"), "the IdP's RelayState is never a link");
     assert_eq!(counts(&server).await, before);
 
     // Enabled, landing at a confidential client that does not require PKCE.
@@ -466,6 +634,98 @@ async fn a_logout_started_at_the_idp_ends_the_gatehouse_session() {
         super::browser::query_param(&after, "error").as_deref(),
         Some("login_required"),
         "signed out of Gatehouse: {after}"
+    );
+}
+
+/// A LogoutRequest as the IdP would send it over HTTP-Redirect, for `name_id`, its query
+/// signed with `key` (RSA-SHA256, SAML bindings §3.4.4.1).
+fn idp_logout_request(server: &TestServer, name_id: &str, key: &openssl::pkey::PKey<openssl::pkey::Private>) -> String {
+    use base64::Engine;
+    use std::io::Write;
+    let slo = server.url(&format!("/broker/saml/{PROVIDER}/slo"));
+    let xml = format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_{}" Version="2.0" IssueInstant="{}" Destination="{slo}"><saml:Issuer>{}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">{name_id}</saml:NameID></samlp:LogoutRequest>"#,
+        gatehouse::store::random_token(),
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        saml_peer().metadata_url,
+    );
+    let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    deflate.write_all(xml.as_bytes()).unwrap();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(deflate.finish().unwrap());
+    let mut url = url::Url::parse(&slo).unwrap();
+    url.query_pairs_mut()
+        .append_pair("SAMLRequest", &encoded)
+        .append_pair("RelayState", "idp-relay");
+    samael::crypto::sign_url(url, key).unwrap().to_string()
+}
+
+/// The NameID of the (plaintext) assertion in a SAML response.
+fn name_id_of(xml: &str) -> String {
+    let start = xml.find("<saml:NameID").expect("a NameID");
+    let value = start + xml[start..].find('>').unwrap() + 1;
+    let end = value + xml[value..].find("</saml:NameID>").unwrap();
+    xml[value..end].to_owned()
+}
+
+/// Whether the browser is signed in at Gatehouse: prompt=none gets a code.
+async fn signed_in(browser: &Browser, server: &TestServer) -> bool {
+    let back = browser.follow(server, &authorize(server, "&prompt=none")).await;
+    super::browser::query_param(&back, "code").is_some()
+}
+
+#[tokio::test]
+async fn a_wrongly_signed_logout_request_from_the_idp_leaves_the_session_alone() {
+    let server = saml_server(Some(json!({"validate.logout": true, "sign.logout": true})), |_| {}).await;
+    let browser = Browser::new();
+    let posted = saml_response_for(&browser, &server, "ann", "ann-password").await;
+    let name_id = name_id_of(&decoded(&posted.saml_response));
+    let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
+    let end = browser
+        .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
+        .await;
+    at_client(&end);
+    assert!(signed_in(&browser, &server).await, "signed in");
+
+    // A well-formed LogoutRequest for this very session, from the IdP's entity id, signed by a
+    // key that is not the IdP's: refused, and the session survives.
+    let other = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+    let refusal = |res: reqwest::Response| async move {
+        let status = res.status();
+        let to = location(&res);
+        let html = super::browser::unescape(&res.text().await.unwrap());
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+        assert!(to.is_none());
+        assert!(
+            html.contains(
+                "Gatehouse could not verify this sign-out request from the identity provider, so nothing was changed."
+            ),
+            "{html}"
+        );
+    };
+    refusal(browser.get(&idp_logout_request(&server, &name_id, &other)).await).await;
+    assert!(
+        signed_in(&browser, &server).await,
+        "a wrongly signed request ends nothing"
+    );
+    // The same request with its signature taken off is refused too.
+    let unsigned = idp_logout_request(&server, &name_id, &other);
+    let unsigned = unsigned.split("&SigAlg=").next().unwrap().to_owned();
+    refusal(browser.get(&unsigned).await).await;
+    assert!(signed_in(&browser, &server).await, "an unsigned request ends nothing");
+
+    // Control: the very same request signed with the IdP's own key ends the session, and the
+    // browser is sent back to the IdP with a LogoutResponse.
+    let idp_key = std::fs::read(saml_peer().dir.join("cert/idp.key")).expect("the IdP's signing key");
+    let idp_key = openssl::pkey::PKey::private_key_from_pem(&idp_key).unwrap();
+    let res = browser.get(&idp_logout_request(&server, &name_id, &idp_key)).await;
+    let back = location(&res).unwrap_or_else(|| panic!("answered {}", res.status()));
+    assert!(
+        back.starts_with(saml_peer().metadata_url.trim_end_matches("metadata.php")) && back.contains("SAMLResponse="),
+        "a LogoutResponse to the IdP: {back}"
+    );
+    assert!(
+        !signed_in(&browser, &server).await,
+        "the IdP's own signature ends the session"
     );
 }
 

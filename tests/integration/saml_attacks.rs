@@ -7,8 +7,8 @@ use gatehouse::broker::LinkingPolicy;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::broker::counts;
-use super::browser::{location, resolve, Browser};
+use super::broker::{authorize, counts, id_token_claims};
+use super::browser::{location, query_param, resolve, unescape, Browser, Page};
 use super::harness::{TestServer, RP_REDIRECT};
 use super::saml::{post_to_acs, saml_response_for, saml_server, Posted, PROVIDER};
 
@@ -72,6 +72,54 @@ fn encode(xml: &str) -> String {
     STANDARD.encode(xml)
 }
 
+/// Why a SAML answer was refused, as the person reads it (the log has the details).
+const UNVERIFIED: &str =
+    "The identity provider's answer could not be verified, so Gatehouse did not trust it. Try again, or sign in another way.";
+const UNKNOWN_STATE: &str = "This sign-in response is unknown, expired or was already used. Start the sign-in again.";
+const OTHER_BROWSER: &str = "This sign-in was started in another browser. For your safety it can only finish in the browser where it began: go back to that browser, or start again here.";
+
+/// Asserts a refusal page: 400, "Sign-in with Contoso SAML did not work", exactly this reason,
+/// and (when `kept`) a way back to the pending request's login page.
+#[track_caller]
+fn assert_refusal_page(page: &Page, reason: &str, kept: bool, name: &str) {
+    let html = unescape(&page.html);
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{name}: {html}");
+    assert!(
+        html.contains("<h1>Sign-in with Contoso SAML did not work</h1>"),
+        "{name}: {html}"
+    );
+    assert!(html.contains(reason), "{name}: expected {reason:?} in {html}");
+    if kept {
+        assert!(
+            html.contains("/login?interaction"),
+            "{name}: the pending request is kept"
+        );
+    }
+}
+
+/// Whether the browser got a Gatehouse session: prompt=none answers with a code.
+async fn has_session(browser: &Browser, server: &TestServer) -> bool {
+    let back = browser.follow(server, &authorize(server, "&prompt=none")).await;
+    query_param(&back, "code").is_some()
+}
+
+/// The control: a fresh real response, posted unchanged, signs in at the client.
+async fn accepted(server: &TestServer) {
+    let browser = Browser::new();
+    let posted = saml_response_for(&browser, server, "ann", "ann-password").await;
+    let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
+    let end = browser
+        .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
+        .await;
+    assert!(
+        end.url.starts_with(RP_REDIRECT),
+        "control: the untouched response is accepted: {} {:?}",
+        end.url,
+        end.page.map(|p| p.html)
+    );
+    assert_eq!(id_token_claims(server, &end.url).await["email"], "ann@saml.test");
+}
+
 /// One attempt: a fresh real response for a fresh request, changed by `craft`, posted to the
 /// ACS. Asserts the refusal.
 async fn refused(server: &TestServer, name: &str, craft: impl Fn(&str) -> String) {
@@ -95,13 +143,9 @@ async fn refused(server: &TestServer, name: &str, craft: impl Fn(&str) -> String
             html: res.text().await.unwrap(),
         },
     };
-    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{name}: {}", page.html);
-    assert!(page.html.contains("did not work"), "{name}: {}", page.html);
-    assert!(
-        page.html.contains("/login?interaction"),
-        "{name}: the pending request is kept"
-    );
+    assert_refusal_page(&page, UNVERIFIED, true, name);
     assert_eq!(counts(server).await, before, "{name}: nothing created");
+    assert!(!has_session(&browser, server).await, "{name}: no session was made");
 }
 
 /// A server whose users would be linked to alice by a verified email: a forged email is a
@@ -114,6 +158,7 @@ async fn server(options: Value) -> TestServer {
 async fn xml_signature_wrapping_of_the_assertion_is_refused() {
     // Only the assertion is signed: the attacker's target.
     let server = server(json!({"saml20.sign.response": false})).await;
+    accepted(&server).await;
     // XSW3: an unsigned evil assertion (new ID) before the signed original.
     refused(&server, "XSW3", |r| {
         let a = element(r, ASSERTION);
@@ -174,6 +219,7 @@ async fn xml_signature_wrapping_of_the_assertion_is_refused() {
 async fn xml_signature_wrapping_of_the_response_is_refused() {
     // Only the response is signed.
     let server = server(json!({"saml20.sign.assertion": false})).await;
+    accepted(&server).await;
     let parts = |r: &str| {
         let head_end = r.find('>').unwrap() + 1;
         let head = with_id(&r[..head_end], "_evil-response");
@@ -210,6 +256,7 @@ async fn unsigned_dtd_and_status_error_responses_are_refused() {
     refused(&unsigned, "unsigned response and assertion", |r| r.to_owned()).await;
 
     let server = server(json!({})).await;
+    accepted(&server).await;
     // Signature removed everywhere.
     refused(&server, "signatures stripped", |r| {
         without(&without(r, SIGNATURE), SIGNATURE)
@@ -273,6 +320,7 @@ async fn responses_for_another_request_or_another_sp_or_replayed_or_expired_are_
     let second_browser = Browser::new();
     let second = saml_response_for(&second_browser, &server_a, "ann", "ann-password").await;
     expect_refused(
+        &server_a,
         &second_browser,
         &second,
         &first.saml_response,
@@ -284,7 +332,14 @@ async fn responses_for_another_request_or_another_sp_or_replayed_or_expired_are_
     let for_a = saml_response_for(&Browser::new(), &server_a, "ann", "ann-password").await;
     let b_browser = Browser::new();
     let for_b = saml_response_for(&b_browser, &server_b, "ann", "ann-password").await;
-    expect_refused(&b_browser, &for_b, &for_a.saml_response, "response for another SP").await;
+    expect_refused(
+        &server_b,
+        &b_browser,
+        &for_b,
+        &for_a.saml_response,
+        "response for another SP",
+    )
+    .await;
     assert_eq!((counts(&server_a).await, counts(&server_b).await), before);
 
     // Replay: a response accepted once, presented again for a request with its id (the state
@@ -308,7 +363,11 @@ async fn responses_for_another_request_or_another_sp_or_replayed_or_expired_are_
         &server_a.state.db,
         "planted-relay-state",
         PROVIDER,
-        &row.interaction_id,
+        gatehouse::upstream::LoginStart {
+            interaction_id: &row.interaction_id,
+            login_hint: None,
+            browser_hash: row.browser_hash.as_deref().unwrap_or_default(),
+        },
         request_id,
         "",
     )
@@ -318,42 +377,69 @@ async fn responses_for_another_request_or_another_sp_or_replayed_or_expired_are_
         relay_state: "planted-relay-state".into(),
         ..pending
     };
-    expect_refused(&replayer, &planted, &ok.saml_response, "replayed assertion").await;
+    expect_refused(&server_a, &replayer, &planted, &ok.saml_response, "replayed assertion").await;
 
     // The same RelayState twice: the second post finds nothing to continue.
     let res = post_to_acs(&ok.acs, &ok.saml_response, &ok.relay_state).await;
-    assert_eq!(
-        res.status(),
-        StatusCode::BAD_REQUEST,
-        "a used RelayState is refused at the ACS"
-    );
+    assert!(location(&res).is_none(), "a used RelayState goes nowhere");
+    let page = Page {
+        status: res.status(),
+        html: res.text().await.unwrap(),
+    };
+    assert_refusal_page(&page, UNKNOWN_STATE, false, "a used RelayState at the ACS");
+    // An unknown one too.
+    let res = post_to_acs(&ok.acs, &ok.saml_response, "never-issued").await;
+    let page = Page {
+        status: res.status(),
+        html: res.text().await.unwrap(),
+    };
+    assert_refusal_page(&page, UNKNOWN_STATE, false, "an unknown RelayState at the ACS");
 }
 
 #[tokio::test]
-async fn an_expired_assertion_is_refused() {
-    let server = saml_server(Some(json!({"assertion.lifetime": 1})), |p| {
+async fn an_expired_assertion_is_refused_while_a_prompt_one_is_accepted() {
+    // Assertions live 3 s at the IdP; Gatehouse allows no clock skew.
+    let server = saml_server(Some(json!({"assertion.lifetime": 3})), |p| {
         p.saml.as_mut().unwrap().clock_skew = 0;
     })
     .await;
     let before = counts(&server).await;
     let browser = Browser::new();
     let posted = saml_response_for(&browser, &server, "ann", "ann-password").await;
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4500)).await;
+    expect_refused(&server, &browser, &posted, &posted.saml_response, "expired assertion").await;
+    assert_eq!(counts(&server).await, before, "nothing created");
+
+    // Control: the same kind of response, posted at once, signs in (and creates ann).
+    let browser = Browser::new();
+    let posted = saml_response_for(&browser, &server, "ann", "ann-password").await;
     let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
     let end = browser
         .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
         .await;
-    assert!(end.page.expect("a page").html.contains("did not work"));
-    assert_eq!(counts(&server).await, before);
+    assert!(
+        end.url.starts_with(RP_REDIRECT),
+        "a fresh assertion is accepted: {} {:?}",
+        end.url,
+        end.page.map(|p| p.html)
+    );
+    assert_eq!(id_token_claims(&server, &end.url).await["email"], "ann@saml.test");
+    assert_eq!(counts(&server).await, (before.0 + 1, before.1 + 1));
 }
 
-async fn expect_refused(browser: &Browser, target: &Posted, saml_response: &str, name: &str) {
+/// Posts `saml_response` as the answer to `target`'s request, then follows in `browser` (the one
+/// that started that request): refused with the verification reason, nothing created, no
+/// session, and the pending request kept.
+async fn expect_refused(server: &TestServer, browser: &Browser, target: &Posted, saml_response: &str, name: &str) {
+    let before = counts(server).await;
     let res = post_to_acs(&target.acs, saml_response, &target.relay_state).await;
     let next = location(&res).unwrap_or_else(|| panic!("{name}: ACS answered {}", res.status()));
     let end = browser.walk(&resolve(&target.acs, &next), RP_REDIRECT).await;
     assert!(!end.url.starts_with(RP_REDIRECT), "{name}: ACCEPTED");
     let page = end.page.unwrap_or_else(|| panic!("{name}: a page"));
-    assert!(page.html.contains("did not work"), "{name}: {}", page.html);
+    assert_refusal_page(&page, UNVERIFIED, true, name);
+    assert_eq!(counts(server).await, before, "{name}: nothing created");
+    assert!(!has_session(browser, server).await, "{name}: no session was made");
 }
 
 /// The IdP's metadata as its admin would download it.
@@ -463,13 +549,22 @@ async fn a_result_continues_only_in_the_browser_that_started_the_login() {
     let server = server(json!({})).await;
     let before = counts(&server).await;
     let victim = Browser::new();
-    let posted = saml_response_for(&Browser::new(), &server, "ann", "ann-password").await;
+    let attacker = Browser::new();
+    let posted = saml_response_for(&attacker, &server, "ann", "ann-password").await;
     let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
+    let result_url = resolve(&posted.acs, &location(&res).unwrap());
     // The attacker's own login result, opened in the victim's browser (login CSRF).
-    let end = victim
-        .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
-        .await;
-    assert!(!end.url.starts_with(RP_REDIRECT));
-    assert!(end.page.expect("a page").html.contains("did not work"));
+    let end = victim.walk(&result_url, RP_REDIRECT).await;
+    assert!(!end.url.starts_with(RP_REDIRECT), "ACCEPTED in the victim's browser");
+    assert_refusal_page(&end.page.expect("a page"), OTHER_BROWSER, false, "another browser");
     assert_eq!(counts(&server).await, before);
+    assert!(!has_session(&victim, &server).await, "the victim got no session");
+    // Control: the browser that started the login still finishes it with the same result.
+    let end = attacker.walk(&result_url, RP_REDIRECT).await;
+    assert!(
+        end.url.starts_with(RP_REDIRECT),
+        "the starting browser continues: {} {:?}",
+        end.url,
+        end.page.map(|p| p.html)
+    );
 }

@@ -315,3 +315,193 @@ async fn apple_form_post_signed_client_secret_and_the_name_from_the_first_login(
         "every generated client secret was accepted"
     );
 }
+
+/// A fresh developer key (PKCS#8 PEM, P-256), as Apple hands out in an `AuthKey_….p8` file.
+fn apple_developer_key() -> String {
+    use p256::pkcs8::{EncodePrivateKey, LineEnding};
+    p256::SecretKey::random(&mut rand::rngs::OsRng)
+        .to_pkcs8_pem(LineEnding::LF)
+        .unwrap()
+        .to_string()
+}
+
+/// The Apple stand-in knowing `apple_key`, and a Gatehouse whose Apple provider signs its client
+/// secrets with `gatehouse_key` (the same key, unless a test says otherwise).
+async fn apple_setup(
+    apple_key: &str,
+    gatehouse_key: &str,
+    dir: &std::path::Path,
+    linking: gatehouse::broker::LinkingPolicy,
+) -> (StandInOp, TestServer) {
+    let key_file = dir.join("AuthKey_ABC123DEFG.p8");
+    std::fs::write(&key_file, gatehouse_key).unwrap();
+    let op = StandInOp::start(
+        OpFlavour::Apple {
+            developer_key_pem: apple_key.into(),
+            team_id: "TEAM123456".into(),
+            key_id: "ABC123DEFG".into(),
+        },
+        "com.example.web",
+        "",
+    )
+    .await;
+    let mut provider = Catalog::built_in(
+        "apple",
+        &format!(
+            r#"
+            client_id = "com.example.web"
+            issuer = "{}"
+            [signed_client_secret]
+            team_id = "TEAM123456"
+            key_id = "ABC123DEFG"
+            private_key_file = "{}"
+            "#,
+            op.issuer,
+            key_file.display()
+        ),
+    )
+    .expect("apple preset");
+    provider.linking = linking;
+    let server = server_with(provider).await;
+    (op, server)
+}
+
+/// To Apple and back: Apple's auto-submitting form is posted cross-site, with its `user` field
+/// replaced by `user` when given; then on to the client app or a page.
+async fn apple_round_trip(browser: &Browser, server: &TestServer, user: Option<&str>) -> Walk {
+    let at_apple = social_login(browser, server, "apple").await;
+    let page = at_apple.page.as_ref().expect("Apple's auto-submitting form");
+    let action = page
+        .html
+        .split("action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut form = vec![
+        ("code", page.field("code").unwrap()),
+        ("state", page.field("state").unwrap()),
+    ];
+    match (user, page.field("user")) {
+        (Some(forged), _) => form.push(("user", forged.to_owned())),
+        (None, Some(real)) => form.push(("user", real)),
+        (None, None) => {}
+    }
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(&action)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    browser
+        .walk(&resolve(&action, &location(&res).unwrap()), RP_REDIRECT)
+        .await
+}
+
+#[tokio::test]
+async fn apple_refuses_a_client_secret_signed_with_another_key_and_nothing_is_signed_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let apple_key = apple_developer_key();
+    // Control: the client secret signed with the registered key is accepted.
+    let (op, server) = apple_setup(&apple_key, &apple_key, dir.path(), Default::default()).await;
+    let end = apple_round_trip(&Browser::new(), &server, None).await;
+    assert!(
+        end.url.starts_with(RP_REDIRECT),
+        "control: {} {:?}",
+        end.url,
+        end.page.map(|p| p.html)
+    );
+    assert!(op.refused_secrets().is_empty());
+
+    // Gatehouse holds another key than the one registered at Apple: Apple refuses the secret.
+    let (op, server) = apple_setup(&apple_key, &apple_developer_key(), dir.path(), Default::default()).await;
+    let before = counts(&server).await;
+    let browser = Browser::new();
+    let end = apple_round_trip(&browser, &server, None).await;
+    assert!(!end.url.starts_with(RP_REDIRECT), "ACCEPTED: {}", end.url);
+    let page = end.page.expect("a refusal page");
+    let html = super::browser::unescape(&page.html);
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("<h1>Sign-in with Apple did not work</h1>"), "{html}");
+    assert!(
+        html.contains("The identity provider's answer could not be verified, so Gatehouse did not trust it."),
+        "{html}"
+    );
+    assert_eq!(
+        op.refused_secrets().len(),
+        1,
+        "Apple saw, and refused, exactly one client secret"
+    );
+    assert_eq!(counts(&server).await, before, "nothing created or linked");
+    let back = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
+    assert_eq!(
+        query_param(&back, "error").as_deref(),
+        Some("login_required"),
+        "no session"
+    );
+}
+
+#[tokio::test]
+async fn apples_unsigned_user_field_gives_only_a_name_never_an_email() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = apple_developer_key();
+    // The most dangerous policy: a verified email links to an existing account.
+    let (_op, server) = apple_setup(
+        &key,
+        &key,
+        dir.path(),
+        gatehouse::broker::LinkingPolicy::LinkByVerifiedEmail,
+    )
+    .await;
+    let before = counts(&server).await;
+    // The posted `user` JSON is not signed: here it claims alice's address.
+    let forged = r#"{"name":{"firstName":"Mallory","lastName":"Forged"},"email":"alice@example.com"}"#;
+    let end = apple_round_trip(&Browser::new(), &server, Some(forged)).await;
+    assert!(
+        end.url.starts_with(RP_REDIRECT),
+        "{} {:?}",
+        end.url,
+        end.page.map(|p| p.html)
+    );
+    let claims = id_token_claims(&server, &end.url).await;
+    assert_ne!(claims["sub"], local_id(&server, ALICE).await, "not signed in as alice");
+    assert_eq!(
+        claims["email"], "ann@privaterelay.appleid.com",
+        "the email is the signed ID token's"
+    );
+    assert_eq!(claims["name"], "Mallory Forged", "only the name comes from `user`");
+    assert_eq!(counts(&server).await, (before.0 + 1, before.1 + 1), "a new account");
+    let alice = local_id(&server, ALICE).await;
+    assert_eq!(identities_of(&server, &alice).await, 0, "nothing linked to alice");
+}
+
+#[tokio::test]
+async fn a_malformed_apple_user_field_is_ignored() {
+    let key = apple_developer_key();
+    for (what, user) in [
+        ("not JSON", "{\"name\": "),
+        ("a name that is not an object", r#"{"name":"<b>Mallory</b>"}"#),
+    ] {
+        // A first sign-in each time, when Apple's `user` is the only source of a name.
+        let dir = tempfile::tempdir().unwrap();
+        let (_op, server) = apple_setup(&key, &key, dir.path(), Default::default()).await;
+        let before = counts(&server).await;
+        let end = apple_round_trip(&Browser::new(), &server, Some(user)).await;
+        assert!(
+            end.url.starts_with(RP_REDIRECT),
+            "{what}: {} {:?}",
+            end.url,
+            end.page.map(|p| p.html)
+        );
+        let claims = id_token_claims(&server, &end.url).await;
+        assert!(claims.get("name").is_none(), "{what}: no name taken from it: {claims}");
+        assert_eq!(claims["email"], "ann@privaterelay.appleid.com", "{what}");
+        assert_eq!(counts(&server).await, (before.0 + 1, before.1 + 1), "{what}");
+    }
+}

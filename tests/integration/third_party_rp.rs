@@ -50,6 +50,8 @@ async fn openid_client_accepts_gatehouse_for_every_client_kind() {
         assert_eq!(report["refresh"], true);
         assert_eq!(report["logout"], true);
         assert_eq!(report["par"], par);
+        assert_eq!(report["forged_iss_refused"], true, "{client} {auth}");
+        assert_eq!(report["code_replay_refused"], true);
         if auth != "none" {
             assert_eq!(report["introspection"], true);
         }

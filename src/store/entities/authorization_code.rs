@@ -19,6 +19,8 @@ pub struct Model {
     pub idp: Option<String>,
     pub expires_at: i64,
     pub consumed_at: Option<i64>,
+    /// Set by a second redemption: tokens issued from the code must not survive it.
+    pub replayed_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

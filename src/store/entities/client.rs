@@ -37,6 +37,8 @@ pub struct Model {
     /// The client secret in the clear, kept only for clients that opted into `client_secret_jwt`
     /// (an HMAC key cannot be checked against a hash).
     pub secret_for_jwt: Option<String>,
+    /// May introspect tokens issued to other clients (a resource server trusted by all).
+    pub introspect_any: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

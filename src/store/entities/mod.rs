@@ -7,6 +7,7 @@ pub mod consent_grant;
 pub mod federated_identity;
 pub mod interaction;
 pub mod login_session;
+pub mod login_throttle;
 pub mod pushed_request;
 pub mod refresh_token;
 pub mod saml_sp_key;

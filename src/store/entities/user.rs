@@ -8,6 +8,9 @@ pub struct Model {
     pub id: String,
     #[sea_orm(unique)]
     pub username: String,
+    /// What usernames are compared by (see `names::key_of`); unique. `None` only for rows
+    /// older than the key whose key collided with another's.
+    pub username_key: Option<String>,
     pub email: Option<String>,
     pub email_verified: bool,
     pub name: Option<String>,

@@ -7,6 +7,7 @@
 //   ISSUER CLIENT_ID CLIENT_SECRET AUTH(basic|post|none) ALG(RS256|ES256) REDIRECT_URI
 //   POST_LOGOUT_URI USERNAME PASSWORD PAR(0|1)
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import * as client from 'openid-client';
 
 const env = (k) => { const v = process.env[k]; assert.ok(v !== undefined, `${k} is not set`); return v; };
@@ -75,13 +76,84 @@ const authUrl = process.env.PAR === '1' && confidential
 report.par = authUrl.searchParams.has('request_uri');
 const callback = await signIn(authUrl);
 
-// A forged issuer in the authorization response must be refused by the library (RFC 9207).
-const forged = new URL(callback);
-forged.searchParams.set('iss', 'https://evil.example');
-await assert.rejects(
-  client.authorizationCodeGrant(config, forged, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce }),
-  'a forged iss is rejected',
-);
+// A refusal by the token endpoint: this OAuth error and description, nothing else.
+const oauthError = (error, description) => ({
+  name: 'ResponseBodyError', status: 400, error, error_description: description,
+});
+
+// A network attacker between the browser and Gatehouse (a mix-up attacker's server would answer
+// the same way): every request is passed on, and the `iss` of an authorization response is
+// rewritten on its way back. The RP receives the response from the wire, as it would in real
+// life; the untouched original is kept to show the refusal did not spend the code.
+async function startIssForgingProxy(forgedIss) {
+  const seen = { original: undefined };
+  const server = http.createServer(async (req, res) => {
+    try {
+      const upstream = await fetch(new URL(req.url, issuer), {
+        method: req.method, redirect: 'manual', headers: { cookie: req.headers.cookie ?? '' },
+      });
+      const headers = { 'set-cookie': upstream.headers.getSetCookie() };
+      let location = upstream.headers.get('location');
+      if (location) {
+        const to = new URL(location, issuer);
+        if (to.href.startsWith(redirectUri) && to.searchParams.has('iss')) {
+          seen.original = to.href;
+          to.searchParams.set('iss', forgedIss);
+        } else if (to.origin === issuer.origin) {
+          to.host = `127.0.0.1:${server.address().port}`;
+        }
+        location = to.href;
+        headers.location = location;
+      }
+      res.writeHead(upstream.status, headers);
+      res.end(Buffer.from(await upstream.arrayBuffer()));
+    } catch (e) {
+      res.writeHead(502).end(String(e));
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, seen, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+// A forged issuer in an authorization response the RP really receives is refused (RFC 9207),
+// before the code is sent anywhere.
+{
+  const proxy = await startIssForgingProxy('https://evil.example');
+  try {
+    const v = client.randomPKCECodeVerifier();
+    const st = client.randomState();
+    const no = client.randomNonce();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri, scope: 'openid', state: st, nonce: no,
+      code_challenge: await client.calculatePKCECodeChallenge(v), code_challenge_method: 'S256',
+    });
+    const viaProxy = new URL(url.pathname + url.search, proxy.origin);
+    const received = await signIn(viaProxy);
+    assert.equal(received.searchParams.get('iss'), 'https://evil.example', 'the forged iss arrived on the wire');
+    assert.ok(received.searchParams.get('code'), 'with a real code');
+    await assert.rejects(
+      client.authorizationCodeGrant(config, received, { pkceCodeVerifier: v, expectedState: st, expectedNonce: no }),
+      (err) => {
+        assert.equal(err.code, 'OAUTH_INVALID_RESPONSE', String(err));
+        assert.equal(err.cause?.message, 'unexpected "iss" (issuer) response parameter value', String(err.cause));
+        assert.equal(err.cause?.cause?.expected, issuer.href.replace(/\/$/, ''));
+        return true;
+      },
+      'a forged iss is rejected',
+    );
+    // Control: the untouched response, with Gatehouse's own iss, redeems that same code.
+    assert.ok(proxy.seen.original, 'the proxy saw the authorization response');
+    const original = new URL(proxy.seen.original);
+    assert.equal(original.searchParams.get('code'), received.searchParams.get('code'));
+    const good = await client.authorizationCodeGrant(config, original, {
+      pkceCodeVerifier: v, expectedState: st, expectedNonce: no, idTokenExpected: true,
+    });
+    assert.ok(good.id_token, 'the code was not spent by the refused attempt');
+    report.forged_iss_refused = true;
+  } finally {
+    proxy.server.close();
+  }
+}
 
 const tokens = await client.authorizationCodeGrant(config, callback, {
   pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
@@ -102,7 +174,11 @@ const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
 assert.equal(refreshed.claims().sub, claims.sub);
 assert.equal(refreshed.claims().sid, claims.sid);
 assert.notEqual(refreshed.refresh_token, tokens.refresh_token, 'rotated');
-await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token), 'a rotated refresh token is refused');
+await assert.rejects(
+  client.refreshTokenGrant(config, tokens.refresh_token),
+  oauthError('invalid_grant', 'the refresh token was already used'),
+  'a rotated refresh token is refused',
+);
 report.refresh = true;
 
 if (confidential) {
@@ -117,7 +193,7 @@ if (confidential) {
 // The same code a second time is refused (and, per RFC 6749 §4.1.2, what it gave is revoked).
 await assert.rejects(client.authorizationCodeGrant(config, callback, {
   pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce,
-}), 'a replayed code is refused');
+}), oauthError('invalid_grant', 'the code was already used'), 'a replayed code is refused');
 report.code_replay_refused = true;
 
 const logout = client.buildEndSessionUrl(config, {

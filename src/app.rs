@@ -60,18 +60,27 @@ impl Deref for AppState {
 impl AppState {
     /// Connects, migrates, applies the config's declarations and makes sure signing keys exist.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = store::connect(&config.database_url)
+        let db = store::connect_with(&config.database_url, config.server.database_acquire())
             .await
             .with_context(|| "opening the database")?;
         store::migrate(&db).await.context("migrating the database")?;
-        declared::apply(&db, &config)
+        // Nodes starting together take turns seeding, as they do migrating.
+        let seeding = store::SchemaLock::acquire(&db)
             .await
-            .context("applying clients and users from the config")?;
+            .context("waiting for the schema lock")?;
         let lifetimes = &config.lifetimes;
         // A retired key must verify every token it signed: the longest lifetime, plus skew.
         let grace = lifetimes.id_token.max(lifetimes.access_token) as i64 + 120;
         let keys = KeyStore::new(db.clone(), grace);
-        keys.ensure().await.context("preparing signing keys")?;
+        let seeded = async {
+            declared::apply(&db, &config)
+                .await
+                .context("applying clients and users from the config")?;
+            keys.ensure().await.context("preparing signing keys")
+        }
+        .await;
+        seeding.release().await;
+        seeded?;
         let templates = Templates::load(config.templates_dir.as_deref())?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -193,14 +202,20 @@ impl AppState {
             Router::new().nest(&base, routes)
         };
         Ok(app
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                web::guard::request_guard,
+            ))
+            .layer(axum::extract::DefaultBodyLimit::max(self.config.server.max_body_bytes))
             .layer(axum::middleware::map_response_with_state(
                 self.clone(),
                 web::error::render_error_pages,
             ))
             .layer(session_layer)
-            // Forms and SAML responses are small; nothing needs megabytes (stored fields have
-            // their own, smaller bounds).
-            .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                web::guard::availability,
+            ))
             .layer(axum::middleware::from_fn(web::headers::security_headers))
             .layer(tower::util::option_layer(
                 self.config
@@ -258,20 +273,52 @@ pub async fn serve_on(
     let _ = state.local_addr.set(addr);
     let router = state.router().await?;
     state.spawn_purge();
-    tracing::info!(%addr, issuer = %state.config.issuer_str(), "Gatehouse listening");
-    // The peer address feeds the per-address limits.
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
+    let server = &state.config.server;
+    let limits = web::listener::Limits {
+        header_read: server.header_read(),
+        header_read_when_busy: server.header_read_when_busy(),
+        max_connections: web::listener::fit_to_open_files(server.max_connections, web::listener::open_file_limit()),
+        drain: server.request() + server.header_read(),
+    };
+    tracing::info!(%addr, issuer = %state.config.issuer_str(), max_connections = limits.max_connections, "Gatehouse listening");
+    // The listener gives every request the peer as ConnectInfo<SocketAddr> (per-address limits).
+    web::listener::serve(listener, router, limits, shutdown).await?;
     Ok(())
 }
 
 /// Builds everything and serves on the configured address until Ctrl-C / SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    match web::listener::raise_open_file_limit() {
+        Ok((before, after)) => tracing::info!(before, after, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
+    for warning in crate::config::server::listen_issuer_mismatches(&config.issuer, config.listen) {
+        tracing::warn!("{warning}");
+    }
+    ignore_sighup();
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let state = AppState::build(config).await?;
     serve_on(listener, state, shutdown_signal()).await
+}
+
+/// SIGHUP would end the process at once (its default action). Gatehouse does not reload its
+/// configuration, so the signal is logged and otherwise ignored; restart to apply changes.
+fn ignore_sighup() {
+    #[cfg(unix)]
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(mut hup) => {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    tracing::warn!(
+                        "SIGHUP ignored: Gatehouse does not reload its configuration; restart it to apply changes"
+                    );
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "could not handle SIGHUP; it will end the process"),
+    }
 }
 
 async fn shutdown_signal() {

@@ -33,14 +33,14 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// `GET /healthz`: the database answers.
+/// `GET /healthz`: the database answers within `server.healthz_timeout` (a probe must not
+/// wait for the pool's own, longer, acquire timeout).
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
-        }
+    if crate::web::guard::database_answers(&state, state.config.server.healthz()).await {
+        (StatusCode::OK, "ok").into_response()
+    } else {
+        tracing::error!("health check failed: database unavailable");
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
     }
 }
 

@@ -8,6 +8,7 @@ use figment::Figment;
 pub mod declared;
 pub mod presets;
 mod provider;
+pub mod server;
 pub use provider::{
     IdpInitiated, ProfileRequest, ProviderConfig, ProviderKind, ResponseMode, SamlBinding, SamlSettings,
     SignedClientSecret, UpstreamAuthMethod,
@@ -31,6 +32,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "clients",
     "users",
     "providers",
+    "server",
 ];
 
 /// Why the configuration could not be loaded.
@@ -75,6 +77,9 @@ pub struct Config {
     /// Upstream identity providers, presets merged in, shown on the login page in this order.
     #[serde(skip)]
     pub providers: Vec<ProviderConfig>,
+    /// Connection and request limits, database fail-fast timeouts.
+    #[serde(default)]
+    pub server: server::ServerConfig,
 }
 
 /// Self-registration of local accounts.
@@ -282,6 +287,7 @@ impl Default for Config {
             providers_dir: None,
             provider_entries: Vec::new(),
             providers: Vec::new(),
+            server: server::ServerConfig::default(),
         }
     }
 }
@@ -321,6 +327,8 @@ impl Config {
                 "issuer must not have a query or fragment (OpenID Connect Discovery §3)".into(),
             ));
         }
+        self.server.validate().map_err(ConfigError::Rule)?;
+        server::check_issuer_scheme(&self.issuer, self.server.allow_insecure_issuer).map_err(ConfigError::Rule)?;
         let mut seen = std::collections::HashSet::new();
         for p in &self.providers {
             p.validate().map_err(ConfigError::Rule)?;

@@ -21,6 +21,9 @@ pub mod users;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sha2::{Digest, Sha256};
 
@@ -44,8 +47,25 @@ pub fn hash_secret(secret: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Opens the database (creating the SQLite file's folder when needed) and migrates it.
+/// How long a new connection waits for a free pool slot unless the caller says otherwise.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long SQLite waits for another process's write lock (the CLI next to a running server).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Key of the PostgreSQL advisory lock that serialises start-up schema work across nodes
+/// ("gatehous" in ASCII).
+const SCHEMA_LOCK_KEY: i64 = 0x6761_7465_686f_7573;
+
+/// Opens the database (creating the SQLite file's folder when needed) with the default
+/// acquire timeout.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, DEFAULT_ACQUIRE_TIMEOUT).await
+}
+
+/// Opens the database; a request waits at most `acquire_timeout` for a connection, so an
+/// unreachable database fails requests fast instead of after sqlx's 30 s default.
+pub async fn connect_with(url: &str, acquire_timeout: Duration) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_path(url) {
         if let Some(dir) = std::path::Path::new(&path).parent() {
             if !dir.as_os_str().is_empty() {
@@ -54,25 +74,85 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         }
     }
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false);
-    if sqlite_path(url).is_some() {
-        // One writer at a time is SQLite's rule; a small pool keeps readers concurrent.
-        opts.max_connections(8);
+    opts.sqlx_logging(false).acquire_timeout(acquire_timeout);
+    if url.starts_with("sqlite:") {
+        // One connection for the whole process. SQLite admits one writer at a time anyway,
+        // and with several connections a transaction that reads and then writes (sea-orm and
+        // the session store begin them DEFERRED, with no way to ask for IMMEDIATE) fails with
+        // "database is locked" (5, or 517 when its snapshot went stale) whenever another
+        // connection wrote in between; no busy timeout can save it. A single connection makes
+        // every transaction a writer from its first statement.
+        opts.max_connections(1)
+            .min_connections(1)
+            // A local file does not drop connections: skip the ping before every use.
+            .test_before_acquire(false)
+            // Set on the connection itself, so it holds for every connection sqlx ever opens.
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .foreign_keys(true)
+            });
     }
-    let db = Database::connect(opts).await?;
-    if sqlite_path(url).is_some() {
-        use sea_orm::ConnectionTrait;
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000;")
-            .await?;
-    }
-    Ok(db)
+    Database::connect(opts).await
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration, one node at a time.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     use migration::MigratorTrait;
-    migration::Migrator::up(db, None).await?;
-    users::backfill_username_keys(db).await
+    let lock = SchemaLock::acquire(db).await?;
+    let applied = async {
+        migration::Migrator::up(db, None).await?;
+        users::backfill_username_keys(db).await
+    }
+    .await;
+    lock.release().await;
+    applied
+}
+
+/// Held while a node changes the schema or seeds shared rows at start-up: on PostgreSQL a
+/// session advisory lock on a connection of its own, so nodes starting together take turns;
+/// on SQLite (one node) nothing.
+pub struct SchemaLock(Option<sea_orm::sqlx::PgConnection>);
+
+impl SchemaLock {
+    /// Waits for the lock.
+    pub async fn acquire(db: &DatabaseConnection) -> Result<Self, DbErr> {
+        if sea_orm::ConnectionTrait::get_database_backend(db) != sea_orm::DatabaseBackend::Postgres {
+            return Ok(Self(None));
+        }
+        let sqlx_err = |e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e));
+        // Detached: the lock lives as long as this connection, and closing it releases the
+        // lock even when unlocking fails; it never returns to the pool still holding it.
+        let mut conn = db
+            .get_postgres_connection_pool()
+            .acquire()
+            .await
+            .map_err(sqlx_err)?
+            .detach();
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(SCHEMA_LOCK_KEY)
+            .execute(&mut conn)
+            .await
+            .map_err(sqlx_err)?;
+        Ok(Self(Some(conn)))
+    }
+
+    /// Lets the next node in.
+    pub async fn release(self) {
+        use sea_orm::sqlx::Connection;
+        if let Some(mut conn) = self.0 {
+            if let Err(e) = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(SCHEMA_LOCK_KEY)
+                .execute(&mut conn)
+                .await
+            {
+                tracing::warn!(error = %e, "releasing the schema lock failed; closing its connection releases it");
+            }
+            if let Err(e) = conn.close().await {
+                tracing::warn!(error = %e, "closing the schema lock's connection failed");
+            }
+        }
+    }
 }
 
 fn sqlite_path(url: &str) -> Option<String> {

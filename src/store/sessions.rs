@@ -3,7 +3,7 @@ use async_trait::async_trait;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
-use tower_sessions_sqlx_store::{sqlx, PostgresStore, SqliteStore};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 /// SQLite or PostgreSQL, whichever the database URL chose.
 #[derive(Debug, Clone)]
@@ -13,18 +13,22 @@ pub enum SessionBackend {
 }
 
 impl SessionBackend {
-    /// A store sharing sea-orm's connection pool, with its table created.
-    pub async fn for_database(db: &DatabaseConnection) -> Result<Self, sqlx::Error> {
+    /// A store sharing sea-orm's connection pool, with its table created (one node at a time:
+    /// concurrent `CREATE SCHEMA IF NOT EXISTS` on PostgreSQL can fail with a duplicate key).
+    pub async fn for_database(db: &DatabaseConnection) -> Result<Self, sea_orm::DbErr> {
         let store = match db.get_database_backend() {
             sea_orm::DatabaseBackend::Postgres => {
                 SessionBackend::Postgres(PostgresStore::new(db.get_postgres_connection_pool().clone()))
             }
             _ => SessionBackend::Sqlite(SqliteStore::new(db.get_sqlite_connection_pool().clone())),
         };
-        match &store {
-            SessionBackend::Sqlite(s) => s.migrate().await?,
-            SessionBackend::Postgres(s) => s.migrate().await?,
-        }
+        let lock = super::SchemaLock::acquire(db).await?;
+        let created = match &store {
+            SessionBackend::Sqlite(s) => s.migrate().await,
+            SessionBackend::Postgres(s) => s.migrate().await,
+        };
+        lock.release().await;
+        created.map_err(|e| sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))?;
         Ok(store)
     }
 }

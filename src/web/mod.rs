@@ -1,8 +1,10 @@
 //! Shared HTTP pieces: templates, error pages, CSRF tokens, security headers, redirects.
 pub mod csrf;
 pub mod error;
+pub mod guard;
 pub mod headers;
 pub mod limits;
+pub mod listener;
 pub mod templates;
 
 use axum::http::{header, HeaderValue, StatusCode};

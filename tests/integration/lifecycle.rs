@@ -88,7 +88,7 @@ pub(super) async fn refresh(server: &TestServer, client_id: &str, token: &str) -
 }
 
 /// Introspects `token` as `client` (a client sees its own tokens, RFC 7662 §4).
-async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
+pub(super) async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
     http()
         .post(server.url("/introspect"))
         .basic_auth(client, Some(urlencode(RP_SECRET)))

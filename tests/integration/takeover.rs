@@ -8,6 +8,7 @@ use super::broker::{authorize, counts, federated_login, id_token_claims, redeem,
 use super::browser::{location, query_param, Browser};
 use super::flow::urlencode;
 use super::harness::*;
+use super::lifecycle::introspect;
 use gatehouse::broker::LinkingPolicy;
 use gatehouse::oidc::pkce::s256;
 
@@ -303,19 +304,6 @@ async fn tokens_for_rp(server: &TestServer) -> (String, Option<String>) {
         tokens["access_token"].as_str().expect("access token").to_owned(),
         tokens["refresh_token"].as_str().map(str::to_owned),
     )
-}
-
-async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
-    reqwest::Client::new()
-        .post(server.url("/introspect"))
-        .basic_auth(client, Some(urlencode(RP_SECRET)))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

@@ -47,25 +47,27 @@ pub async fn find<C: ConnectionTrait>(
     Ok(row.filter(|r| r.provider_id == provider_id && r.consumed_at.is_none() && r.expires_at > now()))
 }
 
-/// Takes the state once: `None` when unknown, for another provider, expired or already used.
-pub async fn take<C: ConnectionTrait>(
-    db: &C,
-    state: &str,
-    provider_id: &str,
-) -> Result<Option<UpstreamStateRow>, DbErr> {
-    let Some(row) = upstream_state::Entity::find_by_id(state.to_owned()).one(db).await? else {
-        return Ok(None);
-    };
-    if row.provider_id != provider_id || row.expires_at <= now() {
-        return Ok(None);
-    }
+/// Consumes the state `find` returned: `true` for exactly one of concurrent callers.
+pub async fn consume<C: ConnectionTrait>(db: &C, state: &str) -> Result<bool, DbErr> {
     let res = upstream_state::Entity::update_many()
         .col_expr(upstream_state::Column::ConsumedAt, Expr::value(now()))
         .filter(upstream_state::Column::State.eq(state))
         .filter(upstream_state::Column::ConsumedAt.is_null())
         .exec(db)
         .await?;
-    Ok((res.rows_affected == 1).then_some(row))
+    Ok(res.rows_affected == 1)
+}
+
+/// Takes the state once: `None` when unknown, for another provider, expired or already used.
+pub async fn take<C: ConnectionTrait>(
+    db: &C,
+    state: &str,
+    provider_id: &str,
+) -> Result<Option<UpstreamStateRow>, DbErr> {
+    let Some(row) = find(db, state, provider_id).await? else {
+        return Ok(None);
+    };
+    Ok(consume(db, state).await?.then_some(row))
 }
 
 /// Deletes states that expired a day ago or more.

@@ -114,9 +114,10 @@ async fn take_state(
     if !arrival.admits(row.browser_hash.as_deref()) {
         return Err(UpstreamError::OtherBrowser);
     }
-    upstream_states::take(db, state, provider_id)
-        .await?
-        .ok_or(UpstreamError::UnknownState)
+    if !upstream_states::consume(db, state).await? {
+        return Err(UpstreamError::UnknownState);
+    }
+    Ok(row)
 }
 
 /// The provider's error answer (RFC 6749 §4.1.2.1), when the callback is one.

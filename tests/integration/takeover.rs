@@ -8,7 +8,7 @@ use super::broker::{authorize, counts, federated_login, id_token_claims, redeem,
 use super::browser::{location, query_param, Browser};
 use super::flow::urlencode;
 use super::harness::*;
-use super::lifecycle::introspect;
+use super::lifecycle::{introspect, refresh, userinfo_status};
 use gatehouse::broker::LinkingPolicy;
 use gatehouse::oidc::pkce::s256;
 
@@ -353,28 +353,13 @@ async fn two_simultaneous_redemptions_of_one_code_leave_no_usable_token() {
         assert!(winners.len() <= 1, "round {round}: one code, one redemption at most");
         for w in winners {
             let at = w["access_token"].as_str().unwrap();
-            let userinfo = reqwest::Client::new()
-                .get(server.url("/userinfo"))
-                .bearer_auth(at)
-                .send()
-                .await
-                .unwrap();
             assert_eq!(
-                userinfo.status(),
+                userinfo_status(&server, at).await,
                 StatusCode::UNAUTHORIZED,
                 "round {round}: access token revoked"
             );
             let rt = w["refresh_token"].as_str().expect("refresh token");
-            let refreshed: Value = reqwest::Client::new()
-                .post(server.url("/token"))
-                .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
-                .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let (_, refreshed) = refresh(&server, RP_ID, rt).await;
             assert_eq!(
                 refreshed["error"], "invalid_grant",
                 "round {round}: refresh token revoked"

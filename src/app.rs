@@ -1,266 +1,158 @@
-//! Application state and router assembly.
-use std::net::SocketAddr;
-use std::ops::Deref;
-use std::sync::{Arc, OnceLock};
+//! The top of the house: the router (every route in one table) and the server loop.
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::routing::{get, post};
 use axum::Router;
-use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::config::{declared, Config};
-use crate::keys::KeyStore;
-use crate::store::clients::ClientRegistry;
+use crate::config::Config;
+use crate::state::AppState;
 use crate::store::sessions::SessionBackend;
-use crate::web::templates::Templates;
 use crate::{demo, home, login, oidc, store, web};
 
-/// Everything a handler may need; cheap to clone.
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
-
-/// The shared parts behind [`AppState`].
-pub struct Inner {
-    pub config: Config,
-    pub db: DatabaseConnection,
-    pub clients: ClientRegistry,
-    pub keys: KeyStore,
-    pub templates: Templates,
-    /// Clients' JWK Sets fetched for private_key_jwt.
-    pub client_jwks: crate::oidc::client_assertion::JwksCache,
-    /// Back-channel logout deliveries.
-    pub backchannel: crate::oidc::backchannel::BackchannelNotifier,
-    /// Upstream identity providers (the broker's connectors).
-    pub upstreams: crate::upstream::Registry,
-    /// Outgoing HTTP (the demo client; upstream IdPs later): no redirects, short timeouts.
-    pub http: reqwest::Client,
-    /// Per-client-address rate limits of this node.
-    pub limits: Arc<crate::web::limits::AddressLimits>,
-    local_addr: OnceLock<SocketAddr>,
-}
-
-impl axum::extract::FromRef<AppState> for Arc<crate::web::limits::AddressLimits> {
-    fn from_ref(state: &AppState) -> Self {
-        state.limits.clone()
-    }
-}
-
-impl Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// Connects, migrates, applies the config's declarations and makes sure signing keys exist.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = store::connect_with(&config.database_url, config.server.database_acquire())
-            .await
-            .with_context(|| "opening the database")?;
-        store::migrate(&db).await.context("migrating the database")?;
-        // Nodes starting together take turns seeding, as they do migrating.
-        let seeding = store::SchemaLock::acquire(&db)
-            .await
-            .context("waiting for the schema lock")?;
-        let lifetimes = &config.lifetimes;
-        // A retired key must verify every token it signed: the longest lifetime, plus skew.
-        let grace = lifetimes.id_token.max(lifetimes.access_token) as i64 + 120;
-        let keys = KeyStore::new(db.clone(), grace);
-        let seeded = async {
-            declared::apply(&db, &config)
-                .await
-                .context("applying clients and users from the config")?;
-            keys.ensure().await.context("preparing signing keys")
-        }
-        .await;
-        seeding.release().await;
-        seeded?;
-        let templates = Templates::load(config.templates_dir.as_deref())?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .build()?;
-        let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
-        let backchannel = crate::oidc::backchannel::BackchannelNotifier::spawn(&db, &http, &keys, config.issuer_str());
-        let limits = Arc::new(crate::web::limits::AddressLimits::new(&config.limits).map_err(anyhow::Error::msg)?);
-        Ok(Self(Arc::new(Inner {
-            backchannel,
-            client_jwks: crate::oidc::client_assertion::new_cache(),
-            upstreams,
-            clients: ClientRegistry::new(db.clone()),
-            keys,
-            templates,
-            http,
-            limits,
-            db,
-            config,
-            local_addr: OnceLock::new(),
-        })))
-    }
-
-    /// The issuer's path ("" at the root): prefix for every link in pages.
-    pub fn base(&self) -> String {
-        self.config.issuer.path().trim_end_matches('/').to_string()
-    }
-
-    /// `http://<loopback>:<port><base>` of this process's own listener.
-    pub fn local_base_url(&self) -> Option<String> {
-        let addr = self.local_addr.get()?;
-        let host = if addr.ip().is_unspecified() {
-            "127.0.0.1".to_string()
+/// The router with every endpoint, sessions and error pages.
+pub async fn router(state: &AppState) -> anyhow::Result<Router> {
+    let sessions = SessionBackend::for_database(&state.db)
+        .await
+        .context("creating the session table")?;
+    tokio::spawn(sessions.clone().continuously_delete_expired(Duration::from_secs(600)));
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name(state.config.session.cookie_name.clone())
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_path(if state.base().is_empty() {
+            "/".to_string()
         } else {
-            addr.ip().to_string()
-        };
-        let host = if host.contains(':') { format!("[{host}]") } else { host };
-        Some(format!("http://{host}:{}{}", addr.port(), self.base()))
-    }
+            state.base()
+        })
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            state.config.session.idle_timeout as i64,
+        )));
 
-    /// The router with every endpoint, sessions and error pages.
-    pub async fn router(&self) -> anyhow::Result<Router> {
-        let sessions = SessionBackend::for_database(&self.db)
-            .await
-            .context("creating the session table")?;
-        tokio::spawn(sessions.clone().continuously_delete_expired(Duration::from_secs(600)));
-        let session_layer = SessionManagerLayer::new(sessions)
-            .with_name(self.config.session.cookie_name.clone())
-            .with_http_only(true)
-            .with_same_site(SameSite::Lax)
-            .with_secure(self.config.secure_cookies())
-            .with_path(if self.base().is_empty() {
-                "/".to_string()
-            } else {
-                self.base()
-            })
-            .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
-                self.config.session.idle_timeout as i64,
-            )));
+    let routes = Router::new()
+        .route("/", get(home::home))
+        .route("/healthz", get(home::healthz))
+        .route("/static/gatehouse.css", get(home::stylesheet))
+        .route("/static/autosubmit.js", get(home::autosubmit_script))
+        .route(
+            "/.well-known/openid-configuration",
+            get(oidc::discovery::openid_configuration),
+        )
+        .route("/jwks", get(oidc::jwks::jwks))
+        .route(
+            "/authorize",
+            get(oidc::authorize::authorize).post(oidc::authorize::authorize),
+        )
+        .route("/authorize/resume", get(oidc::authorize::resume))
+        .route("/token", post(oidc::token::token))
+        .route("/revoke", post(oidc::revocation::revoke))
+        .route("/par", post(oidc::par::push))
+        .route("/introspect", post(oidc::introspection::introspect))
+        .route(
+            "/userinfo",
+            get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo),
+        )
+        .route("/logout", get(oidc::logout::logout).post(oidc::logout::logout))
+        .route("/logout/confirm", post(oidc::logout::confirm))
+        .route("/logout/upstream/{provider}", get(oidc::logout::after_upstream))
+        .route("/login", get(login::password::page).post(login::password::submit))
+        .route("/register", get(login::register::page).post(login::register::submit))
+        .route("/consent", get(login::consent::page).post(login::consent::submit))
+        .route("/login/discover", post(login::password::discover))
+        .route("/broker/start/{provider}", get(login::federated::start))
+        .route(
+            "/broker/callback/{provider}",
+            get(login::federated::callback).post(login::federated::cross_site_answer),
+        )
+        .route("/broker/saml/{provider}/acs", post(login::federated::cross_site_answer))
+        .route("/broker/saml/{provider}/metadata", get(login::federated::sp_metadata))
+        .route("/broker/saml/{provider}/slo", get(login::federated::saml_slo))
+        .route(
+            "/broker/link",
+            get(login::federated::link_page).post(login::federated::link_submit),
+        )
+        .route(
+            "/broker/profile",
+            get(login::federated::profile_page).post(login::federated::profile_submit),
+        )
+        .route("/account", get(login::account::page))
+        .route("/account/callback", get(login::account::callback))
+        .route("/account/sessions/end", post(login::account::end))
+        .route("/demo/start", get(demo::start))
+        .route("/demo/callback", get(demo::callback))
+        .fallback(|| async { web::error::PageError::NotFound });
 
-        let routes = Router::new()
-            .route("/", get(home::home))
-            .route("/healthz", get(home::healthz))
-            .route("/static/gatehouse.css", get(home::stylesheet))
-            .route("/static/autosubmit.js", get(home::autosubmit_script))
-            .route(
-                "/.well-known/openid-configuration",
-                get(oidc::discovery::openid_configuration),
-            )
-            .route("/jwks", get(oidc::jwks::jwks))
-            .route(
-                "/authorize",
-                get(oidc::authorize::authorize).post(oidc::authorize::authorize),
-            )
-            .route("/authorize/resume", get(oidc::authorize::resume))
-            .route("/token", post(oidc::token::token))
-            .route("/revoke", post(oidc::revocation::revoke))
-            .route("/par", post(oidc::par::push))
-            .route("/introspect", post(oidc::introspection::introspect))
-            .route(
-                "/userinfo",
-                get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo),
-            )
-            .route("/logout", get(oidc::logout::logout).post(oidc::logout::logout))
-            .route("/logout/confirm", post(oidc::logout::confirm))
-            .route("/logout/upstream/{provider}", get(oidc::logout::after_upstream))
-            .route("/login", get(login::password::page).post(login::password::submit))
-            .route("/register", get(login::register::page).post(login::register::submit))
-            .route("/consent", get(login::consent::page).post(login::consent::submit))
-            .route("/login/discover", post(login::password::discover))
-            .route("/broker/start/{provider}", get(login::federated::start))
-            .route(
-                "/broker/callback/{provider}",
-                get(login::federated::callback).post(login::federated::cross_site_answer),
-            )
-            .route("/broker/saml/{provider}/acs", post(login::federated::cross_site_answer))
-            .route("/broker/saml/{provider}/metadata", get(login::federated::sp_metadata))
-            .route("/broker/saml/{provider}/slo", get(login::federated::saml_slo))
-            .route(
-                "/broker/link",
-                get(login::federated::link_page).post(login::federated::link_submit),
-            )
-            .route(
-                "/broker/profile",
-                get(login::federated::profile_page).post(login::federated::profile_submit),
-            )
-            .route("/account", get(login::account::page))
-            .route("/account/callback", get(login::account::callback))
-            .route("/account/sessions/end", post(login::account::end))
-            .route("/demo/start", get(demo::start))
-            .route("/demo/callback", get(demo::callback))
-            .fallback(|| async { web::error::PageError::NotFound });
+    let base = state.base();
+    let app = if base.is_empty() {
+        routes
+    } else {
+        Router::new().nest(&base, routes)
+    };
+    Ok(app
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::guard::request_guard,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.server.max_body_bytes))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            web::error_pages::render_error_pages,
+        ))
+        .layer(session_layer)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::guard::availability,
+        ))
+        .layer(axum::middleware::from_fn(web::headers::security_headers))
+        .layer(tower::util::option_layer(
+            state
+                .config
+                .secure_cookies()
+                .then(web::headers::strict_transport_security),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state.clone()))
+}
 
-        let base = self.base();
-        let app = if base.is_empty() {
-            routes
-        } else {
-            Router::new().nest(&base, routes)
-        };
-        Ok(app
-            .layer(axum::middleware::from_fn_with_state(
-                self.clone(),
-                web::guard::request_guard,
-            ))
-            .layer(axum::extract::DefaultBodyLimit::max(self.config.server.max_body_bytes))
-            .layer(axum::middleware::map_response_with_state(
-                self.clone(),
-                web::error::render_error_pages,
-            ))
-            .layer(session_layer)
-            .layer(axum::middleware::from_fn_with_state(
-                self.clone(),
-                web::guard::availability,
-            ))
-            .layer(axum::middleware::from_fn(web::headers::security_headers))
-            .layer(tower::util::option_layer(
-                self.config
-                    .secure_cookies()
-                    .then(web::headers::strict_transport_security),
-            ))
-            .layer(tower_http::trace::TraceLayer::new_for_http())
-            .with_state(self.clone()))
-    }
-
-    /// Deletes expired interactions, codes and tokens now and then.
-    fn spawn_purge(&self) {
-        let db = self.db.clone();
-        let keys = self.keys.clone();
-        let this = self.clone();
-        let rotate_after = self.config.keys.rotate_after_days as i64 * 86_400;
-        let absolute = self.config.session.absolute_timeout as i64;
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(600));
-            loop {
-                tick.tick().await;
-                let results = [
-                    store::interactions::purge_expired(&db).await,
-                    store::codes::purge_expired(&db).await,
-                    store::tokens::purge_expired(&db).await,
-                    store::upstream_states::purge_expired(&db).await,
-                    store::refresh_tokens::purge_expired(&db).await,
-                    store::replay::purge_expired(&db).await,
-                    store::handoffs::purge_expired(&db).await,
-                    crate::oidc::par::purge_expired(&db).await,
-                    store::login_sessions::purge(&db, absolute).await,
-                    store::throttles::purge_idle(&db, store::now(), 86_400).await,
-                ];
-                this.limits.forget_quiet();
-                for e in results.into_iter().filter_map(Result::err) {
-                    tracing::warn!(error = %e, "purging expired records failed");
-                }
-                if rotate_after > 0 {
-                    if let Err(e) = keys.rotate_if_older_than(rotate_after).await {
-                        tracing::warn!(error = %e, "scheduled key rotation failed");
-                    }
+/// Deletes expired interactions, codes and tokens now and then.
+fn spawn_purge(state: &AppState) {
+    let db = state.db.clone();
+    let keys = state.keys.clone();
+    let limits = state.limits.clone();
+    let rotate_after = state.config.keys.rotate_after_days as i64 * 86_400;
+    let absolute = state.config.session.absolute_timeout as i64;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let results = [
+                store::interactions::purge_expired(&db).await,
+                store::codes::purge_expired(&db).await,
+                store::tokens::purge_expired(&db).await,
+                store::upstream_states::purge_expired(&db).await,
+                store::refresh_tokens::purge_expired(&db).await,
+                store::replay::purge_expired(&db).await,
+                store::handoffs::purge_expired(&db).await,
+                crate::oidc::par::purge_expired(&db).await,
+                store::login_sessions::purge(&db, absolute).await,
+                store::throttles::purge_idle(&db, store::now(), 86_400).await,
+            ];
+            limits.forget_quiet();
+            for e in results.into_iter().filter_map(Result::err) {
+                tracing::warn!(error = %e, "purging expired records failed");
+            }
+            if rotate_after > 0 {
+                if let Err(e) = keys.rotate_if_older_than(rotate_after).await {
+                    tracing::warn!(error = %e, "scheduled key rotation failed");
                 }
             }
-        });
-    }
+        }
+    });
 }
 
 /// Serves on an already bound listener until `shutdown` resolves.
@@ -270,9 +162,9 @@ pub async fn serve_on(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let _ = state.local_addr.set(addr);
-    let router = state.router().await?;
-    state.spawn_purge();
+    state.set_local_addr(addr);
+    let router = router(&state).await?;
+    spawn_purge(&state);
     let server = &state.config.server;
     let limits = web::listener::Limits {
         header_read: server.header_read(),

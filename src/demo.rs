@@ -10,14 +10,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tower_sessions::Session;
 
-use crate::app::AppState;
 use crate::oidc::pkce;
+use crate::state::AppState;
 use crate::store::random_token;
 use crate::web::error::PageError;
 use crate::web::{found, with_query};
 
 /// The demo client's id.
-pub const CLIENT_ID: &str = "gatehouse-demo";
+pub use crate::config::declared::DEMO_CLIENT_ID as CLIENT_ID;
 const KEY: &str = "demo_pending";
 
 #[derive(Serialize, Deserialize)]

@@ -1,17 +1,21 @@
 //! Gatehouse: a single sign-on server that is one OpenID Connect issuer in front of local
 //! accounts and (through the broker) external identity providers.
 pub mod app;
+pub mod backchannel;
 pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod demo;
+pub mod flow;
 pub mod home;
 pub mod keys;
 pub mod login;
 pub mod names;
 pub mod oidc;
 pub mod passwords;
+pub mod state;
 pub mod store;
 pub mod upstream;
+pub mod urls;
 pub mod web;

@@ -2,7 +2,11 @@
 use sea_orm::DatabaseConnection;
 
 use super::{ClientDecl, Config};
-use crate::demo;
+
+/// The demo client of `gatehouse serve` (see `demo`).
+pub const DEMO_CLIENT_ID: &str = "gatehouse-demo";
+/// The account page, a client of Gatehouse like any other (see `login::account`).
+pub const ACCOUNT_CLIENT_ID: &str = "gatehouse-account";
 use crate::keys::SigningAlg;
 use crate::store::clients::{self, NewClient};
 use crate::store::users::{self, NewUser};
@@ -72,7 +76,7 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
     clients::upsert(
         db,
         NewClient {
-            id: crate::login::account::CLIENT_ID.into(),
+            id: ACCOUNT_CLIENT_ID.into(),
             name: "Your Gatehouse account".into(),
             secret: None,
             public: true,
@@ -98,7 +102,7 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
         clients::upsert(
             db,
             NewClient {
-                id: demo::CLIENT_ID.into(),
+                id: DEMO_CLIENT_ID.into(),
                 name: "Gatehouse demo application".into(),
                 secret: None,
                 public: true,

@@ -10,16 +10,17 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
-use crate::app::AppState;
+use crate::flow::signout::terminate;
+use crate::login::session::{end_session, sign_out};
 use crate::oidc::authorize::active_login;
-use crate::oidc::backchannel::{end_session, terminate};
 use crate::oidc::pkce;
+use crate::state::AppState;
 use crate::store::{login_sessions, random_token};
 use crate::web::error::PageError;
 use crate::web::{csrf, found, see_other, with_query};
 
 /// The account page's client id.
-pub const CLIENT_ID: &str = "gatehouse-account";
+pub use crate::config::declared::ACCOUNT_CLIENT_ID as CLIENT_ID;
 const STATE_KEY: &str = "account_state";
 
 fn when(t: i64) -> String {
@@ -147,7 +148,7 @@ pub async fn end(
         idp: row.idp,
         upstream_session: None,
     };
-    terminate(&state, &other).await?;
+    terminate(sign_out(&state), &other).await?;
     tracing::info!(user_id = %user.id, sid = %other.sid, "session ended from the account page");
     Ok(see_other(&format!("{}/account", state.base())))
 }

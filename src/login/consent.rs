@@ -9,8 +9,8 @@ use tower_sessions::Session;
 
 use super::interaction;
 use super::password::InteractionQuery;
-use crate::app::AppState;
 use crate::oidc::authorize::{active_login, client_of, deny, issue_code};
+use crate::state::AppState;
 use crate::store::consent;
 use crate::web::error::PageError;
 use crate::web::{csrf, found};

@@ -12,9 +12,9 @@ use tower_sessions::Session;
 use super::interaction::{self, Interaction};
 use super::password::InteractionQuery;
 use super::session::{self as login_session, Authenticated};
-use crate::app::AppState;
 use crate::broker::{self, BrokerError, LinkDecision, LinkingPolicy};
 use crate::oidc::authorize::client_of;
+use crate::state::AppState;
 use crate::store::users::{self, User, UserError};
 use crate::upstream::{same_browser, Arrival, ExternalIdentity, Finished, LoginStart, Start, Upstream, UpstreamError};
 use crate::web::error::PageError;
@@ -365,7 +365,7 @@ pub async fn saml_slo(
         return idp_started_logout(&state, &session, provider.as_ref(), &query).await;
     }
     match provider.logout_return(&query).await {
-        Some(Ok(relay_state)) => Ok(found(&crate::web::with_query(
+        Some(Ok(relay_state)) => Ok(found(&crate::urls::with_query(
             &format!("{}/logout/upstream/{provider_id}", state.base()),
             &[("state", &relay_state)],
         ))),
@@ -406,7 +406,7 @@ async fn idp_started_logout(
             .and_then(|v| v["name_id"].as_str().map(str::to_owned));
         if current.idp.as_deref() == Some(id.as_str()) && subject.as_deref() == Some(request.subject.as_str()) {
             // Back-channel logout tokens go out to the clients as at any logout.
-            crate::oidc::backchannel::end_session(state, session).await?;
+            crate::login::session::end_session(state, session).await?;
             tracing::info!(provider = %id, "session ended by the identity provider's logout");
         }
     }

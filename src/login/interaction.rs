@@ -1,6 +1,6 @@
 //! The interaction: a pending authorize request remembered server-side while the person signs in.
-use crate::app::AppState;
 use crate::oidc::authorize::AuthorizeRequest;
+use crate::state::AppState;
 use crate::store::{interactions, now};
 use crate::web::error::PageError;
 

@@ -1,37 +1,14 @@
 //! The signed-in browser session: who, since when, how.
-use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+pub use crate::flow::login::{Authenticated, LoginSession};
+use crate::flow::signout::{self, Ended, SignOut};
+use crate::state::AppState;
 use crate::store::{now, random_token};
 use crate::web::csrf;
 use crate::web::error::PageError;
 
 const KEY: &str = "login";
-
-/// How a person just proved who they are: what every login method (password, upstream IdP) ends in.
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    pub user_id: String,
-    /// Authentication method references (RFC 8176), e.g. `pwd`, `fed`.
-    pub amr: Vec<String>,
-    /// The upstream provider, for brokered logins.
-    pub idp: Option<String>,
-    /// The upstream's handle for ending its session (see `Upstream::logout_url`).
-    pub upstream_session: Option<String>,
-}
-
-/// A signed-in session as stored server-side.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LoginSession {
-    pub user_id: String,
-    /// Session id as it appears in ID tokens (`sid`).
-    pub sid: String,
-    pub auth_time: i64,
-    pub amr: Vec<String>,
-    pub idp: Option<String>,
-    #[serde(default)]
-    pub upstream_session: Option<String>,
-}
 
 /// The current sign-in, if any.
 pub async fn current(session: &Session) -> Result<Option<LoginSession>, PageError> {
@@ -40,11 +17,7 @@ pub async fn current(session: &Session) -> Result<Option<LoginSession>, PageErro
 
 /// Signs the browser in: rotates the session id (no fixation) and the CSRF token, and records
 /// the sign-in so it can be listed and ended.
-pub async fn establish(
-    state: &crate::app::AppState,
-    session: &Session,
-    auth: Authenticated,
-) -> Result<LoginSession, PageError> {
+pub async fn establish(state: &AppState, session: &Session, auth: Authenticated) -> Result<LoginSession, PageError> {
     session.cycle_id().await?;
     let login = LoginSession {
         user_id: auth.user_id,
@@ -65,7 +38,7 @@ pub async fn establish(
 /// Signs the browser in after a local password check (login form, registration) and sends it
 /// on to resume the interaction.
 pub async fn password_sign_in(
-    state: &crate::app::AppState,
+    state: &AppState,
     session: &Session,
     ix: &super::interaction::Interaction,
     user_id: String,
@@ -87,4 +60,24 @@ pub async fn end(session: &Session) -> Result<(), PageError> {
     }
     session.flush().await?;
     Ok(())
+}
+/// Ends the browser's session and tells every client that took part in it: back-channel
+/// logout notifications are stored in the outbox here; front-channel URLs are returned for the page.
+pub async fn end_session(state: &AppState, session: &Session) -> Result<Ended, PageError> {
+    let current = current(session).await?;
+    end(session).await?;
+    match current {
+        Some(login) => Ok(signout::terminate(sign_out(state), &login).await?),
+        None => Ok(Ended::default()),
+    }
+}
+
+/// The narrow parts of the state that ending a session needs.
+pub fn sign_out(state: &AppState) -> SignOut<'_> {
+    SignOut {
+        db: &state.db,
+        clients: &state.clients,
+        notifier: &state.backchannel,
+        issuer: &state.issuer,
+    }
 }

@@ -11,10 +11,10 @@ use tower_sessions::Session;
 
 use super::error::AuthorizeErrorCode;
 use super::{pkce, SUPPORTED_SCOPES};
-use crate::app::AppState;
 use crate::login::federated::redirect_to_provider;
 use crate::login::interaction::{self, Interaction};
 use crate::login::session::{self as login_session, LoginSession};
+use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::codes::{self, NewCode};
 use crate::store::{consent, interactions, now, users};
@@ -391,7 +391,7 @@ pub async fn active_login(
     match users::find(&state.db, &login.user_id).await? {
         Some(user) if !user.disabled && !expired => Ok(Some((login, user))),
         _ => {
-            crate::oidc::backchannel::end_session(state, session).await?;
+            crate::login::session::end_session(state, session).await?;
             Ok(None)
         }
     }

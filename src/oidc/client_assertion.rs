@@ -3,14 +3,13 @@
 //! the client secret, for clients that opted in). Every assertion is single use (jti replay
 //! cache in the database, so it holds across nodes).
 use std::sync::Arc;
-use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use super::token::TokenError;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::now;
 
@@ -46,17 +45,6 @@ fn fail(description: &'static str) -> TokenError {
         basic: false,
         description,
     }
-}
-
-/// Cache of JWK Sets fetched from clients' `jwks_uri`.
-pub type JwksCache = moka::future::Cache<String, Arc<JwkSet>>;
-
-/// A cache whose entries live five minutes.
-pub fn new_cache() -> JwksCache {
-    moka::future::Cache::builder()
-        .max_capacity(1000)
-        .time_to_live(Duration::from_secs(300))
-        .build()
 }
 
 async fn client_keys(state: &AppState, client: &Client, refresh: bool) -> Result<Arc<JwkSet>, TokenError> {

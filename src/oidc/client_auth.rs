@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use super::token::TokenError;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::web::limits::Bucket;
 

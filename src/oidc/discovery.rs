@@ -4,8 +4,8 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::SUPPORTED_SCOPES;
-use crate::app::AppState;
 use crate::keys::SigningAlg;
+use crate::state::AppState;
 
 /// The provider metadata document.
 pub async fn openid_configuration(State(state): State<AppState>) -> Json<Value> {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::client_auth;
 use super::token::TokenError;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::{refresh_tokens, tokens, users};
 use crate::web::limits::ClientAddress;
 use crate::web::parse_params;

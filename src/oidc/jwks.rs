@@ -4,7 +4,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::web::error::PageError;
 
 /// The JWK Set; clients may cache it briefly.

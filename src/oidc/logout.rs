@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_sessions::Session;
 
-use super::backchannel::{end_session, Ended};
-use crate::app::AppState;
+use crate::flow::signout::Ended;
 use crate::login::session as login_session;
+use crate::login::session::end_session;
+use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::{random_token, users};
 use crate::web::error::PageError;

@@ -1,6 +1,5 @@
 //! The OpenID Provider: one module per endpoint.
 pub mod authorize;
-pub mod backchannel;
 pub mod claims;
 pub mod client_assertion;
 pub mod client_auth;

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::authorize::validate;
 use super::client_auth;
 use super::token::TokenError;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::entities::pushed_request;
 use crate::store::{now, random_token};

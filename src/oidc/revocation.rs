@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::client_auth;
 use super::token::TokenError;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::{refresh_tokens, tokens};
 use crate::web::limits::ClientAddress;
 use crate::web::parse_params;

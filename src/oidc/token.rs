@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::claims::{at_hash, user_claims, IdTokenClaims};
 use super::client_auth::{self, AuthMethod};
 use super::pkce;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::clients::{AccessTokenFormat, Client, RefreshPolicy};
 use crate::store::codes::{self, Redemption};
 use crate::store::refresh_tokens::{self, Family, NewRefresh, RefreshRow, Rotation, Standing};

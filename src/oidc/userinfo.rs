@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::claims::user_claims;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::{tokens, users};
 use crate::web::parse_params;
 

@@ -348,7 +348,7 @@ impl Upstream for OidcUpstream {
         if let Some(hint) = upstream_session {
             params.push(("id_token_hint", hint));
         }
-        Some(crate::web::with_query(&endpoint, &params))
+        Some(crate::urls::with_query(&endpoint, &params))
     }
 }
 

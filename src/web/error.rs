@@ -1,10 +1,7 @@
 //! Errors shown to people as pages: handlers return them, one middleware renders them.
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-
-use crate::app::AppState;
 
 /// A link offered on an error page ("start again", "back to the application").
 #[derive(Debug, Clone, Serialize)]
@@ -136,27 +133,5 @@ impl IntoResponse for PageError {
         let mut res = status.into_response();
         res.extensions_mut().insert(page);
         res
-    }
-}
-
-/// Turns every `PageError` (and the fallback 404) into the themed error page.
-pub async fn render_error_pages(State(state): State<AppState>, res: Response) -> Response {
-    match res.extensions().get::<ErrorPage>() {
-        Some(page) => {
-            let data = serde_json::json!({
-                "title": page.title,
-                "message": page.message,
-                "link": page.link,
-                "base": state.base(),
-            });
-            let mut page_res = state.templates.page(res.status(), "error", &data);
-            if let Some(retry_after) = res.headers().get(axum::http::header::RETRY_AFTER) {
-                page_res
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, retry_after.clone());
-            }
-            page_res
-        }
-        None => res,
     }
 }

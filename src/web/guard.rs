@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::json;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::web::error::PageError;
 
 /// Seconds a client is told to wait before retrying after a 503.

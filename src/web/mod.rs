@@ -1,6 +1,7 @@
 //! Shared HTTP pieces: templates, error pages, CSRF tokens, security headers, redirects.
 pub mod csrf;
 pub mod error;
+pub mod error_pages;
 pub mod guard;
 pub mod headers;
 pub mod limits;
@@ -36,27 +37,7 @@ fn redirect(status: StatusCode, url: &str) -> Response {
     }
 }
 
-/// `url` with extra query parameters appended (keeping any it already has).
-pub fn with_query(url: &str, params: &[(&str, &str)]) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            {
-                let mut q = u.query_pairs_mut();
-                for (k, v) in params {
-                    q.append_pair(k, v);
-                }
-            }
-            u.to_string()
-        }
-        Err(_) => {
-            let sep = if url.contains('?') { '&' } else { '?' };
-            let qs = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(params)
-                .finish();
-            format!("{url}{sep}{qs}")
-        }
-    }
-}
+pub use crate::urls::with_query;
 
 /// The parameters of an endpoint that takes both GET (query) and POST (form body), as
 /// authorize and end-session must (OIDC Core §3.1.2.1, RP-Initiated Logout §2).

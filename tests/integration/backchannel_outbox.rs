@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use super::browser::Browser;
 use super::harness::*;
 use super::lifecycle::{extra_clients, jwt_part, tokens_for, REFRESH_APP};
-use gatehouse::app::AppState;
+use gatehouse::state::AppState;
 use gatehouse::store::backchannel_outbox::{self as outbox, NewNotification};
 
 /// A client's back-channel endpoint on loopback that records the `sid` of every logout token.

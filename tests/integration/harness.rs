@@ -1,6 +1,7 @@
 //! Starts a Gatehouse per test on 127.0.0.1 with its own database.
-use gatehouse::app::{serve_on, AppState};
+use gatehouse::app::serve_on;
 use gatehouse::config::{ClientDecl, Config, UserDecl};
+use gatehouse::state::AppState;
 use sea_orm::ConnectionTrait;
 use tokio::net::TcpListener;
 

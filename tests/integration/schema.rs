@@ -35,8 +35,8 @@ async fn four_nodes_starting_at_once_on_an_empty_postgresql_database_all_start()
         nodes.push(tokio::spawn(async move {
             let mut prepared = super::harness::TestServer::prepare().await;
             prepared.config.database_url = url;
-            let state = gatehouse::app::AppState::build(prepared.config).await?;
-            state.router().await.map(|_| state)
+            let state = gatehouse::state::AppState::build(prepared.config).await?;
+            gatehouse::app::router(&state).await.map(|_| state)
         }));
     }
     let mut started = Vec::new();

@@ -1,6 +1,6 @@
-//! Ending a browser session everywhere: non-offline refresh tokens revoked, and an OIDC
-//! Back-Channel Logout 1.0 logout token posted to every client the session touched, from an
-//! outbox in the database that every node delivers from.
+//! OIDC Back-Channel Logout 1.0 deliveries: a logout token posted to every client a session
+//! touched, from an outbox in the database that every node delivers from (see
+//! `flow::signout` for what queues them).
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,14 +8,10 @@ use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::json;
 use tokio::sync::{mpsc, Semaphore};
-use tower_sessions::Session;
 
-use crate::app::AppState;
 use crate::keys::{KeyStore, SigningAlg};
-use crate::login::session as login_session;
-use crate::store::backchannel_outbox::{self as outbox, NewNotification, OutboxRow};
-use crate::store::{now, random_token, refresh_tokens, session_clients};
-use crate::web::error::PageError;
+use crate::store::backchannel_outbox::{self as outbox, OutboxRow};
+use crate::store::{now, random_token};
 
 /// Attempts per notification, with doubling back-off from one second.
 const ATTEMPTS: i32 = 3;
@@ -184,67 +180,4 @@ struct LogoutToken<'a> {
     sub: &'a str,
     sid: &'a str,
     events: serde_json::Value,
-}
-
-/// What ending a session leaves for the logout page to do.
-#[derive(Debug, Default)]
-pub struct Ended {
-    /// Front-channel logout URLs (with `iss` and `sid`) to load in iframes.
-    pub frontchannel: Vec<String>,
-    /// For a brokered session: the provider and its session handle, to log out there too.
-    pub upstream: Option<(String, Option<String>)>,
-}
-
-/// Ends the browser's session and tells every client that took part in it: back-channel
-/// logout notifications are stored in the outbox here; front-channel URLs are returned for the page.
-pub async fn end_session(state: &AppState, session: &Session) -> Result<Ended, PageError> {
-    let current = login_session::current(session).await?;
-    login_session::end(session).await?;
-    match current {
-        Some(login) => terminate(state, &login).await,
-        None => Ok(Ended::default()),
-    }
-}
-
-/// Ends a sign-in session by its sid, wherever its browser is.
-pub async fn terminate(state: &AppState, login: &login_session::LoginSession) -> Result<Ended, PageError> {
-    let mut ended = Ended::default();
-    crate::store::login_sessions::end(&state.db, &login.sid).await?;
-    ended.upstream = login.idp.clone().map(|p| (p, login.upstream_session.clone()));
-    refresh_tokens::revoke_session(&state.db, &login.sid).await?;
-    let clients = session_clients::of_session(&state.db, &login.sid).await?;
-    let mut queued = 0;
-    for client_id in clients {
-        let Some(client) = state.clients.get(&client_id).await? else {
-            continue;
-        };
-        if let Some(front) = &client.frontchannel_logout_uri {
-            let issuer = state.config.issuer_str();
-            ended.frontchannel.push(crate::web::with_query(
-                front,
-                &[("iss", issuer.as_str()), ("sid", login.sid.as_str())],
-            ));
-        }
-        let Some(uri) = client.backchannel_logout_uri.clone() else {
-            continue;
-        };
-        outbox::enqueue(
-            &state.db,
-            NewNotification {
-                client_id: client.id.clone(),
-                uri,
-                alg: client.id_token_alg.as_str().into(),
-                sub: login.user_id.clone(),
-                sid: login.sid.clone(),
-            },
-        )
-        .await?;
-        queued += 1;
-    }
-    // Only once every notification is stored: a crash before this leaves the list to retry from.
-    session_clients::forget(&state.db, &login.sid).await?;
-    if queued > 0 {
-        state.backchannel.wake();
-    }
-    Ok(ended)
 }

@@ -1,0 +1,138 @@
+//! The shared state every handler is given: built once at start, cheap to clone. It sits
+//! below everything that takes it (handlers, the router), and imports only the ground (config,
+//! store, keys, upstream connectors, templates).
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::config::{declared, Config};
+use crate::keys::KeyStore;
+use crate::store;
+use crate::store::clients::ClientRegistry;
+use crate::web::templates::Templates;
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared parts behind [`AppState`].
+pub struct Inner {
+    pub config: Config,
+    /// The issuer identifier as it appears in tokens (no trailing slash).
+    pub issuer: String,
+    pub db: DatabaseConnection,
+    pub clients: ClientRegistry,
+    pub keys: KeyStore,
+    pub templates: Templates,
+    /// Clients' JWK Sets fetched for private_key_jwt.
+    pub client_jwks: ClientJwksCache,
+    /// Back-channel logout deliveries.
+    pub backchannel: crate::backchannel::BackchannelNotifier,
+    /// Upstream identity providers (the broker's connectors).
+    pub upstreams: crate::upstream::Registry,
+    /// Outgoing HTTP (the demo client; upstream IdPs later): no redirects, short timeouts.
+    pub http: reqwest::Client,
+    /// Per-client-address rate limits of this node.
+    pub limits: Arc<crate::web::limits::AddressLimits>,
+    local_addr: OnceLock<SocketAddr>,
+}
+
+impl axum::extract::FromRef<AppState> for Arc<crate::web::limits::AddressLimits> {
+    fn from_ref(state: &AppState) -> Self {
+        state.limits.clone()
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects, migrates, applies the config's declarations and makes sure signing keys exist.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = store::connect_with(&config.database_url, config.server.database_acquire())
+            .await
+            .with_context(|| "opening the database")?;
+        store::migrate(&db).await.context("migrating the database")?;
+        // Nodes starting together take turns seeding, as they do migrating.
+        let seeding = store::SchemaLock::acquire(&db)
+            .await
+            .context("waiting for the schema lock")?;
+        let lifetimes = &config.lifetimes;
+        // A retired key must verify every token it signed: the longest lifetime, plus skew.
+        let grace = lifetimes.id_token.max(lifetimes.access_token) as i64 + 120;
+        let keys = KeyStore::new(db.clone(), grace);
+        let seeded = async {
+            declared::apply(&db, &config)
+                .await
+                .context("applying clients and users from the config")?;
+            keys.ensure().await.context("preparing signing keys")
+        }
+        .await;
+        seeding.release().await;
+        seeded?;
+        let templates = Templates::load(config.templates_dir.as_deref())?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
+        let backchannel = crate::backchannel::BackchannelNotifier::spawn(&db, &http, &keys, config.issuer_str());
+        let limits = Arc::new(crate::web::limits::AddressLimits::new(&config.limits).map_err(anyhow::Error::msg)?);
+        Ok(Self(Arc::new(Inner {
+            backchannel,
+            client_jwks: new_client_jwks_cache(),
+            upstreams,
+            clients: ClientRegistry::new(db.clone()),
+            keys,
+            templates,
+            http,
+            limits,
+            db,
+            issuer: config.issuer_str(),
+            config,
+            local_addr: OnceLock::new(),
+        })))
+    }
+
+    /// The issuer's path ("" at the root): prefix for every link in pages.
+    pub fn base(&self) -> String {
+        self.config.issuer.path().trim_end_matches('/').to_string()
+    }
+
+    /// `http://<loopback>:<port><base>` of this process's own listener.
+    pub fn local_base_url(&self) -> Option<String> {
+        let addr = self.local_addr.get()?;
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            addr.ip().to_string()
+        };
+        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        Some(format!("http://{host}:{}{}", addr.port(), self.base()))
+    }
+
+    /// Records the address this process listens on (once, when serving starts).
+    pub fn set_local_addr(&self, addr: SocketAddr) {
+        let _ = self.local_addr.set(addr);
+    }
+}
+
+/// Clients' JWK Sets fetched from their `jwks_uri` (private_key_jwt), by URI.
+pub type ClientJwksCache = moka::future::Cache<String, Arc<jsonwebtoken::jwk::JwkSet>>;
+
+/// A cache whose entries live five minutes.
+fn new_client_jwks_cache() -> ClientJwksCache {
+    moka::future::Cache::builder()
+        .max_capacity(1000)
+        .time_to_live(Duration::from_secs(300))
+        .build()
+}

@@ -9,6 +9,13 @@ use crate::store::federated;
 use crate::store::users::{self, NewUser, SyncedAttributes, User, UserError};
 use crate::upstream::ExternalIdentity;
 
+pub mod binding;
+pub mod handoff;
+pub mod idp_initiated;
+pub mod policy;
+pub mod profile;
+pub mod resolve;
+
 /// What happens at a provider's first login for an external identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,11 +42,24 @@ pub enum SyncMode {
 }
 
 /// Why the person must be asked before continuing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ProfileProblem {
     UsernameTaken,
     MissingEmail,
     InvalidUsername,
+    /// Another account took the address meanwhile.
+    EmailTaken,
+}
+
+/// Why the broker will not sign this identity in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// The linked local account is disabled.
+    AccountDisabled,
+    /// The linked local account was deleted.
+    AccountGone,
+    /// The provider only serves existing accounts, and none matches (`link_only`).
+    LinkOnly,
 }
 
 /// What the broker decided for an external identity.
@@ -57,7 +77,7 @@ pub enum LinkDecision {
     /// Creating needs the person's input first (username collision, missing email).
     ReviewProfile(ProfileProblem),
     /// The provider's policy forbids this login.
-    Refuse(String),
+    Refuse(Refusal),
 }
 
 /// `raw` cut to what a username may hold: the part before any `@` (an email-like upstream
@@ -116,8 +136,8 @@ pub async fn decide(
     if let Some(link) = federated::find(db, &id.provider, &id.subject).await? {
         return Ok(match users::find(db, &link.user_id).await? {
             Some(u) if !u.disabled => LinkDecision::Returning(u),
-            Some(_) => LinkDecision::Refuse("This account is disabled.".into()),
-            None => LinkDecision::Refuse("The account linked to this login no longer exists.".into()),
+            Some(_) => LinkDecision::Refuse(Refusal::AccountDisabled),
+            None => LinkDecision::Refuse(Refusal::AccountGone),
         });
     }
     let same_email = match &id.email {
@@ -137,10 +157,7 @@ pub async fn decide(
         });
     }
     if provider.linking == LinkingPolicy::LinkOnly {
-        return Ok(LinkDecision::Refuse(format!(
-            "Only people who already have an account here may sign in with {}. Sign in another way, or ask your administrator.",
-            provider.name
-        )));
+        return Ok(LinkDecision::Refuse(Refusal::LinkOnly));
     }
     if id.email.is_none() {
         return Ok(LinkDecision::ReviewProfile(ProfileProblem::MissingEmail));

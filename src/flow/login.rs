@@ -11,6 +11,8 @@ pub struct Authenticated {
     pub idp: Option<String>,
     /// The upstream's handle for ending its session (see `Upstream::logout_url`).
     pub upstream_session: Option<String>,
+    /// The pending interaction the person signed in for, if any.
+    pub interaction: Option<String>,
 }
 
 /// A signed-in session as stored server-side.
@@ -24,4 +26,7 @@ pub struct LoginSession {
     pub idp: Option<String>,
     #[serde(default)]
     pub upstream_session: Option<String>,
+    /// The interaction this sign-in was made for: it counts as fresh for that request only.
+    #[serde(default)]
+    pub interaction: Option<String>,
 }

@@ -11,8 +11,8 @@ use serde_json::json;
 use tower_sessions::Session;
 
 use crate::flow::signout::terminate;
+use crate::login::continuation::active_login;
 use crate::login::session::{end_session, sign_out};
-use crate::oidc::authorize::active_login;
 use crate::oidc::pkce;
 use crate::state::AppState;
 use crate::store::{login_sessions, random_token};
@@ -147,6 +147,7 @@ pub async fn end(
         amr: serde_json::from_str(&row.amr).unwrap_or_default(),
         idp: row.idp,
         upstream_session: None,
+        interaction: None,
     };
     terminate(sign_out(&state), &other).await?;
     tracing::info!(user_id = %user.id, sid = %other.sid, "session ended from the account page");

@@ -9,7 +9,7 @@ use tower_sessions::Session;
 
 use super::interaction;
 use super::password::InteractionQuery;
-use crate::oidc::authorize::{active_login, client_of, deny, issue_code};
+use crate::login::continuation::{active_login, client_of, deny, issue_code};
 use crate::state::AppState;
 use crate::store::consent;
 use crate::web::error::PageError;

@@ -9,11 +9,11 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
-use super::federated::redirect_to_provider;
 use super::interaction::{self, Interaction};
 use super::session as login_session;
+use super::upstream_start::redirect_to_provider;
 use crate::credentials::{self, PasswordCheck};
-use crate::oidc::authorize::client_of;
+use crate::login::continuation::client_of;
 use crate::passwords;
 use crate::state::AppState;
 use crate::store::users::User;

@@ -26,6 +26,7 @@ pub async fn establish(state: &AppState, session: &Session, auth: Authenticated)
         amr: auth.amr,
         idp: auth.idp,
         upstream_session: auth.upstream_session,
+        interaction: auth.interaction,
     };
     crate::store::login_sessions::record(&state.db, &login.sid, &login.user_id, &login.amr, login.idp.as_deref())
         .await?;
@@ -48,6 +49,7 @@ pub async fn password_sign_in(
         amr: vec!["pwd".into()],
         idp: None,
         upstream_session: None,
+        interaction: Some(ix.id.clone()),
     };
     establish(state, session, auth).await?;
     Ok(crate::web::see_other(&ix.resume_url(&state.base())))

@@ -9,10 +9,9 @@ pub mod introspection;
 pub mod jwks;
 pub mod logout;
 pub mod par;
-pub mod pkce;
 pub mod revocation;
 pub mod token;
 pub mod userinfo;
 
-/// Scopes Gatehouse understands; others are ignored, as OpenID Connect Core §3.1.2.1 allows.
-pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "groups", "offline_access"];
+pub use crate::flow::pkce;
+pub use crate::flow::request::SUPPORTED_SCOPES;

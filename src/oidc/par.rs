@@ -74,8 +74,8 @@ async fn handle(
         ));
     };
     // Validated now so the client hears about mistakes directly; validated again at /authorize.
-    if let Err((code, description)) = validate(&params, &client, &redirect_uri) {
-        return Ok(par_error(code.as_str(), &description));
+    if let Err(rejection) = validate(&params, &client, &redirect_uri) {
+        return Ok(par_error(rejection.code.as_str(), &rejection.description));
     }
     let id = random_token();
     pushed_request::ActiveModel {

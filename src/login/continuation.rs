@@ -1,0 +1,168 @@
+//! Where every handler of the sign-in flow continues: it gathers what [`next_step`] needs (the
+//! browser's sign-in, the person's grants), asks it, and turns the step into a response.
+use std::sync::Arc;
+
+use axum::response::Response;
+use tower_sessions::Session;
+
+use super::interaction::{self, Interaction};
+use super::session::{self as login_session, LoginSession};
+use super::upstream_start::redirect_to_provider;
+use crate::flow::issue::{self, IssueError};
+use crate::flow::rejection::{AuthorizeErrorCode, Rejection};
+use crate::flow::request::AuthorizeRequest;
+use crate::flow::step::{next_step, Consent, Situation, Step};
+use crate::state::AppState;
+use crate::store::clients::Client;
+use crate::store::{consent, now, users};
+use crate::web::error::PageError;
+use crate::web::found;
+
+/// The signed-in session, if its user still exists and is enabled.
+pub async fn active_login(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<(LoginSession, users::User)>, PageError> {
+    let Some(login) = login_session::current(session).await? else {
+        return Ok(None);
+    };
+    let expired = now() - login.auth_time > state.config.session.absolute_timeout as i64
+        // Ended from the account page (possibly on another node), or never recorded.
+        || !crate::store::login_sessions::still_live(&state.db, &login.sid).await?;
+    match users::find(&state.db, &login.user_id).await? {
+        Some(user) if !user.disabled && !expired => Ok(Some((login, user))),
+        _ => {
+            login_session::end_session(state, session).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// The browser's sign-in as far as this client is concerned: a session from a provider the
+/// client does not accept is no session for it (it must never receive that identity).
+async fn login_for(state: &AppState, session: &Session, client: &Client) -> Result<Option<LoginSession>, PageError> {
+    Ok(active_login(state, session)
+        .await?
+        .map(|(login, _)| login)
+        .filter(|login| login.idp.as_deref().is_none_or(|p| client.allows_provider(p))))
+}
+
+/// The next step for `req` in this browser, with the sign-in it would continue with.
+pub async fn decide(
+    state: &AppState,
+    session: &Session,
+    client: &Client,
+    req: &AuthorizeRequest,
+    ix: Option<&Interaction>,
+) -> Result<(Step, Option<LoginSession>), PageError> {
+    let login = login_for(state, session, client).await?;
+    // Grants are read only when they can matter.
+    let granted = match &login {
+        Some(login) if client.require_consent => Some(consent::granted(&state.db, &login.user_id, &client.id).await?),
+        _ => None,
+    };
+    let step = next_step(&Situation {
+        request: req,
+        login: login.as_ref(),
+        interaction: ix.map(|ix| ix.id.as_str()),
+        consent: match &granted {
+            Some(g) => Consent::Granted(g),
+            None => Consent::NotRequired,
+        },
+        now: now(),
+    });
+    Ok((step, login))
+}
+
+/// Decides what the request needs next and answers: the login page (or straight to a hinted
+/// provider), the consent page, the code, or an error for the client.
+pub async fn proceed(
+    state: &AppState,
+    session: &Session,
+    client: &Client,
+    req: AuthorizeRequest,
+    ix: Option<&Interaction>,
+) -> Result<Response, PageError> {
+    let base = state.base();
+    match decide(state, session, client, &req, ix).await? {
+        (Step::Reject(rejection), _) => Ok(reject(state, &req, &rejection)),
+        (Step::Issue, Some(login)) => issue_code(state, &req, &login, ix).await,
+        (Step::Issue, None) => Err(PageError::internal("issue without a sign-in")),
+        (Step::Consent, _) => {
+            let ix = pending(state, &req, ix).await?;
+            Ok(found(&ix.consent_url(&base)))
+        }
+        (Step::Login, _) => {
+            let ix = pending(state, &req, ix).await?;
+            match crate::broker::policy::hinted_provider(&state.upstreams, &req, client) {
+                Some(provider) => redirect_to_provider(state, session, &ix, &provider, req.login_hint.as_deref()).await,
+                None => Ok(found(&ix.login_url(&base))),
+            }
+        }
+    }
+}
+
+/// The interaction the request is pending in: the given one, or a new one.
+async fn pending(state: &AppState, req: &AuthorizeRequest, ix: Option<&Interaction>) -> Result<Interaction, PageError> {
+    match ix {
+        Some(ix) => Ok(ix.clone()),
+        None => interaction::start(state, req).await,
+    }
+}
+
+/// Sends the browser back to the client with `rejection`.
+pub fn reject(state: &AppState, req: &AuthorizeRequest, rejection: &Rejection) -> Response {
+    found(&rejection.redirect_url(&req.redirect_uri, req.state.as_deref(), &state.issuer))
+}
+
+/// Issues the code and sends the browser back to the client (completing the interaction).
+pub async fn issue_code(
+    state: &AppState,
+    req: &AuthorizeRequest,
+    login: &LoginSession,
+    ix: Option<&Interaction>,
+) -> Result<Response, PageError> {
+    let lifetime = state.config.lifetimes.authorization_code;
+    match issue::issue_code(&state.db, req, login, ix, lifetime, &state.issuer).await {
+        Ok(url) => Ok(found(&url)),
+        Err(IssueError::AlreadyFinished) => Err(PageError::with_link(
+            "This sign-in is already finished",
+            "This sign-in request was already completed, perhaps in another tab.",
+            req.restart_url(&state.base()),
+            "Start again",
+        )),
+        Err(IssueError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// Sends `access_denied` for an interaction the person declined.
+pub async fn deny(state: &AppState, ix: &Interaction) -> Result<Response, PageError> {
+    crate::store::interactions::complete(&state.db, &ix.id).await?;
+    let denied = Rejection::new(AuthorizeErrorCode::AccessDenied, "the user denied the request");
+    Ok(reject(state, &ix.request, &denied))
+}
+
+/// Looks up the client of an interaction.
+pub async fn client_of(state: &AppState, ix: &Interaction) -> Result<Arc<Client>, PageError> {
+    state.clients.get(&ix.request.client_id).await?.ok_or_else(|| {
+        PageError::bad_request(
+            "Unknown application",
+            "The application is no longer registered with Gatehouse.",
+        )
+    })
+}
+
+/// A page of a pending interaction in a browser that, meanwhile, signed in acceptably (in
+/// another tab, say): where to continue instead of asking again. `None` when a sign-in is still
+/// needed.
+pub async fn already_signed_in(
+    state: &AppState,
+    session: &Session,
+    ix: &Interaction,
+) -> Result<Option<Response>, PageError> {
+    let client = client_of(state, ix).await?;
+    match decide(state, session, &client, &ix.request, Some(ix)).await?.0 {
+        Step::Login => Ok(None),
+        _ => Ok(Some(crate::web::see_other(&ix.resume_url(&state.base())))),
+    }
+}

@@ -13,7 +13,7 @@ use super::interaction::{self, Interaction};
 use super::session as login_session;
 use super::upstream_start::redirect_to_provider;
 use crate::credentials::{self, PasswordCheck};
-use crate::login::continuation::client_of;
+use crate::login::continuation::{already_signed_in, client_of};
 use crate::passwords;
 use crate::state::AppState;
 use crate::store::users::User;
@@ -76,6 +76,10 @@ pub async fn page(
     Query(q): Query<InteractionQuery>,
 ) -> Result<Response, PageError> {
     let ix = interaction::load_pending(&state, q.interaction.as_deref()).await?;
+    // Signed in meanwhile (another tab): continue with that sign-in instead of asking again.
+    if let Some(onward) = already_signed_in(&state, &session, &ix).await? {
+        return Ok(onward);
+    }
     render(&state, &session, &ix, None, None).await
 }
 
@@ -124,7 +128,16 @@ pub async fn submit(
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
-    csrf::verify(&session, form.csrf.as_deref()).await?;
+    if let Err(refused) = csrf::verify(&session, form.csrf.as_deref()).await {
+        // A stale form from a tab opened before this browser signed in elsewhere: its token was
+        // rotated by that sign-in. When the sign-in serves this request, continue with it; the
+        // typed credentials are not used. Otherwise the form is refused as before.
+        let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
+        return match already_signed_in(&state, &session, &ix).await? {
+            Some(onward) => Ok(onward),
+            None => Err(refused),
+        };
+    }
     let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
     let username = form.username.trim();
     let user = check_password(&state, address, username, &form.password).await?;

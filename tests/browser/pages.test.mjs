@@ -148,6 +148,59 @@ test('consent: allow reaches the client with code, state and iss; deny returns a
   await done();
 });
 
+function tabsUrl(state, extra = {}) {
+  const u = new URL(consentUrl(state, extra));
+  u.searchParams.set('client_id', 'tabs-app');
+  return u.href;
+}
+
+test('two sign-in tabs: signing in in one lets the other continue, from a reload and from its stale form', async () => {
+  // Tabs of one browser share the session cookie, as real tabs do.
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const problems = [];
+  const watch = (page) => {
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('response', (r) => { if (r.status() >= 400 && !r.url().startsWith(env.app)) problems.push(`${r.status()} from ${r.url()}`); });
+    return page;
+  };
+  const [reloaded, stale, signer] = [watch(await context.newPage()), watch(await context.newPage()), watch(await context.newPage())];
+  await reloaded.goto(tabsUrl('tab-reloaded'));
+  await reloaded.waitForURL(/\/login\?interaction=/);
+  await stale.goto(tabsUrl('tab-stale'));
+  await stale.waitForURL(/\/login\?interaction=/);
+  await shot(stale, '09-tabs-stale-login-form');
+
+  await signer.goto(tabsUrl('tab-signer'));
+  await signIn(signer, 'alice', 'alice-password');
+  await signer.waitForURL(`${env.app}/cb**`);
+  assert.equal(new URL(signer.url()).searchParams.get('state'), 'tab-signer');
+
+  // A reload of the first tab continues with the session: no password asked again.
+  await reloaded.reload();
+  await reloaded.waitForURL(`${env.app}/cb**`);
+  assert.equal(new URL(reloaded.url()).searchParams.get('state'), 'tab-reloaded');
+  assert.ok(new URL(reloaded.url()).searchParams.get('code'));
+
+  // The form still open in the other tab (its CSRF token rotated by the sign-in) continues too.
+  await signIn(stale, 'alice', 'typed-into-a-stale-form');
+  await stale.waitForURL(`${env.app}/cb**`);
+  assert.equal(new URL(stale.url()).searchParams.get('state'), 'tab-stale');
+  assert.ok(new URL(stale.url()).searchParams.get('code'));
+  await shot(stale, '10-tabs-stale-form-continued');
+
+  // A request that demands a fresh login still gets the login page.
+  const fresh = watch(await context.newPage());
+  await fresh.goto(tabsUrl('tab-fresh', { prompt: 'login' }));
+  await fresh.waitForURL(/\/login\?interaction=/);
+  await fresh.getByLabel('Password', { exact: true }).waitFor();
+  await fresh.reload();
+  await fresh.getByLabel('Password', { exact: true }).waitFor();
+  assert.match(fresh.url(), /\/login\?interaction=/);
+  await shot(fresh, '11-tabs-prompt-login-still-asks');
+  await context.close();
+  assert.deepEqual(problems, []);
+});
+
 test('registration creates an account and continues to the application', async () => {
   const { page, done } = await newPage();
   await page.goto(`${env.issuer}/demo/start`);

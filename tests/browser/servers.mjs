@@ -92,6 +92,11 @@ redirect_uris = ["${app.base}/cb"]
 post_logout_redirect_uris = ["${app.base}/bye"]
 secret = "consent-app-secret"
 require_consent = true
+[[clients]]
+id = "tabs-app"
+name = "Two Tabs App"
+redirect_uris = ["${app.base}/cb"]
+secret = "tabs-app-secret"
 [[users]]
 username = "alice"
 email = "alice@example.com"

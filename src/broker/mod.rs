@@ -235,3 +235,6 @@ pub async fn create_and_link(
     tracing::info!(provider = %id.provider, user_id = %user.id, username = %user.username, "created user from external identity");
     Ok(user)
 }
+
+#[cfg(test)]
+mod tests;

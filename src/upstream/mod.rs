@@ -1,6 +1,8 @@
 //! Upstream identity providers behind one small trait: begin a login, finish it from the
 //! callback, and hand the broker an [`ExternalIdentity`] — whatever the protocol.
 pub mod mapping;
+#[cfg(test)]
+pub mod mock;
 pub mod oauth;
 pub mod oidc;
 pub mod saml;

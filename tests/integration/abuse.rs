@@ -5,8 +5,8 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::Value;
 
 use super::broker::authorize;
-use super::browser::{location, query_param, Browser};
 use super::flow::urlencode;
+use super::harness::browser::{location, query_param, Browser};
 use super::harness::*;
 use gatehouse::config::Config;
 use gatehouse::store::entities::{interaction, user};

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use super::browser::Browser;
+use super::harness::browser::Browser;
 use super::harness::*;
 use super::lifecycle::{extra_clients, jwt_part, tokens_for, REFRESH_APP};
 use gatehouse::app::AppState;

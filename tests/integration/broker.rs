@@ -5,10 +5,10 @@ use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::Value;
 
-use super::browser::{location, query_param, resolve, Browser, Walk};
 use super::flow::urlencode;
+use super::harness::browser::{location, query_param, resolve, Browser, Walk};
+use super::harness::peers::oidc_peer;
 use super::harness::*;
-use super::peers::oidc_peer;
 use gatehouse::broker::{LinkingPolicy, SyncMode};
 use gatehouse::config::{Config, ProviderConfig};
 use gatehouse::oidc::pkce::s256;
@@ -61,7 +61,8 @@ pub fn authorize(server: &TestServer, extra: &str) -> String {
 pub async fn to_upstream_form(browser: &Browser, server: &TestServer) -> Walk {
     let login = browser.follow(server, &authorize(server, "")).await;
     let page = browser.page(&login).await;
-    let href = super::browser::link_href(&page.html, "/broker/start/corp").expect("a Sign in with Contoso button");
+    let href =
+        super::harness::browser::link_href(&page.html, "/broker/start/corp").expect("a Sign in with Contoso button");
     assert!(page.html.contains("Sign in with Contoso"));
     let at = browser.walk(&resolve(&login, &href), RP_REDIRECT).await;
     assert!(
@@ -483,7 +484,7 @@ async fn an_unreachable_provider_gets_a_page_not_a_500() {
 
 #[tokio::test]
 async fn tampered_upstream_id_tokens_are_refused_with_nothing_created() {
-    use super::rogue_idp::{start, Defect};
+    use super::harness::rogue_idp::{start, Defect};
     for defect in [
         Defect::None,
         Defect::OtherKey,

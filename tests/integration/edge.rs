@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::browser::Browser;
+use super::harness::browser::Browser;
 use super::harness::*;
 
 /// Slow-client limits small enough for a test.

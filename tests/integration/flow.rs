@@ -7,7 +7,7 @@ use openidconnect::{
     IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 
-use super::browser::{query_param, Browser};
+use super::harness::browser::{query_param, Browser};
 use super::harness::*;
 
 fn rp_http() -> reqwest::Client {

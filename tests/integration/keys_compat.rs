@@ -5,7 +5,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::Value;
 
-use super::browser::Browser;
+use super::harness::browser::Browser;
 use super::harness::*;
 use super::lifecycle::{jwt_part, tokens_for};
 use gatehouse::store::entities::signing_key;

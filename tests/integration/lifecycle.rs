@@ -8,8 +8,8 @@ use openidconnect::{ClientId, ClientSecret, IssuerUrl, OAuth2TokenResponse, Refr
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::browser::{query_param, Browser};
 use super::flow::urlencode;
+use super::harness::browser::{query_param, Browser};
 use super::harness::*;
 use gatehouse::config::{ClientDecl, Config};
 use gatehouse::oidc::pkce::s256;

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::browser::Browser;
+use super::harness::browser::Browser;
 use super::harness::*;
 use super::lifecycle::{extra_clients, post_token, refresh, tokens_for, userinfo_status, REFRESH_APP};
 

@@ -5,9 +5,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::broker::{authorize, counts, id_token_claims, local_id};
-use super::browser::{location, resolve, Browser, Page, Walk};
+use super::harness::browser::{location, resolve, Browser, Page, Walk};
+use super::harness::peers::saml_peer;
 use super::harness::{TestServer, ALICE, RP_REDIRECT};
-use super::peers::saml_peer;
 
 pub const PROVIDER: &str = "corp-saml";
 
@@ -74,7 +74,8 @@ pub struct Posted {
 pub async fn saml_response_for(browser: &Browser, server: &TestServer, user: &str, password: &str) -> Posted {
     let login = browser.follow(server, &authorize(server, "")).await;
     let page = browser.page(&login).await;
-    let href = super::browser::link_href(&page.html, &format!("/broker/start/{PROVIDER}")).expect("a SAML button");
+    let href =
+        super::harness::browser::link_href(&page.html, &format!("/broker/start/{PROVIDER}")).expect("a SAML button");
     let mut at: Walk = browser.walk(&resolve(&login, &href), RP_REDIRECT).await;
     // HTTP-POST binding: Gatehouse's page posts the AuthnRequest to the IdP.
     if at.url.starts_with(&server.issuer) {
@@ -308,7 +309,7 @@ async fn a_transient_nameid_needs_a_subject_attribute() {
     let before = counts(&server).await;
     let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
     let page = end.page.expect("refused: a transient NameID identifies no one");
-    let html = super::browser::unescape(&page.html);
+    let html = super::harness::browser::unescape(&page.html);
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{html}");
     assert!(
         html.contains("<h1>Sign-in with Contoso SAML did not work</h1>"),
@@ -362,7 +363,7 @@ async fn signed_authn_requests_over_redirect_and_post_bindings() {
         let browser = Browser::new();
         let login = browser.follow(&server, &authorize(&server, "")).await;
         let page = browser.page(&login).await;
-        let href = super::browser::link_href(&page.html, &format!("/broker/start/{PROVIDER}")).unwrap();
+        let href = super::harness::browser::link_href(&page.html, &format!("/broker/start/{PROVIDER}")).unwrap();
         let res = browser.get(&resolve(&login, &href)).await;
         match binding {
             SamlBinding::Redirect => {
@@ -483,7 +484,7 @@ async fn idp_initiated_sign_in_is_refused_unless_enabled_then_lands_at_the_confi
     let before = counts(&server).await;
     let end = login(&server).await;
     let page = end.page.expect("refused");
-    let html = super::browser::unescape(&page.html);
+    let html = super::harness::browser::unescape(&page.html);
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(
         html.contains("<h1>Sign-in with Contoso SAML did not work</h1>"),
@@ -513,9 +514,9 @@ async fn idp_initiated_sign_in_is_refused_unless_enabled_then_lands_at_the_confi
     let end = login(&server).await;
     at_client(&end);
     assert!(!end.url.contains("evil.example"));
-    let code = super::browser::query_param(&end.url, "code").expect("a code");
+    let code = super::harness::browser::query_param(&end.url, "code").expect("a code");
     assert_eq!(
-        super::browser::query_param(&end.url, "state"),
+        super::harness::browser::query_param(&end.url, "state"),
         None,
         "nobody sent a state"
     );
@@ -591,7 +592,10 @@ async fn logout_of_a_saml_session_ends_it_at_the_idp_too() {
         back.url,
         back.page.map(|p| p.html)
     );
-    assert_eq!(super::browser::query_param(&back.url, "state").as_deref(), Some("bye"));
+    assert_eq!(
+        super::harness::browser::query_param(&back.url, "state").as_deref(),
+        Some("bye")
+    );
     // Signed out at the IdP too: the next SAML login asks for the password again.
     let again = saml_response_for(&browser, &server, "ann", "ann-password").await;
     assert!(again.acs.starts_with(&server.issuer));
@@ -605,7 +609,10 @@ async fn a_logout_started_at_the_idp_ends_the_gatehouse_session() {
     at_client(&end);
     // Signed in here: prompt=none gets a code.
     let silent = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
-    assert!(super::browser::query_param(&silent, "code").is_some(), "{silent}");
+    assert!(
+        super::harness::browser::query_param(&silent, "code").is_some(),
+        "{silent}"
+    );
 
     // A forged logout request (unsigned) changes nothing.
     let forged = Browser::new()
@@ -631,7 +638,7 @@ async fn a_logout_started_at_the_idp_ends_the_gatehouse_session() {
     );
     let after = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
     assert_eq!(
-        super::browser::query_param(&after, "error").as_deref(),
+        super::harness::browser::query_param(&after, "error").as_deref(),
         Some("login_required"),
         "signed out of Gatehouse: {after}"
     );
@@ -670,7 +677,7 @@ fn name_id_of(xml: &str) -> String {
 /// Whether the browser is signed in at Gatehouse: prompt=none gets a code.
 async fn signed_in(browser: &Browser, server: &TestServer) -> bool {
     let back = browser.follow(server, &authorize(server, "&prompt=none")).await;
-    super::browser::query_param(&back, "code").is_some()
+    super::harness::browser::query_param(&back, "code").is_some()
 }
 
 #[tokio::test]
@@ -692,7 +699,7 @@ async fn a_wrongly_signed_logout_request_from_the_idp_leaves_the_session_alone()
     let refusal = |res: reqwest::Response| async move {
         let status = res.status();
         let to = location(&res);
-        let html = super::browser::unescape(&res.text().await.unwrap());
+        let html = super::harness::browser::unescape(&res.text().await.unwrap());
         assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
         assert!(to.is_none());
         assert!(

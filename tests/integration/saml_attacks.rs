@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::broker::{authorize, counts, id_token_claims};
-use super::browser::{location, query_param, resolve, unescape, Browser, Page};
+use super::harness::browser::{location, query_param, resolve, unescape, Browser, Page};
 use super::harness::{TestServer, RP_REDIRECT};
 use super::saml::{post_to_acs, saml_response_for, saml_server, Posted, PROVIDER};
 
@@ -138,7 +138,7 @@ async fn refused(server: &TestServer, name: &str, craft: impl Fn(&str) -> String
             );
             end.page.unwrap_or_else(|| panic!("{name}: a page"))
         }
-        None => super::browser::Page {
+        None => super::harness::browser::Page {
             status: res.status(),
             html: res.text().await.unwrap(),
         },
@@ -293,7 +293,7 @@ async fn an_idp_error_status_is_a_clear_page_that_keeps_the_request() {
     let failure = format!(
         r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_f1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z" Destination="{}" InResponseTo="{in_response_to}"><saml:Issuer>{}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"/></samlp:StatusCode><samlp:StatusMessage>Wrong password</samlp:StatusMessage></samlp:Status></samlp:Response>"#,
         posted.acs,
-        super::peers::saml_peer().metadata_url
+        super::harness::peers::saml_peer().metadata_url
     );
     let res = post_to_acs(&posted.acs, &encode(&failure), &posted.relay_state).await;
     let end = browser
@@ -444,7 +444,7 @@ async fn expect_refused(server: &TestServer, browser: &Browser, target: &Posted,
 
 /// The IdP's metadata as its admin would download it.
 async fn idp_metadata() -> String {
-    reqwest::get(&super::peers::saml_peer().metadata_url)
+    reqwest::get(&super::harness::peers::saml_peer().metadata_url)
         .await
         .unwrap()
         .text()

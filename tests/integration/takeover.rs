@@ -5,8 +5,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::broker::{authorize, counts, federated_login, id_token_claims, redeem, server_with, to_upstream_form};
-use super::browser::{location, query_param, Browser};
 use super::flow::urlencode;
+use super::harness::browser::{location, query_param, Browser};
 use super::harness::*;
 use super::lifecycle::{introspect, refresh, userinfo_status};
 use gatehouse::broker::LinkingPolicy;

@@ -1,4 +1,11 @@
-//! Starts a Gatehouse per test on 127.0.0.1 with its own database.
+//! The test harness: everything the test files share. This module starts a Gatehouse per test
+//! on 127.0.0.1 with its own database; the submodules drive it and stand in for its peers.
+pub mod browser;
+pub mod peers;
+pub mod pg_cluster;
+pub mod rogue_idp;
+pub mod social_standins;
+
 use gatehouse::app::{serve_on, AppState};
 use gatehouse::config::{ClientDecl, Config, UserDecl};
 use sea_orm::ConnectionTrait;

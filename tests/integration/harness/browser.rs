@@ -2,7 +2,7 @@
 use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
 
-use super::harness::{TestServer, ALICE, ALICE_PASSWORD};
+use super::{TestServer, ALICE, ALICE_PASSWORD};
 
 /// One browser: its own cookie jar.
 pub struct Browser {

@@ -4,9 +4,9 @@ use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::Value;
 
-use super::broker::authorize;
-use super::flow::urlencode;
-use super::harness::browser::{location, query_param, Browser};
+use super::harness::browser::{location, Browser};
+use super::harness::client_app::authorize;
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::config::Config;
 use gatehouse::store::entities::{interaction, user};

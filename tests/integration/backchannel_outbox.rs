@@ -8,8 +8,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use super::harness::browser::Browser;
+use super::harness::client_app::{jwt_part, tokens_for};
 use super::harness::*;
-use super::lifecycle::{extra_clients, jwt_part, tokens_for, REFRESH_APP};
 use gatehouse::app::AppState;
 use gatehouse::store::backchannel_outbox::{self as outbox, NewNotification};
 

@@ -4,8 +4,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::flow::urlencode;
-use super::harness::browser::{query_param, Browser};
+use super::harness::browser::{location, unescape, Browser};
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::config::ClientDecl;
 use gatehouse::oidc::pkce::s256;
@@ -233,8 +233,8 @@ async fn pushed_authorization_requests_are_single_use_and_can_be_required() {
     // Single use.
     let expired = |res: reqwest::Response, what: &'static str| async move {
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{what}");
-        assert!(super::harness::browser::location(&res).is_none(), "{what}: no redirect");
-        let html = super::harness::browser::unescape(&res.text().await.unwrap());
+        assert!(location(&res).is_none(), "{what}: no redirect");
+        let html = unescape(&res.text().await.unwrap());
         assert!(html.contains("<h1>Sign-in request expired</h1>"), "{what}: {html}");
         assert!(
             html.contains("The application's sign-in request is unknown, expired or already used."),

@@ -15,8 +15,10 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
 
-use super::broker::{authorize, redeem};
-use super::harness::browser::{link_href, resolve, Browser};
+use super::harness::browser::{link_href, Browser};
+use super::harness::client_app::{authorize, redeem};
+use super::harness::rogue_idp::rsa_key;
+use super::harness::urls::resolve;
 use super::harness::*;
 use gatehouse::broker::{LinkingPolicy, SyncMode};
 use gatehouse::config::{ProviderConfig, UserDecl};
@@ -38,7 +40,7 @@ struct Crowd {
 async fn start_crowd() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
-    let key = super::harness::rogue_idp::rsa_key();
+    let key = rsa_key();
     let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
     jwk.common.key_id = Some("crowd".into());
     let crowd = Arc::new(Crowd {

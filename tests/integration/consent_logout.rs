@@ -2,8 +2,8 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::flow::urlencode;
-use super::harness::browser::{location, query_param, Browser};
+use super::harness::browser::{location, unescape, Browser};
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::oidc::pkce::s256;
 
@@ -132,7 +132,7 @@ async fn logout_without_hint_asks_first_and_needs_csrf() {
         .post(&server.url("/logout/confirm"), &[("decision", "logout")])
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "no CSRF token");
-    let html = super::harness::browser::unescape(&res.text().await.unwrap());
+    let html = unescape(&res.text().await.unwrap());
     assert!(
         html.contains("This form has expired or did not come from this site."),
         "{html}"
@@ -202,7 +202,7 @@ async fn logout_refuses_unregistered_redirects_and_forged_hints() {
         let res = browser.get(&server.url(&url)).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{url}");
         assert!(location(&res).is_none(), "{url}");
-        let html = super::harness::browser::unescape(&res.text().await.unwrap());
+        let html = unescape(&res.text().await.unwrap());
         assert!(html.contains(message), "{url}: {html}");
     }
     // Still signed in after the refused attempts.

@@ -7,7 +7,8 @@ use openidconnect::{
     IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 
-use super::harness::browser::{query_param, Browser};
+use super::harness::browser::Browser;
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 
 fn rp_http() -> reqwest::Client {
@@ -266,8 +267,4 @@ async fn session_is_reused_and_prompt_none_answers_silently() {
     // max_age=0 too.
     let at = browser.follow(&server, &authorize("&max_age=0")).await;
     assert!(at.contains("/login?interaction="), "{at}");
-}
-
-pub fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

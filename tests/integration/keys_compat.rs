@@ -6,8 +6,8 @@ use sea_orm::{ActiveModelTrait, Set};
 use serde_json::Value;
 
 use super::harness::browser::Browser;
+use super::harness::client_app::{jwt_part, tokens_for};
 use super::harness::*;
-use super::lifecycle::{jwt_part, tokens_for};
 use gatehouse::store::entities::signing_key;
 
 const FIXTURE: &str = include_str!("../fixtures/signing_keys_before_aws_lc.json");

@@ -2,38 +2,15 @@
 //! tokens, back-channel logout, key rotation.
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{ClientId, ClientSecret, IssuerUrl, OAuth2TokenResponse, RefreshToken, TokenResponse};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::flow::urlencode;
-use super::harness::browser::{query_param, Browser};
+use super::harness::browser::Browser;
+use super::harness::client_app::{introspect, jwt_part, post_token, refresh, tokens_for, userinfo_status};
+use super::harness::urls::urlencode;
 use super::harness::*;
-use gatehouse::config::{ClientDecl, Config};
-use gatehouse::oidc::pkce::s256;
-use gatehouse::store::clients::{AccessTokenFormat, RefreshPolicy};
-
-const VERIFIER: &str = "lifecycle-verifier-lifecycle-verifier-lifecycle-1";
-pub(super) const REFRESH_APP: &str = "refresh-app";
-const JWT_APP: &str = "jwt-app";
-
-pub(super) fn extra_clients(c: &mut Config, backchannel: Option<String>) {
-    let base = c.clients[0].clone();
-    c.clients.push(ClientDecl {
-        id: REFRESH_APP.into(),
-        refresh_tokens: Some(RefreshPolicy::Always),
-        backchannel_logout_uri: backchannel,
-        ..base.clone()
-    });
-    c.clients.push(ClientDecl {
-        id: JWT_APP.into(),
-        access_token_format: Some(AccessTokenFormat::Jwt),
-        refresh_tokens: Some(RefreshPolicy::Never),
-        ..base
-    });
-}
 
 async fn server() -> TestServer {
     TestServer::start_with(|c| extra_clients(c, None)).await
@@ -41,79 +18,6 @@ async fn server() -> TestServer {
 
 fn http() -> reqwest::Client {
     reqwest::Client::new()
-}
-
-/// Signs alice in through `client_id` asking for `scope`; returns the token response.
-pub(super) async fn tokens_for(server: &TestServer, browser: &Browser, client_id: &str, scope: &str) -> Value {
-    let url = server.url(&format!(
-        "/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&code_challenge={}&code_challenge_method=S256&nonce=n",
-        urlencode(RP_REDIRECT),
-        urlencode(scope),
-        s256(VERIFIER)
-    ));
-    let back = browser.sign_in(server, &url).await;
-    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code: {back}"));
-    post_token(
-        server,
-        client_id,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP_REDIRECT),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await
-    .1
-}
-
-pub(super) async fn post_token(server: &TestServer, client_id: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let res = http()
-        .post(server.url("/token"))
-        .basic_auth(client_id, Some(urlencode(RP_SECRET)))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.json().await.unwrap())
-}
-
-pub(super) async fn refresh(server: &TestServer, client_id: &str, token: &str) -> (StatusCode, Value) {
-    post_token(
-        server,
-        client_id,
-        &[("grant_type", "refresh_token"), ("refresh_token", token)],
-    )
-    .await
-}
-
-/// Introspects `token` as `client` (a client sees its own tokens, RFC 7662 §4).
-pub(super) async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
-    http()
-        .post(server.url("/introspect"))
-        .basic_auth(client, Some(urlencode(RP_SECRET)))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-pub(super) async fn userinfo_status(server: &TestServer, at: &str) -> StatusCode {
-    http()
-        .get(server.url("/userinfo"))
-        .bearer_auth(at)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
-pub(super) fn jwt_part(token: &str, i: usize) -> Value {
-    let p = token.split('.').nth(i).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
 }
 
 #[tokio::test]

@@ -2,8 +2,8 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::flow::urlencode;
-use super::harness::browser::{location, query_param, unescape, Browser};
+use super::harness::browser::{location, unescape, Browser};
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::oidc::pkce::s256;
 

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::flow::urlencode;
 use super::harness::browser::Browser;
 use super::harness::pg_cluster::Cluster;
+use super::harness::urls::urlencode;
 use super::harness::*;
 
 /// Times a request.

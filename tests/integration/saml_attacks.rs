@@ -7,10 +7,13 @@ use gatehouse::broker::LinkingPolicy;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::broker::{authorize, counts, id_token_claims};
-use super::harness::browser::{location, query_param, resolve, unescape, Browser, Page};
+use super::harness::accounts::counts;
+use super::harness::browser::{location, unescape, Browser, Page};
+use super::harness::client_app::{authorize, id_token_claims};
+use super::harness::peers::saml_peer;
+use super::harness::saml::{post_to_acs, saml_login, saml_response_for, saml_server, Posted, PROVIDER};
+use super::harness::urls::{query_param, resolve};
 use super::harness::{TestServer, RP_REDIRECT};
-use super::saml::{post_to_acs, saml_response_for, saml_server, Posted, PROVIDER};
 
 const ASSERTION: &str = "saml:Assertion";
 const SIGNATURE: &str = "ds:Signature";
@@ -138,7 +141,7 @@ async fn refused(server: &TestServer, name: &str, craft: impl Fn(&str) -> String
             );
             end.page.unwrap_or_else(|| panic!("{name}: a page"))
         }
-        None => super::harness::browser::Page {
+        None => Page {
             status: res.status(),
             html: res.text().await.unwrap(),
         },
@@ -293,7 +296,7 @@ async fn an_idp_error_status_is_a_clear_page_that_keeps_the_request() {
     let failure = format!(
         r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_f1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z" Destination="{}" InResponseTo="{in_response_to}"><saml:Issuer>{}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"/></samlp:StatusCode><samlp:StatusMessage>Wrong password</samlp:StatusMessage></samlp:Status></samlp:Response>"#,
         posted.acs,
-        super::harness::peers::saml_peer().metadata_url
+        saml_peer().metadata_url
     );
     let res = post_to_acs(&posted.acs, &encode(&failure), &posted.relay_state).await;
     let end = browser
@@ -444,7 +447,7 @@ async fn expect_refused(server: &TestServer, browser: &Browser, target: &Posted,
 
 /// The IdP's metadata as its admin would download it.
 async fn idp_metadata() -> String {
-    reqwest::get(&super::harness::peers::saml_peer().metadata_url)
+    reqwest::get(&saml_peer().metadata_url)
         .await
         .unwrap()
         .text()
@@ -512,7 +515,7 @@ async fn idp_metadata_without_a_signing_certificate_is_refused() {
     .unwrap();
     let server = server_reading_metadata(file.clone()).await;
     let browser = Browser::new();
-    let login = browser.follow(&server, &super::broker::authorize(&server, "")).await;
+    let login = browser.follow(&server, &authorize(&server, "")).await;
     let interaction = login.split("interaction=").nth(1).unwrap().to_owned();
     let page = browser
         .page(&server.url(&format!("/broker/start/{PROVIDER}?interaction={interaction}")))
@@ -535,7 +538,7 @@ async fn a_response_signed_by_another_key_is_refused_until_the_metadata_names_th
     // The admin updates the metadata (a key rotation): the next response is accepted, without
     // a restart, because a signature failure makes Gatehouse read the metadata again.
     std::fs::write(&file, &real).unwrap();
-    let end = super::saml::saml_login(&Browser::new(), &server, "ann", "ann-password").await;
+    let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
     assert!(
         end.url.starts_with(RP_REDIRECT),
         "{} {:?}",

@@ -6,9 +6,11 @@ use gatehouse::store::entities::federated_identity;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::broker::{authorize, counts, id_token_claims, local_id};
-use super::harness::browser::{location, query_param, resolve, Browser, Walk};
+use super::harness::accounts::{counts, local_id};
+use super::harness::browser::{link_href, location, unescape, Browser, Walk};
+use super::harness::client_app::{authorize, id_token_claims};
 use super::harness::social_standins::{GitHub, GitHubSetup, OpFlavour, StandInOp};
+use super::harness::urls::{query_param, resolve};
 use super::harness::{TestServer, ALICE, RP_REDIRECT};
 
 async fn server_with(provider: ProviderConfig) -> TestServer {
@@ -23,8 +25,7 @@ async fn social_login(browser: &Browser, server: &TestServer, provider: &str) ->
     let login = browser.follow(server, &authorize(server, "")).await;
     let page = browser.page(&login).await;
     let start = format!("/broker/start/{provider}");
-    let href = super::harness::browser::link_href(&page.html, &start)
-        .unwrap_or_else(|| panic!("a {provider} button on {}", page.html));
+    let href = link_href(&page.html, &start).unwrap_or_else(|| panic!("a {provider} button on {}", page.html));
     assert!(
         page.html.contains("<img src=\"data:image/svg+xml;base64,"),
         "the button shows the preset's icon"
@@ -426,7 +427,7 @@ async fn apple_refuses_a_client_secret_signed_with_another_key_and_nothing_is_si
     let end = apple_round_trip(&browser, &server, None).await;
     assert!(!end.url.starts_with(RP_REDIRECT), "ACCEPTED: {}", end.url);
     let page = end.page.expect("a refusal page");
-    let html = super::harness::browser::unescape(&page.html);
+    let html = unescape(&page.html);
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{html}");
     assert!(html.contains("<h1>Sign-in with Apple did not work</h1>"), "{html}");
     assert!(

@@ -4,11 +4,12 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::broker::{authorize, counts, federated_login, id_token_claims, redeem, server_with, to_upstream_form};
-use super::flow::urlencode;
-use super::harness::browser::{location, query_param, Browser};
+use super::harness::accounts::counts;
+use super::harness::browser::{location, Browser};
+use super::harness::client_app::{authorize, id_token_claims, introspect, redeem, refresh, userinfo_status};
+use super::harness::federation::{federated_login, server_with, to_upstream_form};
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
-use super::lifecycle::{introspect, refresh, userinfo_status};
 use gatehouse::broker::LinkingPolicy;
 use gatehouse::oidc::pkce::s256;
 

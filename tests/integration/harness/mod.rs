@@ -1,13 +1,19 @@
 //! The test harness: everything the test files share. This module starts a Gatehouse per test
 //! on 127.0.0.1 with its own database; the submodules drive it and stand in for its peers.
+pub mod accounts;
 pub mod browser;
+pub mod client_app;
+pub mod federation;
 pub mod peers;
 pub mod pg_cluster;
 pub mod rogue_idp;
+pub mod saml;
 pub mod social_standins;
+pub mod urls;
 
 use gatehouse::app::{serve_on, AppState};
 use gatehouse::config::{ClientDecl, Config, UserDecl};
+use gatehouse::store::clients::{AccessTokenFormat, RefreshPolicy};
 use sea_orm::ConnectionTrait;
 use tokio::net::TcpListener;
 
@@ -24,6 +30,29 @@ pub const CONSENT_ID: &str = "consent-app";
 pub const ES_ID: &str = "es-app";
 pub const ALICE: &str = "alice";
 pub const ALICE_PASSWORD: &str = "alice-correct-horse";
+
+/// A confidential client that always gets refresh tokens (see [`extra_clients`]).
+pub const REFRESH_APP: &str = "refresh-app";
+/// A confidential client whose access tokens are JWTs, and never refresh tokens.
+pub const JWT_APP: &str = "jwt-app";
+
+/// Adds [`REFRESH_APP`] (with `backchannel` as its back-channel logout URI) and [`JWT_APP`], both
+/// like the first client otherwise.
+pub fn extra_clients(c: &mut Config, backchannel: Option<String>) {
+    let base = c.clients[0].clone();
+    c.clients.push(ClientDecl {
+        id: REFRESH_APP.into(),
+        refresh_tokens: Some(RefreshPolicy::Always),
+        backchannel_logout_uri: backchannel,
+        ..base.clone()
+    });
+    c.clients.push(ClientDecl {
+        id: JWT_APP.into(),
+        access_token_format: Some(AccessTokenFormat::Jwt),
+        refresh_tokens: Some(RefreshPolicy::Never),
+        ..base
+    });
+}
 
 /// A running server and what it was started with.
 pub struct TestServer {

@@ -1,0 +1,140 @@
+//! What the client app does at Gatehouse: its authorization request and PKCE verifier, the
+//! token, introspection and userinfo endpoints, and reading the JWTs it gets.
+use base64::Engine;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use super::browser::Browser;
+use super::urls::{query_param, urlencode};
+use super::{TestServer, RP_ID, RP_REDIRECT, RP_SECRET};
+use gatehouse::oidc::pkce::s256;
+
+/// The PKCE verifier of the authorization requests made here.
+const VERIFIER: &str = "client-app-verifier-client-app-verifier-client-app-1";
+
+/// The client app's authorization request, with `extra` parameters (`&name=value…`) appended.
+pub fn authorize(server: &TestServer, extra: &str) -> String {
+    server.url(&format!(
+        "/authorize?response_type=code&client_id={RP_ID}&redirect_uri={}&scope=openid%20profile%20email%20groups&state=bs&nonce=bn&code_challenge={}&code_challenge_method=S256{extra}",
+        urlencode(RP_REDIRECT),
+        s256(VERIFIER)
+    ))
+}
+
+/// Redeems the code in `back` (the client's redirect URI) as the client app; returns the token
+/// response.
+pub async fn redeem(server: &TestServer, back: &str) -> Value {
+    let code = query_param(back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    let tokens: Value = reqwest::Client::new()
+        .post(server.url("/token"))
+        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", RP_REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tokens
+}
+
+/// Redeems the code in `back` as the client app; returns the ID token's claims.
+pub async fn id_token_claims(server: &TestServer, back: &str) -> Value {
+    let tokens = redeem(server, back).await;
+    let payload = tokens["id_token"]
+        .as_str()
+        .expect("id_token")
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Signs alice in through `client_id` asking for `scope`; returns the token response.
+pub async fn tokens_for(server: &TestServer, browser: &Browser, client_id: &str, scope: &str) -> Value {
+    let url = server.url(&format!(
+        "/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&code_challenge={}&code_challenge_method=S256&nonce=n",
+        urlencode(RP_REDIRECT),
+        urlencode(scope),
+        s256(VERIFIER)
+    ));
+    let back = browser.sign_in(server, &url).await;
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code: {back}"));
+    post_token(
+        server,
+        client_id,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", RP_REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await
+    .1
+}
+
+/// Posts `form` to the token endpoint as `client_id` (Basic auth with the shared secret); returns
+/// the status and the JSON answer.
+pub async fn post_token(server: &TestServer, client_id: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let res = reqwest::Client::new()
+        .post(server.url("/token"))
+        .basic_auth(client_id, Some(urlencode(RP_SECRET)))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.json().await.unwrap())
+}
+
+/// Refreshes `token` as `client_id`.
+pub async fn refresh(server: &TestServer, client_id: &str, token: &str) -> (StatusCode, Value) {
+    post_token(
+        server,
+        client_id,
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+    )
+    .await
+}
+
+/// Introspects `token` as `client` (a client sees its own tokens, RFC 7662 §4).
+pub async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
+    reqwest::Client::new()
+        .post(server.url("/introspect"))
+        .basic_auth(client, Some(urlencode(RP_SECRET)))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The status of a userinfo request with the access token `at`.
+pub async fn userinfo_status(server: &TestServer, at: &str) -> StatusCode {
+    reqwest::Client::new()
+        .get(server.url("/userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Part `i` of a JWT (0: header, 1: claims), decoded; the signature is not checked.
+pub fn jwt_part(token: &str, i: usize) -> Value {
+    let p = token.split('.').nth(i).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
+}

@@ -1,8 +1,8 @@
 //! Consent (remembered, forced, denied) and RP-initiated logout.
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use super::harness::browser::{location, unescape, Browser};
+use super::harness::client_app::post_token;
 use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::oidc::pkce::s256;
@@ -77,21 +77,17 @@ async fn denied_consent_returns_access_denied() {
 async fn id_token_for(server: &TestServer, browser: &Browser) -> String {
     let back = browser.sign_in(server, &authorize_url(server, RP_ID, "")).await;
     let code = query_param(&back, "code").unwrap();
-    let tokens: Value = reqwest::Client::new()
-        .post(server.url("/token"))
-        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
-        .form(&[
+    let (_, tokens) = post_token(
+        server,
+        RP_ID,
+        &[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", RP_REDIRECT),
             ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     tokens["id_token"].as_str().unwrap().to_owned()
 }
 

@@ -8,7 +8,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::harness::browser::Browser;
-use super::harness::client_app::{introspect, jwt_part, post_token, refresh, tokens_for, userinfo_status};
+use super::harness::client_app::{
+    introspect, jwt_part, post_token, published_jwks, refresh, tokens_for, userinfo_status,
+};
 use super::harness::urls::urlencode;
 use super::harness::*;
 
@@ -285,14 +287,7 @@ async fn jwt_access_tokens_follow_rfc9068_and_stay_revocable() {
     assert_eq!(claims["client_id"], JWT_APP);
     assert_eq!(claims["scope"], "openid email");
     // Its signature verifies against the published JWKS.
-    let jwks: jsonwebtoken::jwk::JwkSet = http()
-        .get(server.url("/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = published_jwks(&server).await;
     let jwk = jwks.find(header["kid"].as_str().unwrap()).unwrap();
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     v.set_audience(&[JWT_APP]);
@@ -378,14 +373,7 @@ async fn logout_sends_a_verifiable_backchannel_logout_token_and_ends_session_ref
         .unwrap()
         .clone();
     assert_eq!(jwt_part(&token, 0)["typ"], "logout+jwt");
-    let jwks: jsonwebtoken::jwk::JwkSet = http()
-        .get(server.url("/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = published_jwks(&server).await;
     let jwk = jwks.find(jwt_part(&token, 0)["kid"].as_str().unwrap()).unwrap();
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     v.set_audience(&[REFRESH_APP]);
@@ -433,14 +421,7 @@ async fn rotated_keys_sign_at_once_while_old_tokens_still_verify() {
         .unwrap()
         .to_owned();
     assert_ne!(old_kid, new_kid, "the new key signs at once");
-    let jwks: jsonwebtoken::jwk::JwkSet = http()
-        .get(server.url("/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = published_jwks(&server).await;
     let kids: Vec<_> = jwks.keys.iter().filter_map(|k| k.common.key_id.clone()).collect();
     assert!(kids.contains(&old_kid) && kids.contains(&new_kid), "{kids:?}");
     assert_eq!(kids.len(), 4, "old and new, RS256 and ES256");

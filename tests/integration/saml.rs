@@ -2,18 +2,18 @@
 //! exchanged both ways, then the whole flow to a token at the client app.
 use gatehouse::config::SamlBinding;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::harness::accounts::{counts, local_id};
 use super::harness::browser::{link_href, location, unescape, Browser, Page, Walk};
-use super::harness::client_app::{authorize, id_token_claims, redeem};
+use super::harness::client_app::{authorize, id_token_claims, jwt_part, post_token, redeem, signed_in};
 use super::harness::peers::saml_peer;
 use super::harness::saml::{
-    decoded, form_action, post_to_acs, saml_login, saml_response_for, saml_server, saml_server_with, sign_in_at_idp,
-    sp_metadata, PROVIDER,
+    decoded, form_action, post_to_acs, post_to_acs_then_walk, saml_login, saml_response_for, saml_server,
+    saml_server_with, sign_in_at_idp, sp_metadata, PROVIDER,
 };
 use super::harness::urls::{query_param, resolve, urlencode};
-use super::harness::{TestServer, ALICE, RP_LOGOUT, RP_REDIRECT, RP_SECRET};
+use super::harness::{TestServer, ALICE, RP_LOGOUT, RP_REDIRECT};
 
 fn at_client(end: &Walk) {
     assert!(
@@ -376,31 +376,17 @@ async fn idp_initiated_sign_in_is_refused_unless_enabled_then_lands_at_the_confi
     assert!(!end.url.contains("evil.example"));
     let code = query_param(&end.url, "code").expect("a code");
     assert_eq!(query_param(&end.url, "state"), None, "nobody sent a state");
-    let tokens: Value = reqwest::Client::new()
-        .post(server.url("/token"))
-        .basic_auth("portal", Some(urlencode(RP_SECRET)))
-        .form(&[
+    let (_, tokens) = post_token(
+        &server,
+        "portal",
+        &[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", RP_REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let payload = tokens["id_token"]
-        .as_str()
-        .expect("id_token")
-        .split('.')
-        .nth(1)
-        .unwrap()
-        .to_owned();
-    let claims: Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap(),
+        ],
     )
-    .unwrap();
+    .await;
+    let claims = jwt_part(tokens["id_token"].as_str().expect("id_token"), 1);
     assert_eq!(claims["idp"], PROVIDER);
     assert_eq!(claims["email"], "ann@saml.test");
     assert_eq!(claims["aud"], "portal");
@@ -524,22 +510,13 @@ fn name_id_of(xml: &str) -> String {
     xml[value..end].to_owned()
 }
 
-/// Whether the browser is signed in at Gatehouse: prompt=none gets a code.
-async fn signed_in(browser: &Browser, server: &TestServer) -> bool {
-    let back = browser.follow(server, &authorize(server, "&prompt=none")).await;
-    query_param(&back, "code").is_some()
-}
-
 #[tokio::test]
 async fn a_wrongly_signed_logout_request_from_the_idp_leaves_the_session_alone() {
     let server = saml_server(Some(json!({"validate.logout": true, "sign.logout": true})), |_| {}).await;
     let browser = Browser::new();
     let posted = saml_response_for(&browser, &server, "ann", "ann-password").await;
     let name_id = name_id_of(&decoded(&posted.saml_response));
-    let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
-    let end = browser
-        .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
-        .await;
+    let end = post_to_acs_then_walk(&browser, &posted).await;
     at_client(&end);
     assert!(signed_in(&browser, &server).await, "signed in");
 

@@ -9,10 +9,12 @@ use serde_json::{json, Value};
 
 use super::harness::accounts::counts;
 use super::harness::browser::{location, unescape, Browser, Page};
-use super::harness::client_app::{authorize, id_token_claims};
+use super::harness::client_app::{authorize, id_token_claims, signed_in};
 use super::harness::peers::saml_peer;
-use super::harness::saml::{post_to_acs, saml_login, saml_response_for, saml_server, Posted, PROVIDER};
-use super::harness::urls::{query_param, resolve};
+use super::harness::saml::{
+    decoded, post_to_acs, post_to_acs_then_walk, saml_login, saml_response_for, saml_server, Posted, PROVIDER,
+};
+use super::harness::urls::resolve;
 use super::harness::{TestServer, RP_REDIRECT};
 
 const ASSERTION: &str = "saml:Assertion";
@@ -67,10 +69,6 @@ fn inside_end(element: &str, tag: &str, inner: &str) -> String {
     format!("{}{inner}{}", &element[..i], &element[i..])
 }
 
-fn decode(b64: &str) -> String {
-    String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap()
-}
-
 fn encode(xml: &str) -> String {
     STANDARD.encode(xml)
 }
@@ -100,20 +98,11 @@ fn assert_refusal_page(page: &Page, reason: &str, kept: bool, name: &str) {
     }
 }
 
-/// Whether the browser got a Gatehouse session: prompt=none answers with a code.
-async fn has_session(browser: &Browser, server: &TestServer) -> bool {
-    let back = browser.follow(server, &authorize(server, "&prompt=none")).await;
-    query_param(&back, "code").is_some()
-}
-
 /// The control: a fresh real response, posted unchanged, signs in at the client.
 async fn accepted(server: &TestServer) {
     let browser = Browser::new();
     let posted = saml_response_for(&browser, server, "ann", "ann-password").await;
-    let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
-    let end = browser
-        .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
-        .await;
+    let end = post_to_acs_then_walk(&browser, &posted).await;
     assert!(
         end.url.starts_with(RP_REDIRECT),
         "control: the untouched response is accepted: {} {:?}",
@@ -129,7 +118,7 @@ async fn refused(server: &TestServer, name: &str, craft: impl Fn(&str) -> String
     let before = counts(server).await;
     let browser = Browser::new();
     let posted = saml_response_for(&browser, server, "ann", "ann-password").await;
-    let crafted = craft(&decode(&posted.saml_response));
+    let crafted = craft(&decoded(&posted.saml_response));
     let res = post_to_acs(&posted.acs, &encode(&crafted), &posted.relay_state).await;
     assert_ne!(res.status(), StatusCode::INTERNAL_SERVER_ERROR, "{name}");
     let page = match location(&res) {
@@ -148,7 +137,7 @@ async fn refused(server: &TestServer, name: &str, craft: impl Fn(&str) -> String
     };
     assert_refusal_page(&page, UNVERIFIED, true, name);
     assert_eq!(counts(server).await, before, "{name}: nothing created");
-    assert!(!has_session(&browser, server).await, "{name}: no session was made");
+    assert!(!signed_in(&browser, server).await, "{name}: no session was made");
 }
 
 /// A server whose users would be linked to alice by a verified email: a forged email is a
@@ -290,7 +279,7 @@ async fn an_idp_error_status_is_a_clear_page_that_keeps_the_request() {
     let server = server(json!({})).await;
     let browser = Browser::new();
     let posted = saml_response_for(&browser, &server, "ann", "ann-password").await;
-    let real = decode(&posted.saml_response);
+    let real = decoded(&posted.saml_response);
     let in_response_to = real.split("InResponseTo=\"").nth(1).unwrap().split('"').next().unwrap();
     // What an IdP answers when authentication failed (unsigned, as IdPs often send errors).
     let failure = format!(
@@ -349,12 +338,9 @@ async fn responses_for_another_request_or_another_sp_or_replayed_or_expired_are_
     // row is planted here; a browser cannot make one): the assertion-id cache refuses it.
     let browser = Browser::new();
     let ok = saml_response_for(&browser, &server_a, "ann", "ann-password").await;
-    let res = post_to_acs(&ok.acs, &ok.saml_response, &ok.relay_state).await;
-    let end = browser
-        .walk(&resolve(&ok.acs, &location(&res).unwrap()), RP_REDIRECT)
-        .await;
+    let end = post_to_acs_then_walk(&browser, &ok).await;
     assert!(end.url.starts_with(RP_REDIRECT), "the first use is accepted");
-    let xml = decode(&ok.saml_response);
+    let xml = decoded(&ok.saml_response);
     let request_id = xml.split("InResponseTo=\"").nth(1).unwrap().split('"').next().unwrap();
     let replayer = Browser::new();
     let pending = saml_response_for(&replayer, &server_a, "ann", "ann-password").await;
@@ -416,10 +402,7 @@ async fn an_expired_assertion_is_refused_while_a_prompt_one_is_accepted() {
     // Control: the same kind of response, posted at once, signs in (and creates ann).
     let browser = Browser::new();
     let posted = saml_response_for(&browser, &server, "ann", "ann-password").await;
-    let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
-    let end = browser
-        .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
-        .await;
+    let end = post_to_acs_then_walk(&browser, &posted).await;
     assert!(
         end.url.starts_with(RP_REDIRECT),
         "a fresh assertion is accepted: {} {:?}",
@@ -442,7 +425,7 @@ async fn expect_refused(server: &TestServer, browser: &Browser, target: &Posted,
     let page = end.page.unwrap_or_else(|| panic!("{name}: a page"));
     assert_refusal_page(&page, UNVERIFIED, true, name);
     assert_eq!(counts(server).await, before, "{name}: nothing created");
-    assert!(!has_session(browser, server).await, "{name}: no session was made");
+    assert!(!signed_in(browser, server).await, "{name}: no session was made");
 }
 
 /// The IdP's metadata as its admin would download it.
@@ -561,7 +544,7 @@ async fn a_result_continues_only_in_the_browser_that_started_the_login() {
     assert!(!end.url.starts_with(RP_REDIRECT), "ACCEPTED in the victim's browser");
     assert_refusal_page(&end.page.expect("a page"), OTHER_BROWSER, false, "another browser");
     assert_eq!(counts(&server).await, before);
-    assert!(!has_session(&victim, &server).await, "the victim got no session");
+    assert!(!signed_in(&victim, &server).await, "the victim got no session");
     // Control: the browser that started the login still finishes it with the same result.
     let end = attacker.walk(&result_url, RP_REDIRECT).await;
     assert!(

@@ -1,6 +1,7 @@
 //! What the client app does at Gatehouse: its authorization request and PKCE verifier, the
 //! token, introspection and userinfo endpoints, and reading the JWTs it gets.
 use base64::Engine;
+use jsonwebtoken::jwk::JwkSet;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -25,40 +26,30 @@ pub fn authorize(server: &TestServer, extra: &str) -> String {
 /// response.
 pub async fn redeem(server: &TestServer, back: &str) -> Value {
     let code = query_param(back, "code").unwrap_or_else(|| panic!("no code in {back}"));
-    let tokens: Value = reqwest::Client::new()
-        .post(server.url("/token"))
-        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
-        .form(&[
+    post_token(
+        server,
+        RP_ID,
+        &[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", RP_REDIRECT),
             ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tokens
+        ],
+    )
+    .await
+    .1
 }
 
 /// Redeems the code in `back` as the client app; returns the ID token's claims.
 pub async fn id_token_claims(server: &TestServer, back: &str) -> Value {
     let tokens = redeem(server, back).await;
-    let payload = tokens["id_token"]
-        .as_str()
-        .expect("id_token")
-        .split('.')
-        .nth(1)
-        .unwrap()
-        .to_owned();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
+    jwt_part(tokens["id_token"].as_str().expect("id_token"), 1)
+}
+
+/// Whether `browser` is signed in at Gatehouse: the client app's `prompt=none` request gets a code.
+pub async fn signed_in(browser: &Browser, server: &TestServer) -> bool {
+    let back = browser.follow(server, &authorize(server, "&prompt=none")).await;
+    query_param(&back, "code").is_some()
 }
 
 /// Signs alice in through `client_id` asking for `scope`; returns the token response.
@@ -131,6 +122,11 @@ pub async fn userinfo_status(server: &TestServer, at: &str) -> StatusCode {
         .await
         .unwrap()
         .status()
+}
+
+/// The JWKS Gatehouse publishes.
+pub async fn published_jwks(server: &TestServer) -> JwkSet {
+    reqwest::get(server.url("/jwks")).await.unwrap().json().await.unwrap()
 }
 
 /// Part `i` of a JWT (0: header, 1: claims), decoded; the signature is not checked.

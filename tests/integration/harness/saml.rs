@@ -145,6 +145,12 @@ pub async fn saml_login(browser: &Browser, server: &TestServer, user: &str, pass
         "the IdP posts to Gatehouse's ACS: {}",
         posted.acs
     );
+    post_to_acs_then_walk(browser, &posted).await
+}
+
+/// Posts to the ACS as the IdP's page does, then walks on from where the ACS sends the browser:
+/// to the client app or a page.
+pub async fn post_to_acs_then_walk(browser: &Browser, posted: &Posted) -> Walk {
     let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
     let next = location(&res).unwrap_or_else(|| panic!("ACS answered {}", res.status()));
     browser.walk(&resolve(&posted.acs, &next), RP_REDIRECT).await

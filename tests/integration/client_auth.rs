@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::harness::browser::{location, unescape, Browser};
+use super::harness::loopback::{listen, serve};
 use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::config::ClientDecl;
@@ -172,9 +173,9 @@ async fn private_key_jwt_with_a_jwks_uri() {
         "/jwks",
         axum::routing::get(move || async move { axum::Json(set.clone()) }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let uri = format!("http://{}/jwks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (listener, base) = listen().await;
+    let uri = format!("{base}/jwks");
+    serve(listener, app);
     let server = TestServer::start_with(|c| {
         let base = c.clients[0].clone();
         c.clients.push(pkj_client(&base, None, Some(uri)));

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod browser;
 pub mod client_app;
 pub mod federation;
+pub mod loopback;
 pub mod peers;
 pub mod pg_cluster;
 pub mod rogue_idp;

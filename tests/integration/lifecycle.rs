@@ -1,7 +1,5 @@
 //! Token lifecycle: refresh rotation and reuse detection, revocation, introspection, JWT access
 //! tokens, back-channel logout, key rotation.
-use std::sync::{Arc, Mutex};
-
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{ClientId, ClientSecret, IssuerUrl, OAuth2TokenResponse, RefreshToken, TokenResponse};
 use reqwest::StatusCode;
@@ -11,6 +9,7 @@ use super::harness::browser::Browser;
 use super::harness::client_app::{
     introspect, jwt_part, post_token, published_jwks, refresh, tokens_for, userinfo_status,
 };
+use super::harness::logout_receiver::LogoutReceiver;
 use super::harness::urls::urlencode;
 use super::harness::*;
 
@@ -308,23 +307,8 @@ async fn jwt_access_tokens_follow_rfc9068_and_stay_revocable() {
 #[tokio::test]
 async fn logout_sends_a_verifiable_backchannel_logout_token_and_ends_session_refresh_tokens() {
     // A small receiver on loopback, as a client's back-channel endpoint.
-    let received: Arc<Mutex<Vec<String>>> = Arc::default();
-    let sink = received.clone();
-    let app = axum::Router::new().route(
-        "/bc",
-        axum::routing::post(
-            move |axum::Form(f): axum::Form<std::collections::HashMap<String, String>>| {
-                let sink = sink.clone();
-                async move {
-                    sink.lock().unwrap().push(f["logout_token"].clone());
-                    "ok"
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let bc = format!("http://{}/bc", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let receiver = LogoutReceiver::start().await;
+    let bc = receiver.url.clone();
 
     // Two clients with a back-channel endpoint (the same receiver; `aud` tells them apart).
     let server = TestServer::start_with(|c| {
@@ -351,12 +335,9 @@ async fn logout_sends_a_verifiable_backchannel_logout_token_and_ends_session_ref
     // Every expected token arrives (bounded wait), then nothing more: the queue was filled
     // before the logout page answered and its deliveries run in parallel, so a duplicate would
     // arrive in the same moment as the first.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while received.lock().unwrap().len() < 2 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    eventually(10, || receiver.tokens().len() >= 2).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let tokens = received.lock().unwrap().clone();
+    let tokens = receiver.tokens();
     let mut audiences: Vec<String> = tokens
         .iter()
         .map(|t| jwt_part(t, 1)["aud"].as_str().unwrap_or_default().to_owned())

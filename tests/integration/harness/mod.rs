@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod browser;
 pub mod client_app;
 pub mod federation;
+pub mod logout_receiver;
 pub mod loopback;
 pub mod peers;
 pub mod pg_cluster;
@@ -173,6 +174,17 @@ impl TestServer {
         ];
         Prepared { listener, config, dir }
     }
+}
+
+/// Polls `check` every 20 ms for up to `secs` seconds; whether it came true.
+pub async fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
+    for _ in 0..secs * 50 {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    check()
 }
 
 /// A stopped server's configuration and database, to start again.

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use super::harness::accounts::{counts, local_id};
 use super::harness::browser::{location, Browser};
 use super::harness::client_app::{authorize, id_token_claims, redeem};
-use super::harness::federation::{federated_login, provider, server_with, to_upstream_form};
+use super::harness::federation::{federated_login, provider, server_with, to_upstream_form, upstream_callback};
 use super::harness::peers::oidc_peer;
 use super::harness::rogue_idp::{start, Defect};
 use super::harness::urls::{query_param, resolve, urlencode};
@@ -321,11 +321,7 @@ async fn cancelling_upstream_keeps_the_request_and_tells_the_client_nothing() {
 async fn replayed_or_forged_callbacks_are_refused() {
     let server = server_with(|_, _| {}).await;
     let browser = Browser::new();
-    let form = to_upstream_form(&browser, &server).await;
-    let callback = browser
-        .upstream_submit(&form, "/login", "ann", &server.url("/broker/callback/"))
-        .await;
-    assert!(callback.url.contains("/broker/callback/corp?"), "{}", callback.url);
+    let callback = upstream_callback(&browser, &server, "ann").await;
     let first = browser.walk(&callback.url, RP_REDIRECT).await;
     assert!(first.url.starts_with(RP_REDIRECT));
     // The same callback again (state already used), and one with a made-up state.

@@ -4,40 +4,16 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::harness::accounts::counts;
+use super::harness::accounts::{counts, register};
 use super::harness::browser::{location, Browser};
 use super::harness::client_app::{authorize, id_token_claims, introspect, redeem, refresh, userinfo_status};
-use super::harness::federation::{federated_login, server_with, to_upstream_form};
+use super::harness::federation::{federated_login, server_with, to_upstream_form, upstream_callback};
 use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::broker::LinkingPolicy;
 use gatehouse::oidc::pkce::s256;
 
 const MALLORY_PASSWORD: &str = "quartz lantern fjord 9";
-
-/// Registers an account through the real register page; returns the final response.
-async fn register(server: &TestServer, username: &str, email: &str, password: &str) -> reqwest::Response {
-    let browser = Browser::new();
-    let login = browser.follow(server, &authorize(server, "")).await;
-    let ix = query_param(&login, "interaction").expect("an interaction");
-    let page = browser.page(&server.url(&format!("/register?interaction={ix}"))).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
-    let csrf = page.field("csrf").expect("csrf");
-    browser
-        .post(
-            &server.url("/register"),
-            &[
-                ("interaction", &ix),
-                ("csrf", &csrf),
-                ("username", username),
-                ("email", email),
-                ("name", "Someone"),
-                ("password", password),
-                ("password_confirm", password),
-            ],
-        )
-        .await
-}
 
 /// Signs in with a password in a new browser; the client's redirect (with a code) or the page.
 async fn password_login(server: &TestServer, login: &str, password: &str) -> reqwest::Response {
@@ -73,7 +49,7 @@ async fn a_verified_upstream_email_links_silently_only_to_a_local_account_that_v
     assert!(control.url.starts_with(RP_REDIRECT), "{}", control.url);
 
     // The attacker registers first, with the victim's corporate address and a password of theirs.
-    let res = register(&server, "mallory2", "victim@contoso.test", MALLORY_PASSWORD).await;
+    let res = register(&server, "mallory2", "victim@contoso.test", "Someone", MALLORY_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "registration itself is allowed");
     let mallory_sub = password_sub(&server, "mallory2", MALLORY_PASSWORD)
         .await
@@ -141,12 +117,8 @@ async fn a_verified_upstream_email_links_silently_only_to_a_local_account_that_v
 async fn an_upstream_callback_opened_in_another_browser_signs_nobody_in_and_stays_usable_in_the_first() {
     let server = server_with(|_, _| {}).await;
     let a = Browser::new();
-    let form = to_upstream_form(&a, &server).await;
     // A signs in at the provider and stops before the redirect back.
-    let callback = a
-        .upstream_submit(&form, "/login", "ann", &server.url("/broker/callback/"))
-        .await;
-    assert!(callback.url.contains("/broker/callback/corp?"), "{}", callback.url);
+    let callback = upstream_callback(&a, &server, "ann").await;
     let before = counts(&server).await;
 
     // B, with no cookies, opens A's callback URL.
@@ -228,7 +200,14 @@ async fn registration_cannot_take_an_email_or_a_login_name_from_an_existing_acco
     assert!(bob.is_some(), "bob signs in by email");
 
     // Another account on bob's address is refused, and bob's login by email keeps working.
-    let res = register(&server, "notbob", "Bob@Example.com", "violet kettle orbit drum").await;
+    let res = register(
+        &server,
+        "notbob",
+        "Bob@Example.com",
+        "Someone",
+        "violet kettle orbit drum",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res
         .text()
@@ -242,6 +221,7 @@ async fn registration_cannot_take_an_email_or_a_login_name_from_an_existing_acco
         &server,
         "alice@example.com",
         "other@example.net",
+        "Someone",
         "violet kettle orbit drum",
     )
     .await;
@@ -263,13 +243,21 @@ async fn registration_cannot_take_an_email_or_a_login_name_from_an_existing_acco
             &server,
             variant,
             &format!("{}@example.net", variant.len()),
+            "Someone",
             "violet kettle orbit drum",
         )
         .await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{variant}");
         assert!(res.text().await.unwrap().contains("username is taken"), "{variant}");
     }
-    let res = register(&server, "\u{430}lice", "mixed@example.net", "violet kettle orbit drum").await;
+    let res = register(
+        &server,
+        "\u{430}lice",
+        "mixed@example.net",
+        "Someone",
+        "violet kettle orbit drum",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res
         .text()

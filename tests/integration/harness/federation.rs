@@ -64,3 +64,14 @@ pub async fn federated_login(browser: &Browser, server: &TestServer, account: &s
     let form = to_upstream_form(browser, server).await;
     browser.upstream_submit(&form, "/login", account, RP_REDIRECT).await
 }
+
+/// Signs in at the upstream OP as `account` and stops at Gatehouse's callback, the URL the OP
+/// sends the browser back to, without opening it.
+pub async fn upstream_callback(browser: &Browser, server: &TestServer, account: &str) -> Walk {
+    let form = to_upstream_form(browser, server).await;
+    let callback = browser
+        .upstream_submit(&form, "/login", account, &server.url("/broker/callback/"))
+        .await;
+    assert!(callback.url.contains("/broker/callback/corp?"), "{}", callback.url);
+    callback
+}

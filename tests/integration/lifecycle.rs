@@ -21,6 +21,17 @@ fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// Posts `form` to the revocation endpoint (RFC 7009) as `client`.
+async fn revoke(server: &TestServer, client: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    http()
+        .post(server.url("/revoke"))
+        .basic_auth(client, Some(urlencode(RP_SECRET)))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn refresh_tokens_rotate_and_a_reused_one_burns_the_family() {
     let server = server().await;
@@ -170,13 +181,7 @@ async fn revocation_then_introspection_shows_inactive() {
     assert_eq!(introspect(&server, REFRESH_APP, rt).await["active"], true);
 
     // Another client cannot revoke the access token either: it stays active and usable.
-    let res = http()
-        .post(server.url("/revoke"))
-        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
-        .form(&[("token", at), ("token_type_hint", "access_token")])
-        .send()
-        .await
-        .unwrap();
+    let res = revoke(&server, RP_ID, &[("token", at), ("token_type_hint", "access_token")]).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         res.json::<Value>().await.unwrap()["error_description"],
@@ -185,13 +190,12 @@ async fn revocation_then_introspection_shows_inactive() {
     assert_eq!(introspect(&server, REFRESH_APP, at).await["active"], true);
     assert_eq!(userinfo_status(&server, at).await, StatusCode::OK);
     // Revoking the access token leaves the refresh token alone.
-    let res = http()
-        .post(server.url("/revoke"))
-        .basic_auth(REFRESH_APP, Some(urlencode(RP_SECRET)))
-        .form(&[("token", at), ("token_type_hint", "access_token")])
-        .send()
-        .await
-        .unwrap();
+    let res = revoke(
+        &server,
+        REFRESH_APP,
+        &[("token", at), ("token_type_hint", "access_token")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
         introspect(&server, REFRESH_APP, at).await,
@@ -200,13 +204,7 @@ async fn revocation_then_introspection_shows_inactive() {
     assert_eq!(introspect(&server, REFRESH_APP, rt).await["active"], true);
     // Another client may not revoke it: refused, and the token stays active for its own
     // client; revoking the refresh token ends the grant.
-    let res = http()
-        .post(server.url("/revoke"))
-        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
-        .form(&[("token", rt)])
-        .send()
-        .await
-        .unwrap();
+    let res = revoke(&server, RP_ID, &[("token", rt)]).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body: Value = res.json().await.unwrap();
     assert_eq!(
@@ -227,13 +225,7 @@ async fn revocation_then_introspection_shows_inactive() {
     assert_eq!(s, StatusCode::OK, "and usable: {refreshed}");
     let rt = refreshed["refresh_token"].as_str().unwrap().to_owned();
     let rt = rt.as_str();
-    let res = http()
-        .post(server.url("/revoke"))
-        .basic_auth(REFRESH_APP, Some(urlencode(RP_SECRET)))
-        .form(&[("token", rt)])
-        .send()
-        .await
-        .unwrap();
+    let res = revoke(&server, REFRESH_APP, &[("token", rt)]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
         introspect(&server, REFRESH_APP, rt).await,
@@ -241,13 +233,7 @@ async fn revocation_then_introspection_shows_inactive() {
     );
     assert_eq!(refresh(&server, REFRESH_APP, rt).await.1["error"], "invalid_grant");
     // Unknown tokens: 200 (RFC 7009 §2.2), inactive.
-    let res = http()
-        .post(server.url("/revoke"))
-        .basic_auth(REFRESH_APP, Some(urlencode(RP_SECRET)))
-        .form(&[("token", "nope")])
-        .send()
-        .await
-        .unwrap();
+    let res = revoke(&server, REFRESH_APP, &[("token", "nope")]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(introspect(&server, REFRESH_APP, "nope").await["active"], false);
 }
@@ -293,13 +279,7 @@ async fn jwt_access_tokens_follow_rfc9068_and_stay_revocable() {
     v.set_issuer(&[&server.issuer]);
     jsonwebtoken::decode::<Value>(at, &jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap(), &v).expect("verifies");
     assert_eq!(userinfo_status(&server, at).await, StatusCode::OK);
-    http()
-        .post(server.url("/revoke"))
-        .basic_auth(JWT_APP, Some(urlencode(RP_SECRET)))
-        .form(&[("token", at)])
-        .send()
-        .await
-        .unwrap();
+    revoke(&server, JWT_APP, &[("token", at)]).await;
     assert_eq!(userinfo_status(&server, at).await, StatusCode::UNAUTHORIZED);
     assert_eq!(introspect(&server, JWT_APP, at).await["active"], false);
 }

@@ -4,11 +4,11 @@ use reqwest::StatusCode;
 
 use super::harness::accounts::{counts, local_id};
 use super::harness::browser::{location, Browser};
-use super::harness::client_app::{authorize, id_token_claims, redeem};
+use super::harness::client_app::{authorize, id_token_claims, logout_url, redeem};
 use super::harness::federation::{federated_login, provider, server_with, to_upstream_form, upstream_callback};
 use super::harness::peers::oidc_peer;
 use super::harness::rogue_idp::{start, Defect};
-use super::harness::urls::{query_param, resolve, urlencode};
+use super::harness::urls::{query_param, resolve};
 use super::harness::*;
 use gatehouse::broker::LinkingPolicy;
 
@@ -410,12 +410,7 @@ async fn logout_of_a_brokered_session_ends_the_upstream_session_too() {
     let end = federated_login(&browser, &server, "ann").await;
     let tokens = redeem(&server, &end.url).await;
     let id_token = tokens["id_token"].as_str().unwrap();
-    let res = browser
-        .get(&server.url(&format!(
-            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye",
-            urlencode(RP_LOGOUT)
-        )))
-        .await;
+    let res = browser.get(&logout_url(&server, id_token, "&state=bye")).await;
     let upstream = location(&res).expect("off to the upstream provider's logout");
     assert!(upstream.starts_with(&oidc_peer().issuer), "{upstream}");
     assert!(upstream.contains("id_token_hint="), "the upstream ID token as hint");

@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::harness::browser::{location, unescape, Browser};
+use super::harness::client_app::post_as_client;
 use super::harness::loopback::{listen, serve};
 use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
@@ -186,15 +187,9 @@ async fn private_key_jwt_with_a_jwks_uri() {
     assert_eq!(s, StatusCode::OK, "{body}");
 }
 
+/// Pushes an authorization request (RFC 9126) as `client_id`.
 async fn push(server: &TestServer, client_id: &str, params: &[(&str, &str)]) -> (StatusCode, Value) {
-    let res = reqwest::Client::new()
-        .post(server.url("/par"))
-        .basic_auth(client_id, Some(urlencode(RP_SECRET)))
-        .form(params)
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.json().await.unwrap())
+    post_as_client(server, "/par", client_id, params).await
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::harness::browser::Browser;
 use super::harness::client_app::{
-    introspect, jwt_part, post_token, published_jwks, refresh, tokens_for, userinfo_status,
+    introspect, jwt_part, logout_url, post_token, published_jwks, refresh, tokens_for, userinfo_status,
 };
 use super::harness::logout_receiver::LogoutReceiver;
 use super::harness::urls::urlencode;
@@ -391,12 +391,7 @@ async fn rotated_keys_sign_at_once_while_old_tokens_still_verify() {
     let old_key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(&old_kid).unwrap()).unwrap();
     jsonwebtoken::decode::<Value>(&old_token, &old_key, &v).expect("a token signed by the old key still verifies");
     // The old ID token is still a valid logout hint too.
-    let res = Browser::new()
-        .get(&server.url(&format!(
-            "/logout?id_token_hint={old_token}&post_logout_redirect_uri={}",
-            urlencode(RP_LOGOUT)
-        )))
-        .await;
+    let res = Browser::new().get(&logout_url(&server, &old_token, "")).await;
     assert_eq!(res.status(), StatusCode::FOUND);
 }
 
@@ -434,12 +429,7 @@ async fn logout_page_loads_front_channel_logout_iframes_then_continues() {
     let t = tokens_for(&server, &browser, RP_ID, "openid").await;
     let id_token = t["id_token"].as_str().unwrap();
     let sid = jwt_part(id_token, 1)["sid"].as_str().unwrap().to_owned();
-    let res = browser
-        .get(&server.url(&format!(
-            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=fc",
-            urlencode(RP_LOGOUT)
-        )))
-        .await;
+    let res = browser.get(&logout_url(&server, id_token, "&state=fc")).await;
     assert_eq!(res.status(), StatusCode::OK, "a page first, to load the iframes");
     let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(csp.contains("frame-src http://127.0.0.1:9"), "{csp}");

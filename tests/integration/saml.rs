@@ -6,13 +6,13 @@ use serde_json::json;
 
 use super::harness::accounts::{counts, local_id};
 use super::harness::browser::{link_href, location, unescape, Browser, Page, Walk};
-use super::harness::client_app::{authorize, id_token_claims, jwt_part, post_token, redeem, signed_in};
+use super::harness::client_app::{authorize, id_token_claims, jwt_part, logout_url, post_token, redeem, signed_in};
 use super::harness::peers::saml_peer;
 use super::harness::saml::{
     decoded, form_action, post_to_acs, post_to_acs_then_walk, saml_login, saml_response_for, saml_server,
     saml_server_with, sign_in_at_idp, sp_metadata, PROVIDER,
 };
-use super::harness::urls::{query_param, resolve, urlencode};
+use super::harness::urls::{query_param, resolve};
 use super::harness::{TestServer, ALICE, RP_LOGOUT, RP_REDIRECT};
 
 fn at_client(end: &Walk) {
@@ -400,12 +400,7 @@ async fn logout_of_a_saml_session_ends_it_at_the_idp_too() {
     at_client(&end);
     let tokens = redeem(&server, &end.url).await;
     let id_token = tokens["id_token"].as_str().unwrap();
-    let res = browser
-        .get(&server.url(&format!(
-            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye",
-            urlencode(RP_LOGOUT)
-        )))
-        .await;
+    let res = browser.get(&logout_url(&server, id_token, "&state=bye")).await;
     let upstream = location(&res).expect("off to the IdP's single logout");
     assert!(
         upstream.starts_with(saml_peer().metadata_url.trim_end_matches("metadata.php")),

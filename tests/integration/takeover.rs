@@ -15,6 +15,12 @@ use gatehouse::oidc::pkce::s256;
 
 const MALLORY_PASSWORD: &str = "quartz lantern fjord 9";
 
+/// Registers an account named "Someone" through the real register page; returns the final
+/// response.
+async fn register_someone(server: &TestServer, username: &str, email: &str, password: &str) -> reqwest::Response {
+    register(server, username, email, "Someone", password).await
+}
+
 /// Signs in with a password in a new browser; the client's redirect (with a code) or the page.
 async fn password_login(server: &TestServer, login: &str, password: &str) -> reqwest::Response {
     let browser = Browser::new();
@@ -49,7 +55,7 @@ async fn a_verified_upstream_email_links_silently_only_to_a_local_account_that_v
     assert!(control.url.starts_with(RP_REDIRECT), "{}", control.url);
 
     // The attacker registers first, with the victim's corporate address and a password of theirs.
-    let res = register(&server, "mallory2", "victim@contoso.test", "Someone", MALLORY_PASSWORD).await;
+    let res = register_someone(&server, "mallory2", "victim@contoso.test", MALLORY_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "registration itself is allowed");
     let mallory_sub = password_sub(&server, "mallory2", MALLORY_PASSWORD)
         .await
@@ -200,14 +206,7 @@ async fn registration_cannot_take_an_email_or_a_login_name_from_an_existing_acco
     assert!(bob.is_some(), "bob signs in by email");
 
     // Another account on bob's address is refused, and bob's login by email keeps working.
-    let res = register(
-        &server,
-        "notbob",
-        "Bob@Example.com",
-        "Someone",
-        "violet kettle orbit drum",
-    )
-    .await;
+    let res = register_someone(&server, "notbob", "Bob@Example.com", "violet kettle orbit drum").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res
         .text()
@@ -217,11 +216,10 @@ async fn registration_cannot_take_an_email_or_a_login_name_from_an_existing_acco
     assert_eq!(password_sub(&server, "bob@example.com", "bob-password-123").await, bob);
 
     // A username shaped like alice's email is refused; her email still signs her in.
-    let res = register(
+    let res = register_someone(
         &server,
         "alice@example.com",
         "other@example.net",
-        "Someone",
         "violet kettle orbit drum",
     )
     .await;
@@ -239,25 +237,17 @@ async fn registration_cannot_take_an_email_or_a_login_name_from_an_existing_acco
         "a1ice",
         "\u{430}\u{4cf}\u{456}\u{441}\u{435}",
     ] {
-        let res = register(
+        let res = register_someone(
             &server,
             variant,
             &format!("{}@example.net", variant.len()),
-            "Someone",
             "violet kettle orbit drum",
         )
         .await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{variant}");
         assert!(res.text().await.unwrap().contains("username is taken"), "{variant}");
     }
-    let res = register(
-        &server,
-        "\u{430}lice",
-        "mixed@example.net",
-        "Someone",
-        "violet kettle orbit drum",
-    )
-    .await;
+    let res = register_someone(&server, "\u{430}lice", "mixed@example.net", "violet kettle orbit drum").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res
         .text()

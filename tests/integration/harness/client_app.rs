@@ -7,11 +7,11 @@ use serde_json::Value;
 
 use super::browser::Browser;
 use super::urls::{query_param, urlencode};
-use super::{TestServer, RP_ID, RP_REDIRECT, RP_SECRET};
+use super::{TestServer, RP_ID, RP_LOGOUT, RP_REDIRECT, RP_SECRET};
 use gatehouse::oidc::pkce::s256;
 
-/// The PKCE verifier of the authorization requests made here.
-const VERIFIER: &str = "client-app-verifier-client-app-verifier-client-app-1";
+/// The PKCE verifier of the client app's authorization requests, which [`redeem`] sends.
+pub const VERIFIER: &str = "client-app-verifier-client-app-verifier-client-app-1";
 
 /// The client app's authorization request, with `extra` parameters (`&name=value…`) appended.
 pub fn authorize(server: &TestServer, extra: &str) -> String {
@@ -46,6 +46,15 @@ pub async fn id_token_claims(server: &TestServer, back: &str) -> Value {
     jwt_part(tokens["id_token"].as_str().expect("id_token"), 1)
 }
 
+/// The client app's logout request: `id_token` as the hint, back to `RP_LOGOUT` afterwards, with
+/// `extra` parameters (`&name=value…`) appended.
+pub fn logout_url(server: &TestServer, id_token: &str, extra: &str) -> String {
+    server.url(&format!(
+        "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}{extra}",
+        urlencode(RP_LOGOUT)
+    ))
+}
+
 /// Whether `browser` is signed in at Gatehouse: the client app's `prompt=none` request gets a code.
 pub async fn signed_in(browser: &Browser, server: &TestServer) -> bool {
     let back = browser.follow(server, &authorize(server, "&prompt=none")).await;
@@ -76,17 +85,27 @@ pub async fn tokens_for(server: &TestServer, browser: &Browser, client_id: &str,
     .1
 }
 
-/// Posts `form` to the token endpoint as `client_id` (Basic auth with the shared secret); returns
-/// the status and the JSON answer.
-pub async fn post_token(server: &TestServer, client_id: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+/// Posts `form` to `path` as `client_id` (Basic auth with the shared secret); returns the status
+/// and the JSON answer.
+pub async fn post_as_client(
+    server: &TestServer,
+    path: &str,
+    client_id: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
     let res = reqwest::Client::new()
-        .post(server.url("/token"))
+        .post(server.url(path))
         .basic_auth(client_id, Some(urlencode(RP_SECRET)))
         .form(form)
         .send()
         .await
         .unwrap();
     (res.status(), res.json().await.unwrap())
+}
+
+/// Posts `form` to the token endpoint as `client_id`.
+pub async fn post_token(server: &TestServer, client_id: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    post_as_client(server, "/token", client_id, form).await
 }
 
 /// Refreshes `token` as `client_id`.
@@ -101,16 +120,9 @@ pub async fn refresh(server: &TestServer, client_id: &str, token: &str) -> (Stat
 
 /// Introspects `token` as `client` (a client sees its own tokens, RFC 7662 §4).
 pub async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
-    reqwest::Client::new()
-        .post(server.url("/introspect"))
-        .basic_auth(client, Some(urlencode(RP_SECRET)))
-        .form(&[("token", token)])
-        .send()
+    post_as_client(server, "/introspect", client, &[("token", token)])
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+        .1
 }
 
 /// The status of a userinfo request with the access token `at`.

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 
 use super::harness::accounts::{counts, local_id};
 use super::harness::browser::{location, Browser};
-use super::harness::client_app::{authorize, id_token_claims, logout_url, redeem};
+use super::harness::client_app::{authorize, id_token_claims, logout_url, prompt_none_error, redeem};
 use super::harness::federation::{federated_login, provider, server_with, to_upstream_form, upstream_callback};
 use super::harness::peers::oidc_peer;
 use super::harness::rogue_idp::{start, Defect};
@@ -69,8 +69,10 @@ async fn unverified_email_never_links_and_asks_instead() {
     assert!(!page.html.contains("alice@example.com"), "the address is masked");
     assert_eq!(counts(&server).await, before, "nothing linked or created");
     // Not signed in as alice either.
-    let back = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
-    assert_eq!(query_param(&back, "error").as_deref(), Some("login_required"));
+    assert_eq!(
+        prompt_none_error(&browser, &server).await.as_deref(),
+        Some("login_required")
+    );
 }
 
 #[tokio::test]
@@ -394,9 +396,8 @@ async fn tampered_upstream_id_tokens_are_refused_with_nothing_created() {
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{defect:?}");
         assert!(page.html.contains("could not be verified"), "{defect:?}: {}", page.html);
         assert_eq!(counts(&server).await, before, "{defect:?}: nothing linked or created");
-        let back = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
         assert_eq!(
-            query_param(&back, "error").as_deref(),
+            prompt_none_error(&browser, &server).await.as_deref(),
             Some("login_required"),
             "{defect:?}: not signed in"
         );

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::harness::accounts::{counts, local_id};
 use super::harness::browser::{link_href, location, unescape, Browser, Walk};
-use super::harness::client_app::{authorize, id_token_claims};
+use super::harness::client_app::{authorize, id_token_claims, prompt_none_error};
 use super::harness::social_standins::{GitHub, GitHubSetup, OpFlavour, StandInOp};
 use super::harness::urls::{query_param, resolve};
 use super::harness::{TestServer, ALICE, RP_REDIRECT};
@@ -375,9 +375,8 @@ async fn apple_refuses_a_client_secret_signed_with_another_key_and_nothing_is_si
         "Apple saw, and refused, exactly one client secret"
     );
     assert_eq!(counts(&server).await, before, "nothing created or linked");
-    let back = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
     assert_eq!(
-        query_param(&back, "error").as_deref(),
+        prompt_none_error(&browser, &server).await.as_deref(),
         Some("login_required"),
         "no session"
     );

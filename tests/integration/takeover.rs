@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use super::harness::accounts::{counts, register};
 use super::harness::browser::{location, Browser};
-use super::harness::client_app::{authorize, id_token_claims, introspect, redeem, refresh, userinfo_status};
+use super::harness::client_app::{
+    authorize, id_token_claims, introspect, prompt_none_error, redeem, refresh, userinfo_status,
+};
 use super::harness::federation::{federated_login, server_with, to_upstream_form, upstream_callback};
 use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
@@ -136,9 +138,8 @@ async fn an_upstream_callback_opened_in_another_browser_signs_nobody_in_and_stay
     assert!(html.contains("started in another browser"), "{html}");
     assert!(!html.contains("interaction="), "A's interaction is not offered to B");
     assert_eq!(counts(&server).await, before, "no user or link created");
-    let back = b.follow(&server, &authorize(&server, "&prompt=none")).await;
     assert_eq!(
-        query_param(&back, "error").as_deref(),
+        prompt_none_error(&b, &server).await.as_deref(),
         Some("login_required"),
         "no session in B"
     );
@@ -401,6 +402,8 @@ async fn a_disabled_account_cannot_come_back_through_its_linked_provider() {
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(page.html.contains("This account is disabled."), "{}", page.html);
     assert_eq!(counts(&server).await, before, "nothing created or relinked");
-    let back = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
-    assert_eq!(query_param(&back, "error").as_deref(), Some("login_required"));
+    assert_eq!(
+        prompt_none_error(&browser, &server).await.as_deref(),
+        Some("login_required")
+    );
 }

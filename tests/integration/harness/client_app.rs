@@ -46,6 +46,13 @@ pub async fn id_token_claims(server: &TestServer, back: &str) -> Value {
     jwt_part(tokens["id_token"].as_str().expect("id_token"), 1)
 }
 
+/// The `error` that the client app's `prompt=none` request comes back with (`login_required` when
+/// `browser` is not signed in), if any.
+pub async fn prompt_none_error(browser: &Browser, server: &TestServer) -> Option<String> {
+    let back = browser.follow(server, &authorize(server, "&prompt=none")).await;
+    query_param(&back, "error")
+}
+
 /// The client app's logout request: `id_token` as the hint, back to `RP_LOGOUT` afterwards, with
 /// `extra` parameters (`&name=value…`) appended.
 pub fn logout_url(server: &TestServer, id_token: &str, extra: &str) -> String {

@@ -1,5 +1,9 @@
 //! Integration tests: each test starts Gatehouse on a random loopback port (SQLite by default,
 //! PostgreSQL when `TEST_POSTGRES_URL` is set) and drives it over real HTTP.
+//!
+//! Everything the test files share lives in `harness` (the server, the browser, the client app,
+//! the peers and stand-ins). A test file imports helpers only from there, never from another
+//! test file; a helper only one test file uses stays private in that file.
 mod abuse;
 mod account;
 mod backchannel_outbox;

@@ -1,5 +1,6 @@
-//! What the client app does at Gatehouse: its authorization request and PKCE verifier, the
-//! token, introspection and userinfo endpoints, and reading the JWTs it gets.
+//! What the client app does at Gatehouse: its authorization and logout requests, the token,
+//! introspection and userinfo endpoints, telling whether a browser is signed in, and reading the
+//! JWTs it gets.
 use base64::Engine;
 use jsonwebtoken::jwk::JwkSet;
 use reqwest::StatusCode;
@@ -13,7 +14,9 @@ use gatehouse::oidc::pkce::s256;
 /// The PKCE verifier of the client app's authorization requests, which [`redeem`] sends.
 pub const VERIFIER: &str = "client-app-verifier-client-app-verifier-client-app-1";
 
-/// The client app's authorization request, with `extra` parameters (`&name=value…`) appended.
+/// The client app's authorization request (client `RP_ID`, scope `openid profile email groups`,
+/// state `bs`, nonce `bn`, PKCE with [`VERIFIER`]), with `extra` parameters (`&name=value…`)
+/// appended.
 pub fn authorize(server: &TestServer, extra: &str) -> String {
     server.url(&format!(
         "/authorize?response_type=code&client_id={RP_ID}&redirect_uri={}&scope=openid%20profile%20email%20groups&state=bs&nonce=bn&code_challenge={}&code_challenge_method=S256{extra}",

@@ -4,9 +4,10 @@ use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::Value;
 
-use super::broker::authorize;
-use super::browser::{location, query_param, Browser};
-use super::flow::urlencode;
+use super::harness::accounts::register;
+use super::harness::browser::{location, Browser};
+use super::harness::client_app::authorize;
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::config::Config;
 use gatehouse::store::entities::{interaction, user};
@@ -180,41 +181,25 @@ async fn one_address_is_limited_across_many_accounts() {
     assert!(retry_after.is_some());
 }
 
-async fn register(server: &TestServer, username: &str, password: &str) -> (StatusCode, String) {
-    let browser = Browser::new();
-    let login = browser.follow(server, &authorize(server, "")).await;
-    let ix = query_param(&login, "interaction").unwrap();
-    let page = browser.page(&server.url(&format!("/register?interaction={ix}"))).await;
-    let res = browser
-        .post(
-            &server.url("/register"),
-            &[
-                ("interaction", ix.as_str()),
-                ("csrf", &page.field("csrf").unwrap()),
-                ("username", username),
-                ("email", &format!("{username}@example.org")),
-                ("name", ""),
-                ("password", password),
-                ("password_confirm", password),
-            ],
-        )
-        .await;
+/// Registers `username` (at example.org, no name) with `password`: the answer's status and body.
+async fn register_with(server: &TestServer, username: &str, password: &str) -> (StatusCode, String) {
+    let res = register(server, username, &format!("{username}@example.org"), "", password).await;
     (res.status(), res.text().await.unwrap())
 }
 
 #[tokio::test]
 async fn registration_refuses_common_and_guessable_passwords() {
     let server = TestServer::start_with(|c| c.registration.enabled = true).await;
-    let (status, html) = register(&server, "newbie", "12345678").await;
+    let (status, html) = register_with(&server, "newbie", "12345678").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("most commonly used passwords"), "{html}");
-    let (status, html) = register(&server, "newbie", "newbie2024").await;
+    let (status, html) = register_with(&server, "newbie", "newbie2024").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("too easy to guess"), "{html}");
-    let (status, html) = register(&server, "newbie", "short").await;
+    let (status, html) = register_with(&server, "newbie", "short").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("at least 8 characters"), "{html}");
-    let (status, html) = register(&server, "newbie", &"x".repeat(300)).await;
+    let (status, html) = register_with(&server, "newbie", &"x".repeat(300)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("at most 256 characters"), "{html}");
     assert_eq!(
@@ -224,7 +209,7 @@ async fn registration_refuses_common_and_guessable_passwords() {
     );
     // Control: an unusual phrase is accepted.
     assert_eq!(
-        register(&server, "newbie", "violet kettle orbit drum").await.0,
+        register_with(&server, "newbie", "violet kettle orbit drum").await.0,
         StatusCode::SEE_OTHER
     );
 }
@@ -237,14 +222,14 @@ async fn one_address_can_register_only_a_few_accounts_an_hour() {
     })
     .await;
     assert_eq!(
-        register(&server, "first", "violet kettle orbit drum").await.0,
+        register_with(&server, "first", "violet kettle orbit drum").await.0,
         StatusCode::SEE_OTHER
     );
     assert_eq!(
-        register(&server, "second", "violet kettle orbit drum").await.0,
+        register_with(&server, "second", "violet kettle orbit drum").await.0,
         StatusCode::SEE_OTHER
     );
-    let (status, html) = register(&server, "third", "violet kettle orbit drum").await;
+    let (status, html) = register_with(&server, "third", "violet kettle orbit drum").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(html.contains("try again in"), "{html}");
     assert_eq!(user::Entity::find().count(&server.state.db).await.unwrap(), 4);

@@ -1,8 +1,8 @@
 //! The account page: see your sign-in sessions and end any of them.
 use reqwest::StatusCode;
 
-use super::browser::{location, query_param, unescape, Browser};
-use super::flow::urlencode;
+use super::harness::browser::{location, unescape, Browser};
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::oidc::pkce::s256;
 

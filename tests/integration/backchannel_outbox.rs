@@ -1,77 +1,21 @@
 //! Back-channel logout notifications live in the database: one stored while the client's
 //! endpoint is down survives a restart of Gatehouse, and two nodes on one database deliver each
 //! notification once.
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use super::browser::Browser;
+use super::harness::browser::Browser;
+use super::harness::client_app::{jwt_part, tokens_for};
+use super::harness::logout_receiver::LogoutReceiver;
 use super::harness::*;
-use super::lifecycle::{extra_clients, jwt_part, tokens_for, REFRESH_APP};
 use gatehouse::state::AppState;
 use gatehouse::store::backchannel_outbox::{self as outbox, NewNotification};
-
-/// A client's back-channel endpoint on loopback that records the `sid` of every logout token.
-struct Receiver {
-    sids: Arc<Mutex<Vec<String>>>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Receiver {
-    /// Listens on `addr` (127.0.0.1), answering each logout after `delay`.
-    async fn start(addr: std::net::SocketAddr, delay: Duration) -> Self {
-        let sids: Arc<Mutex<Vec<String>>> = Arc::default();
-        let sink = sids.clone();
-        let app = axum::Router::new().route(
-            "/bc",
-            axum::routing::post(move |axum::Form(f): axum::Form<HashMap<String, String>>| {
-                let sink = sink.clone();
-                async move {
-                    tokio::time::sleep(delay).await;
-                    let sid = jwt_part(&f["logout_token"], 1)["sid"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned();
-                    sink.lock().unwrap().push(sid);
-                    "ok"
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind receiver");
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self { sids, server }
-    }
-
-    fn sids(&self) -> Vec<String> {
-        self.sids.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
 
 /// A loopback address nothing listens on (yet).
 async fn free_addr() -> std::net::SocketAddr {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     l.local_addr().unwrap()
-}
-
-/// Polls `check` every 20 ms for up to `secs` seconds.
-async fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
-    for _ in 0..secs * 50 {
-        if check() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    check()
 }
 
 #[tokio::test]
@@ -104,7 +48,7 @@ async fn a_logout_stored_while_the_client_is_down_is_delivered_once_after_a_rest
 
     // Gatehouse goes down; the client comes back; a new node starts on the same database.
     let stopped = node_a.stop().await;
-    let receiver = Receiver::start(receiver_addr, Duration::ZERO).await;
+    let receiver = LogoutReceiver::start_on(receiver_addr, Duration::ZERO).await;
     let node_b = stopped.restart().await;
     assert!(
         eventually(10, || !receiver.sids().is_empty()).await,
@@ -119,7 +63,7 @@ async fn a_logout_stored_while_the_client_is_down_is_delivered_once_after_a_rest
 #[tokio::test]
 async fn two_nodes_on_one_database_deliver_each_logout_exactly_once() {
     let addr = free_addr().await;
-    let receiver = Receiver::start(addr, Duration::from_millis(30)).await;
+    let receiver = LogoutReceiver::start_on(addr, Duration::from_millis(30)).await;
     let bc = format!("http://{addr}/bc");
     let node_a = TestServer::start_with(|c| extra_clients(c, Some(bc.clone()))).await;
     let node_b = AppState::build(node_a.state.config.clone())

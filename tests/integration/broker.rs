@@ -1,139 +1,16 @@
 //! The identity broker against a real upstream OpenID Provider (panva oidc-provider on loopback):
 //! client app → Gatehouse → upstream login → back → code → token.
-use base64::Engine;
 use reqwest::StatusCode;
-use sea_orm::{EntityTrait, PaginatorTrait};
-use serde_json::Value;
 
-use super::browser::{location, query_param, resolve, Browser, Walk};
-use super::flow::urlencode;
+use super::harness::accounts::{counts, local_id};
+use super::harness::browser::{location, Browser};
+use super::harness::client_app::{authorize, id_token_claims, logout_url, prompt_none_error, redeem};
+use super::harness::federation::{federated_login, provider, server_with, to_upstream_form, upstream_callback};
+use super::harness::peers::oidc_peer;
+use super::harness::rogue_idp::{start, Defect};
+use super::harness::urls::{query_param, resolve};
 use super::harness::*;
-use super::peers::oidc_peer;
-use gatehouse::broker::{LinkingPolicy, SyncMode};
-use gatehouse::config::{Config, ProviderConfig};
-use gatehouse::oidc::pkce::s256;
-use gatehouse::store::entities::{federated_identity, user};
-
-const VERIFIER: &str = "broker-verifier-broker-verifier-broker-verifier-1";
-
-pub fn provider(issuer: &str, client_id: String, secret: String) -> ProviderConfig {
-    ProviderConfig {
-        id: "corp".into(),
-        name: "Contoso".into(),
-        issuer: Some(issuer.parse().unwrap()),
-        client_id,
-        client_secret: Some(secret),
-        scopes: vec!["openid".into(), "profile".into(), "email".into(), "groups".into()],
-        fetch_userinfo: true,
-        trust_email: true,
-        linking: LinkingPolicy::Create,
-        sync: SyncMode::Import,
-        email_domains: vec!["contoso.test".into()],
-        ..Default::default()
-    }
-}
-
-/// A Gatehouse whose provider "corp" is the real upstream OP, registered for this server.
-pub async fn server_with(adjust: impl FnOnce(&mut ProviderConfig, &mut Config)) -> TestServer {
-    let peer = oidc_peer();
-    let mut p = TestServer::prepare().await;
-    let (id, secret) = peer
-        .register_client(
-            &p.config.endpoint("/broker/callback/corp"),
-            &p.config.endpoint("/logout/upstream/corp"),
-        )
-        .await;
-    let mut prov = provider(&peer.issuer, id, secret);
-    adjust(&mut prov, &mut p.config);
-    p.config.providers = vec![prov];
-    p.launch().await
-}
-
-pub fn authorize(server: &TestServer, extra: &str) -> String {
-    server.url(&format!(
-        "/authorize?response_type=code&client_id={RP_ID}&redirect_uri={}&scope=openid%20profile%20email%20groups&state=bs&nonce=bn&code_challenge={}&code_challenge_method=S256{extra}",
-        urlencode(RP_REDIRECT),
-        s256(VERIFIER)
-    ))
-}
-
-/// Client app → Gatehouse login page → "Sign in with Contoso" → the upstream login form.
-pub async fn to_upstream_form(browser: &Browser, server: &TestServer) -> Walk {
-    let login = browser.follow(server, &authorize(server, "")).await;
-    let page = browser.page(&login).await;
-    let href = super::browser::link_href(&page.html, "/broker/start/corp").expect("a Sign in with Contoso button");
-    assert!(page.html.contains("Sign in with Contoso"));
-    let at = browser.walk(&resolve(&login, &href), RP_REDIRECT).await;
-    assert!(
-        at.url.starts_with(&oidc_peer().issuer),
-        "at the upstream OP: {}",
-        at.url
-    );
-    at
-}
-
-/// The whole double flow as `account` at the upstream OP; stops at the client or a Gatehouse page.
-pub async fn federated_login(browser: &Browser, server: &TestServer, account: &str) -> Walk {
-    let form = to_upstream_form(browser, server).await;
-    browser.upstream_submit(&form, "/login", account, RP_REDIRECT).await
-}
-
-/// Redeems the code as the client; returns the token response.
-pub async fn redeem(server: &TestServer, back: &str) -> Value {
-    let code = query_param(back, "code").unwrap_or_else(|| panic!("no code in {back}"));
-    let tokens: Value = reqwest::Client::new()
-        .post(server.url("/token"))
-        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP_REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tokens
-}
-
-/// Redeems the code as the client; returns the ID token's claims.
-pub async fn id_token_claims(server: &TestServer, back: &str) -> Value {
-    let tokens = redeem(server, back).await;
-    let payload = tokens["id_token"]
-        .as_str()
-        .expect("id_token")
-        .split('.')
-        .nth(1)
-        .unwrap()
-        .to_owned();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
-pub async fn counts(server: &TestServer) -> (u64, u64) {
-    (
-        user::Entity::find().count(&server.state.db).await.unwrap(),
-        federated_identity::Entity::find()
-            .count(&server.state.db)
-            .await
-            .unwrap(),
-    )
-}
-
-pub async fn local_id(server: &TestServer, username: &str) -> String {
-    gatehouse::store::users::find_by_username(&server.state.db, username)
-        .await
-        .unwrap()
-        .expect("user")
-        .id
-}
+use gatehouse::broker::LinkingPolicy;
 
 #[tokio::test]
 async fn first_login_creates_a_user_and_returning_login_reuses_it() {
@@ -192,8 +69,10 @@ async fn unverified_email_never_links_and_asks_instead() {
     assert!(!page.html.contains("alice@example.com"), "the address is masked");
     assert_eq!(counts(&server).await, before, "nothing linked or created");
     // Not signed in as alice either.
-    let back = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
-    assert_eq!(query_param(&back, "error").as_deref(), Some("login_required"));
+    assert_eq!(
+        prompt_none_error(&browser, &server).await.as_deref(),
+        Some("login_required")
+    );
 }
 
 #[tokio::test]
@@ -444,11 +323,7 @@ async fn cancelling_upstream_keeps_the_request_and_tells_the_client_nothing() {
 async fn replayed_or_forged_callbacks_are_refused() {
     let server = server_with(|_, _| {}).await;
     let browser = Browser::new();
-    let form = to_upstream_form(&browser, &server).await;
-    let callback = browser
-        .upstream_submit(&form, "/login", "ann", &server.url("/broker/callback/"))
-        .await;
-    assert!(callback.url.contains("/broker/callback/corp?"), "{}", callback.url);
+    let callback = upstream_callback(&browser, &server, "ann").await;
     let first = browser.walk(&callback.url, RP_REDIRECT).await;
     assert!(first.url.starts_with(RP_REDIRECT));
     // The same callback again (state already used), and one with a made-up state.
@@ -483,7 +358,6 @@ async fn an_unreachable_provider_gets_a_page_not_a_500() {
 
 #[tokio::test]
 async fn tampered_upstream_id_tokens_are_refused_with_nothing_created() {
-    use super::rogue_idp::{start, Defect};
     for defect in [
         Defect::None,
         Defect::OtherKey,
@@ -522,9 +396,8 @@ async fn tampered_upstream_id_tokens_are_refused_with_nothing_created() {
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{defect:?}");
         assert!(page.html.contains("could not be verified"), "{defect:?}: {}", page.html);
         assert_eq!(counts(&server).await, before, "{defect:?}: nothing linked or created");
-        let back = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
         assert_eq!(
-            query_param(&back, "error").as_deref(),
+            prompt_none_error(&browser, &server).await.as_deref(),
             Some("login_required"),
             "{defect:?}: not signed in"
         );
@@ -538,12 +411,7 @@ async fn logout_of_a_brokered_session_ends_the_upstream_session_too() {
     let end = federated_login(&browser, &server, "ann").await;
     let tokens = redeem(&server, &end.url).await;
     let id_token = tokens["id_token"].as_str().unwrap();
-    let res = browser
-        .get(&server.url(&format!(
-            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye",
-            urlencode(RP_LOGOUT)
-        )))
-        .await;
+    let res = browser.get(&logout_url(&server, id_token, "&state=bye")).await;
     let upstream = location(&res).expect("off to the upstream provider's logout");
     assert!(upstream.starts_with(&oidc_peer().issuer), "{upstream}");
     assert!(upstream.contains("id_token_hint="), "the upstream ID token as hint");

@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use super::browser::{query_param, Browser};
-use super::flow::urlencode;
+use super::harness::browser::Browser;
+use super::harness::urls::{query_param, urlencode};
 use super::harness::{database_url, TestServer};
 use gatehouse::oidc::pkce::s256;
 

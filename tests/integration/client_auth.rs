@@ -4,8 +4,10 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::browser::{query_param, Browser};
-use super::flow::urlencode;
+use super::harness::browser::{location, unescape, Browser};
+use super::harness::client_app::post_as_client;
+use super::harness::loopback::{listen, serve};
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::config::ClientDecl;
 use gatehouse::oidc::pkce::s256;
@@ -172,9 +174,9 @@ async fn private_key_jwt_with_a_jwks_uri() {
         "/jwks",
         axum::routing::get(move || async move { axum::Json(set.clone()) }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let uri = format!("http://{}/jwks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (listener, base) = listen().await;
+    let uri = format!("{base}/jwks");
+    serve(listener, app);
     let server = TestServer::start_with(|c| {
         let base = c.clients[0].clone();
         c.clients.push(pkj_client(&base, None, Some(uri)));
@@ -185,15 +187,9 @@ async fn private_key_jwt_with_a_jwks_uri() {
     assert_eq!(s, StatusCode::OK, "{body}");
 }
 
+/// Pushes an authorization request (RFC 9126) as `client_id`.
 async fn push(server: &TestServer, client_id: &str, params: &[(&str, &str)]) -> (StatusCode, Value) {
-    let res = reqwest::Client::new()
-        .post(server.url("/par"))
-        .basic_auth(client_id, Some(urlencode(RP_SECRET)))
-        .form(params)
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.json().await.unwrap())
+    post_as_client(server, "/par", client_id, params).await
 }
 
 #[tokio::test]
@@ -233,8 +229,8 @@ async fn pushed_authorization_requests_are_single_use_and_can_be_required() {
     // Single use.
     let expired = |res: reqwest::Response, what: &'static str| async move {
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{what}");
-        assert!(super::browser::location(&res).is_none(), "{what}: no redirect");
-        let html = super::browser::unescape(&res.text().await.unwrap());
+        assert!(location(&res).is_none(), "{what}: no redirect");
+        let html = unescape(&res.text().await.unwrap());
         assert!(html.contains("<h1>Sign-in request expired</h1>"), "{what}: {html}");
         assert!(
             html.contains("The application's sign-in request is unknown, expired or already used."),

@@ -15,8 +15,10 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
 
-use super::broker::{authorize, redeem};
-use super::browser::{link_href, resolve, Browser};
+use super::harness::browser::{link_href, Browser};
+use super::harness::client_app::{authorize, redeem};
+use super::harness::loopback::{discovery, listen, rsa_jwk, rsa_key, serve};
+use super::harness::urls::resolve;
 use super::harness::*;
 use gatehouse::broker::{LinkingPolicy, SyncMode};
 use gatehouse::config::{ProviderConfig, UserDecl};
@@ -36,11 +38,9 @@ struct Crowd {
 }
 
 async fn start_crowd() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!("http://{}", listener.local_addr().unwrap());
-    let key = super::rogue_idp::rsa_key();
-    let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
-    jwk.common.key_id = Some("crowd".into());
+    let (listener, issuer) = listen().await;
+    let key = rsa_key();
+    let jwk = rsa_jwk(&key, "crowd");
     let crowd = Arc::new(Crowd {
         issuer: issuer.clone(),
         key,
@@ -54,20 +54,12 @@ async fn start_crowd() -> String {
         .route("/authorize", get(crowd_authorize))
         .route("/token", post(crowd_token))
         .with_state(crowd);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    serve(listener, app);
     issuer
 }
 
 async fn crowd_discovery(State(c): State<Arc<Crowd>>) -> Json<Value> {
-    Json(json!({
-        "issuer": c.issuer,
-        "authorization_endpoint": format!("{}/authorize", c.issuer),
-        "token_endpoint": format!("{}/token", c.issuer),
-        "jwks_uri": format!("{}/jwks", c.issuer),
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-    }))
+    Json(discovery(&c.issuer))
 }
 
 async fn crowd_jwks(State(c): State<Arc<Crowd>>) -> Json<JwkSet> {

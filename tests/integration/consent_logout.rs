@@ -1,13 +1,11 @@
 //! Consent (remembered, forced, denied) and RP-initiated logout.
 use reqwest::StatusCode;
-use serde_json::Value;
 
-use super::browser::{location, query_param, Browser};
-use super::flow::urlencode;
+use super::harness::browser::{location, unescape, Browser};
+use super::harness::client_app::{logout_url, redeem, VERIFIER};
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::oidc::pkce::s256;
-
-const VERIFIER: &str = "consent-verifier-consent-verifier-consent-verifier";
 
 fn authorize_url(server: &TestServer, client_id: &str, extra: &str) -> String {
     server.url(&format!(
@@ -76,22 +74,7 @@ async fn denied_consent_returns_access_denied() {
 
 async fn id_token_for(server: &TestServer, browser: &Browser) -> String {
     let back = browser.sign_in(server, &authorize_url(server, RP_ID, "")).await;
-    let code = query_param(&back, "code").unwrap();
-    let tokens: Value = reqwest::Client::new()
-        .post(server.url("/token"))
-        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP_REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = redeem(server, &back).await;
     tokens["id_token"].as_str().unwrap().to_owned()
 }
 
@@ -100,12 +83,7 @@ async fn logout_with_id_token_hint_ends_the_session_and_returns_with_state() {
     let server = TestServer::start().await;
     let browser = Browser::new();
     let id_token = id_token_for(&server, &browser).await;
-    let res = browser
-        .get(&server.url(&format!(
-            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye-state",
-            urlencode(RP_LOGOUT)
-        )))
-        .await;
+    let res = browser.get(&logout_url(&server, &id_token, "&state=bye-state")).await;
     let loc = location(&res).expect("redirect to the registered post-logout URI");
     assert!(loc.starts_with(RP_LOGOUT), "{loc}");
     assert_eq!(query_param(&loc, "state").as_deref(), Some("bye-state"));
@@ -132,7 +110,7 @@ async fn logout_without_hint_asks_first_and_needs_csrf() {
         .post(&server.url("/logout/confirm"), &[("decision", "logout")])
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "no CSRF token");
-    let html = super::browser::unescape(&res.text().await.unwrap());
+    let html = unescape(&res.text().await.unwrap());
     assert!(
         html.contains("This form has expired or did not come from this site."),
         "{html}"
@@ -202,7 +180,7 @@ async fn logout_refuses_unregistered_redirects_and_forged_hints() {
         let res = browser.get(&server.url(&url)).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{url}");
         assert!(location(&res).is_none(), "{url}");
-        let html = super::browser::unescape(&res.text().await.unwrap());
+        let html = unescape(&res.text().await.unwrap());
         assert!(html.contains(message), "{url}: {html}");
     }
     // Still signed in after the refused attempts.
@@ -211,12 +189,7 @@ async fn logout_refuses_unregistered_redirects_and_forged_hints() {
         .await;
     assert!(query_param(&back, "code").is_some());
     // Control: the untampered hint with the registered address signs out and goes back.
-    let res = browser
-        .get(&server.url(&format!(
-            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=s",
-            urlencode(RP_LOGOUT)
-        )))
-        .await;
+    let res = browser.get(&logout_url(&server, &id_token, "&state=s")).await;
     let to = location(&res).unwrap_or_else(|| panic!("a redirect, got {}", res.status()));
     assert!(to.starts_with(RP_LOGOUT), "{to}");
     let back = browser

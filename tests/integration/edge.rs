@@ -8,7 +8,8 @@ use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::browser::Browser;
+use super::harness::browser::Browser;
+use super::harness::urls::urlencode;
 use super::harness::*;
 
 /// Slow-client limits small enough for a test.
@@ -278,7 +279,7 @@ async fn nul_bytes_in_any_parameter_are_refused_as_bad_input() {
     // Control: the same requests without the NUL reach their handlers.
     let res = http
         .post(server.url("/token"))
-        .basic_auth(RP_ID, Some(super::flow::urlencode(RP_SECRET)))
+        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
         .form(&[
             ("grant_type", "authorization_code"),
             ("code", "x"),

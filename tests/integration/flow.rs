@@ -7,7 +7,9 @@ use openidconnect::{
     IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 
-use super::browser::{query_param, Browser};
+use super::harness::browser::Browser;
+use super::harness::client_app::jwt_part;
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 
 fn rp_http() -> reqwest::Client {
@@ -99,16 +101,7 @@ async fn run_flow(
     assert_eq!(userinfo.email().map(|e| e.as_str()), Some("alice@example.com"));
     assert_eq!(userinfo.email_verified(), Some(true));
 
-    let raw: serde_json::Value = {
-        let payload = id_token.to_string().split('.').nth(1).unwrap().to_string();
-        use base64::Engine;
-        serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .unwrap(),
-        )
-        .unwrap()
-    };
+    let raw = jwt_part(&id_token.to_string(), 1);
     FlowOutcome {
         claims_sub: claims.subject().to_string(),
         amr: claims
@@ -266,8 +259,4 @@ async fn session_is_reused_and_prompt_none_answers_silently() {
     // max_age=0 too.
     let at = browser.follow(&server, &authorize("&max_age=0")).await;
     assert!(at.contains("/login?interaction="), "{at}");
-}
-
-pub fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -1,13 +1,13 @@
 //! Signing keys stored before Gatehouse signed with aws-lc (RustCrypto-made RSA and P-256
 //! keys) keep their PEM and `kid`: they are published unchanged and sign verifiable tokens.
-use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::Value;
 
-use super::browser::Browser;
+use super::harness::browser::Browser;
+use super::harness::client_app::{jwt_part, published_jwks, tokens_for};
 use super::harness::*;
-use super::lifecycle::{jwt_part, tokens_for};
 use gatehouse::store::entities::signing_key;
 
 const FIXTURE: &str = include_str!("../fixtures/signing_keys_before_aws_lc.json");
@@ -37,7 +37,7 @@ async fn keys_stored_before_the_change_still_sign_with_the_same_kid() {
     }
     let server = prepared.launch().await;
 
-    let jwks: JwkSet = reqwest::get(server.url("/jwks")).await.unwrap().json().await.unwrap();
+    let jwks = published_jwks(&server).await;
     assert_eq!(jwks.keys.len(), 2, "no key was generated next to the stored ones");
     for key in stored {
         let kid = key["kid"].as_str().unwrap();

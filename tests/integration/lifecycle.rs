@@ -1,39 +1,17 @@
 //! Token lifecycle: refresh rotation and reuse detection, revocation, introspection, JWT access
 //! tokens, back-channel logout, key rotation.
-use std::sync::{Arc, Mutex};
-
-use base64::Engine;
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{ClientId, ClientSecret, IssuerUrl, OAuth2TokenResponse, RefreshToken, TokenResponse};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::browser::{query_param, Browser};
-use super::flow::urlencode;
+use super::harness::browser::Browser;
+use super::harness::client_app::{
+    introspect, jwt_part, logout_url, post_token, published_jwks, refresh, tokens_for, userinfo_status,
+};
+use super::harness::logout_receiver::LogoutReceiver;
+use super::harness::urls::urlencode;
 use super::harness::*;
-use gatehouse::config::{ClientDecl, Config};
-use gatehouse::oidc::pkce::s256;
-use gatehouse::store::clients::{AccessTokenFormat, RefreshPolicy};
-
-const VERIFIER: &str = "lifecycle-verifier-lifecycle-verifier-lifecycle-1";
-pub(super) const REFRESH_APP: &str = "refresh-app";
-const JWT_APP: &str = "jwt-app";
-
-pub(super) fn extra_clients(c: &mut Config, backchannel: Option<String>) {
-    let base = c.clients[0].clone();
-    c.clients.push(ClientDecl {
-        id: REFRESH_APP.into(),
-        refresh_tokens: Some(RefreshPolicy::Always),
-        backchannel_logout_uri: backchannel,
-        ..base.clone()
-    });
-    c.clients.push(ClientDecl {
-        id: JWT_APP.into(),
-        access_token_format: Some(AccessTokenFormat::Jwt),
-        refresh_tokens: Some(RefreshPolicy::Never),
-        ..base
-    });
-}
 
 async fn server() -> TestServer {
     TestServer::start_with(|c| extra_clients(c, None)).await
@@ -43,77 +21,15 @@ fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-/// Signs alice in through `client_id` asking for `scope`; returns the token response.
-pub(super) async fn tokens_for(server: &TestServer, browser: &Browser, client_id: &str, scope: &str) -> Value {
-    let url = server.url(&format!(
-        "/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&code_challenge={}&code_challenge_method=S256&nonce=n",
-        urlencode(RP_REDIRECT),
-        urlencode(scope),
-        s256(VERIFIER)
-    ));
-    let back = browser.sign_in(server, &url).await;
-    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code: {back}"));
-    post_token(
-        server,
-        client_id,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", RP_REDIRECT),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await
-    .1
-}
-
-pub(super) async fn post_token(server: &TestServer, client_id: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let res = http()
-        .post(server.url("/token"))
-        .basic_auth(client_id, Some(urlencode(RP_SECRET)))
+/// Posts `form` to the revocation endpoint (RFC 7009) as `client`.
+async fn revoke(server: &TestServer, client: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    http()
+        .post(server.url("/revoke"))
+        .basic_auth(client, Some(urlencode(RP_SECRET)))
         .form(form)
         .send()
         .await
-        .unwrap();
-    (res.status(), res.json().await.unwrap())
-}
-
-pub(super) async fn refresh(server: &TestServer, client_id: &str, token: &str) -> (StatusCode, Value) {
-    post_token(
-        server,
-        client_id,
-        &[("grant_type", "refresh_token"), ("refresh_token", token)],
-    )
-    .await
-}
-
-/// Introspects `token` as `client` (a client sees its own tokens, RFC 7662 §4).
-pub(super) async fn introspect(server: &TestServer, client: &str, token: &str) -> Value {
-    http()
-        .post(server.url("/introspect"))
-        .basic_auth(client, Some(urlencode(RP_SECRET)))
-        .form(&[("token", token)])
-        .send()
-        .await
         .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-pub(super) async fn userinfo_status(server: &TestServer, at: &str) -> StatusCode {
-    http()
-        .get(server.url("/userinfo"))
-        .bearer_auth(at)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
-pub(super) fn jwt_part(token: &str, i: usize) -> Value {
-    let p = token.split('.').nth(i).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
 }
 
 #[tokio::test]
@@ -265,13 +181,7 @@ async fn revocation_then_introspection_shows_inactive() {
     assert_eq!(introspect(&server, REFRESH_APP, rt).await["active"], true);
 
     // Another client cannot revoke the access token either: it stays active and usable.
-    let res = http()
-        .post(server.url("/revoke"))
-        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
-        .form(&[("token", at), ("token_type_hint", "access_token")])
-        .send()
-        .await
-        .unwrap();
+    let res = revoke(&server, RP_ID, &[("token", at), ("token_type_hint", "access_token")]).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         res.json::<Value>().await.unwrap()["error_description"],
@@ -280,13 +190,12 @@ async fn revocation_then_introspection_shows_inactive() {
     assert_eq!(introspect(&server, REFRESH_APP, at).await["active"], true);
     assert_eq!(userinfo_status(&server, at).await, StatusCode::OK);
     // Revoking the access token leaves the refresh token alone.
-    let res = http()
-        .post(server.url("/revoke"))
-        .basic_auth(REFRESH_APP, Some(urlencode(RP_SECRET)))
-        .form(&[("token", at), ("token_type_hint", "access_token")])
-        .send()
-        .await
-        .unwrap();
+    let res = revoke(
+        &server,
+        REFRESH_APP,
+        &[("token", at), ("token_type_hint", "access_token")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
         introspect(&server, REFRESH_APP, at).await,
@@ -295,13 +204,7 @@ async fn revocation_then_introspection_shows_inactive() {
     assert_eq!(introspect(&server, REFRESH_APP, rt).await["active"], true);
     // Another client may not revoke it: refused, and the token stays active for its own
     // client; revoking the refresh token ends the grant.
-    let res = http()
-        .post(server.url("/revoke"))
-        .basic_auth(RP_ID, Some(urlencode(RP_SECRET)))
-        .form(&[("token", rt)])
-        .send()
-        .await
-        .unwrap();
+    let res = revoke(&server, RP_ID, &[("token", rt)]).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body: Value = res.json().await.unwrap();
     assert_eq!(
@@ -322,13 +225,7 @@ async fn revocation_then_introspection_shows_inactive() {
     assert_eq!(s, StatusCode::OK, "and usable: {refreshed}");
     let rt = refreshed["refresh_token"].as_str().unwrap().to_owned();
     let rt = rt.as_str();
-    let res = http()
-        .post(server.url("/revoke"))
-        .basic_auth(REFRESH_APP, Some(urlencode(RP_SECRET)))
-        .form(&[("token", rt)])
-        .send()
-        .await
-        .unwrap();
+    let res = revoke(&server, REFRESH_APP, &[("token", rt)]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
         introspect(&server, REFRESH_APP, rt).await,
@@ -336,13 +233,7 @@ async fn revocation_then_introspection_shows_inactive() {
     );
     assert_eq!(refresh(&server, REFRESH_APP, rt).await.1["error"], "invalid_grant");
     // Unknown tokens: 200 (RFC 7009 §2.2), inactive.
-    let res = http()
-        .post(server.url("/revoke"))
-        .basic_auth(REFRESH_APP, Some(urlencode(RP_SECRET)))
-        .form(&[("token", "nope")])
-        .send()
-        .await
-        .unwrap();
+    let res = revoke(&server, REFRESH_APP, &[("token", "nope")]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(introspect(&server, REFRESH_APP, "nope").await["active"], false);
 }
@@ -381,27 +272,14 @@ async fn jwt_access_tokens_follow_rfc9068_and_stay_revocable() {
     assert_eq!(claims["client_id"], JWT_APP);
     assert_eq!(claims["scope"], "openid email");
     // Its signature verifies against the published JWKS.
-    let jwks: jsonwebtoken::jwk::JwkSet = http()
-        .get(server.url("/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = published_jwks(&server).await;
     let jwk = jwks.find(header["kid"].as_str().unwrap()).unwrap();
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     v.set_audience(&[JWT_APP]);
     v.set_issuer(&[&server.issuer]);
     jsonwebtoken::decode::<Value>(at, &jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap(), &v).expect("verifies");
     assert_eq!(userinfo_status(&server, at).await, StatusCode::OK);
-    http()
-        .post(server.url("/revoke"))
-        .basic_auth(JWT_APP, Some(urlencode(RP_SECRET)))
-        .form(&[("token", at)])
-        .send()
-        .await
-        .unwrap();
+    revoke(&server, JWT_APP, &[("token", at)]).await;
     assert_eq!(userinfo_status(&server, at).await, StatusCode::UNAUTHORIZED);
     assert_eq!(introspect(&server, JWT_APP, at).await["active"], false);
 }
@@ -409,23 +287,8 @@ async fn jwt_access_tokens_follow_rfc9068_and_stay_revocable() {
 #[tokio::test]
 async fn logout_sends_a_verifiable_backchannel_logout_token_and_ends_session_refresh_tokens() {
     // A small receiver on loopback, as a client's back-channel endpoint.
-    let received: Arc<Mutex<Vec<String>>> = Arc::default();
-    let sink = received.clone();
-    let app = axum::Router::new().route(
-        "/bc",
-        axum::routing::post(
-            move |axum::Form(f): axum::Form<std::collections::HashMap<String, String>>| {
-                let sink = sink.clone();
-                async move {
-                    sink.lock().unwrap().push(f["logout_token"].clone());
-                    "ok"
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let bc = format!("http://{}/bc", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let receiver = LogoutReceiver::start().await;
+    let bc = receiver.url.clone();
 
     // Two clients with a back-channel endpoint (the same receiver; `aud` tells them apart).
     let server = TestServer::start_with(|c| {
@@ -452,12 +315,9 @@ async fn logout_sends_a_verifiable_backchannel_logout_token_and_ends_session_ref
     // Every expected token arrives (bounded wait), then nothing more: the queue was filled
     // before the logout page answered and its deliveries run in parallel, so a duplicate would
     // arrive in the same moment as the first.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while received.lock().unwrap().len() < 2 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    eventually(10, || receiver.tokens().len() >= 2).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let tokens = received.lock().unwrap().clone();
+    let tokens = receiver.tokens();
     let mut audiences: Vec<String> = tokens
         .iter()
         .map(|t| jwt_part(t, 1)["aud"].as_str().unwrap_or_default().to_owned())
@@ -474,14 +334,7 @@ async fn logout_sends_a_verifiable_backchannel_logout_token_and_ends_session_ref
         .unwrap()
         .clone();
     assert_eq!(jwt_part(&token, 0)["typ"], "logout+jwt");
-    let jwks: jsonwebtoken::jwk::JwkSet = http()
-        .get(server.url("/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = published_jwks(&server).await;
     let jwk = jwks.find(jwt_part(&token, 0)["kid"].as_str().unwrap()).unwrap();
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     v.set_audience(&[REFRESH_APP]);
@@ -529,14 +382,7 @@ async fn rotated_keys_sign_at_once_while_old_tokens_still_verify() {
         .unwrap()
         .to_owned();
     assert_ne!(old_kid, new_kid, "the new key signs at once");
-    let jwks: jsonwebtoken::jwk::JwkSet = http()
-        .get(server.url("/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = published_jwks(&server).await;
     let kids: Vec<_> = jwks.keys.iter().filter_map(|k| k.common.key_id.clone()).collect();
     assert!(kids.contains(&old_kid) && kids.contains(&new_kid), "{kids:?}");
     assert_eq!(kids.len(), 4, "old and new, RS256 and ES256");
@@ -545,12 +391,7 @@ async fn rotated_keys_sign_at_once_while_old_tokens_still_verify() {
     let old_key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(&old_kid).unwrap()).unwrap();
     jsonwebtoken::decode::<Value>(&old_token, &old_key, &v).expect("a token signed by the old key still verifies");
     // The old ID token is still a valid logout hint too.
-    let res = Browser::new()
-        .get(&server.url(&format!(
-            "/logout?id_token_hint={old_token}&post_logout_redirect_uri={}",
-            urlencode(RP_LOGOUT)
-        )))
-        .await;
+    let res = Browser::new().get(&logout_url(&server, &old_token, "")).await;
     assert_eq!(res.status(), StatusCode::FOUND);
 }
 
@@ -588,12 +429,7 @@ async fn logout_page_loads_front_channel_logout_iframes_then_continues() {
     let t = tokens_for(&server, &browser, RP_ID, "openid").await;
     let id_token = t["id_token"].as_str().unwrap();
     let sid = jwt_part(id_token, 1)["sid"].as_str().unwrap().to_owned();
-    let res = browser
-        .get(&server.url(&format!(
-            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=fc",
-            urlencode(RP_LOGOUT)
-        )))
-        .await;
+    let res = browser.get(&logout_url(&server, id_token, "&state=fc")).await;
     assert_eq!(res.status(), StatusCode::OK, "a page first, to load the iframes");
     let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(csp.contains("frame-src http://127.0.0.1:9"), "{csp}");

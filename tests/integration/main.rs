@@ -1,10 +1,13 @@
 //! Integration tests: each test starts Gatehouse on a random loopback port (SQLite by default,
 //! PostgreSQL when `TEST_POSTGRES_URL` is set) and drives it over real HTTP.
+//!
+//! Everything the test files share lives in `harness` (the server, the browser, the client app,
+//! the peers and stand-ins). A test file imports helpers only from there, never from another
+//! test file; a helper only one test file uses stays private in that file.
 mod abuse;
 mod account;
 mod backchannel_outbox;
 mod broker;
-mod browser;
 mod cli;
 mod client_auth;
 mod concurrency;
@@ -17,14 +20,10 @@ mod lifecycle;
 mod negative;
 mod outage;
 mod pages;
-mod peers;
-mod pg_cluster;
 mod refresh_retry;
-mod rogue_idp;
 mod saml;
 mod saml_attacks;
 mod schema;
 mod social;
-mod social_standins;
 mod takeover;
 mod third_party_rp;

@@ -2,8 +2,9 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::browser::{location, query_param, unescape, Browser};
-use super::flow::urlencode;
+use super::harness::browser::{location, unescape, Browser};
+use super::harness::client_app::userinfo_status;
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::oidc::pkce::s256;
 
@@ -249,19 +250,7 @@ async fn replayed_code_is_refused_and_revokes_tokens_issued_from_it() {
     let (s, first) = redeem(&server, RP_ID, Some(RP_SECRET), &code, Some(VERIFIER)).await;
     assert_eq!(s, StatusCode::OK, "{first}");
     let at = first["access_token"].as_str().unwrap().to_owned();
-    let userinfo = |token: String| {
-        let url = server.url("/userinfo");
-        async move {
-            reqwest::Client::new()
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
-    assert_eq!(userinfo(at.clone()).await, StatusCode::OK);
+    assert_eq!(userinfo_status(&server, &at).await, StatusCode::OK);
 
     let (s, second) = redeem(&server, RP_ID, Some(RP_SECRET), &code, Some(VERIFIER)).await;
     assert_eq!(
@@ -269,7 +258,7 @@ async fn replayed_code_is_refused_and_revokes_tokens_issued_from_it() {
         (StatusCode::BAD_REQUEST, Some("invalid_grant"))
     );
     assert_eq!(
-        userinfo(at).await,
+        userinfo_status(&server, &at).await,
         StatusCode::UNAUTHORIZED,
         "token from the replayed code is revoked"
     );

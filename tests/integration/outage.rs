@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::browser::Browser;
-use super::flow::urlencode;
+use super::harness::browser::Browser;
+use super::harness::pg_cluster::Cluster;
+use super::harness::urls::urlencode;
 use super::harness::*;
-use super::pg_cluster::Cluster;
 
 /// Times a request.
 async fn timed(req: reqwest::RequestBuilder) -> (reqwest::Response, Duration) {

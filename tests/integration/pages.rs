@@ -1,8 +1,8 @@
 //! The pages: interactions that expire or finish, registration, the demo, cookies.
 use reqwest::StatusCode;
 
-use super::browser::{location, query_param, Browser};
-use super::flow::urlencode;
+use super::harness::browser::{location, unescape, Browser};
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
 use gatehouse::oidc::pkce::s256;
 
@@ -221,7 +221,7 @@ async fn registration_is_off_unless_enabled() {
     assert!(!browser.page(&login).await.html.contains("Create an account"));
     let ix = query_param(&login, "interaction").unwrap();
     let closed = |html: &str| {
-        let html = super::browser::unescape(html);
+        let html = unescape(html);
         html.contains("<h1>Registration is closed</h1>")
             && html.contains("This server does not offer self-registration. Ask your administrator for an account.")
     };

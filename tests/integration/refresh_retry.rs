@@ -4,9 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::browser::Browser;
+use super::harness::browser::Browser;
+use super::harness::client_app::{post_token, refresh, tokens_for, userinfo_status};
 use super::harness::*;
-use super::lifecycle::{extra_clients, post_token, refresh, tokens_for, userinfo_status, REFRESH_APP};
 
 async fn server_with_window(secs: u64) -> TestServer {
     TestServer::start_with(|c| {

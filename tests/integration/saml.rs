@@ -1,152 +1,19 @@
 //! SAML 2.0 through the broker against a real IdP (SimpleSAMLphp on loopback): metadata
 //! exchanged both ways, then the whole flow to a token at the client app.
-use gatehouse::config::{ProviderConfig, ProviderKind, SamlBinding, SamlSettings};
+use gatehouse::config::SamlBinding;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::broker::{authorize, counts, id_token_claims, local_id};
-use super::browser::{location, resolve, Browser, Page, Walk};
-use super::harness::{TestServer, ALICE, RP_REDIRECT};
-use super::peers::saml_peer;
-
-pub const PROVIDER: &str = "corp-saml";
-
-/// A Gatehouse whose provider `corp-saml` is the SimpleSAMLphp IdP, with Gatehouse's SP
-/// metadata imported there (with these SimpleSAMLphp options for it).
-pub async fn saml_server(options: Option<Value>, adjust: impl FnOnce(&mut ProviderConfig)) -> TestServer {
-    saml_server_with(options, |p, _| adjust(p)).await
-}
-
-/// As [`saml_server`], with the whole config at hand.
-pub async fn saml_server_with(
-    options: Option<Value>,
-    adjust: impl FnOnce(&mut ProviderConfig, &mut gatehouse::config::Config),
-) -> TestServer {
-    let peer = saml_peer();
-    let mut p = TestServer::prepare().await;
-    let mut provider = ProviderConfig {
-        id: PROVIDER.into(),
-        name: "Contoso SAML".into(),
-        kind: ProviderKind::Saml,
-        saml: Some(SamlSettings {
-            idp_metadata_url: Some(peer.metadata_url.parse().unwrap()),
-            ..Default::default()
-        }),
-        trust_email: true,
-        ..Default::default()
-    };
-    adjust(&mut provider, &mut p.config);
-    p.config.providers = vec![provider];
-    let server = p.launch().await;
-    let xml = sp_metadata(&server).await;
-    let port = server.issuer.rsplit(':').next().unwrap().to_owned();
-    peer.register_sp(&format!("gatehouse-{port}"), &xml, options.as_ref());
-    server
-}
-
-/// Gatehouse's SP metadata for the provider, as the IdP's admin downloads it.
-async fn sp_metadata(server: &TestServer) -> String {
-    let res = reqwest::get(server.url(&format!("/broker/saml/{PROVIDER}/metadata")))
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    res.text().await.unwrap()
-}
-
-fn form_action(html: &str) -> String {
-    html.split("<form")
-        .nth(1)
-        .and_then(|f| f.split("action=\"").nth(1))
-        .and_then(|a| a.split('"').next())
-        .unwrap_or_else(|| panic!("a form in {html}"))
-        .replace("&amp;", "&")
-}
-
-/// What the IdP's HTTP-POST binding page asks the browser to post to Gatehouse's ACS.
-pub struct Posted {
-    pub acs: String,
-    pub saml_response: String,
-    pub relay_state: String,
-}
-
-/// The client app's authorize → Gatehouse's login page → the SAML button → the IdP's login
-/// form, signed in there as `user` → the form the IdP has the browser post to the ACS.
-pub async fn saml_response_for(browser: &Browser, server: &TestServer, user: &str, password: &str) -> Posted {
-    let login = browser.follow(server, &authorize(server, "")).await;
-    let page = browser.page(&login).await;
-    let href = super::browser::link_href(&page.html, &format!("/broker/start/{PROVIDER}")).expect("a SAML button");
-    let mut at: Walk = browser.walk(&resolve(&login, &href), RP_REDIRECT).await;
-    // HTTP-POST binding: Gatehouse's page posts the AuthnRequest to the IdP.
-    if at.url.starts_with(&server.issuer) {
-        let page = at.page.as_ref().expect("the AuthnRequest form");
-        assert!(page.html.contains("id=\"autosubmit\""), "{}", page.html);
-        let action = form_action(&page.html);
-        let fields = [
-            ("SAMLRequest", page.field("SAMLRequest").unwrap()),
-            ("RelayState", page.field("RelayState").unwrap()),
-        ];
-        let res = browser
-            .post(&action, &[(fields[0].0, &fields[0].1), (fields[1].0, &fields[1].1)])
-            .await;
-        let next = location(&res).unwrap_or_else(|| panic!("IdP answered the POST with {}", res.status()));
-        at = browser.walk(&resolve(&action, &next), RP_REDIRECT).await;
-    }
-    sign_in_at_idp(browser, &at, user, password).await
-}
-
-/// At the IdP's login form: signs in; returns what the IdP's page posts to the ACS.
-pub async fn sign_in_at_idp(browser: &Browser, at: &Walk, user: &str, password: &str) -> Posted {
-    let form = at
-        .page
-        .as_ref()
-        .unwrap_or_else(|| panic!("the IdP login form at {}", at.url));
-    assert!(form.html.contains("name=\"password\""), "IdP login form: {}", form.html);
-    let auth_state = form.field("AuthState").expect("AuthState");
-    let res = browser
-        .post(
-            &resolve(&at.url, "?"),
-            &[("username", user), ("password", password), ("AuthState", &auth_state)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let posted = Page {
-        status: StatusCode::OK,
-        html: res.text().await.unwrap(),
-    };
-    Posted {
-        acs: form_action(&posted.html),
-        saml_response: posted
-            .field("SAMLResponse")
-            .unwrap_or_else(|| panic!("a SAMLResponse in {}", posted.html)),
-        relay_state: posted.field("RelayState").expect("RelayState"),
-    }
-}
-
-/// Posts to the ACS as the IdP's page does: cross-site, so without Gatehouse's cookies.
-pub async fn post_to_acs(acs: &str, saml_response: &str, relay_state: &str) -> reqwest::Response {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(acs)
-        .form(&[("SAMLResponse", saml_response), ("RelayState", relay_state)])
-        .send()
-        .await
-        .unwrap()
-}
-
-/// The whole flow as `user`; ends at the client app or a Gatehouse page.
-pub async fn saml_login(browser: &Browser, server: &TestServer, user: &str, password: &str) -> Walk {
-    let posted = saml_response_for(browser, server, user, password).await;
-    assert!(
-        posted.acs.starts_with(&server.issuer),
-        "the IdP posts to Gatehouse's ACS: {}",
-        posted.acs
-    );
-    let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
-    let next = location(&res).unwrap_or_else(|| panic!("ACS answered {}", res.status()));
-    browser.walk(&resolve(&posted.acs, &next), RP_REDIRECT).await
-}
+use super::harness::accounts::{counts, local_id};
+use super::harness::browser::{link_href, location, unescape, Browser, Page, Walk};
+use super::harness::client_app::{authorize, id_token_claims, jwt_part, logout_url, post_token, redeem, signed_in};
+use super::harness::peers::saml_peer;
+use super::harness::saml::{
+    decoded, form_action, post_to_acs, post_to_acs_then_walk, saml_login, saml_response_for, saml_server,
+    saml_server_with, sign_in_at_idp, sp_metadata, PROVIDER,
+};
+use super::harness::urls::{query_param, resolve};
+use super::harness::{TestServer, ALICE, RP_LOGOUT, RP_REDIRECT};
 
 fn at_client(end: &Walk) {
     assert!(
@@ -176,12 +43,6 @@ async fn saml_login_reaches_the_client_and_returns_as_the_same_user() {
     at_client(&again);
     assert_eq!(id_token_claims(&server, &again.url).await["sub"], claims["sub"]);
     assert_eq!(counts(&server).await, (users_before + 1, 1));
-}
-
-/// The decoded XML of a base64 SAML message.
-pub fn decoded(b64: &str) -> String {
-    use base64::Engine;
-    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
 }
 
 /// How a SAML response was protected, read from its XML.
@@ -308,7 +169,7 @@ async fn a_transient_nameid_needs_a_subject_attribute() {
     let before = counts(&server).await;
     let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
     let page = end.page.expect("refused: a transient NameID identifies no one");
-    let html = super::browser::unescape(&page.html);
+    let html = unescape(&page.html);
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{html}");
     assert!(
         html.contains("<h1>Sign-in with Contoso SAML did not work</h1>"),
@@ -362,7 +223,7 @@ async fn signed_authn_requests_over_redirect_and_post_bindings() {
         let browser = Browser::new();
         let login = browser.follow(&server, &authorize(&server, "")).await;
         let page = browser.page(&login).await;
-        let href = super::browser::link_href(&page.html, &format!("/broker/start/{PROVIDER}")).unwrap();
+        let href = link_href(&page.html, &format!("/broker/start/{PROVIDER}")).unwrap();
         let res = browser.get(&resolve(&login, &href)).await;
         match binding {
             SamlBinding::Redirect => {
@@ -483,7 +344,7 @@ async fn idp_initiated_sign_in_is_refused_unless_enabled_then_lands_at_the_confi
     let before = counts(&server).await;
     let end = login(&server).await;
     let page = end.page.expect("refused");
-    let html = super::browser::unescape(&page.html);
+    let html = unescape(&page.html);
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(
         html.contains("<h1>Sign-in with Contoso SAML did not work</h1>"),
@@ -513,37 +374,19 @@ async fn idp_initiated_sign_in_is_refused_unless_enabled_then_lands_at_the_confi
     let end = login(&server).await;
     at_client(&end);
     assert!(!end.url.contains("evil.example"));
-    let code = super::browser::query_param(&end.url, "code").expect("a code");
-    assert_eq!(
-        super::browser::query_param(&end.url, "state"),
-        None,
-        "nobody sent a state"
-    );
-    let tokens: Value = reqwest::Client::new()
-        .post(server.url("/token"))
-        .basic_auth("portal", Some(super::flow::urlencode(super::harness::RP_SECRET)))
-        .form(&[
+    let code = query_param(&end.url, "code").expect("a code");
+    assert_eq!(query_param(&end.url, "state"), None, "nobody sent a state");
+    let (_, tokens) = post_token(
+        &server,
+        "portal",
+        &[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", RP_REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let payload = tokens["id_token"]
-        .as_str()
-        .expect("id_token")
-        .split('.')
-        .nth(1)
-        .unwrap()
-        .to_owned();
-    let claims: Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap(),
+        ],
     )
-    .unwrap();
+    .await;
+    let claims = jwt_part(tokens["id_token"].as_str().expect("id_token"), 1);
     assert_eq!(claims["idp"], PROVIDER);
     assert_eq!(claims["email"], "ann@saml.test");
     assert_eq!(claims["aud"], "portal");
@@ -555,14 +398,9 @@ async fn logout_of_a_saml_session_ends_it_at_the_idp_too() {
     let browser = Browser::new();
     let end = saml_login(&browser, &server, "ann", "ann-password").await;
     at_client(&end);
-    let tokens = super::broker::redeem(&server, &end.url).await;
+    let tokens = redeem(&server, &end.url).await;
     let id_token = tokens["id_token"].as_str().unwrap();
-    let res = browser
-        .get(&server.url(&format!(
-            "/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye",
-            super::flow::urlencode(super::harness::RP_LOGOUT)
-        )))
-        .await;
+    let res = browser.get(&logout_url(&server, id_token, "&state=bye")).await;
     let upstream = location(&res).expect("off to the IdP's single logout");
     assert!(
         upstream.starts_with(saml_peer().metadata_url.trim_end_matches("metadata.php")),
@@ -584,14 +422,14 @@ async fn logout_of_a_saml_session_ends_it_at_the_idp_too() {
     let res = Browser::new().get(&forged).await;
     let to = location(&res).expect("on to the end of the logout");
     assert!(!to.contains("state="), "a forged answer carries no state on: {to}");
-    let back = browser.walk(&slo.url, super::harness::RP_LOGOUT).await;
+    let back = browser.walk(&slo.url, RP_LOGOUT).await;
     assert!(
-        back.url.starts_with(super::harness::RP_LOGOUT),
+        back.url.starts_with(RP_LOGOUT),
         "finally at the client: {} {:?}",
         back.url,
         back.page.map(|p| p.html)
     );
-    assert_eq!(super::browser::query_param(&back.url, "state").as_deref(), Some("bye"));
+    assert_eq!(query_param(&back.url, "state").as_deref(), Some("bye"));
     // Signed out at the IdP too: the next SAML login asks for the password again.
     let again = saml_response_for(&browser, &server, "ann", "ann-password").await;
     assert!(again.acs.starts_with(&server.issuer));
@@ -605,7 +443,7 @@ async fn a_logout_started_at_the_idp_ends_the_gatehouse_session() {
     at_client(&end);
     // Signed in here: prompt=none gets a code.
     let silent = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
-    assert!(super::browser::query_param(&silent, "code").is_some(), "{silent}");
+    assert!(query_param(&silent, "code").is_some(), "{silent}");
 
     // A forged logout request (unsigned) changes nothing.
     let forged = Browser::new()
@@ -631,7 +469,7 @@ async fn a_logout_started_at_the_idp_ends_the_gatehouse_session() {
     );
     let after = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
     assert_eq!(
-        super::browser::query_param(&after, "error").as_deref(),
+        query_param(&after, "error").as_deref(),
         Some("login_required"),
         "signed out of Gatehouse: {after}"
     );
@@ -667,22 +505,13 @@ fn name_id_of(xml: &str) -> String {
     xml[value..end].to_owned()
 }
 
-/// Whether the browser is signed in at Gatehouse: prompt=none gets a code.
-async fn signed_in(browser: &Browser, server: &TestServer) -> bool {
-    let back = browser.follow(server, &authorize(server, "&prompt=none")).await;
-    super::browser::query_param(&back, "code").is_some()
-}
-
 #[tokio::test]
 async fn a_wrongly_signed_logout_request_from_the_idp_leaves_the_session_alone() {
     let server = saml_server(Some(json!({"validate.logout": true, "sign.logout": true})), |_| {}).await;
     let browser = Browser::new();
     let posted = saml_response_for(&browser, &server, "ann", "ann-password").await;
     let name_id = name_id_of(&decoded(&posted.saml_response));
-    let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
-    let end = browser
-        .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
-        .await;
+    let end = post_to_acs_then_walk(&browser, &posted).await;
     at_client(&end);
     assert!(signed_in(&browser, &server).await, "signed in");
 
@@ -692,7 +521,7 @@ async fn a_wrongly_signed_logout_request_from_the_idp_leaves_the_session_alone()
     let refusal = |res: reqwest::Response| async move {
         let status = res.status();
         let to = location(&res);
-        let html = super::browser::unescape(&res.text().await.unwrap());
+        let html = unescape(&res.text().await.unwrap());
         assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
         assert!(to.is_none());
         assert!(

@@ -7,10 +7,15 @@ use gatehouse::broker::LinkingPolicy;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::broker::{authorize, counts, id_token_claims};
-use super::browser::{location, query_param, resolve, unescape, Browser, Page};
+use super::harness::accounts::counts;
+use super::harness::browser::{location, unescape, Browser, Page};
+use super::harness::client_app::{authorize, id_token_claims, signed_in};
+use super::harness::peers::saml_peer;
+use super::harness::saml::{
+    decoded, post_to_acs, post_to_acs_then_walk, saml_login, saml_response_for, saml_server, Posted, PROVIDER,
+};
+use super::harness::urls::resolve;
 use super::harness::{TestServer, RP_REDIRECT};
-use super::saml::{post_to_acs, saml_response_for, saml_server, Posted, PROVIDER};
 
 const ASSERTION: &str = "saml:Assertion";
 const SIGNATURE: &str = "ds:Signature";
@@ -64,10 +69,6 @@ fn inside_end(element: &str, tag: &str, inner: &str) -> String {
     format!("{}{inner}{}", &element[..i], &element[i..])
 }
 
-fn decode(b64: &str) -> String {
-    String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap()
-}
-
 fn encode(xml: &str) -> String {
     STANDARD.encode(xml)
 }
@@ -97,20 +98,11 @@ fn assert_refusal_page(page: &Page, reason: &str, kept: bool, name: &str) {
     }
 }
 
-/// Whether the browser got a Gatehouse session: prompt=none answers with a code.
-async fn has_session(browser: &Browser, server: &TestServer) -> bool {
-    let back = browser.follow(server, &authorize(server, "&prompt=none")).await;
-    query_param(&back, "code").is_some()
-}
-
 /// The control: a fresh real response, posted unchanged, signs in at the client.
 async fn accepted(server: &TestServer) {
     let browser = Browser::new();
     let posted = saml_response_for(&browser, server, "ann", "ann-password").await;
-    let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
-    let end = browser
-        .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
-        .await;
+    let end = post_to_acs_then_walk(&browser, &posted).await;
     assert!(
         end.url.starts_with(RP_REDIRECT),
         "control: the untouched response is accepted: {} {:?}",
@@ -126,7 +118,7 @@ async fn refused(server: &TestServer, name: &str, craft: impl Fn(&str) -> String
     let before = counts(server).await;
     let browser = Browser::new();
     let posted = saml_response_for(&browser, server, "ann", "ann-password").await;
-    let crafted = craft(&decode(&posted.saml_response));
+    let crafted = craft(&decoded(&posted.saml_response));
     let res = post_to_acs(&posted.acs, &encode(&crafted), &posted.relay_state).await;
     assert_ne!(res.status(), StatusCode::INTERNAL_SERVER_ERROR, "{name}");
     let page = match location(&res) {
@@ -138,14 +130,14 @@ async fn refused(server: &TestServer, name: &str, craft: impl Fn(&str) -> String
             );
             end.page.unwrap_or_else(|| panic!("{name}: a page"))
         }
-        None => super::browser::Page {
+        None => Page {
             status: res.status(),
             html: res.text().await.unwrap(),
         },
     };
     assert_refusal_page(&page, UNVERIFIED, true, name);
     assert_eq!(counts(server).await, before, "{name}: nothing created");
-    assert!(!has_session(&browser, server).await, "{name}: no session was made");
+    assert!(!signed_in(&browser, server).await, "{name}: no session was made");
 }
 
 /// A server whose users would be linked to alice by a verified email: a forged email is a
@@ -287,13 +279,13 @@ async fn an_idp_error_status_is_a_clear_page_that_keeps_the_request() {
     let server = server(json!({})).await;
     let browser = Browser::new();
     let posted = saml_response_for(&browser, &server, "ann", "ann-password").await;
-    let real = decode(&posted.saml_response);
+    let real = decoded(&posted.saml_response);
     let in_response_to = real.split("InResponseTo=\"").nth(1).unwrap().split('"').next().unwrap();
     // What an IdP answers when authentication failed (unsigned, as IdPs often send errors).
     let failure = format!(
         r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_f1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z" Destination="{}" InResponseTo="{in_response_to}"><saml:Issuer>{}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"/></samlp:StatusCode><samlp:StatusMessage>Wrong password</samlp:StatusMessage></samlp:Status></samlp:Response>"#,
         posted.acs,
-        super::peers::saml_peer().metadata_url
+        saml_peer().metadata_url
     );
     let res = post_to_acs(&posted.acs, &encode(&failure), &posted.relay_state).await;
     let end = browser
@@ -346,12 +338,9 @@ async fn responses_for_another_request_or_another_sp_or_replayed_or_expired_are_
     // row is planted here; a browser cannot make one): the assertion-id cache refuses it.
     let browser = Browser::new();
     let ok = saml_response_for(&browser, &server_a, "ann", "ann-password").await;
-    let res = post_to_acs(&ok.acs, &ok.saml_response, &ok.relay_state).await;
-    let end = browser
-        .walk(&resolve(&ok.acs, &location(&res).unwrap()), RP_REDIRECT)
-        .await;
+    let end = post_to_acs_then_walk(&browser, &ok).await;
     assert!(end.url.starts_with(RP_REDIRECT), "the first use is accepted");
-    let xml = decode(&ok.saml_response);
+    let xml = decoded(&ok.saml_response);
     let request_id = xml.split("InResponseTo=\"").nth(1).unwrap().split('"').next().unwrap();
     let replayer = Browser::new();
     let pending = saml_response_for(&replayer, &server_a, "ann", "ann-password").await;
@@ -413,10 +402,7 @@ async fn an_expired_assertion_is_refused_while_a_prompt_one_is_accepted() {
     // Control: the same kind of response, posted at once, signs in (and creates ann).
     let browser = Browser::new();
     let posted = saml_response_for(&browser, &server, "ann", "ann-password").await;
-    let res = post_to_acs(&posted.acs, &posted.saml_response, &posted.relay_state).await;
-    let end = browser
-        .walk(&resolve(&posted.acs, &location(&res).unwrap()), RP_REDIRECT)
-        .await;
+    let end = post_to_acs_then_walk(&browser, &posted).await;
     assert!(
         end.url.starts_with(RP_REDIRECT),
         "a fresh assertion is accepted: {} {:?}",
@@ -439,12 +425,12 @@ async fn expect_refused(server: &TestServer, browser: &Browser, target: &Posted,
     let page = end.page.unwrap_or_else(|| panic!("{name}: a page"));
     assert_refusal_page(&page, UNVERIFIED, true, name);
     assert_eq!(counts(server).await, before, "{name}: nothing created");
-    assert!(!has_session(browser, server).await, "{name}: no session was made");
+    assert!(!signed_in(browser, server).await, "{name}: no session was made");
 }
 
 /// The IdP's metadata as its admin would download it.
 async fn idp_metadata() -> String {
-    reqwest::get(&super::peers::saml_peer().metadata_url)
+    reqwest::get(&saml_peer().metadata_url)
         .await
         .unwrap()
         .text()
@@ -512,7 +498,7 @@ async fn idp_metadata_without_a_signing_certificate_is_refused() {
     .unwrap();
     let server = server_reading_metadata(file.clone()).await;
     let browser = Browser::new();
-    let login = browser.follow(&server, &super::broker::authorize(&server, "")).await;
+    let login = browser.follow(&server, &authorize(&server, "")).await;
     let interaction = login.split("interaction=").nth(1).unwrap().to_owned();
     let page = browser
         .page(&server.url(&format!("/broker/start/{PROVIDER}?interaction={interaction}")))
@@ -535,7 +521,7 @@ async fn a_response_signed_by_another_key_is_refused_until_the_metadata_names_th
     // The admin updates the metadata (a key rotation): the next response is accepted, without
     // a restart, because a signature failure makes Gatehouse read the metadata again.
     std::fs::write(&file, &real).unwrap();
-    let end = super::saml::saml_login(&Browser::new(), &server, "ann", "ann-password").await;
+    let end = saml_login(&Browser::new(), &server, "ann", "ann-password").await;
     assert!(
         end.url.starts_with(RP_REDIRECT),
         "{} {:?}",
@@ -558,7 +544,7 @@ async fn a_result_continues_only_in_the_browser_that_started_the_login() {
     assert!(!end.url.starts_with(RP_REDIRECT), "ACCEPTED in the victim's browser");
     assert_refusal_page(&end.page.expect("a page"), OTHER_BROWSER, false, "another browser");
     assert_eq!(counts(&server).await, before);
-    assert!(!has_session(&victim, &server).await, "the victim got no session");
+    assert!(!signed_in(&victim, &server).await, "the victim got no session");
     // Control: the browser that started the login still finishes it with the same result.
     let end = attacker.walk(&result_url, RP_REDIRECT).await;
     assert!(

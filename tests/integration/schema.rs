@@ -24,7 +24,7 @@ async fn four_nodes_starting_at_once_on_an_empty_postgresql_database_all_start()
     use gatehouse::store::entities::signing_key;
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-    let Some(cluster) = super::pg_cluster::Cluster::start() else {
+    let Some(cluster) = super::harness::pg_cluster::Cluster::start() else {
         eprintln!("SKIPPED: PostgreSQL is not installed (scripts/test installs it)");
         return;
     };

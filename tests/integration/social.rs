@@ -6,10 +6,12 @@ use gatehouse::store::entities::federated_identity;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::broker::{authorize, counts, id_token_claims, local_id};
-use super::browser::{location, query_param, resolve, Browser, Walk};
+use super::harness::accounts::{counts, local_id};
+use super::harness::browser::{link_href, location, unescape, Browser, Walk};
+use super::harness::client_app::{authorize, id_token_claims, prompt_none_error};
+use super::harness::social_standins::{GitHub, GitHubSetup, OpFlavour, StandInOp};
+use super::harness::urls::{query_param, resolve};
 use super::harness::{TestServer, ALICE, RP_REDIRECT};
-use super::social_standins::{GitHub, GitHubSetup, OpFlavour, StandInOp};
 
 async fn server_with(provider: ProviderConfig) -> TestServer {
     let mut p = TestServer::prepare().await;
@@ -23,8 +25,7 @@ async fn social_login(browser: &Browser, server: &TestServer, provider: &str) ->
     let login = browser.follow(server, &authorize(server, "")).await;
     let page = browser.page(&login).await;
     let start = format!("/broker/start/{provider}");
-    let href =
-        super::browser::link_href(&page.html, &start).unwrap_or_else(|| panic!("a {provider} button on {}", page.html));
+    let href = link_href(&page.html, &start).unwrap_or_else(|| panic!("a {provider} button on {}", page.html));
     assert!(
         page.html.contains("<img src=\"data:image/svg+xml;base64,"),
         "the button shows the preset's icon"
@@ -217,80 +218,11 @@ async fn microsoft_tokens_must_carry_their_own_tenants_issuer() {
 
 #[tokio::test]
 async fn apple_form_post_signed_client_secret_and_the_name_from_the_first_login() {
-    use p256::pkcs8::{EncodePrivateKey, LineEnding};
-    let key_pem = p256::SecretKey::random(&mut rand::rngs::OsRng)
-        .to_pkcs8_pem(LineEnding::LF)
-        .unwrap()
-        .to_string();
     let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("AuthKey_ABC123DEFG.p8");
-    std::fs::write(&key_file, &key_pem).unwrap();
-    let op = StandInOp::start(
-        OpFlavour::Apple {
-            developer_key_pem: key_pem,
-            team_id: "TEAM123456".into(),
-            key_id: "ABC123DEFG".into(),
-        },
-        "com.example.web",
-        "",
-    )
-    .await;
-    let provider = Catalog::built_in(
-        "apple",
-        &format!(
-            r#"
-            client_id = "com.example.web"
-            issuer = "{}"
-            [signed_client_secret]
-            team_id = "TEAM123456"
-            key_id = "ABC123DEFG"
-            private_key_file = "{}"
-            "#,
-            op.issuer,
-            key_file.display()
-        ),
-    )
-    .expect("apple preset");
-    let server = server_with(provider).await;
+    let key = apple_developer_key();
+    let (op, server) = apple_setup(&key, &key, dir.path(), Default::default()).await;
 
-    let apple_login = |browser: Browser| {
-        let server = &server;
-        async move {
-            let at_apple = social_login(&browser, server, "apple").await;
-            let page = at_apple.page.as_ref().expect("Apple's auto-submitting form");
-            let action = page
-                .html
-                .split("action=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap()
-                .to_owned();
-            let mut form = vec![
-                ("code", page.field("code").unwrap()),
-                ("state", page.field("state").unwrap()),
-            ];
-            if let Some(user) = page.field("user") {
-                form.push(("user", user));
-            }
-            // The post is cross-site: the SameSite=Lax session cookie does not come with it.
-            let res = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap()
-                .post(&action)
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), StatusCode::SEE_OTHER);
-            let next = resolve(&action, &location(&res).unwrap());
-            (browser.walk(&next, RP_REDIRECT).await, form.len() == 3)
-        }
-    };
-
-    let (end, had_user) = apple_login(Browser::new()).await;
+    let (end, had_user) = apple_round_trip(&Browser::new(), &server, None).await;
     assert!(had_user, "Apple sends `user` on the first login");
     assert!(
         end.url.starts_with(RP_REDIRECT),
@@ -305,7 +237,7 @@ async fn apple_form_post_signed_client_secret_and_the_name_from_the_first_login(
     assert_eq!(claims["email"], "ann@privaterelay.appleid.com");
     assert_eq!(claims["email_verified"], true, "Apple's string \"true\" is understood");
 
-    let (again, had_user) = apple_login(Browser::new()).await;
+    let (again, had_user) = apple_round_trip(&Browser::new(), &server, None).await;
     assert!(!had_user, "no `user` after the first login");
     let claims2 = id_token_claims(&server, &again.url).await;
     assert_eq!(claims2["sub"], claims["sub"], "the same local user");
@@ -367,8 +299,9 @@ async fn apple_setup(
 }
 
 /// To Apple and back: Apple's auto-submitting form is posted cross-site, with its `user` field
-/// replaced by `user` when given; then on to the client app or a page.
-async fn apple_round_trip(browser: &Browser, server: &TestServer, user: Option<&str>) -> Walk {
+/// replaced by `user` when given; then on to the client app or a page. Also says whether Apple's
+/// form had a `user` field.
+async fn apple_round_trip(browser: &Browser, server: &TestServer, user: Option<&str>) -> (Walk, bool) {
     let at_apple = social_login(browser, server, "apple").await;
     let page = at_apple.page.as_ref().expect("Apple's auto-submitting form");
     let action = page
@@ -384,11 +317,13 @@ async fn apple_round_trip(browser: &Browser, server: &TestServer, user: Option<&
         ("code", page.field("code").unwrap()),
         ("state", page.field("state").unwrap()),
     ];
+    let had_user = page.field("user").is_some();
     match (user, page.field("user")) {
         (Some(forged), _) => form.push(("user", forged.to_owned())),
         (None, Some(real)) => form.push(("user", real)),
         (None, None) => {}
     }
+    // The post is cross-site: the SameSite=Lax session cookie does not come with it.
     let res = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -399,9 +334,10 @@ async fn apple_round_trip(browser: &Browser, server: &TestServer, user: Option<&
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    browser
+    let end = browser
         .walk(&resolve(&action, &location(&res).unwrap()), RP_REDIRECT)
-        .await
+        .await;
+    (end, had_user)
 }
 
 #[tokio::test]
@@ -410,7 +346,7 @@ async fn apple_refuses_a_client_secret_signed_with_another_key_and_nothing_is_si
     let apple_key = apple_developer_key();
     // Control: the client secret signed with the registered key is accepted.
     let (op, server) = apple_setup(&apple_key, &apple_key, dir.path(), Default::default()).await;
-    let end = apple_round_trip(&Browser::new(), &server, None).await;
+    let (end, _) = apple_round_trip(&Browser::new(), &server, None).await;
     assert!(
         end.url.starts_with(RP_REDIRECT),
         "control: {} {:?}",
@@ -423,10 +359,10 @@ async fn apple_refuses_a_client_secret_signed_with_another_key_and_nothing_is_si
     let (op, server) = apple_setup(&apple_key, &apple_developer_key(), dir.path(), Default::default()).await;
     let before = counts(&server).await;
     let browser = Browser::new();
-    let end = apple_round_trip(&browser, &server, None).await;
+    let (end, _) = apple_round_trip(&browser, &server, None).await;
     assert!(!end.url.starts_with(RP_REDIRECT), "ACCEPTED: {}", end.url);
     let page = end.page.expect("a refusal page");
-    let html = super::browser::unescape(&page.html);
+    let html = unescape(&page.html);
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{html}");
     assert!(html.contains("<h1>Sign-in with Apple did not work</h1>"), "{html}");
     assert!(
@@ -439,9 +375,8 @@ async fn apple_refuses_a_client_secret_signed_with_another_key_and_nothing_is_si
         "Apple saw, and refused, exactly one client secret"
     );
     assert_eq!(counts(&server).await, before, "nothing created or linked");
-    let back = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
     assert_eq!(
-        query_param(&back, "error").as_deref(),
+        prompt_none_error(&browser, &server).await.as_deref(),
         Some("login_required"),
         "no session"
     );
@@ -462,7 +397,7 @@ async fn apples_unsigned_user_field_gives_only_a_name_never_an_email() {
     let before = counts(&server).await;
     // The posted `user` JSON is not signed: here it claims alice's address.
     let forged = r#"{"name":{"firstName":"Mallory","lastName":"Forged"},"email":"alice@example.com"}"#;
-    let end = apple_round_trip(&Browser::new(), &server, Some(forged)).await;
+    let (end, _) = apple_round_trip(&Browser::new(), &server, Some(forged)).await;
     assert!(
         end.url.starts_with(RP_REDIRECT),
         "{} {:?}",
@@ -492,7 +427,7 @@ async fn a_malformed_apple_user_field_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
         let (_op, server) = apple_setup(&key, &key, dir.path(), Default::default()).await;
         let before = counts(&server).await;
-        let end = apple_round_trip(&Browser::new(), &server, Some(user)).await;
+        let (end, _) = apple_round_trip(&Browser::new(), &server, Some(user)).await;
         assert!(
             end.url.starts_with(RP_REDIRECT),
             "{what}: {} {:?}",

@@ -4,38 +4,23 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::broker::{authorize, counts, federated_login, id_token_claims, redeem, server_with, to_upstream_form};
-use super::browser::{location, query_param, Browser};
-use super::flow::urlencode;
+use super::harness::accounts::{counts, register};
+use super::harness::browser::{location, Browser};
+use super::harness::client_app::{
+    authorize, id_token_claims, introspect, prompt_none_error, redeem, refresh, userinfo_status,
+};
+use super::harness::federation::{federated_login, server_with, to_upstream_form, upstream_callback};
+use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
-use super::lifecycle::{introspect, refresh, userinfo_status};
 use gatehouse::broker::LinkingPolicy;
 use gatehouse::oidc::pkce::s256;
 
 const MALLORY_PASSWORD: &str = "quartz lantern fjord 9";
 
-/// Registers an account through the real register page; returns the final response.
-async fn register(server: &TestServer, username: &str, email: &str, password: &str) -> reqwest::Response {
-    let browser = Browser::new();
-    let login = browser.follow(server, &authorize(server, "")).await;
-    let ix = query_param(&login, "interaction").expect("an interaction");
-    let page = browser.page(&server.url(&format!("/register?interaction={ix}"))).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
-    let csrf = page.field("csrf").expect("csrf");
-    browser
-        .post(
-            &server.url("/register"),
-            &[
-                ("interaction", &ix),
-                ("csrf", &csrf),
-                ("username", username),
-                ("email", email),
-                ("name", "Someone"),
-                ("password", password),
-                ("password_confirm", password),
-            ],
-        )
-        .await
+/// Registers an account named "Someone" through the real register page; returns the final
+/// response.
+async fn register_someone(server: &TestServer, username: &str, email: &str, password: &str) -> reqwest::Response {
+    register(server, username, email, "Someone", password).await
 }
 
 /// Signs in with a password in a new browser; the client's redirect (with a code) or the page.
@@ -72,7 +57,7 @@ async fn a_verified_upstream_email_links_silently_only_to_a_local_account_that_v
     assert!(control.url.starts_with(RP_REDIRECT), "{}", control.url);
 
     // The attacker registers first, with the victim's corporate address and a password of theirs.
-    let res = register(&server, "mallory2", "victim@contoso.test", MALLORY_PASSWORD).await;
+    let res = register_someone(&server, "mallory2", "victim@contoso.test", MALLORY_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "registration itself is allowed");
     let mallory_sub = password_sub(&server, "mallory2", MALLORY_PASSWORD)
         .await
@@ -140,12 +125,8 @@ async fn a_verified_upstream_email_links_silently_only_to_a_local_account_that_v
 async fn an_upstream_callback_opened_in_another_browser_signs_nobody_in_and_stays_usable_in_the_first() {
     let server = server_with(|_, _| {}).await;
     let a = Browser::new();
-    let form = to_upstream_form(&a, &server).await;
     // A signs in at the provider and stops before the redirect back.
-    let callback = a
-        .upstream_submit(&form, "/login", "ann", &server.url("/broker/callback/"))
-        .await;
-    assert!(callback.url.contains("/broker/callback/corp?"), "{}", callback.url);
+    let callback = upstream_callback(&a, &server, "ann").await;
     let before = counts(&server).await;
 
     // B, with no cookies, opens A's callback URL.
@@ -157,9 +138,8 @@ async fn an_upstream_callback_opened_in_another_browser_signs_nobody_in_and_stay
     assert!(html.contains("started in another browser"), "{html}");
     assert!(!html.contains("interaction="), "A's interaction is not offered to B");
     assert_eq!(counts(&server).await, before, "no user or link created");
-    let back = b.follow(&server, &authorize(&server, "&prompt=none")).await;
     assert_eq!(
-        query_param(&back, "error").as_deref(),
+        prompt_none_error(&b, &server).await.as_deref(),
         Some("login_required"),
         "no session in B"
     );
@@ -227,7 +207,7 @@ async fn registration_cannot_take_an_email_or_a_login_name_from_an_existing_acco
     assert!(bob.is_some(), "bob signs in by email");
 
     // Another account on bob's address is refused, and bob's login by email keeps working.
-    let res = register(&server, "notbob", "Bob@Example.com", "violet kettle orbit drum").await;
+    let res = register_someone(&server, "notbob", "Bob@Example.com", "violet kettle orbit drum").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res
         .text()
@@ -237,7 +217,7 @@ async fn registration_cannot_take_an_email_or_a_login_name_from_an_existing_acco
     assert_eq!(password_sub(&server, "bob@example.com", "bob-password-123").await, bob);
 
     // A username shaped like alice's email is refused; her email still signs her in.
-    let res = register(
+    let res = register_someone(
         &server,
         "alice@example.com",
         "other@example.net",
@@ -258,7 +238,7 @@ async fn registration_cannot_take_an_email_or_a_login_name_from_an_existing_acco
         "a1ice",
         "\u{430}\u{4cf}\u{456}\u{441}\u{435}",
     ] {
-        let res = register(
+        let res = register_someone(
             &server,
             variant,
             &format!("{}@example.net", variant.len()),
@@ -268,7 +248,7 @@ async fn registration_cannot_take_an_email_or_a_login_name_from_an_existing_acco
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{variant}");
         assert!(res.text().await.unwrap().contains("username is taken"), "{variant}");
     }
-    let res = register(&server, "\u{430}lice", "mixed@example.net", "violet kettle orbit drum").await;
+    let res = register_someone(&server, "\u{430}lice", "mixed@example.net", "violet kettle orbit drum").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res
         .text()
@@ -422,6 +402,8 @@ async fn a_disabled_account_cannot_come_back_through_its_linked_provider() {
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(page.html.contains("This account is disabled."), "{}", page.html);
     assert_eq!(counts(&server).await, before, "nothing created or relinked");
-    let back = browser.follow(&server, &authorize(&server, "&prompt=none")).await;
-    assert_eq!(query_param(&back, "error").as_deref(), Some("login_required"));
+    assert_eq!(
+        prompt_none_error(&browser, &server).await.as_deref(),
+        Some("login_required")
+    );
 }

@@ -12,6 +12,8 @@ use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
+use super::loopback::{discovery, listen, rsa_jwk, rsa_key, serve};
+
 /// What is wrong with the ID token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Defect {
@@ -37,18 +39,11 @@ struct Rogue {
     nonces: Mutex<HashMap<String, String>>,
 }
 
-pub fn rsa_key() -> EncodingKey {
-    let pem = gatehouse::keys::generate_pem(gatehouse::keys::SigningAlg::RS256).unwrap();
-    EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap()
-}
-
 /// Starts a rogue OP for `client_id`; returns its issuer URL.
 pub async fn start(defect: Defect, client_id: &str) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, issuer) = listen().await;
     let good = rsa_key();
-    let mut jwk = Jwk::from_encoding_key(&good, Algorithm::RS256).unwrap();
-    jwk.common.key_id = Some("k1".into());
+    let jwk = rsa_jwk(&good, "k1");
     let rogue = Arc::new(Rogue {
         issuer: issuer.clone(),
         client_id: client_id.into(),
@@ -59,25 +54,17 @@ pub async fn start(defect: Defect, client_id: &str) -> String {
         nonces: Mutex::new(HashMap::new()),
     });
     let app = Router::new()
-        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/.well-known/openid-configuration", get(rogue_discovery))
         .route("/jwks", get(jwks))
         .route("/authorize", get(authorize))
         .route("/token", post(token))
         .with_state(rogue);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    serve(listener, app);
     issuer
 }
 
-async fn discovery(State(r): State<Arc<Rogue>>) -> Json<Value> {
-    Json(json!({
-        "issuer": r.issuer,
-        "authorization_endpoint": format!("{}/authorize", r.issuer),
-        "token_endpoint": format!("{}/token", r.issuer),
-        "jwks_uri": format!("{}/jwks", r.issuer),
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-    }))
+async fn rogue_discovery(State(r): State<Arc<Rogue>>) -> Json<Value> {
+    Json(discovery(&r.issuer))
 }
 
 async fn jwks(State(r): State<Arc<Rogue>>) -> Json<JwkSet> {

@@ -2,7 +2,8 @@
 use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
 
-use super::harness::{TestServer, ALICE, ALICE_PASSWORD};
+use super::urls::resolve;
+use super::{TestServer, ALICE, ALICE_PASSWORD};
 
 /// One browser: its own cookie jar.
 pub struct Browser {
@@ -134,15 +135,6 @@ fn absolute(server: &TestServer, loc: &str) -> String {
     }
 }
 
-/// A query parameter of a URL.
-pub fn query_param(url: &str, name: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 /// Where a walk across hosts stopped.
 pub struct Walk {
     pub url: String,
@@ -197,14 +189,6 @@ impl Browser {
         let next = location(&res).unwrap_or_else(|| panic!("upstream form answered {}", res.status()));
         self.walk(&resolve(&action, &next), stop).await
     }
-}
-
-/// Resolves a possibly relative `Location` against the current URL.
-pub fn resolve(current: &str, location: &str) -> String {
-    url::Url::parse(current)
-        .and_then(|u| u.join(location))
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| location.to_string())
 }
 
 /// The href of the first link whose target contains `part` (HTML entities undone).

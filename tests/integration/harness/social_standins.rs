@@ -13,14 +13,7 @@ use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};
 
-use super::rogue_idp::rsa_key;
-
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    base
-}
+use super::loopback::{listen, rsa_jwk, rsa_key, serve};
 
 fn s256(verifier: &str) -> String {
     use base64::Engine;
@@ -72,10 +65,9 @@ impl GitHub {
             .route("/user", get(gh_user))
             .route("/user/emails", get(gh_emails))
             .with_state(state.clone());
-        Self {
-            base: serve(app).await,
-            state,
-        }
+        let (listener, base) = listen().await;
+        serve(listener, app);
+        Self { base, state }
     }
 
     /// The `[[providers]]` overrides that point the built-in preset at this stand-in.
@@ -279,11 +271,9 @@ struct OpState {
 
 impl StandInOp {
     pub async fn start(flavour: OpFlavour, client_id: &str, client_secret: &str) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (listener, base) = listen().await;
         let key = rsa_key();
-        let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
-        jwk.common.key_id = Some("standin-1".into());
+        let jwk = rsa_jwk(&key, "standin-1");
         let issuer = match flavour {
             OpFlavour::Microsoft { .. } => format!("{base}/common/v2.0"),
             OpFlavour::Apple { .. } => base.clone(),
@@ -306,7 +296,7 @@ impl StandInOp {
             .route("/auth", get(op_authorize))
             .route("/token", post(op_token))
             .with_state(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        serve(listener, app);
         Self { issuer, state }
     }
 

@@ -1,7 +1,22 @@
-//! Starts a Gatehouse per test on 127.0.0.1 with its own database.
+//! The test harness: everything the test files share. This module starts a Gatehouse per test
+//! on 127.0.0.1 with its own database; the submodules drive it and stand in for its peers.
+pub mod accounts;
+pub mod browser;
+pub mod client_app;
+pub mod federation;
+pub mod logout_receiver;
+pub mod loopback;
+pub mod peers;
+pub mod pg_cluster;
+pub mod rogue_idp;
+pub mod saml;
+pub mod social_standins;
+pub mod urls;
+
 use gatehouse::app::serve_on;
-use gatehouse::config::{ClientDecl, Config, UserDecl};
 use gatehouse::state::AppState;
+use gatehouse::config::{ClientDecl, Config, UserDecl};
+use gatehouse::store::clients::{AccessTokenFormat, RefreshPolicy};
 use sea_orm::ConnectionTrait;
 use tokio::net::TcpListener;
 
@@ -18,6 +33,29 @@ pub const CONSENT_ID: &str = "consent-app";
 pub const ES_ID: &str = "es-app";
 pub const ALICE: &str = "alice";
 pub const ALICE_PASSWORD: &str = "alice-correct-horse";
+
+/// A confidential client that always gets refresh tokens (see [`extra_clients`]).
+pub const REFRESH_APP: &str = "refresh-app";
+/// A confidential client whose access tokens are JWTs, and never refresh tokens.
+pub const JWT_APP: &str = "jwt-app";
+
+/// Adds [`REFRESH_APP`] (with `backchannel` as its back-channel logout URI) and [`JWT_APP`], both
+/// like the first client otherwise.
+pub fn extra_clients(c: &mut Config, backchannel: Option<String>) {
+    let base = c.clients[0].clone();
+    c.clients.push(ClientDecl {
+        id: REFRESH_APP.into(),
+        refresh_tokens: Some(RefreshPolicy::Always),
+        backchannel_logout_uri: backchannel,
+        ..base.clone()
+    });
+    c.clients.push(ClientDecl {
+        id: JWT_APP.into(),
+        access_token_format: Some(AccessTokenFormat::Jwt),
+        refresh_tokens: Some(RefreshPolicy::Never),
+        ..base
+    });
+}
 
 /// A running server and what it was started with.
 pub struct TestServer {
@@ -137,6 +175,17 @@ impl TestServer {
         ];
         Prepared { listener, config, dir }
     }
+}
+
+/// Polls `check` every 20 ms for up to `secs` seconds; whether it came true.
+pub async fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
+    for _ in 0..secs * 50 {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    check()
 }
 
 /// A stopped server's configuration and database, to start again.

@@ -27,3 +27,4 @@ mod schema;
 mod social;
 mod takeover;
 mod third_party_rp;
+mod two_tabs;

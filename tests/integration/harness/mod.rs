@@ -14,8 +14,8 @@ pub mod social_standins;
 pub mod urls;
 
 use gatehouse::app::serve_on;
-use gatehouse::state::AppState;
 use gatehouse::config::{ClientDecl, Config, UserDecl};
+use gatehouse::state::AppState;
 use gatehouse::store::clients::{AccessTokenFormat, RefreshPolicy};
 use sea_orm::ConnectionTrait;
 use tokio::net::TcpListener;

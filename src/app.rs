@@ -16,107 +16,133 @@ use crate::{demo, home, login, oidc, store, web};
 
 /// The router with every endpoint, sessions and error pages.
 pub async fn router(state: &AppState) -> anyhow::Result<Router> {
-    let sessions = SessionBackend::for_database(&state.db)
-        .await
-        .context("creating the session table")?;
-    tokio::spawn(sessions.clone().continuously_delete_expired(Duration::from_secs(600)));
-    let session_layer = SessionManagerLayer::new(sessions)
-        .with_name(state.config.session.cookie_name.clone())
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(state.config.secure_cookies())
-        .with_path(if state.base().is_empty() {
-            "/".to_string()
-        } else {
-            state.base()
-        })
-        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
-            state.config.session.idle_timeout as i64,
-        )));
-
     let routes = Router::new()
-        .route("/", get(home::home))
-        .route("/healthz", get(home::healthz))
-        .route("/static/gatehouse.css", get(home::stylesheet))
-        .route("/static/autosubmit.js", get(home::autosubmit_script))
-        .route(
-            "/.well-known/openid-configuration",
-            get(oidc::discovery::openid_configuration),
-        )
-        .route("/jwks", get(oidc::jwks::jwks))
-        .route(
-            "/authorize",
-            get(oidc::authorize::authorize).post(oidc::authorize::authorize),
-        )
-        .route("/authorize/resume", get(oidc::authorize::resume))
-        .route("/token", post(oidc::token::token))
-        .route("/revoke", post(oidc::revocation::revoke))
-        .route("/par", post(oidc::par::push))
-        .route("/introspect", post(oidc::introspection::introspect))
-        .route(
-            "/userinfo",
-            get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo),
-        )
-        .route("/logout", get(oidc::logout::logout).post(oidc::logout::logout))
-        .route("/logout/confirm", post(oidc::logout::confirm))
-        .route("/logout/upstream/{provider}", get(oidc::logout::after_upstream))
-        .route("/login", get(login::password::page).post(login::password::submit))
-        .route("/register", get(login::register::page).post(login::register::submit))
-        .route("/consent", get(login::consent::page).post(login::consent::submit))
-        .route("/login/discover", post(login::password::discover))
-        .route("/broker/start/{provider}", get(login::federated::start))
-        .route(
-            "/broker/callback/{provider}",
-            get(login::federated::callback).post(login::federated::cross_site_answer),
-        )
-        .route("/broker/saml/{provider}/acs", post(login::federated::cross_site_answer))
-        .route("/broker/saml/{provider}/metadata", get(login::federated::sp_metadata))
-        .route("/broker/saml/{provider}/slo", get(login::federated::saml_slo))
-        .route(
-            "/broker/link",
-            get(login::federated::link_page).post(login::federated::link_submit),
-        )
-        .route(
-            "/broker/profile",
-            get(login::federated::profile_page).post(login::federated::profile_submit),
-        )
-        .route("/account", get(login::account::page))
-        .route("/account/callback", get(login::account::callback))
-        .route("/account/sessions/end", post(login::account::end))
-        .route("/demo/start", get(demo::start))
-        .route("/demo/callback", get(demo::callback))
+        .merge(site_routes())
+        .merge(provider_routes())
+        .merge(login_routes())
+        .merge(broker_routes())
+        .merge(account_routes())
         .fallback(|| async { web::error::PageError::NotFound });
-
     let base = state.base();
     let app = if base.is_empty() {
         routes
     } else {
         Router::new().nest(&base, routes)
     };
-    Ok(app
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            web::guard::request_guard,
-        ))
-        .layer(axum::extract::DefaultBodyLimit::max(state.config.server.max_body_bytes))
-        .layer(axum::middleware::map_response_with_state(
-            state.clone(),
-            web::error_pages::render_error_pages,
-        ))
-        .layer(session_layer)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            web::guard::availability,
-        ))
-        .layer(axum::middleware::from_fn(web::headers::security_headers))
-        .layer(tower::util::option_layer(
-            state
-                .config
-                .secure_cookies()
-                .then(web::headers::strict_transport_security),
-        ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state.clone()))
+    Ok(with_layers(app, state, session_layer(state).await?))
+}
+
+/// The site itself: home, health, static assets, and the demo client.
+fn site_routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/healthz", get(home::healthz))
+        .route("/static/gatehouse.css", get(home::stylesheet))
+        .route("/static/autosubmit.js", get(home::autosubmit_script))
+        .route("/demo/start", get(demo::start))
+        .route("/demo/callback", get(demo::callback))
+}
+
+/// The OpenID Provider's endpoints.
+fn provider_routes() -> Router<AppState> {
+    use oidc::*;
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/jwks", get(jwks::jwks))
+        .route("/authorize", get(authorize::authorize).post(authorize::authorize))
+        .route("/authorize/resume", get(authorize::resume))
+        .route("/token", post(token::token))
+        .route("/revoke", post(revocation::revoke))
+        .route("/par", post(par::push))
+        .route("/introspect", post(introspection::introspect))
+        .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
+        .route("/logout", get(logout::logout).post(logout::logout))
+        .route("/logout/confirm", post(logout::confirm))
+        .route("/logout/upstream/{provider}", get(logout::after_upstream))
+}
+
+/// The local sign-in pages of an interaction.
+fn login_routes() -> Router<AppState> {
+    use login::*;
+    Router::new()
+        .route("/login", get(password::page).post(password::submit))
+        .route("/login/discover", post(password::discover))
+        .route("/register", get(register::page).post(register::submit))
+        .route("/consent", get(consent::page).post(consent::submit))
+}
+
+/// Brokered sign-in: to an upstream provider and back, then link or create.
+fn broker_routes() -> Router<AppState> {
+    use login::federated::*;
+    Router::new()
+        .route("/broker/start/{provider}", get(start))
+        .route("/broker/callback/{provider}", get(callback).post(cross_site_answer))
+        .route("/broker/saml/{provider}/acs", post(cross_site_answer))
+        .route("/broker/saml/{provider}/metadata", get(sp_metadata))
+        .route("/broker/saml/{provider}/slo", get(saml_slo))
+        .route("/broker/link", get(link_page).post(link_submit))
+        .route("/broker/profile", get(profile_page).post(profile_submit))
+}
+
+/// The person's own account pages.
+fn account_routes() -> Router<AppState> {
+    use login::account::*;
+    Router::new()
+        .route("/account", get(page))
+        .route("/account/callback", get(callback))
+        .route("/account/sessions/end", post(end))
+}
+
+/// Server-side sessions in the database, behind a Secure (for https), HttpOnly, SameSite=Lax
+/// cookie scoped to the issuer's path.
+async fn session_layer(state: &AppState) -> anyhow::Result<SessionManagerLayer<SessionBackend>> {
+    let sessions = SessionBackend::for_database(&state.db)
+        .await
+        .context("creating the session table")?;
+    tokio::spawn(sessions.clone().continuously_delete_expired(Duration::from_secs(600)));
+    let path = match state.base() {
+        base if base.is_empty() => "/".to_string(),
+        base => base,
+    };
+    Ok(SessionManagerLayer::new(sessions)
+        .with_name(state.config.session.cookie_name.clone())
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_path(path)
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            state.config.session.idle_timeout as i64,
+        ))))
+}
+
+/// The middleware around every route, innermost first: request guard, body limit, error
+/// pages, sessions, availability, security headers, HSTS (https only), tracing.
+fn with_layers(app: Router<AppState>, state: &AppState, sessions: SessionManagerLayer<SessionBackend>) -> Router {
+    let hsts = state
+        .config
+        .secure_cookies()
+        .then(web::headers::strict_transport_security);
+    app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        web::guard::request_guard,
+    ))
+    .layer(axum::extract::DefaultBodyLimit::max(state.config.server.max_body_bytes))
+    .layer(axum::middleware::map_response_with_state(
+        state.clone(),
+        web::error_pages::render_error_pages,
+    ))
+    .layer(sessions)
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        web::guard::availability,
+    ))
+    .layer(axum::middleware::from_fn(web::headers::security_headers))
+    .layer(tower::util::option_layer(hsts))
+    .layer(tower_http::trace::TraceLayer::new_for_http())
+    .with_state(state.clone())
 }
 
 /// Deletes expired interactions, codes and tokens now and then.

@@ -11,12 +11,12 @@ use serde_json::json;
 use tower_sessions::Session;
 
 use crate::flow::signout::terminate;
-use crate::login::continuation::active_login;
-use crate::login::session::{end_session, sign_out};
 use crate::oidc::pkce;
 use crate::state::AppState;
 use crate::store::{login_sessions, random_token};
+use crate::web::continuation::active_login;
 use crate::web::error::PageError;
+use crate::web::login_session::{end_session, sign_out};
 use crate::web::{csrf, found, see_other, with_query};
 
 /// The account page's client id.
@@ -140,7 +140,7 @@ pub async fn end(
             "That session does not exist or is not yours.",
         ));
     };
-    let other = crate::login::session::LoginSession {
+    let other = crate::web::login_session::LoginSession {
         user_id: row.user_id,
         sid: row.sid,
         auth_time: row.created_at,

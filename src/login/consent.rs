@@ -7,12 +7,12 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
-use super::interaction;
 use super::password::InteractionQuery;
-use crate::login::continuation::{active_login, client_of, deny, issue_code};
 use crate::state::AppState;
 use crate::store::consent;
+use crate::web::continuation::{active_login, client_of, deny, issue_code};
 use crate::web::error::PageError;
+use crate::web::interaction;
 use crate::web::{csrf, found};
 
 fn describe(scope: &str) -> String {

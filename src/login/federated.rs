@@ -10,12 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tower_sessions::Session;
 
-use super::interaction::{self, Interaction};
 use super::password::InteractionQuery;
-use super::session::{self as login_session, Authenticated};
-use super::upstream_start::{
-    browser_hash, check_allowed, explain, provider_of, redirect_to_provider, started_interaction, upstream_failure,
-};
 use crate::broker::profile::{self, ProfileAnswer, ProfileError};
 use crate::broker::resolve::{resolve, Question, Resolution};
 use crate::broker::{self, handoff, idp_initiated, BrokerError, ProfileProblem, Refusal};
@@ -23,7 +18,12 @@ use crate::state::AppState;
 use crate::store::users::User;
 use crate::upstream::{Arrival, ExternalIdentity, Finished, Upstream, UpstreamError};
 use crate::web::error::PageError;
+use crate::web::interaction::{self, Interaction};
 use crate::web::limits::ClientAddress;
+use crate::web::login_session::{self as login_session, Authenticated};
+use crate::web::upstream_start::{
+    browser_hash, check_allowed, explain, provider_of, redirect_to_provider, started_interaction, upstream_failure,
+};
 use crate::web::{csrf, found, see_other};
 
 /// An upstream identity waiting for the person's answer (kept in the server-side session),
@@ -210,7 +210,7 @@ async fn idp_started_logout(
             .and_then(|v| v["name_id"].as_str().map(str::to_owned));
         if current.idp.as_deref() == Some(id.as_str()) && subject.as_deref() == Some(request.subject.as_str()) {
             // Back-channel logout tokens go out to the clients as at any logout.
-            crate::login::session::end_session(state, session).await?;
+            crate::web::login_session::end_session(state, session).await?;
             tracing::info!(provider = %id, "session ended by the identity provider's logout");
         }
     }
@@ -415,7 +415,8 @@ pub async fn link_submit(
     let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
     let (pending, provider) = pending_for(&state, &session, &ix).await?;
     let id = &pending.identity;
-    let user = super::password::check_password(&state, address, form.username.trim(), &form.password).await?;
+    let user =
+        crate::web::password_attempt::check_password(&state, address, form.username.trim(), &form.password).await?;
     let Some(user) = user else {
         let may_create = may_create(&pending);
         let error = Some("Invalid username or password.");

@@ -1,6 +1,4 @@
 //! The local username/password login page.
-use std::net::IpAddr;
-
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -9,17 +7,15 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
-use super::interaction::{self, Interaction};
-use super::session as login_session;
-use super::upstream_start::redirect_to_provider;
-use crate::credentials::{self, PasswordCheck};
-use crate::login::continuation::{already_signed_in, client_of};
-use crate::passwords;
 use crate::state::AppState;
-use crate::store::users::User;
+use crate::web::continuation::{already_signed_in, client_of};
 use crate::web::csrf;
 use crate::web::error::PageError;
-use crate::web::limits::{Bucket, ClientAddress};
+use crate::web::interaction::{self, Interaction};
+use crate::web::limits::ClientAddress;
+use crate::web::login_session;
+use crate::web::password_attempt::check_password;
+use crate::web::upstream_start::redirect_to_provider;
 
 /// `?interaction=` on page URLs.
 #[derive(Deserialize)]
@@ -92,33 +88,6 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
-}
-
-/// Checks a typed login name and password, counting the attempt against the client's address
-/// and (in the database) against the account.
-pub async fn check_password(
-    state: &AppState,
-    address: IpAddr,
-    login: &str,
-    password: &str,
-) -> Result<Option<User>, PageError> {
-    if let Err(retry_after_secs) = state.limits.hit(Bucket::SignIn, address) {
-        return Err(PageError::TooManyAttempts { retry_after_secs });
-    }
-    if login.is_empty() || password.is_empty() || password.len() > passwords::MAX_BYTES {
-        return Ok(None);
-    }
-    match credentials::check(&state.db, &state.config.limits.account, login, password).await? {
-        PasswordCheck::Accepted(user) => Ok(Some(user)),
-        PasswordCheck::Refused => {
-            tracing::info!(%address, login, "failed password login");
-            Ok(None)
-        }
-        PasswordCheck::Throttled { retry_after_secs } => {
-            tracing::warn!(%address, login, retry_after_secs, "password attempt refused: account throttled");
-            Err(PageError::TooManyAttempts { retry_after_secs })
-        }
-    }
 }
 
 /// `POST /login`.

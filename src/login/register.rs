@@ -7,17 +7,17 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
-use super::interaction::{self, Interaction};
 use super::password::InteractionQuery;
-use super::session as login_session;
-use crate::login::continuation::client_of;
 use crate::names::NAME_MAX_CHARS as MAX_NAME_CHARS;
 use crate::passwords;
 use crate::state::AppState;
 use crate::store::users::{self, NewUser, UserError};
+use crate::web::continuation::client_of;
 use crate::web::csrf;
 use crate::web::error::PageError;
+use crate::web::interaction::{self, Interaction};
 use crate::web::limits::{Bucket, ClientAddress};
+use crate::web::login_session;
 
 /// The registration form.
 #[derive(Deserialize, Default)]

@@ -12,13 +12,13 @@ use tower_sessions::Session;
 pub use crate::flow::checks::{oversized, validate, PARAMETER_LIMITS};
 use crate::flow::rejection::Rejection;
 pub use crate::flow::request::{AuthorizeRequest, Prompt};
-use crate::login::continuation::{client_of, proceed};
-use crate::login::interaction;
-use crate::login::session as login_session;
 use crate::state::AppState;
 use crate::store::clients::Client;
+use crate::web::continuation::{client_of, proceed};
 use crate::web::error::PageError;
+use crate::web::interaction;
 use crate::web::limits::{Bucket, ClientAddress};
+use crate::web::login_session;
 use crate::web::{found, get_or_post_params};
 
 /// A request that cannot be answered at a redirect URI: shown as a page instead.

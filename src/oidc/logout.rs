@@ -11,12 +11,12 @@ use serde_json::json;
 use tower_sessions::Session;
 
 use crate::flow::signout::Ended;
-use crate::login::session as login_session;
-use crate::login::session::end_session;
 use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::{random_token, users};
 use crate::web::error::PageError;
+use crate::web::login_session;
+use crate::web::login_session::end_session;
 use crate::web::{csrf, found, get_or_post_params, see_other, with_query};
 
 /// What a verified `id_token_hint` says.

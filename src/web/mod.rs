@@ -1,12 +1,17 @@
 //! Shared HTTP pieces: templates, error pages, CSRF tokens, security headers, redirects.
+pub mod continuation;
 pub mod csrf;
 pub mod error;
 pub mod error_pages;
 pub mod guard;
 pub mod headers;
+pub mod interaction;
 pub mod limits;
 pub mod listener;
+pub mod login_session;
+pub mod password_attempt;
 pub mod templates;
+pub mod upstream_start;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -6,7 +6,7 @@ use axum::response::Response;
 use tower_sessions::Session;
 
 use super::interaction::{self, Interaction};
-use super::session::{self as login_session, LoginSession};
+use super::login_session::{self as login_session, LoginSession};
 use super::upstream_start::redirect_to_provider;
 use crate::flow::issue::{self, IssueError};
 use crate::flow::rejection::{AuthorizeErrorCode, Rejection};

@@ -1,0 +1,37 @@
+//! A typed password as an attempt: counted against the client's address (this node) and the
+//! account (the database), refused with a wait when either is over its limit.
+use std::net::IpAddr;
+
+use crate::credentials::{self, PasswordCheck};
+use crate::passwords;
+use crate::state::AppState;
+use crate::store::users::User;
+use crate::web::error::PageError;
+use crate::web::limits::Bucket;
+
+/// Checks a typed login name and password, counting the attempt against the client's address
+/// and (in the database) against the account.
+pub async fn check_password(
+    state: &AppState,
+    address: IpAddr,
+    login: &str,
+    password: &str,
+) -> Result<Option<User>, PageError> {
+    if let Err(retry_after_secs) = state.limits.hit(Bucket::SignIn, address) {
+        return Err(PageError::TooManyAttempts { retry_after_secs });
+    }
+    if login.is_empty() || password.is_empty() || password.len() > passwords::MAX_BYTES {
+        return Ok(None);
+    }
+    match credentials::check(&state.db, &state.config.limits.account, login, password).await? {
+        PasswordCheck::Accepted(user) => Ok(Some(user)),
+        PasswordCheck::Refused => {
+            tracing::info!(%address, login, "failed password login");
+            Ok(None)
+        }
+        PasswordCheck::Throttled { retry_after_secs } => {
+            tracing::warn!(%address, login, retry_after_secs, "password attempt refused: account throttled");
+            Err(PageError::TooManyAttempts { retry_after_secs })
+        }
+    }
+}

@@ -41,10 +41,23 @@ pub struct Inner {
     local_addr: OnceLock<SocketAddr>,
 }
 
-impl axum::extract::FromRef<AppState> for Arc<crate::web::limits::AddressLimits> {
-    fn from_ref(state: &AppState) -> Self {
-        state.limits.clone()
-    }
+/// Substates: a handler that needs one part takes `State<Part>` (axum's `FromRef`), not the whole.
+macro_rules! substate {
+    ($($field:ident: $ty:ty),* $(,)?) => {$(
+        impl axum::extract::FromRef<AppState> for $ty {
+            fn from_ref(state: &AppState) -> Self {
+                state.$field.clone()
+            }
+        }
+    )*};
+}
+
+substate! {
+    limits: Arc<crate::web::limits::AddressLimits>,
+    keys: KeyStore,
+    db: DatabaseConnection,
+    clients: ClientRegistry,
+    upstreams: crate::upstream::Registry,
 }
 
 impl Deref for AppState {

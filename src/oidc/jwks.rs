@@ -4,12 +4,12 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::state::AppState;
+use crate::keys::KeyStore;
 use crate::web::error::PageError;
 
 /// The JWK Set; clients may cache it briefly.
-pub async fn jwks(State(state): State<AppState>) -> Result<Response, PageError> {
-    let keys = state.keys.current().await?;
+pub async fn jwks(State(keys): State<KeyStore>) -> Result<Response, PageError> {
+    let keys = keys.current().await?;
     let mut res = Json(keys.jwks()).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));

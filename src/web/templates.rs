@@ -4,7 +4,8 @@ use std::path::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use handlebars::Handlebars;
-use serde::Serialize;
+
+use super::pages::Page;
 
 /// The built-in templates, by name.
 const BUILT_IN: &[(&str, &str)] = &[
@@ -64,22 +65,27 @@ impl Templates {
     }
 
     /// A form page: 200, or `failure` when the form is shown again because of `error`.
-    pub fn form<E>(&self, name: &str, data: &impl Serialize, error: Option<E>, failure: StatusCode) -> Response {
-        self.page(if error.is_some() { failure } else { StatusCode::OK }, name, data)
+    pub fn form<P: Page, E>(&self, page: &P, error: Option<E>, failure: StatusCode) -> Response {
+        self.page(if error.is_some() { failure } else { StatusCode::OK }, page)
     }
 
-    /// Renders a page; a broken override becomes a plain error rather than a panic.
-    pub fn page(&self, status: StatusCode, name: &str, data: &impl Serialize) -> Response {
-        match self.hb.render(name, data) {
+    /// Renders a page with its template; a broken override becomes a plain error rather than a panic.
+    pub fn page<P: Page>(&self, status: StatusCode, page: &P) -> Response {
+        match self.render(page) {
             Ok(html) => html_response(status, html),
             Err(e) => {
-                tracing::error!(template = name, error = %e, "template rendering failed");
+                tracing::error!(template = P::TEMPLATE, error = %e, "template rendering failed");
                 html_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "<!doctype html><title>Error</title><p>This page could not be shown.</p>".into(),
                 )
             }
         }
+    }
+
+    /// The page's HTML.
+    pub fn render<P: Page>(&self, page: &P) -> Result<String, handlebars::RenderError> {
+        self.hb.render(P::TEMPLATE, page)
     }
 }
 
@@ -101,16 +107,17 @@ fn html_response(status: StatusCode, html: String) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::pages::{ErrorPage, Layout};
 
     #[test]
     fn built_in_templates_render_and_escape() {
         let t = Templates::load(None).unwrap();
-        let r =
-            t.hb.render(
-                "error",
-                &serde_json::json!({"title": "T", "message": "<script>x</script>"}),
-            )
-            .unwrap();
+        let page = ErrorPage {
+            layout: Layout::new("T", "/base".into()),
+            message: "<script>x</script>".into(),
+            link: None,
+        };
+        let r = t.render(&page).unwrap();
         assert!(r.contains("&lt;script&gt;"));
         assert!(!r.contains("<script>x"));
     }

@@ -7,13 +7,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use jsonwebtoken::jwk::JwkSet;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tower_sessions::Session;
 
 use crate::oidc::pkce;
 use crate::state::AppState;
 use crate::store::random_token;
 use crate::web::error::PageError;
+use crate::web::pages::{DemoResultPage, Layout};
 use crate::web::{found, with_query};
 
 /// The demo client's id.
@@ -166,15 +167,14 @@ pub async fn callback(
             ("state", &random_token()),
         ],
     );
-    let data = json!({
-        "title": "Signed in",
-        "base": state.base(),
-        "issuer": state.config.issuer_str(),
-        "id_token_claims": serde_json::to_string_pretty(&claims).unwrap_or_default(),
-        "userinfo": serde_json::to_string_pretty(&userinfo).unwrap_or_default(),
-        "logout_href": logout,
-    });
-    Ok(state.templates.page(StatusCode::OK, "demo_result", &data))
+    let page = DemoResultPage {
+        layout: Layout::new("Signed in", state.base()),
+        issuer: state.config.issuer_str().to_owned(),
+        id_token_claims: serde_json::to_string_pretty(&claims).unwrap_or_default(),
+        userinfo: serde_json::to_string_pretty(&userinfo).unwrap_or_default(),
+        logout_href: logout,
+    };
+    Ok(state.templates.page(StatusCode::OK, &page))
 }
 
 fn verify_id_token(state: &AppState, jwks: &JwkSet, token: &str, nonce: &str) -> Result<Value, String> {

@@ -1,21 +1,19 @@
 //! The home page: what this server is, and the way into the demo flow.
+use crate::state::AppState;
+use crate::web::pages::{HomePage, Layout};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
-
-use crate::state::AppState;
 
 /// `GET /`.
 pub async fn home(State(state): State<AppState>) -> Response {
-    let data = json!({
-        "title": "Home",
-        "base": state.base(),
-        "issuer": state.config.issuer_str(),
-        "demo": state.config.demo.enabled,
-        "demo_user": state.config.users.first().map(|u| u.username.clone()),
-    });
-    state.templates.page(StatusCode::OK, "home", &data)
+    let page = HomePage {
+        layout: Layout::new("Home", state.base()),
+        issuer: state.config.issuer_str().to_owned(),
+        demo: state.config.demo.enabled,
+        demo_user: state.config.users.first().map(|u| u.username.clone()),
+    };
+    state.templates.page(StatusCode::OK, &page)
 }
 
 /// `GET /static/gatehouse.css`.

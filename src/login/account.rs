@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
-use serde_json::json;
 use tower_sessions::Session;
 
 use crate::flow::signout::terminate;
@@ -17,6 +16,7 @@ use crate::store::{login_sessions, random_token};
 use crate::web::continuation::active_login;
 use crate::web::error::PageError;
 use crate::web::login_session::{end_session, sign_out};
+use crate::web::pages::{AccountPage, Layout, LoggedOutPage, SessionRow};
 use crate::web::{csrf, found, see_other, with_query};
 
 /// The account page's client id.
@@ -57,27 +57,26 @@ pub async fn page(State(state): State<AppState>, session: Session) -> Result<Res
         .iter()
         .map(|r| {
             let amr: Vec<String> = serde_json::from_str(&r.amr).unwrap_or_default();
-            json!({
-                "sid": r.sid,
-                "current": r.sid == login.sid,
-                "signed_in": when(r.created_at),
-                "last_seen": when(r.last_seen_at),
-                "method": match &r.idp {
+            SessionRow {
+                sid: r.sid.clone(),
+                current: r.sid == login.sid,
+                signed_in: when(r.created_at),
+                last_seen: when(r.last_seen_at),
+                method: match &r.idp {
                     Some(p) => format!("{} via {p}", amr.join(" + ")),
                     None => amr.join(" + "),
                 },
-            })
+            }
         })
         .collect();
-    let data = json!({
-        "title": "Your account",
-        "base": state.base(),
-        "username": user.username,
-        "email": user.email,
-        "sessions": sessions,
-        "csrf": csrf::token(&session).await?,
-    });
-    Ok(state.templates.page(StatusCode::OK, "account", &data))
+    let page = AccountPage {
+        layout: Layout::new("Your account", state.base()),
+        username: user.username,
+        email: user.email,
+        sessions,
+        csrf: csrf::token(&session).await?,
+    };
+    Ok(state.templates.page(StatusCode::OK, &page))
 }
 
 /// The authorization response to the account page.
@@ -124,11 +123,9 @@ pub async fn end(
     };
     if form.sid == login.sid {
         end_session(&state, &session).await?;
-        return Ok(state.templates.page(
-            StatusCode::OK,
-            "logged_out",
-            &json!({ "title": "Signed out", "base": state.base() }),
-        ));
+        return Ok(state
+            .templates
+            .page(StatusCode::OK, &LoggedOutPage::new(state.base(), vec![], None)));
     }
     // Only the person's own sessions.
     let Some(row) = login_sessions::find(&state.db, &form.sid)

@@ -4,7 +4,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
-use serde_json::json;
 use tower_sessions::Session;
 
 use super::password::InteractionQuery;
@@ -13,6 +12,7 @@ use crate::store::consent;
 use crate::web::continuation::{active_login, client_of, deny, issue_code};
 use crate::web::error::PageError;
 use crate::web::interaction;
+use crate::web::pages::{ConsentPage, Layout};
 use crate::web::{csrf, found};
 
 fn describe(scope: &str) -> String {
@@ -37,16 +37,15 @@ pub async fn page(
         return Ok(found(&ix.login_url(&state.base())));
     };
     let client = client_of(&state, &ix).await?;
-    let data = json!({
-        "title": "Allow access",
-        "base": state.base(),
-        "client_name": client.name,
-        "interaction": ix.id,
-        "csrf": csrf::token(&session).await?,
-        "username": user.username,
-        "scopes": ix.request.scopes.iter().map(|s| describe(s)).collect::<Vec<_>>(),
-    });
-    Ok(state.templates.page(StatusCode::OK, "consent", &data))
+    let page = ConsentPage {
+        layout: Layout::new("Allow access", state.base()),
+        client_name: client.name.clone(),
+        interaction: ix.id.clone(),
+        csrf: csrf::token(&session).await?,
+        username: user.username,
+        scopes: ix.request.scopes.iter().map(|s| describe(s)).collect(),
+    };
+    Ok(state.templates.page(StatusCode::OK, &page))
 }
 
 /// The consent form.

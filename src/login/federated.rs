@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tower_sessions::Session;
@@ -21,6 +20,7 @@ use crate::web::error::PageError;
 use crate::web::interaction::{self, Interaction};
 use crate::web::limits::ClientAddress;
 use crate::web::login_session::{self as login_session, Authenticated};
+use crate::web::pages::{Layout, LinkAccountPage, LoggedOutPage, ReviewProfilePage};
 use crate::web::upstream_start::{
     browser_hash, check_allowed, explain, provider_of, redirect_to_provider, started_interaction, upstream_failure,
 };
@@ -216,11 +216,9 @@ async fn idp_started_logout(
     }
     match provider.logout_answer_url(&request).await {
         Some(url) => Ok(found(&url)),
-        None => Ok(state.templates.page(
-            StatusCode::OK,
-            "logged_out",
-            &json!({"title": "Signed out", "base": state.base(), "frontchannel": [], "continue_to": null, "refresh_to": null}),
-        )),
+        None => Ok(state
+            .templates
+            .page(StatusCode::OK, &LoggedOutPage::new(state.base(), vec![], None))),
     }
 }
 
@@ -360,19 +358,16 @@ async fn render_link(
     may_create: bool,
     error: Option<&str>,
 ) -> Result<Response, PageError> {
-    let data = json!({
-        "title": "Link your account",
-        "base": state.base(),
-        "provider_name": provider.config().name,
-        "email": id.email.as_deref().map(mask_email),
-        "interaction": ix.id,
-        "csrf": csrf::token(session).await?,
-        "may_create": may_create,
-        "error": error,
-    });
-    Ok(state
-        .templates
-        .form("broker_link", &data, error, StatusCode::UNAUTHORIZED))
+    let page = LinkAccountPage {
+        layout: Layout::new("Link your account", state.base()),
+        provider_name: provider.config().name.clone(),
+        email: id.email.as_deref().map(mask_email),
+        interaction: ix.id.clone(),
+        csrf: csrf::token(session).await?,
+        may_create,
+        error: error.map(str::to_owned),
+    };
+    Ok(state.templates.form(&page, error, StatusCode::UNAUTHORIZED))
 }
 
 /// Whether the link page may offer "create a separate account".
@@ -449,20 +444,17 @@ async fn render_profile(
     form: &ProfileForm,
     error: Option<&str>,
 ) -> Result<Response, PageError> {
-    let data = json!({
-        "title": "Review your profile",
-        "base": state.base(),
-        "provider_name": provider.config().name,
-        "interaction": ix.id,
-        "csrf": csrf::token(session).await?,
-        "username": form.username,
-        "email": form.email,
-        "name": form.name,
-        "error": error,
-    });
-    Ok(state
-        .templates
-        .form("broker_profile", &data, error, StatusCode::BAD_REQUEST))
+    let page = ReviewProfilePage {
+        layout: Layout::new("Review your profile", state.base()),
+        provider_name: provider.config().name.clone(),
+        interaction: ix.id.clone(),
+        csrf: csrf::token(session).await?,
+        username: form.username.clone(),
+        email: form.email.clone(),
+        name: form.name.clone(),
+        error: error.map(str::to_owned),
+    };
+    Ok(state.templates.form(&page, error, StatusCode::BAD_REQUEST))
 }
 
 /// The profile page as first shown: a page asking for input is a 200, even with a notice.

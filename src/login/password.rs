@@ -4,7 +4,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
-use serde_json::json;
 use tower_sessions::Session;
 
 use crate::state::AppState;
@@ -14,6 +13,7 @@ use crate::web::error::PageError;
 use crate::web::interaction::{self, Interaction};
 use crate::web::limits::ClientAddress;
 use crate::web::login_session;
+use crate::web::pages::{Layout, LoginPage, ProviderButton};
 use crate::web::password_attempt::check_password;
 use crate::web::upstream_start::redirect_to_provider;
 
@@ -37,32 +37,29 @@ async fn render(
         .all()
         .map(|u| u.config())
         .filter(|p| !p.hide_on_login && client.allows_provider(&p.id))
-        .map(|p| {
-            json!({
-                "name": p.name,
-                "href": format!("{base}/broker/start/{}?interaction={}", p.id, ix.id),
-                "icon": state.upstreams.icon_src(&p.id),
-            })
+        .map(|p| ProviderButton {
+            name: p.name.clone(),
+            href: format!("{base}/broker/start/{}?interaction={}", p.id, ix.id),
+            icon: state.upstreams.icon_src(&p.id).map(str::to_owned),
         })
         .collect();
     let hrd = state
         .upstreams
         .all()
         .any(|u| !u.config().email_domains.is_empty() && client.allows_provider(&u.config().id));
-    let data = json!({
-        "title": "Sign in",
-        "base": state.base(),
-        "client_name": client.name,
-        "interaction": ix.id,
-        "csrf": csrf::token(session).await?,
-        "username": username.or(ix.request.login_hint.as_deref()),
-        "error": error,
-        "registration_enabled": state.config.registration.enabled,
-        "scopes": ix.request.scopes,
-        "providers": providers,
-        "hrd": hrd,
-    });
-    Ok(state.templates.form("login", &data, error, StatusCode::UNAUTHORIZED))
+    let page = LoginPage {
+        layout: Layout::new("Sign in", state.base()),
+        client_name: client.name.clone(),
+        interaction: ix.id.clone(),
+        csrf: csrf::token(session).await?,
+        username: username.or(ix.request.login_hint.as_deref()).map(str::to_owned),
+        error: error.map(str::to_owned),
+        registration_enabled: state.config.registration.enabled,
+        scopes: ix.request.scopes.clone(),
+        providers,
+        hrd,
+    };
+    Ok(state.templates.form(&page, error, StatusCode::UNAUTHORIZED))
 }
 
 /// `GET /login?interaction=…`.

@@ -4,7 +4,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
-use serde_json::json;
 use tower_sessions::Session;
 
 use super::password::InteractionQuery;
@@ -18,6 +17,7 @@ use crate::web::error::PageError;
 use crate::web::interaction::{self, Interaction};
 use crate::web::limits::{Bucket, ClientAddress};
 use crate::web::login_session;
+use crate::web::pages::{Layout, RegisterPage};
 
 /// The registration form.
 #[derive(Deserialize, Default)]
@@ -51,18 +51,17 @@ async fn render(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let client = client_of(state, ix).await?;
-    let data = json!({
-        "title": "Create an account",
-        "base": state.base(),
-        "client_name": client.name,
-        "interaction": ix.id,
-        "csrf": csrf::token(session).await?,
-        "username": form.username,
-        "email": form.email,
-        "name": form.name,
-        "error": error,
-    });
-    Ok(state.templates.form("register", &data, error, StatusCode::BAD_REQUEST))
+    let page = RegisterPage {
+        layout: Layout::new("Create an account", state.base()),
+        client_name: client.name.clone(),
+        interaction: ix.id.clone(),
+        csrf: csrf::token(session).await?,
+        username: form.username.clone(),
+        email: form.email.clone(),
+        name: form.name.clone(),
+        error: error.map(str::to_owned),
+    };
+    Ok(state.templates.form(&page, error, StatusCode::BAD_REQUEST))
 }
 
 /// `GET /register?interaction=…`.

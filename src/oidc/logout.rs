@@ -7,7 +7,6 @@ use axum::extract::{Query, RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tower_sessions::Session;
 
 use crate::flow::signout::Ended;
@@ -17,6 +16,7 @@ use crate::store::{random_token, users};
 use crate::web::error::PageError;
 use crate::web::login_session;
 use crate::web::login_session::end_session;
+use crate::web::pages::{ConfirmLogoutPage, Layout, LoggedOutPage};
 use crate::web::{csrf, found, get_or_post_params, see_other, with_query};
 
 /// What a verified `id_token_hint` says.
@@ -189,14 +189,8 @@ fn finish_page(state: &AppState, continue_to: Option<String>, frontchannel: Vec<
         .filter_map(|u| url::Url::parse(u).ok())
         .map(|u| u.origin().ascii_serialization())
         .collect();
-    let data = json!({
-        "title": "Signed out",
-        "base": state.base(),
-        "frontchannel": frontchannel,
-        "continue_to": continue_to,
-        "refresh_to": continue_to,
-    });
-    let mut res = state.templates.page(StatusCode::OK, "logged_out", &data);
+    let page = LoggedOutPage::new(state.base(), frontchannel, continue_to);
+    let mut res = state.templates.page(StatusCode::OK, &page);
     if !origins.is_empty() {
         let csp = format!(
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-src {}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
@@ -238,16 +232,15 @@ pub async fn logout(
         Some(c) => users::find(&state.db, &c.user_id).await?.map(|u| u.username),
         None => None,
     };
-    let data = json!({
-        "title": "Sign out",
-        "base": state.base(),
-        "csrf": csrf::token(&session).await?,
-        "username": username,
-        "post_logout_redirect_uri": dest.post_logout_redirect_uri,
-        "client_id": dest.client.as_ref().map(|c| c.id.clone()),
-        "state": dest.state,
-    });
-    Ok(state.templates.page(StatusCode::OK, "logout", &data))
+    let page = ConfirmLogoutPage {
+        layout: Layout::new("Sign out", state.base()),
+        csrf: csrf::token(&session).await?,
+        username,
+        post_logout_redirect_uri: dest.post_logout_redirect_uri,
+        client_id: dest.client.as_ref().map(|c| c.id.clone()),
+        state: dest.state,
+    };
+    Ok(state.templates.page(StatusCode::OK, &page))
 }
 
 /// The confirmation form.

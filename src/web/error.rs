@@ -85,9 +85,9 @@ pub fn minutes_phrase(secs: i64) -> String {
     }
 }
 
-/// What the error template is given.
+/// The error a response carries for `error_pages` to show (as `pages::ErrorPage`).
 #[derive(Debug, Clone, Serialize)]
-pub struct ErrorPage {
+pub struct ErrorNotice {
     pub title: String,
     pub message: String,
     pub link: Option<Link>,
@@ -96,10 +96,10 @@ pub struct ErrorPage {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, page) = match self {
-            PageError::BadRequest { title, message, link } => (StatusCode::BAD_REQUEST, ErrorPage { title, message, link }),
+            PageError::BadRequest { title, message, link } => (StatusCode::BAD_REQUEST, ErrorNotice { title, message, link }),
             PageError::Forbidden(message) => (
                 StatusCode::FORBIDDEN,
-                ErrorPage { title: "Request refused".into(), message, link: None },
+                ErrorNotice { title: "Request refused".into(), message, link: None },
             ),
             PageError::TooManyAttempts { retry_after_secs } => {
                 let mut res = StatusCode::TOO_MANY_REQUESTS.into_response();
@@ -107,7 +107,7 @@ impl IntoResponse for PageError {
                     axum::http::header::RETRY_AFTER,
                     axum::http::HeaderValue::from(retry_after_secs.max(1)),
                 );
-                res.extensions_mut().insert(ErrorPage {
+                res.extensions_mut().insert(ErrorNotice {
                     title: "Too many attempts".into(),
                     message: format!(
                         "There were too many attempts. For your safety, try again in {}.",
@@ -119,11 +119,11 @@ impl IntoResponse for PageError {
             }
             PageError::NotFound => (
                 StatusCode::NOT_FOUND,
-                ErrorPage { title: "Not found".into(), message: "There is no page at this address.".into(), link: None },
+                ErrorNotice { title: "Not found".into(), message: "There is no page at this address.".into(), link: None },
             ),
             PageError::Internal(reference) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                ErrorPage {
+                ErrorNotice {
                     title: "Something went wrong".into(),
                     message: format!("Gatehouse could not finish this request. Please try again; if it keeps failing, give your administrator this reference: {reference}."),
                     link: None,

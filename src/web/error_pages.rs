@@ -2,20 +2,20 @@
 use axum::extract::State;
 use axum::response::Response;
 
-use super::error::ErrorPage;
+use super::error::ErrorNotice;
+use super::pages::{ErrorPage, Layout};
 use crate::state::AppState;
 
 /// Turns every `PageError` (and the fallback 404) into the themed error page.
 pub async fn render_error_pages(State(state): State<AppState>, res: Response) -> Response {
-    match res.extensions().get::<ErrorPage>() {
-        Some(page) => {
-            let data = serde_json::json!({
-                "title": page.title,
-                "message": page.message,
-                "link": page.link,
-                "base": state.base(),
-            });
-            let mut page_res = state.templates.page(res.status(), "error", &data);
+    match res.extensions().get::<ErrorNotice>() {
+        Some(notice) => {
+            let page = ErrorPage {
+                layout: Layout::new(notice.title.clone(), state.base()),
+                message: notice.message.clone(),
+                link: notice.link.clone(),
+            };
+            let mut page_res = state.templates.page(res.status(), &page);
             if let Some(retry_after) = res.headers().get(axum::http::header::RETRY_AFTER) {
                 page_res
                     .headers_mut()

@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::state::AppState;
 use crate::web::error::PageError;
+use crate::web::pages::{ErrorPage, Layout};
 
 /// Seconds a client is told to wait before retrying after a 503.
 const RETRY_AFTER_SECS: &str = "5";
@@ -195,13 +196,12 @@ fn unavailable(state: &AppState, api: bool, message: &str) -> Response {
         )
             .into_response()
     } else {
-        let data = json!({
-            "title": "Temporarily unavailable",
-            "message": format!("{message} Please try again in a moment."),
-            "link": null,
-            "base": state.base(),
-        });
-        state.templates.page(StatusCode::SERVICE_UNAVAILABLE, "error", &data)
+        let page = ErrorPage {
+            layout: Layout::new("Temporarily unavailable", state.base()),
+            message: format!("{message} Please try again in a moment."),
+            link: None,
+        };
+        state.templates.page(StatusCode::SERVICE_UNAVAILABLE, &page)
     };
     let h = res.headers_mut();
     h.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));

@@ -9,6 +9,7 @@ pub mod interaction;
 pub mod limits;
 pub mod listener;
 pub mod login_session;
+pub mod pages;
 pub mod password_attempt;
 pub mod templates;
 pub mod upstream_start;

@@ -3,8 +3,12 @@ use std::path::Path;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use handlebars::Handlebars;
-use serde::Serialize;
+use handlebars::{
+    Context, Handlebars, Helper, HelperDef, HelperResult, JsonTruthy, Output, RenderContext, RenderErrorReason,
+    Renderable,
+};
+
+use super::pages::Page;
 
 /// The built-in templates, by name.
 const BUILT_IN: &[(&str, &str)] = &[
@@ -41,10 +45,23 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Built-in templates, each replaced by `<dir>/<name>.hbs` where that file exists.
+    /// Built-in templates, each replaced by `<dir>/<name>.hbs` where that file exists; strict
+    /// in debug builds (so under `cargo test`), lenient in release.
     pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
+        Self::load_with(dir, cfg!(debug_assertions))
+    }
+
+    /// As `load`, strict or not. Strict: a template reading a field its page lacks fails to
+    /// render, in `{{x}}`, `{{#each x}}` and (with the helpers below) `{{#if x}}`/`{{#unless x}}`.
+    /// A field that is there but `null` (a `None`) is not missing.
+    pub fn load_with(dir: Option<&Path>, strict: bool) -> Result<Self, TemplateError> {
         let mut hb = Handlebars::new();
-        hb.set_strict_mode(false);
+        hb.set_strict_mode(strict);
+        if strict {
+            // The built-in `if`/`unless` treat a missing field as false even in strict mode.
+            hb.register_helper("if", Box::new(StrictIf { positive: true }));
+            hb.register_helper("unless", Box::new(StrictIf { positive: false }));
+        }
         for (name, text) in BUILT_IN {
             let override_path = dir.map(|d| d.join(format!("{name}.hbs"))).filter(|p| p.exists());
             let source = match override_path {
@@ -64,21 +81,62 @@ impl Templates {
     }
 
     /// A form page: 200, or `failure` when the form is shown again because of `error`.
-    pub fn form<E>(&self, name: &str, data: &impl Serialize, error: Option<E>, failure: StatusCode) -> Response {
-        self.page(if error.is_some() { failure } else { StatusCode::OK }, name, data)
+    pub fn form<P: Page, E>(&self, page: &P, error: Option<E>, failure: StatusCode) -> Response {
+        self.page(if error.is_some() { failure } else { StatusCode::OK }, page)
     }
 
-    /// Renders a page; a broken override becomes a plain error rather than a panic.
-    pub fn page(&self, status: StatusCode, name: &str, data: &impl Serialize) -> Response {
-        match self.hb.render(name, data) {
+    /// Renders a page with its template; a failure (a broken override, or in a strict build a
+    /// field the template reads that the page lacks) is logged and becomes a plain error page.
+    pub fn page<P: Page>(&self, status: StatusCode, page: &P) -> Response {
+        match self.render(page) {
             Ok(html) => html_response(status, html),
             Err(e) => {
-                tracing::error!(template = name, error = %e, "template rendering failed");
+                tracing::error!(template = P::TEMPLATE, error = %e, "template rendering failed");
                 html_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "<!doctype html><title>Error</title><p>This page could not be shown.</p>".into(),
                 )
             }
+        }
+    }
+
+    /// The page's HTML.
+    pub fn render<P: Page>(&self, page: &P) -> Result<String, handlebars::RenderError> {
+        self.hb.render(P::TEMPLATE, page)
+    }
+}
+
+/// `if` (or `unless`) that refuses a missing field: registered in strict mode only.
+struct StrictIf {
+    positive: bool,
+}
+
+impl HelperDef for StrictIf {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let name = if self.positive { "if" } else { "unless" };
+        let param = h.param(0).ok_or(RenderErrorReason::ParamNotFoundForIndex(name, 0))?;
+        if param.is_value_missing() {
+            return Err(RenderErrorReason::MissingVariable(param.relative_path().cloned()).into());
+        }
+        let include_zero = h
+            .hash_get("includeZero")
+            .and_then(|v| v.value().as_bool())
+            .unwrap_or(false);
+        let chosen = if param.value().is_truthy(include_zero) == self.positive {
+            h.template()
+        } else {
+            h.inverse()
+        };
+        match chosen {
+            Some(t) => t.render(r, ctx, rc, out),
+            None => Ok(()),
         }
     }
 }
@@ -100,18 +158,321 @@ fn html_response(status: StatusCode, html: String) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
+    use serde::Serialize;
+
     use super::*;
+    use crate::web::error::Link;
+    use crate::web::pages::*;
+
+    fn layout(title: &str) -> Layout {
+        Layout::new(title, "/base".into())
+    }
+
+    /// Renders `page` (panicking with the template's complaint) and notes its template.
+    fn renders<P: Page>(t: &Templates, seen: &mut BTreeSet<&'static str>, page: P) -> String {
+        seen.insert(P::TEMPLATE);
+        t.render(&page).unwrap_or_else(|e| {
+            panic!(
+                "template {} with {page:?}: {e}",
+                P::TEMPLATE,
+                page = serde_json::to_string(&page).unwrap()
+            )
+        })
+    }
+
+    /// Every built-in template, rendered strictly with its page: once with every optional
+    /// field set and every list filled, once with none, so both sides of each `{{#if}}` run.
+    #[test]
+    fn every_template_renders_strictly_with_its_page() {
+        let t = Templates::load_with(None, true).unwrap();
+        let seen = &mut BTreeSet::new();
+        for full in [true, false] {
+            let some = |s: &str| full.then(|| s.to_owned());
+            let list = |items: Vec<String>| if full { items } else { vec![] };
+            renders(
+                &t,
+                seen,
+                HomePage {
+                    layout: layout("Home"),
+                    issuer: "https://issuer.example".into(),
+                    demo: full,
+                    demo_user: some("alice"),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                LoginPage {
+                    layout: layout("Sign in"),
+                    client_name: "App".into(),
+                    interaction: "ix".into(),
+                    csrf: "token".into(),
+                    username: some("alice"),
+                    error: some("Invalid username or password."),
+                    registration_enabled: full,
+                    scopes: list(vec!["openid".into()]),
+                    providers: if full {
+                        vec![
+                            ProviderButton {
+                                name: "Acme".into(),
+                                href: "/base/broker/start/acme".into(),
+                                icon: Some("data:,".into()),
+                            },
+                            ProviderButton {
+                                name: "Plain".into(),
+                                href: "/base/broker/start/plain".into(),
+                                icon: None,
+                            },
+                        ]
+                    } else {
+                        vec![]
+                    },
+                    hrd: full,
+                },
+            );
+            renders(
+                &t,
+                seen,
+                RegisterPage {
+                    layout: layout("Create an account"),
+                    client_name: "App".into(),
+                    interaction: "ix".into(),
+                    csrf: "token".into(),
+                    username: "alice".into(),
+                    email: "alice@example.com".into(),
+                    name: "Alice".into(),
+                    error: some("Passwords differ."),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                ConsentPage {
+                    layout: layout("Allow access"),
+                    client_name: "App".into(),
+                    interaction: "ix".into(),
+                    csrf: "token".into(),
+                    username: "alice".into(),
+                    scopes: list(vec!["See your email address".into()]),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                ConfirmLogoutPage {
+                    layout: layout("Sign out"),
+                    csrf: "token".into(),
+                    username: some("alice"),
+                    post_logout_redirect_uri: some("https://app.example/bye"),
+                    client_id: some("app"),
+                    state: some("st"),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                LoggedOutPage::new(
+                    "/base".into(),
+                    list(vec!["https://app.example/fc".into()]),
+                    some("https://app.example/bye"),
+                ),
+            );
+            renders(
+                &t,
+                seen,
+                ErrorPage {
+                    layout: layout("Not found"),
+                    message: "There is no page at this address.".into(),
+                    link: full.then(|| Link {
+                        href: "/base/".into(),
+                        label: "Home".into(),
+                    }),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                DemoResultPage {
+                    layout: layout("Signed in"),
+                    issuer: "https://issuer.example".into(),
+                    id_token_claims: "{}".into(),
+                    userinfo: "{}".into(),
+                    logout_href: "/base/logout".into(),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                LinkAccountPage {
+                    layout: layout("Link your account"),
+                    provider_name: "Acme".into(),
+                    email: some("a…@example.com"),
+                    interaction: "ix".into(),
+                    csrf: "token".into(),
+                    may_create: full,
+                    error: some("Invalid username or password."),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                ReviewProfilePage {
+                    layout: layout("Review your profile"),
+                    provider_name: "Acme".into(),
+                    interaction: "ix".into(),
+                    csrf: "token".into(),
+                    username: "alice".into(),
+                    email: "alice@example.com".into(),
+                    name: "Alice".into(),
+                    error: some("That username is taken."),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                AccountPage {
+                    layout: layout("Your account"),
+                    username: "alice".into(),
+                    email: some("alice@example.com"),
+                    sessions: if full {
+                        ["sid-1", "sid-2"]
+                            .iter()
+                            .map(|sid| SessionRow {
+                                sid: (*sid).into(),
+                                current: *sid == "sid-1",
+                                signed_in: "today".into(),
+                                last_seen: "now".into(),
+                                method: "pwd".into(),
+                            })
+                            .collect()
+                    } else {
+                        vec![]
+                    },
+                    csrf: "token".into(),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                PostFormPage {
+                    layout: layout("Continue to Acme"),
+                    provider: "Acme".into(),
+                    action: "https://idp.example/sso".into(),
+                    fields: if full {
+                        vec![HiddenField {
+                            name: "SAMLRequest".into(),
+                            value: "PHNhbWw+".into(),
+                        }]
+                    } else {
+                        vec![]
+                    },
+                },
+            );
+        }
+        let pages: BTreeSet<&str> = BUILT_IN
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|n| *n != "layout")
+            .collect();
+        assert_eq!(*seen, pages, "every template has a page above");
+    }
+
+    /// The error template without its `message`, or without `link` (read only by `{{#if}}`).
+    #[derive(Serialize)]
+    struct Incomplete {
+        #[serde(flatten)]
+        layout: Layout,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        link: Option<Option<Link>>,
+    }
+
+    impl Page for Incomplete {
+        const TEMPLATE: &'static str = "error";
+    }
 
     #[test]
-    fn built_in_templates_render_and_escape() {
-        let t = Templates::load(None).unwrap();
-        let r =
-            t.hb.render(
-                "error",
-                &serde_json::json!({"title": "T", "message": "<script>x</script>"}),
-            )
+    fn strict_mode_refuses_a_missing_field_and_lenient_mode_does_not() {
+        let strict = Templates::load_with(None, true).unwrap();
+        let lenient = Templates::load_with(None, false).unwrap();
+        let no_message = Incomplete {
+            layout: layout("T"),
+            message: None,
+            link: Some(None),
+        };
+        let no_link = Incomplete {
+            layout: layout("T"),
+            message: Some("m".into()),
+            link: None,
+        };
+        let complete = Incomplete {
+            layout: layout("T"),
+            message: Some("m".into()),
+            link: Some(None),
+        };
+
+        let e = strict.render(&no_message).unwrap_err().to_string();
+        assert!(e.contains("message"), "{e}");
+        let e = strict.render(&no_link).unwrap_err().to_string();
+        assert!(e.contains("link"), "{e}");
+        assert!(strict.render(&complete).is_ok(), "a None is null, which is present");
+
+        assert!(lenient.render(&no_message).is_ok());
+        assert!(lenient.render(&no_link).is_ok());
+        assert_eq!(lenient.render(&no_link).unwrap(), strict.render(&complete).unwrap());
+
+        // A failure is a plain 500 page, never a panic.
+        let res = strict.page(StatusCode::OK, &no_message);
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn strict_unless_and_each_refuse_a_missing_field() {
+        let mut t = Templates::load_with(None, true).unwrap();
+        t.hb.register_template_string("unless", "{{#unless gone}}x{{/unless}}")
             .unwrap();
+        t.hb.register_template_string("each", "{{#each gone}}x{{/each}}")
+            .unwrap();
+        let data = serde_json::json!({"here": null});
+        assert!(t.hb.render("unless", &data).is_err());
+        assert!(t.hb.render("each", &data).is_err());
+        let data = serde_json::json!({"gone": null});
+        assert_eq!(t.hb.render("unless", &data).unwrap(), "x");
+    }
+
+    #[test]
+    fn built_in_templates_escape() {
+        let t = Templates::load_with(None, true).unwrap();
+        let page = ErrorPage {
+            layout: layout("T"),
+            message: "<script>x</script>".into(),
+            link: None,
+        };
+        let r = t.render(&page).unwrap();
         assert!(r.contains("&lt;script&gt;"));
         assert!(!r.contains("<script>x"));
+    }
+
+    #[test]
+    fn templates_dir_overrides_a_built_in_template() {
+        let dir = std::env::temp_dir().join(format!("gatehouse-templates-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("error.hbs"), "custom {{title}}: {{message}}").unwrap();
+        let t = Templates::load_with(Some(&dir), true).unwrap();
+        let page = ErrorPage {
+            layout: layout("T"),
+            message: "m".into(),
+            link: None,
+        };
+        assert_eq!(t.render(&page).unwrap(), "custom T: m");
+        // The others stay built in.
+        assert!(t
+            .render(&LoggedOutPage::new("/base".into(), vec![], None))
+            .unwrap()
+            .contains("You are signed out"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

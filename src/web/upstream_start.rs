@@ -5,7 +5,6 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tower_sessions::Session;
 
 use super::continuation::client_of;
@@ -16,6 +15,7 @@ use crate::state::AppState;
 use crate::upstream::{LoginStart, Start, Upstream, UpstreamError};
 use crate::web::error::PageError;
 use crate::web::found;
+use crate::web::pages::{HiddenField, Layout, PostFormPage};
 
 /// The last upstream login this browser started: where "try again" leads when the state is lost.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,15 +130,17 @@ pub async fn redirect_to_provider(
     match provider.begin(start).await {
         Ok(Start::Redirect(url)) => Ok(found(&url)),
         Ok(Start::PostForm { action, fields }) => {
-            let fields: Vec<_> = fields.iter().map(|(k, v)| json!({"name": k, "value": v})).collect();
-            let data = json!({
-                "title": format!("Continue to {}", provider.config().name),
-                "base": state.base(),
-                "provider": provider.config().name,
-                "action": action,
-                "fields": fields,
-            });
-            Ok(state.templates.page(StatusCode::OK, "post_form", &data))
+            let fields = fields
+                .into_iter()
+                .map(|(name, value)| HiddenField { name, value })
+                .collect();
+            let page = PostFormPage {
+                layout: Layout::new(format!("Continue to {}", provider.config().name), state.base()),
+                provider: provider.config().name.clone(),
+                action,
+                fields,
+            };
+            Ok(state.templates.page(StatusCode::OK, &page))
         }
         Err(e) => {
             tracing::warn!(provider = provider_id, error = %e, "upstream login could not start");

@@ -1,0 +1,275 @@
+//! What each page shows: one struct per template, so a handler can only render a page with
+//! the fields its template reads (and `Templates` picks the template from the type).
+//!
+//! Fields that an operator's override template (`templates_dir`) may read stay even where
+//! the built-in template does not use them (`LoginPage::scopes`).
+use serde::Serialize;
+
+use super::error::Link;
+
+/// A page rendered with the template named `TEMPLATE`.
+pub trait Page: Serialize {
+    /// The template's name (its file is `templates/<TEMPLATE>.hbs`).
+    const TEMPLATE: &'static str;
+}
+
+/// What `layout.hbs` reads on every page: the title, the path prefix, an optional refresh.
+#[derive(Debug, Clone, Serialize)]
+pub struct Layout {
+    pub title: String,
+    /// The issuer's path ("" or "/prefix"), before every link to this server.
+    pub base: String,
+    /// Where the page moves on to by itself after a moment.
+    pub refresh_to: Option<String>,
+}
+
+impl Layout {
+    /// A page titled `title` under `base`, staying put.
+    pub fn new(title: impl Into<String>, base: String) -> Self {
+        Self {
+            title: title.into(),
+            base,
+            refresh_to: None,
+        }
+    }
+}
+
+/// The home page: the issuer, and the way into the demo flow when it is on.
+#[derive(Debug, Serialize)]
+pub struct HomePage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub issuer: String,
+    pub demo: bool,
+    pub demo_user: Option<String>,
+}
+
+impl Page for HomePage {
+    const TEMPLATE: &'static str = "home";
+}
+
+/// The sign-in form for a client, with the upstream providers and work-email discovery.
+#[derive(Debug, Serialize)]
+pub struct LoginPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub client_name: String,
+    pub interaction: String,
+    pub csrf: String,
+    /// Prefilled: what was typed, or the client's `login_hint`.
+    pub username: Option<String>,
+    pub error: Option<String>,
+    pub registration_enabled: bool,
+    /// The requested scopes as asked for (unused by the built-in template).
+    pub scopes: Vec<String>,
+    pub providers: Vec<ProviderButton>,
+    /// Whether to offer home-realm discovery by work email.
+    pub hrd: bool,
+}
+
+impl Page for LoginPage {
+    const TEMPLATE: &'static str = "login";
+}
+
+/// One "Sign in with …" button on the login page.
+#[derive(Debug, Serialize)]
+pub struct ProviderButton {
+    pub name: String,
+    pub href: String,
+    pub icon: Option<String>,
+}
+
+/// The self-registration form, shown again with what was typed when it fails.
+#[derive(Debug, Serialize)]
+pub struct RegisterPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub client_name: String,
+    pub interaction: String,
+    pub csrf: String,
+    pub username: String,
+    pub email: String,
+    pub name: String,
+    pub error: Option<String>,
+}
+
+impl Page for RegisterPage {
+    const TEMPLATE: &'static str = "register";
+}
+
+/// The consent question: which client wants what, described for people.
+#[derive(Debug, Serialize)]
+pub struct ConsentPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub client_name: String,
+    pub interaction: String,
+    pub csrf: String,
+    pub username: String,
+    /// One sentence per requested scope.
+    pub scopes: Vec<String>,
+}
+
+impl Page for ConsentPage {
+    const TEMPLATE: &'static str = "consent";
+}
+
+/// "Sign out?": the confirmation asked when a logout request cannot be trusted on its own.
+#[derive(Debug, Serialize)]
+pub struct ConfirmLogoutPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub csrf: String,
+    pub username: Option<String>,
+    /// Carried through the form to the confirmation.
+    pub post_logout_redirect_uri: Option<String>,
+    pub client_id: Option<String>,
+    pub state: Option<String>,
+}
+
+impl Page for ConfirmLogoutPage {
+    const TEMPLATE: &'static str = "logout";
+}
+
+/// "You are signed out", with the clients' front-channel logout frames and a way on.
+#[derive(Debug, Serialize)]
+pub struct LoggedOutPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// Front-channel logout URLs, each loaded in a hidden iframe.
+    pub frontchannel: Vec<String>,
+    pub continue_to: Option<String>,
+}
+
+impl LoggedOutPage {
+    /// Signed out under `base`; with `continue_to`, the page moves on there by itself.
+    pub fn new(base: String, frontchannel: Vec<String>, continue_to: Option<String>) -> Self {
+        let mut layout = Layout::new("Signed out", base);
+        layout.refresh_to = continue_to.clone();
+        Self {
+            layout,
+            frontchannel,
+            continue_to,
+        }
+    }
+}
+
+impl Page for LoggedOutPage {
+    const TEMPLATE: &'static str = "logged_out";
+}
+
+/// An error told to a person (the title is the layout's), with an optional way on.
+#[derive(Debug, Serialize)]
+pub struct ErrorPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub message: String,
+    pub link: Option<Link>,
+}
+
+impl Page for ErrorPage {
+    const TEMPLATE: &'static str = "error";
+}
+
+/// The demo application's result: the verified ID token's claims and the userinfo answer.
+#[derive(Debug, Serialize)]
+pub struct DemoResultPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub issuer: String,
+    /// Pretty-printed JSON.
+    pub id_token_claims: String,
+    /// Pretty-printed JSON.
+    pub userinfo: String,
+    pub logout_href: String,
+}
+
+impl Page for DemoResultPage {
+    const TEMPLATE: &'static str = "demo_result";
+}
+
+/// "Link your account": an upstream login whose email matches an account here, proven by password.
+#[derive(Debug, Serialize)]
+pub struct LinkAccountPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub provider_name: String,
+    /// Masked (`a…@example.com`).
+    pub email: Option<String>,
+    pub interaction: String,
+    pub csrf: String,
+    /// Whether a separate new account may be created instead.
+    pub may_create: bool,
+    pub error: Option<String>,
+}
+
+impl Page for LinkAccountPage {
+    const TEMPLATE: &'static str = "broker_link";
+}
+
+/// "Review your profile": the new account an upstream login creates, editable before it is.
+#[derive(Debug, Serialize)]
+pub struct ReviewProfilePage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub provider_name: String,
+    pub interaction: String,
+    pub csrf: String,
+    pub username: String,
+    pub email: String,
+    pub name: String,
+    pub error: Option<String>,
+}
+
+impl Page for ReviewProfilePage {
+    const TEMPLATE: &'static str = "broker_profile";
+}
+
+/// The account page: who is signed in, and every live session with a button to end it.
+#[derive(Debug, Serialize)]
+pub struct AccountPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub username: String,
+    pub email: Option<String>,
+    pub sessions: Vec<SessionRow>,
+    pub csrf: String,
+}
+
+impl Page for AccountPage {
+    const TEMPLATE: &'static str = "account";
+}
+
+/// One live session on the account page.
+#[derive(Debug, Serialize)]
+pub struct SessionRow {
+    pub sid: String,
+    /// This browser's own session.
+    pub current: bool,
+    pub signed_in: String,
+    pub last_seen: String,
+    /// How the person signed in ("pwd", "fed + pwd via acme").
+    pub method: String,
+}
+
+/// A form that posts itself to an upstream provider (SAML HTTP-POST binding).
+#[derive(Debug, Serialize)]
+pub struct PostFormPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The provider's display name.
+    pub provider: String,
+    pub action: String,
+    pub fields: Vec<HiddenField>,
+}
+
+impl Page for PostFormPage {
+    const TEMPLATE: &'static str = "post_form";
+}
+
+/// One hidden input of a self-posting form.
+#[derive(Debug, Serialize)]
+pub struct HiddenField {
+    pub name: String,
+    pub value: String,
+}

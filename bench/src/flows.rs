@@ -30,11 +30,18 @@ pub struct Outcome {
     /// Sorted latencies of successful flows.
     pub latencies: Vec<Duration>,
     pub first_error: Option<String>,
+    /// CPU time (user + system) the server process spent during the timed part.
+    pub server_cpu: Duration,
 }
 
 impl Outcome {
     pub fn per_second(&self) -> f64 {
         self.flows as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The server's CPU time per successful flow.
+    pub fn cpu_per_flow(&self) -> Duration {
+        self.server_cpu / self.flows.max(1) as u32
     }
 
     pub fn percentile(&self, p: f64) -> Duration {
@@ -217,7 +224,8 @@ fn login_form(html: &str, username: &str, password: &str) -> Option<(String, Vec
 }
 
 /// Runs `flow` with `vus` concurrent virtual users for `duration` (each VU at most 100 000 flows).
-pub async fn run(s: &Endpoints, flow: Flow, vus: usize, duration: Duration) -> anyhow::Result<Outcome> {
+/// Runs `flow` with `vus` virtual users for `duration` against the server process `pid`.
+pub async fn run(s: &Endpoints, flow: Flow, vus: usize, duration: Duration, pid: u32) -> anyhow::Result<Outcome> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(vus)
@@ -233,6 +241,7 @@ pub async fn run(s: &Endpoints, flow: Flow, vus: usize, duration: Duration) -> a
         }
         browsers.push(b.jar);
     }
+    let cpu_before = crate::servers::cpu_time(pid);
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::new();
@@ -268,6 +277,7 @@ pub async fn run(s: &Endpoints, flow: Flow, vus: usize, duration: Duration) -> a
         elapsed: Duration::ZERO,
         latencies: Vec::new(),
         first_error: None,
+        server_cpu: Duration::ZERO,
     };
     for t in tasks {
         let (lat, errors, first_error) = t.await?;
@@ -279,6 +289,7 @@ pub async fn run(s: &Endpoints, flow: Flow, vus: usize, duration: Duration) -> a
         }
     }
     out.elapsed = start.elapsed();
+    out.server_cpu = crate::servers::cpu_time(pid).saturating_sub(cpu_before);
     out.latencies.sort();
     Ok(out)
 }

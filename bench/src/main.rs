@@ -85,14 +85,14 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let idle_rss = servers::rss_kb(server.pid).0;
         eprintln!("{target:?}: signed-in flow, {} VUs, {}s…", s.vus, s.seconds);
-        let signed_in = flows::run(&server.endpoints, flows::Flow::SignedIn, s.vus, duration).await?;
+        let signed_in = flows::run(&server.endpoints, flows::Flow::SignedIn, s.vus, duration, server.pid).await?;
         let after_signed_in = servers::rss_kb(server.pid).1;
         eprintln!("{target:?}: peak RSS after the signed-in flow: {} KiB", after_signed_in);
         eprintln!(
             "{target:?}: first login with a password, {} VUs, {}s…",
             s.vus, s.seconds
         );
-        let first_login = flows::run(&server.endpoints, flows::Flow::FirstLogin, s.vus, duration).await?;
+        let first_login = flows::run(&server.endpoints, flows::Flow::FirstLogin, s.vus, duration, server.pid).await?;
         let peak_rss = servers::rss_kb(server.pid).1;
         rows.push(report::Row {
             server: server.describe(),

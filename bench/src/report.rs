@@ -52,8 +52,9 @@ fn machine() -> String {
 fn flow_row(out: &mut String, name: &str, o: &Outcome) {
     let _ = writeln!(
         out,
-        "| {name} | {:.0} | {} | {} | {} | {} |",
+        "| {name} | {:.0} | {:.2} ms | {} | {} | {} | {} |",
         o.per_second(),
+        o.cpu_per_flow().as_secs_f64() * 1000.0,
         ms(o.percentile(0.5)),
         ms(o.percentile(0.99)),
         o.flows,
@@ -82,7 +83,7 @@ pub fn markdown(vus: &usize, seconds: u64, signing: &SigningRates, rows: &[Row])
         let _ = writeln!(out, "## {}\n", r.server);
         let _ = writeln!(
             out,
-            "| flow | flows/s | p50 | p99 | flows | errors |\n|---|---|---|---|---|---|"
+            "| flow | flows/s | server CPU per flow | p50 | p99 | flows | errors |\n|---|---|---|---|---|---|---|"
         );
         flow_row(&mut out, "signed-in", &r.signed_in);
         flow_row(&mut out, "first login", &r.first_login);
@@ -115,6 +116,16 @@ pub fn markdown(vus: &usize, seconds: u64, signing: &SigningRates, rows: &[Row])
             out,
             "| signed-in flows/s | {:.2}× |",
             g.signed_in.per_second() / p.signed_in.per_second().max(1e-9)
+        );
+        let _ = writeln!(
+            out,
+            "| signed-in server CPU per flow | {:.2}× |",
+            g.signed_in.cpu_per_flow().as_secs_f64() / p.signed_in.cpu_per_flow().as_secs_f64().max(1e-9)
+        );
+        let _ = writeln!(
+            out,
+            "| first-login server CPU per flow | {:.2}× |",
+            g.first_login.cpu_per_flow().as_secs_f64() / p.first_login.cpu_per_flow().as_secs_f64().max(1e-9)
         );
         let _ = writeln!(
             out,

@@ -77,6 +77,23 @@ async fn endpoints(http: &reqwest::Client, issuer: &str) -> anyhow::Result<(Stri
     ))
 }
 
+/// CPU time (user + system) a process has used so far, from `/proc/<pid>/stat`.
+pub fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at field 3, "state".
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
+    let field = |n: usize| -> u64 {
+        after
+            .split_whitespace()
+            .nth(n - 3)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_micros((field(14) + field(15)) * 1_000_000 / ticks)
+}
+
 /// Resident and peak resident memory of a process, in KiB.
 pub fn rss_kb(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -259,5 +276,24 @@ impl Server {
     pub async fn stop(mut self) {
         self.child.kill().await.ok();
         self.child.wait().await.ok();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_counts_this_process_working() {
+        let pid = std::process::id();
+        let before = cpu_time(pid);
+        let t = Instant::now();
+        let mut x = 0u64;
+        while t.elapsed() < Duration::from_millis(200) {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
+        std::hint::black_box(x);
+        let used = cpu_time(pid) - before;
+        assert!(used >= Duration::from_millis(100), "{used:?}");
     }
 }

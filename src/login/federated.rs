@@ -118,9 +118,11 @@ pub async fn cross_site_answer(
     };
     let (finished, unsolicited) = match provider.finish(&form, Arrival::CrossSite).await {
         Ok(finished) => (finished, false),
-        Err(UpstreamError::UnknownState) => match provider.finish_unsolicited(&form).await {
-            Some(Ok(identity)) => (idp_initiated(&state, provider.as_ref(), identity).await?, true),
-            Some(Err(e)) => return Err(refused(&e)),
+        Err(UpstreamError::UnknownState) => match provider.idp_initiated() {
+            Some(unsolicited) => match unsolicited.finish_unsolicited(&form).await {
+                Ok(identity) => (idp_initiated(&state, provider.as_ref(), identity).await?, true),
+                Err(e) => return Err(refused(&e)),
+            },
             None => return Err(refused(&UpstreamError::UnknownState)),
         },
         Err(e) => return Err(refused(&e)),

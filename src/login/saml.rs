@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use crate::state::AppState;
-use crate::upstream::Upstream;
+use crate::upstream::SingleLogout;
 use crate::web::error::PageError;
 use crate::web::found;
 use crate::web::login_session;
@@ -14,7 +14,8 @@ use crate::web::pages::LoggedOutPage;
 use crate::web::upstream_start::{explain, provider_of, upstream_failure};
 
 /// `GET /broker/saml/{provider}/slo`: the IdP's answer to a single-logout request; on to the
-/// end of Gatehouse's own logout (already done locally) with the RelayState.
+/// end of Gatehouse's own logout (already done locally) with the RelayState. A logout request
+/// the IdP started arrives here too.
 pub async fn saml_slo(
     State(state): State<AppState>,
     session: Session,
@@ -22,21 +23,21 @@ pub async fn saml_slo(
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, PageError> {
     let provider = provider_of(&state, &provider_id)?;
+    let slo = provider.single_logout().ok_or(PageError::NotFound)?;
     let query = query.unwrap_or_default();
     if query.contains("SAMLRequest=") {
-        return idp_started_logout(&state, &session, provider.as_ref(), &query).await;
+        return idp_started_logout(&state, &session, &provider_id, slo, &query).await;
     }
-    match provider.logout_return(&query).await {
-        Some(Ok(relay_state)) => Ok(found(&crate::urls::with_query(
+    match slo.logout_returned(&query).await {
+        Ok(relay_state) => Ok(found(&crate::urls::with_query(
             &format!("{}/logout/upstream/{provider_id}", state.base()),
             &[("state", &relay_state)],
         ))),
-        Some(Err(e)) => {
+        Err(e) => {
             tracing::warn!(provider = %provider_id, error = %e, "SAML logout answer refused");
             // Signed out here already; nothing trusted to continue to.
             Ok(found(&format!("{}/logout/upstream/{provider_id}", state.base())))
         }
-        None => Err(PageError::NotFound),
     }
 }
 
@@ -45,38 +46,37 @@ pub async fn saml_slo(
 async fn idp_started_logout(
     state: &AppState,
     session: &Session,
-    provider: &dyn Upstream,
+    provider_id: &str,
+    slo: &dyn SingleLogout,
     query: &str,
 ) -> Result<Response, PageError> {
-    let id = &provider.config().id;
-    let request = match provider.logout_request(query).await {
-        Some(Ok(request)) => request,
-        Some(Err(e)) => {
-            tracing::warn!(provider = %id, error = %e, "logout request refused");
+    let request = match slo.logout_requested(query).await {
+        Ok(request) => request,
+        Err(e) => {
+            tracing::warn!(provider = %provider_id, error = %e, "logout request refused");
             return Err(PageError::bad_request(
                 "Sign-out request not valid",
                 "Gatehouse could not verify this sign-out request from the identity provider, so nothing was changed.",
             ));
         }
-        None => return Err(PageError::NotFound),
     };
     if let Some(current) = login_session::current(session).await? {
-        let subject = current
-            .upstream_session
-            .as_deref()
-            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
-            .and_then(|v| v["name_id"].as_str().map(str::to_owned));
-        if current.idp.as_deref() == Some(id.as_str()) && subject.as_deref() == Some(request.subject.as_str()) {
+        if current.idp.as_deref() == Some(provider_id)
+            && slo.is_session_of(current.upstream_session.as_deref(), &request)
+        {
             // Back-channel logout tokens go out to the clients as at any logout.
-            crate::web::login_session::end_session(state, session).await?;
-            tracing::info!(provider = %id, "session ended by the identity provider's logout");
+            login_session::end_session(state, session).await?;
+            tracing::info!(provider = %provider_id, "session ended by the identity provider's logout");
         }
     }
-    match provider.logout_answer_url(&request).await {
-        Some(url) => Ok(found(&url)),
-        None => Ok(state
-            .templates
-            .page(StatusCode::OK, &LoggedOutPage::new(state.base(), vec![], None))),
+    match slo.answer_url(&request).await {
+        Ok(url) => Ok(found(&url)),
+        Err(e) => {
+            tracing::warn!(provider = %provider_id, error = %e, "no logout answer for the IdP");
+            Ok(state
+                .templates
+                .page(StatusCode::OK, &LoggedOutPage::new(state.base(), vec![], None)))
+        }
     }
 }
 
@@ -86,14 +86,14 @@ pub async fn sp_metadata(
     Path(provider_id): Path<String>,
 ) -> Result<Response, PageError> {
     let provider = provider_of(&state, &provider_id)?;
-    match provider.sp_metadata().await {
-        None => Err(PageError::NotFound),
-        Some(Ok(xml)) => Ok((
+    let metadata = provider.sp_metadata().ok_or(PageError::NotFound)?;
+    match metadata.document().await {
+        Ok(xml) => Ok((
             [(axum::http::header::CONTENT_TYPE, "application/samlmetadata+xml")],
             xml,
         )
             .into_response()),
-        Some(Err(e)) => {
+        Err(e) => {
             tracing::warn!(provider = %provider_id, error = %e, "SP metadata unavailable");
             Err(upstream_failure(&state, &provider.config().name, None, explain(&e)))
         }

@@ -15,10 +15,12 @@ use samael::service_provider::{Error as SpError, ServiceProvider};
 use samael::signature::Signature;
 use samael::traits::ToXml;
 use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::{
-    Arrival, Callback, ExternalIdentity, Finished, LoginStart, Start, Upstream, UpstreamError, UpstreamLogout,
+    Arrival, Callback, ExternalIdentity, Finished, IdpInitiated, LoginStart, SingleLogout, SpMetadata, Start, Upstream,
+    UpstreamError, UpstreamLogout,
 };
 use crate::config::{ProviderConfig, SamlBinding, SamlSettings};
 use crate::store::{now, random_token, replay, saml_keys, upstream_states};
@@ -253,33 +255,6 @@ impl SamlUpstream {
             allow_idp_initiated: unsolicited,
             ..Default::default()
         }
-    }
-
-    /// Gatehouse's SP metadata for this provider, for the IdP's admin to import.
-    pub async fn sp_metadata(&self) -> Result<String, UpstreamError> {
-        let keys = self.keys().await?;
-        let sp = self.service_provider(None, &keys, false);
-        let fail = |e: Box<dyn std::error::Error>| UpstreamError::Unavailable(format!("SP metadata: {e}"));
-        let mut md = sp.metadata().map_err(fail)?;
-        for d in md.sp_sso_descriptors.iter_mut().flatten() {
-            // Single logout answers come back by HTTP-Redirect (samael would say HTTP-POST).
-            d.single_logout_services = Some(vec![samael::metadata::Endpoint {
-                binding: HTTP_REDIRECT_BINDING.into(),
-                location: self.slo_url.clone(),
-                response_location: None,
-            }]);
-            d.authn_requests_signed = Some(self.settings.sign_requests.unwrap_or(false));
-            d.want_assertions_signed = Some(true);
-            // samael labels both KeyDescriptors "signing"; the one with EncryptionMethods is
-            // the IdP's key to encrypt assertions with.
-            for kd in d.key_descriptors.iter_mut().flatten() {
-                if kd.encryption_methods.is_some() {
-                    kd.key_use = Some("encryption".into());
-                }
-            }
-        }
-        md.to_string()
-            .map_err(|e| UpstreamError::Unavailable(format!("SP metadata: {e:?}")))
     }
 
     /// Verifies the posted SAMLResponse for `request_id` (`None`: an unsolicited response, which
@@ -567,78 +542,45 @@ impl SamlUpstream {
         }))
     }
 
-    /// Checks a LogoutRequest the IdP sent (HTTP-Redirect binding, which must be signed).
-    async fn verify_logout_request(&self, raw_query: &str) -> Result<UpstreamLogout, UpstreamError> {
-        let invalid = |m: &str| UpstreamError::InvalidSaml(format!("LogoutRequest: {m}"));
-        let params: std::collections::HashMap<String, String> =
-            url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
-        let encoded = params.get("SAMLRequest").ok_or_else(|| invalid("no SAMLRequest"))?;
-        let idp = self.idp().await?;
-        // Anyone can send a browser here: only a request the IdP signed may end a session.
-        if Self::redirect_signature_ok(&idp, &params, raw_query, true) != Some(true) {
-            return Err(invalid("missing or bad signature"));
-        }
-        let xml = inflate_base64(encoded).map_err(|e| invalid(&e))?;
-        refuse_dtd(&xml).map_err(|e| invalid(&e))?;
-        let request: samael::schema::LogoutRequest = xml.parse().map_err(|_| invalid("not a LogoutRequest"))?;
-        if request.issuer.as_ref().and_then(|i| i.value.as_deref()) != idp.descriptor.entity_id.as_deref() {
-            return Err(invalid("from another issuer"));
-        }
-        if request.destination.as_deref().is_some_and(|d| d != self.slo_url) {
-            return Err(invalid("for another destination"));
-        }
-        let subject = request
-            .name_id
-            .map(|n| n.value.trim().to_owned())
-            .filter(|v| !v.is_empty());
-        Ok(UpstreamLogout {
-            request_id: request.id.ok_or_else(|| invalid("no ID"))?,
-            subject: subject.ok_or_else(|| invalid("no NameID"))?,
-            relay_state: params.get("RelayState").cloned(),
-        })
-    }
-
-    /// Checks the IdP's LogoutResponse (HTTP-Redirect binding); returns its RelayState.
-    async fn verify_logout_response(&self, raw_query: &str) -> Result<String, UpstreamError> {
-        let invalid = |m: &str| UpstreamError::InvalidSaml(format!("LogoutResponse: {m}"));
-        let params: std::collections::HashMap<String, String> =
-            url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
-        let relay_state = params
-            .get("RelayState")
-            .cloned()
-            .ok_or_else(|| invalid("no RelayState"))?;
-        let encoded = params.get("SAMLResponse").ok_or_else(|| invalid("no SAMLResponse"))?;
-        let idp = self.idp().await?;
-        // A redirect-bound response is signed over its query, if at all.
-        if Self::redirect_signature_ok(&idp, &params, raw_query, false) == Some(false) {
-            return Err(invalid("bad signature"));
-        }
-        let xml = inflate_base64(encoded).map_err(|e| invalid(&e))?;
-        refuse_dtd(&xml).map_err(|e| invalid(&e))?;
-        let response: samael::schema::LogoutResponse = xml.parse().map_err(|_| invalid("not a LogoutResponse"))?;
-        if response.issuer.as_ref().and_then(|i| i.value.as_deref()) != idp.descriptor.entity_id.as_deref() {
-            return Err(invalid("from another issuer"));
-        }
-        if response.destination.as_deref().is_some_and(|d| d != self.slo_url) {
-            return Err(invalid("for another destination"));
-        }
-        let status = response.status.as_ref().and_then(|s| s.status_code.value.as_deref());
-        if status != Some(STATUS_SUCCESS) {
-            // Signed out here anyway; the IdP may keep its own session.
-            tracing::warn!(provider = %self.config.id, ?status, "the IdP did not confirm the logout");
-        }
-        Ok(relay_state)
-    }
-
     fn identity(&self, claims: Value) -> Result<ExternalIdentity, UpstreamError> {
-        let session = json!({
-            "name_id": claims["name_id"],
-            "name_id_format": claims["name_id_format"],
-            "session_index": claims["session_index"],
-        });
+        let session = SamlSession::of_claims(&claims);
         let mut identity = self.config.claims.apply(&self.config.id, claims)?;
-        identity.upstream_session = Some(session.to_string());
+        identity.upstream_session = serde_json::to_string(&session).ok();
         Ok(identity)
+    }
+}
+
+/// What a SAML login leaves for ending its session later, kept as the opaque
+/// [`ExternalIdentity::upstream_session`]: what a LogoutRequest names.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+struct SamlSession {
+    #[serde(default)]
+    name_id: Option<String>,
+    #[serde(default)]
+    name_id_format: Option<String>,
+    #[serde(default)]
+    session_index: Option<String>,
+}
+
+impl SamlSession {
+    /// The session of a login with these claims (see `claims_of`).
+    fn of_claims(claims: &Value) -> Self {
+        let text = |key: &str| claims[key].as_str().map(str::to_owned);
+        Self {
+            name_id: text("name_id"),
+            name_id_format: text("name_id_format"),
+            session_index: text("session_index"),
+        }
+    }
+
+    /// The session an `upstream_session` holds, if it is one.
+    fn parse(upstream_session: Option<&str>) -> Option<Self> {
+        serde_json::from_str(upstream_session?).ok()
+    }
+
+    /// Whether a logout for `subject` (a LogoutRequest's NameID) is for this session.
+    fn is_of(&self, subject: &str) -> bool {
+        self.name_id.as_deref() == Some(subject)
     }
 }
 
@@ -840,16 +782,6 @@ impl Upstream for SamlUpstream {
         Ok(Finished::of(row, result))
     }
 
-    async fn finish_unsolicited(&self, cb: &Callback) -> Option<Result<ExternalIdentity, UpstreamError>> {
-        self.settings.idp_initiated.as_ref()?;
-        // The RelayState of an unsolicited response is the IdP's; it is never used as a URL.
-        let claims = match self.verify(cb.get("SAMLResponse"), None).await {
-            Ok(c) => c,
-            Err(e) => return Some(Err(e)),
-        };
-        Some(self.identity(claims))
-    }
-
     async fn logout_url(
         &self,
         upstream_session: Option<&str>,
@@ -857,8 +789,8 @@ impl Upstream for SamlUpstream {
         state: &str,
     ) -> Option<String> {
         // The IdP answers at the SLO endpoint, which goes on to the post-logout URI with `state`.
-        let session: Value = serde_json::from_str(upstream_session?).ok()?;
-        let name_id = session["name_id"].as_str()?;
+        let session = SamlSession::parse(upstream_session)?;
+        let name_id = session.name_id.as_deref()?;
         let idp = self.idp().await.ok()?;
         let keys = self.keys().await.ok()?;
         let sp = self.service_provider(Some(&idp), &keys, false);
@@ -868,9 +800,9 @@ impl Upstream for SamlUpstream {
             destination: &slo,
             issuer: &self.sp_entity_id,
             name_id,
-            name_id_format: session["name_id_format"].as_str().filter(|f| !f.is_empty()),
+            name_id_format: session.name_id_format.as_deref().filter(|f| !f.is_empty()),
             sp_name_qualifier: &self.sp_entity_id,
-            session_index: session["session_index"].as_str(),
+            session_index: session.session_index.as_deref(),
         });
         let mut url = url::Url::parse(&slo).ok()?;
         url.query_pairs_mut()
@@ -886,17 +818,104 @@ impl Upstream for SamlUpstream {
         }
     }
 
-    async fn logout_return(&self, raw_query: &str) -> Option<Result<String, UpstreamError>> {
-        Some(self.verify_logout_response(raw_query).await)
+    fn idp_initiated(&self) -> Option<&dyn IdpInitiated> {
+        self.settings
+            .idp_initiated
+            .is_some()
+            .then_some(self as &dyn IdpInitiated)
     }
 
-    async fn logout_request(&self, raw_query: &str) -> Option<Result<UpstreamLogout, UpstreamError>> {
-        Some(self.verify_logout_request(raw_query).await)
+    fn single_logout(&self) -> Option<&dyn SingleLogout> {
+        Some(self)
     }
 
-    async fn logout_answer_url(&self, request: &UpstreamLogout) -> Option<String> {
-        let idp = self.idp().await.ok()?;
-        let keys = self.keys().await.ok()?;
+    fn sp_metadata(&self) -> Option<&dyn SpMetadata> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl IdpInitiated for SamlUpstream {
+    async fn finish_unsolicited(&self, cb: &Callback) -> Result<ExternalIdentity, UpstreamError> {
+        // The RelayState of an unsolicited response is the IdP's; it is never used as a URL.
+        let claims = self.verify(cb.get("SAMLResponse"), None).await?;
+        self.identity(claims)
+    }
+}
+
+#[async_trait]
+impl SingleLogout for SamlUpstream {
+    /// Checks a LogoutRequest the IdP sent (HTTP-Redirect binding, which must be signed).
+    async fn logout_requested(&self, raw_query: &str) -> Result<UpstreamLogout, UpstreamError> {
+        let invalid = |m: &str| UpstreamError::InvalidSaml(format!("LogoutRequest: {m}"));
+        let params: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
+        let encoded = params.get("SAMLRequest").ok_or_else(|| invalid("no SAMLRequest"))?;
+        let idp = self.idp().await?;
+        // Anyone can send a browser here: only a request the IdP signed may end a session.
+        if Self::redirect_signature_ok(&idp, &params, raw_query, true) != Some(true) {
+            return Err(invalid("missing or bad signature"));
+        }
+        let xml = inflate_base64(encoded).map_err(|e| invalid(&e))?;
+        refuse_dtd(&xml).map_err(|e| invalid(&e))?;
+        let request: samael::schema::LogoutRequest = xml.parse().map_err(|_| invalid("not a LogoutRequest"))?;
+        if request.issuer.as_ref().and_then(|i| i.value.as_deref()) != idp.descriptor.entity_id.as_deref() {
+            return Err(invalid("from another issuer"));
+        }
+        if request.destination.as_deref().is_some_and(|d| d != self.slo_url) {
+            return Err(invalid("for another destination"));
+        }
+        let subject = request
+            .name_id
+            .map(|n| n.value.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        Ok(UpstreamLogout {
+            request_id: request.id.ok_or_else(|| invalid("no ID"))?,
+            subject: subject.ok_or_else(|| invalid("no NameID"))?,
+            relay_state: params.get("RelayState").cloned(),
+        })
+    }
+
+    /// Checks the IdP's LogoutResponse (HTTP-Redirect binding); returns its RelayState.
+    async fn logout_returned(&self, raw_query: &str) -> Result<String, UpstreamError> {
+        let invalid = |m: &str| UpstreamError::InvalidSaml(format!("LogoutResponse: {m}"));
+        let params: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
+        let relay_state = params
+            .get("RelayState")
+            .cloned()
+            .ok_or_else(|| invalid("no RelayState"))?;
+        let encoded = params.get("SAMLResponse").ok_or_else(|| invalid("no SAMLResponse"))?;
+        let idp = self.idp().await?;
+        // A redirect-bound response is signed over its query, if at all.
+        if Self::redirect_signature_ok(&idp, &params, raw_query, false) == Some(false) {
+            return Err(invalid("bad signature"));
+        }
+        let xml = inflate_base64(encoded).map_err(|e| invalid(&e))?;
+        refuse_dtd(&xml).map_err(|e| invalid(&e))?;
+        let response: samael::schema::LogoutResponse = xml.parse().map_err(|_| invalid("not a LogoutResponse"))?;
+        if response.issuer.as_ref().and_then(|i| i.value.as_deref()) != idp.descriptor.entity_id.as_deref() {
+            return Err(invalid("from another issuer"));
+        }
+        if response.destination.as_deref().is_some_and(|d| d != self.slo_url) {
+            return Err(invalid("for another destination"));
+        }
+        let status = response.status.as_ref().and_then(|s| s.status_code.value.as_deref());
+        if status != Some(STATUS_SUCCESS) {
+            // Signed out here anyway; the IdP may keep its own session.
+            tracing::warn!(provider = %self.config.id, ?status, "the IdP did not confirm the logout");
+        }
+        Ok(relay_state)
+    }
+
+    fn is_session_of(&self, upstream_session: Option<&str>, request: &UpstreamLogout) -> bool {
+        SamlSession::parse(upstream_session).is_some_and(|s| s.is_of(&request.subject))
+    }
+
+    async fn answer_url(&self, request: &UpstreamLogout) -> Result<String, UpstreamError> {
+        let unavailable = |m: String| UpstreamError::Unavailable(format!("LogoutResponse: {m}"));
+        let idp = self.idp().await?;
+        let keys = self.keys().await?;
         // The answer goes to the SLO service's ResponseLocation, or its Location.
         let slo = idp
             .descriptor
@@ -905,7 +924,8 @@ impl Upstream for SamlUpstream {
             .flatten()
             .flat_map(|d| d.single_logout_services.iter())
             .find(|s| s.binding == HTTP_REDIRECT_BINDING)
-            .map(|s| s.response_location.clone().unwrap_or_else(|| s.location.clone()))?;
+            .map(|s| s.response_location.clone().unwrap_or_else(|| s.location.clone()))
+            .ok_or_else(|| unavailable("the IdP metadata has no HTTP-Redirect SingleLogoutService".into()))?;
         let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
         let xml = format!(
             r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_{}" Version="2.0" IssueInstant="{}" Destination="{}" InResponseTo="{}"><saml:Issuer>{}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{STATUS_SUCCESS}"/></samlp:Status></samlp:LogoutResponse>"#,
@@ -915,17 +935,45 @@ impl Upstream for SamlUpstream {
             esc(&request.request_id),
             esc(&self.sp_entity_id),
         );
-        let mut url = url::Url::parse(&slo).ok()?;
-        url.query_pairs_mut()
-            .append_pair("SAMLResponse", &deflate_base64(&xml).ok()?);
+        let mut url = url::Url::parse(&slo).map_err(|e| unavailable(format!("{slo}: {e}")))?;
+        let encoded = deflate_base64(&xml).map_err(|e| unavailable(e.to_string()))?;
+        url.query_pairs_mut().append_pair("SAMLResponse", &encoded);
         if let Some(relay_state) = &request.relay_state {
             url.query_pairs_mut().append_pair("RelayState", relay_state);
         }
-        samael::crypto::sign_url(url, &keys.key).ok().map(|u| u.to_string())
+        samael::crypto::sign_url(url, &keys.key)
+            .map(|u| u.to_string())
+            .map_err(|e| unavailable(format!("signing: {e}")))
     }
+}
 
-    async fn sp_metadata(&self) -> Option<Result<String, UpstreamError>> {
-        Some(SamlUpstream::sp_metadata(self).await)
+#[async_trait]
+impl SpMetadata for SamlUpstream {
+    /// Gatehouse's SP metadata for this provider, for the IdP's admin to import.
+    async fn document(&self) -> Result<String, UpstreamError> {
+        let keys = self.keys().await?;
+        let sp = self.service_provider(None, &keys, false);
+        let fail = |e: Box<dyn std::error::Error>| UpstreamError::Unavailable(format!("SP metadata: {e}"));
+        let mut md = sp.metadata().map_err(fail)?;
+        for d in md.sp_sso_descriptors.iter_mut().flatten() {
+            // Single logout answers come back by HTTP-Redirect (samael would say HTTP-POST).
+            d.single_logout_services = Some(vec![samael::metadata::Endpoint {
+                binding: HTTP_REDIRECT_BINDING.into(),
+                location: self.slo_url.clone(),
+                response_location: None,
+            }]);
+            d.authn_requests_signed = Some(self.settings.sign_requests.unwrap_or(false));
+            d.want_assertions_signed = Some(true);
+            // samael labels both KeyDescriptors "signing"; the one with EncryptionMethods is
+            // the IdP's key to encrypt assertions with.
+            for kd in d.key_descriptors.iter_mut().flatten() {
+                if kd.encryption_methods.is_some() {
+                    kd.key_use = Some("encryption".into());
+                }
+            }
+        }
+        md.to_string()
+            .map_err(|e| UpstreamError::Unavailable(format!("SP metadata: {e:?}")))
     }
 }
 

@@ -260,76 +260,38 @@ impl SamlUpstream {
     /// Verifies the posted SAMLResponse for `request_id` (`None`: an unsolicited response, which
     /// must then answer no request at all); returns the asserted identity's claims.
     async fn verify(&self, encoded: Option<&String>, request_id: Option<&str>) -> Result<Value, UpstreamError> {
+        let xml = decode_response(encoded)?;
+        let (shape, peek) = screen_response(&xml, request_id)?;
+        let assertion = self.verified_assertion_refreshing(&xml, &peek, request_id).await?;
+        check_verified_assertion(&shape, &assertion, request_id)?;
+        self.accept_once(&assertion).await?;
+        self.claims_of(&assertion)
+    }
+
+    /// [`Self::verified_assertion`] against the cached IdP metadata; when the signature fails,
+    /// the IdP may have rotated its certificate: the metadata is read again, once.
+    async fn verified_assertion_refreshing(
+        &self,
+        xml: &str,
+        peek: &Response,
+        request_id: Option<&str>,
+    ) -> Result<Assertion, UpstreamError> {
         let invalid = |m: String| UpstreamError::InvalidSaml(m);
-        let encoded = encoded.ok_or(UpstreamError::MissingClaim("SAMLResponse"))?;
-        if encoded.len() > MAX_RESPONSE_LEN {
-            return Err(invalid("SAMLResponse too large".into()));
-        }
-        let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let bytes = STANDARD
-            .decode(compact)
-            .map_err(|_| invalid("SAMLResponse is not base64".into()))?;
-        let xml = String::from_utf8(bytes).map_err(|_| invalid("SAMLResponse is not UTF-8".into()))?;
-        // Refuses a DTD (XXE, entity expansion) before anything else reads the document.
-        let shape = MessageShape::of(&xml).map_err(invalid)?;
-        // Unverified: only to tell a refusal from an answer. Nothing in it is trusted.
-        let peek: Response = xml.parse().map_err(|_| invalid("not a SAML Response".into()))?;
-        if shape.responses != 1 {
-            return Err(invalid(format!("{} Response elements", shape.responses)));
-        }
-        if request_id.is_none() && peek.in_response_to.is_some() {
-            return Err(invalid("an answer to a request arrived without its RelayState".into()));
-        }
-        if let Some(code) = peek.status.as_ref().and_then(|s| s.status_code.value.as_deref()) {
-            if code != STATUS_SUCCESS {
-                let message = peek
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.status_message.as_ref())
-                    .and_then(|m| m.value.clone())
-                    .unwrap_or_default();
-                return Err(UpstreamError::Denied {
-                    error: code.rsplit(':').next().unwrap_or(code).to_owned(),
-                    description: message,
-                });
-            }
-        }
-        // Signature wrapping puts a second assertion (or response) next to, around or inside
-        // the signed one: an honest response has exactly one, and it is the one verified.
-        if shape.assertions + shape.encrypted_assertions != 1 {
-            return Err(invalid(format!(
-                "{} assertions and {} encrypted assertions",
-                shape.assertions, shape.encrypted_assertions
-            )));
-        }
         let keys = self.keys().await?;
         let idp = self.idp().await?;
-        let assertion = match self.verified_assertion(&xml, &peek, request_id, &idp, &keys) {
+        match self.verified_assertion(xml, peek, request_id, &idp, &keys) {
             Err(Refusal::Signature(first)) => {
-                // The IdP may have rotated its certificate: read the metadata again, once.
                 self.idp.invalidate(&()).await;
                 let fresh = self.idp().await?;
-                self.verified_assertion(&xml, &peek, request_id, &fresh, &keys)
-                    .map_err(|e| invalid(format!("{e} (before the metadata refresh: {first})")))?
+                self.verified_assertion(xml, peek, request_id, &fresh, &keys)
+                    .map_err(|e| invalid(format!("{e} (before the metadata refresh: {first})")))
             }
-            other => other.map_err(|e| invalid(e.to_string()))?,
-        };
-        let answers_a_request = assertion
-            .subject
-            .iter()
-            .flat_map(|s| s.subject_confirmations.iter().flatten())
-            .any(|c| {
-                c.subject_confirmation_data
-                    .as_ref()
-                    .is_some_and(|d| d.in_response_to.is_some())
-            });
-        if request_id.is_none() && answers_a_request {
-            return Err(invalid("an answer to a request arrived without its RelayState".into()));
+            other => other.map_err(|e| invalid(e.to_string())),
         }
-        if shape.assertion_id.as_ref().is_some_and(|id| *id != assertion.id) {
-            return Err(invalid("the verified assertion is not the response's assertion".into()));
-        }
-        // Replay cache: an assertion ID is accepted once, for as long as it could be valid.
+    }
+
+    /// Replay cache: an assertion ID is accepted once, for as long as it could be valid.
+    async fn accept_once(&self, assertion: &Assertion) -> Result<(), UpstreamError> {
         let valid_until = assertion
             .conditions
             .as_ref()
@@ -339,9 +301,12 @@ impl SamlUpstream {
             + self.settings.clock_skew as i64;
         let replay_key = format!("saml {} {}", self.config.id, assertion.id);
         if !replay::first_use(&self.db, &replay_key, valid_until).await? {
-            return Err(invalid(format!("assertion {} was already used", assertion.id)));
+            return Err(UpstreamError::InvalidSaml(format!(
+                "assertion {} was already used",
+                assertion.id
+            )));
         }
-        self.claims_of(&assertion)
+        Ok(())
     }
 
     /// The assertion, after xmlsec verified its signature (on the Response or the Assertion, and
@@ -463,6 +428,93 @@ impl SamlUpstream {
             "attributes": attributes,
         }))
     }
+}
+
+/// The posted SAMLResponse's XML: present, not too large, base64 (whitespace ignored), UTF-8.
+fn decode_response(encoded: Option<&String>) -> Result<String, UpstreamError> {
+    let invalid = |m: &str| UpstreamError::InvalidSaml(m.to_owned());
+    let encoded = encoded.ok_or(UpstreamError::MissingClaim("SAMLResponse"))?;
+    if encoded.len() > MAX_RESPONSE_LEN {
+        return Err(invalid("SAMLResponse too large"));
+    }
+    let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = STANDARD
+        .decode(compact)
+        .map_err(|_| invalid("SAMLResponse is not base64"))?;
+    String::from_utf8(bytes).map_err(|_| invalid("SAMLResponse is not UTF-8"))
+}
+
+/// What is checked before any signature: no DTD; one Response; no InResponseTo when no request
+/// is expected; a success status (anything else is the IdP's refusal); one assertion, encrypted
+/// or not. Returns the message's shape and its unverified parse, which is trusted for nothing
+/// but telling a refusal from an answer.
+fn screen_response(xml: &str, request_id: Option<&str>) -> Result<(MessageShape, Response), UpstreamError> {
+    let invalid = |m: String| UpstreamError::InvalidSaml(m);
+    // Refuses a DTD (XXE, entity expansion) before anything else reads the document.
+    let shape = MessageShape::of(xml).map_err(invalid)?;
+    let peek: Response = xml.parse().map_err(|_| invalid("not a SAML Response".into()))?;
+    if shape.responses != 1 {
+        return Err(invalid(format!("{} Response elements", shape.responses)));
+    }
+    if request_id.is_none() && peek.in_response_to.is_some() {
+        return Err(invalid("an answer to a request arrived without its RelayState".into()));
+    }
+    status_refusal(&peek)?;
+    // Signature wrapping puts a second assertion (or response) next to, around or inside
+    // the signed one: an honest response has exactly one, and it is the one verified.
+    if shape.assertions + shape.encrypted_assertions != 1 {
+        return Err(invalid(format!(
+            "{} assertions and {} encrypted assertions",
+            shape.assertions, shape.encrypted_assertions
+        )));
+    }
+    Ok((shape, peek))
+}
+
+/// The IdP's refusal, when the response's status is other than success.
+fn status_refusal(peek: &Response) -> Result<(), UpstreamError> {
+    let Some(code) = peek.status.as_ref().and_then(|s| s.status_code.value.as_deref()) else {
+        return Ok(());
+    };
+    if code == STATUS_SUCCESS {
+        return Ok(());
+    }
+    let message = peek
+        .status
+        .as_ref()
+        .and_then(|s| s.status_message.as_ref())
+        .and_then(|m| m.value.clone())
+        .unwrap_or_default();
+    Err(UpstreamError::Denied {
+        error: code.rsplit(':').next().unwrap_or(code).to_owned(),
+        description: message,
+    })
+}
+
+/// What is checked once the signature verified: an unsolicited response's assertion answers no
+/// request either, and the verified assertion is the one the response's shape counted.
+fn check_verified_assertion(
+    shape: &MessageShape,
+    assertion: &Assertion,
+    request_id: Option<&str>,
+) -> Result<(), UpstreamError> {
+    let invalid = |m: &str| UpstreamError::InvalidSaml(m.to_owned());
+    let answers_a_request = assertion
+        .subject
+        .iter()
+        .flat_map(|s| s.subject_confirmations.iter().flatten())
+        .any(|c| {
+            c.subject_confirmation_data
+                .as_ref()
+                .is_some_and(|d| d.in_response_to.is_some())
+        });
+    if request_id.is_none() && answers_a_request {
+        return Err(invalid("an answer to a request arrived without its RelayState"));
+    }
+    if shape.assertion_id.as_ref().is_some_and(|id| *id != assertion.id) {
+        return Err(invalid("the verified assertion is not the response's assertion"));
+    }
+    Ok(())
 }
 
 /// The element counts and IDs of a SAML message, read before any signature is trusted.
@@ -1029,6 +1081,114 @@ mod tests {
         );
         assert_eq!(inflate_base64(&deflate_base64(&xml).unwrap()).unwrap(), xml);
         assert!(inflate_base64("not base64!").is_err());
+    }
+
+    /// A Response (unsigned: these checks come before any signature) around `inner`.
+    fn response(attributes: &str, inner: &str) -> String {
+        format!(
+            r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r" Version="2.0" IssueInstant="2024-01-01T00:00:00Z"{attributes}><saml:Issuer>https://idp</saml:Issuer>{inner}</samlp:Response>"#
+        )
+    }
+
+    fn assertion(id: &str, subject: &str) -> String {
+        format!(
+            r#"<saml:Assertion ID="{id}" Version="2.0" IssueInstant="2024-01-01T00:00:00Z"><saml:Issuer>https://idp</saml:Issuer>{subject}</saml:Assertion>"#
+        )
+    }
+
+    const SUCCESS: &str =
+        r#"<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>"#;
+
+    #[test]
+    fn a_posted_response_must_be_present_small_base64_and_utf8() {
+        let xml = response("", "");
+        let encoded = STANDARD.encode(&xml);
+        let wrapped = format!("{}\r\n{}", &encoded[..10], &encoded[10..]);
+        assert_eq!(decode_response(Some(&wrapped)).unwrap(), xml);
+        assert!(matches!(
+            decode_response(None),
+            Err(UpstreamError::MissingClaim("SAMLResponse"))
+        ));
+        let huge = "A".repeat(MAX_RESPONSE_LEN + 1);
+        assert!(decode_response(Some(&huge)).is_err());
+        assert!(decode_response(Some(&"not base64!".to_owned())).is_err());
+        assert!(decode_response(Some(&STANDARD.encode([0xff, 0xfe]))).is_err());
+    }
+
+    #[test]
+    fn screening_finds_one_response_with_one_assertion() {
+        let honest = response("", &format!("{SUCCESS}{}", assertion("_a", "")));
+        let (shape, peek) = screen_response(&honest, Some("_req")).unwrap();
+        assert_eq!(shape.assertion_id.as_deref(), Some("_a"));
+        assert_eq!(peek.id, "_r");
+        let two = response("", &format!("{SUCCESS}{}{}", assertion("_a", ""), assertion("_b", "")));
+        assert!(matches!(
+            screen_response(&two, Some("_req")),
+            Err(UpstreamError::InvalidSaml(_))
+        ));
+        let none = response("", SUCCESS);
+        assert!(matches!(
+            screen_response(&none, Some("_req")),
+            Err(UpstreamError::InvalidSaml(_))
+        ));
+        let dtd = format!("<!DOCTYPE r [<!ENTITY x \"y\">]>{honest}");
+        assert!(matches!(
+            screen_response(&dtd, Some("_req")),
+            Err(UpstreamError::InvalidSaml(_))
+        ));
+        assert!(screen_response("<samlp:LogoutResponse/>", Some("_req")).is_err());
+    }
+
+    #[test]
+    fn screening_refuses_an_answer_to_a_request_without_one_expected() {
+        let answer = response(r#" InResponseTo="_req""#, &format!("{SUCCESS}{}", assertion("_a", "")));
+        assert!(screen_response(&answer, Some("_req")).is_ok());
+        assert!(matches!(
+            screen_response(&answer, None),
+            Err(UpstreamError::InvalidSaml(_))
+        ));
+    }
+
+    #[test]
+    fn a_status_other_than_success_is_the_idps_refusal() {
+        let refused = response(
+            "",
+            r#"<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"/><samlp:StatusMessage>wrong password</samlp:StatusMessage></samlp:Status>"#,
+        );
+        match screen_response(&refused, Some("_req")) {
+            Err(UpstreamError::Denied { error, description }) => {
+                assert_eq!(
+                    (error.as_str(), description.as_str()),
+                    ("AuthnFailed", "wrong password")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_verified_assertion_is_the_counted_one_and_unsolicited_answers_none() {
+        let plain: Assertion = assertion("_a", "").parse().unwrap();
+        let shape = MessageShape {
+            responses: 1,
+            assertions: 1,
+            encrypted_assertions: 0,
+            assertion_id: Some("_a".into()),
+        };
+        assert!(check_verified_assertion(&shape, &plain, None).is_ok());
+        let elsewhere = MessageShape {
+            assertion_id: Some("_other".into()),
+            ..shape
+        };
+        assert!(check_verified_assertion(&elsewhere, &plain, Some("_req")).is_err());
+        let confirmed = r#"<saml:Subject><saml:NameID>u</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="_req"/></saml:SubjectConfirmation></saml:Subject>"#;
+        let answering: Assertion = assertion("_a", confirmed).parse().unwrap();
+        let shape = MessageShape {
+            assertion_id: Some("_a".into()),
+            ..elsewhere
+        };
+        assert!(check_verified_assertion(&shape, &answering, Some("_req")).is_ok());
+        assert!(check_verified_assertion(&shape, &answering, None).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use base64::Engine;
 use openssl::pkey::{PKey, Private};
 use samael::crypto::{AllowedSignatureAlgorithm, CertificateDer, Crypto, CryptoProvider};
 use samael::metadata::{EntityDescriptor, HTTP_POST_BINDING, HTTP_REDIRECT_BINDING};
-use samael::schema::{Assertion, EncryptedAssertion, Response};
+use samael::schema::{Assertion, EncryptedAssertion, Response, SubjectNameID};
 use samael::service_provider::{Error as SpError, ServiceProvider};
 use samael::signature::Signature;
 use samael::traits::ToXml;
@@ -363,6 +363,61 @@ impl SamlUpstream {
     /// The claims the mapping reads: the subject, email, names and groups found under their
     /// common attribute names, plus every attribute under its Name and FriendlyName.
     fn claims_of(&self, a: &Assertion) -> Result<Value, UpstreamError> {
+        let attributes = Attributes::of(a);
+        let name_id = a.subject.as_ref().and_then(|s| s.name_id.as_ref());
+        let format = name_id.and_then(|n| n.format.as_deref()).unwrap_or_default();
+        let subject = subject_of(self.settings.subject_attribute.as_deref(), &attributes, name_id).ok_or(
+            UpstreamError::MissingClaim("subject (NameID or saml.subject_attribute)"),
+        )?;
+        let email = attributes.first(EMAIL).or_else(|| {
+            (format == NAMEID_EMAIL)
+                .then(|| name_id.map(|n| n.value.clone()))
+                .flatten()
+        });
+        let session_index = a
+            .authn_statements
+            .iter()
+            .flatten()
+            .find_map(|s| s.session_index.clone());
+        Ok(json!({
+            "sub": subject,
+            "email": email,
+            // SAML has no email_verified: the provider's trust_email says whether the IdP's
+            // address is authoritative.
+            "email_verified": self.config.trust_email && email.is_some(),
+            "name": attributes.display_name(),
+            "preferred_username": attributes.first(USERNAME),
+            "groups": attributes.all(GROUPS),
+            "name_id": name_id.map(|n| n.value.clone()),
+            "name_id_format": format,
+            "session_index": session_index,
+            "issuer": a.issuer.value,
+            "attributes": attributes.0,
+        }))
+    }
+}
+
+/// Who the assertion is about: the configured attribute's first value, or else the NameID
+/// (trimmed) unless it is transient, since a transient NameID changes at every login.
+fn subject_of(
+    subject_attribute: Option<&str>,
+    attributes: &Attributes,
+    name_id: Option<&SubjectNameID>,
+) -> Option<String> {
+    let format = name_id.and_then(|n| n.format.as_deref()).unwrap_or_default();
+    match subject_attribute {
+        Some(attr) => attributes.first(&[attr]),
+        None if format == NAMEID_TRANSIENT => None,
+        None => name_id.map(|n| n.value.trim().to_owned()).filter(|v| !v.is_empty()),
+    }
+}
+
+/// An assertion's attributes, each under its Name and under its FriendlyName (as JSON arrays
+/// of trimmed values: what the claim mapping sees as `attributes`).
+struct Attributes(Map<String, Value>);
+
+impl Attributes {
+    fn of(a: &Assertion) -> Self {
         let mut attributes = Map::new();
         for statement in a.attribute_statements.iter().flatten() {
             for attribute in &statement.attributes {
@@ -379,54 +434,32 @@ impl SamlUpstream {
                 }
             }
         }
-        let all = |names: &[&str]| -> Vec<String> {
-            names
-                .iter()
-                .find_map(|n| attributes.get(*n).and_then(Value::as_array).filter(|v| !v.is_empty()))
-                .map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
-                .unwrap_or_default()
-        };
-        let first = |names: &[&str]| all(names).into_iter().find(|s| !s.is_empty());
-        let name_id = a.subject.as_ref().and_then(|s| s.name_id.as_ref());
-        let format = name_id.and_then(|n| n.format.as_deref()).unwrap_or_default();
-        let subject = match &self.settings.subject_attribute {
-            Some(attr) => first(&[attr.as_str()]),
-            // A transient NameID changes at every login: it cannot identify anyone.
-            None if format == NAMEID_TRANSIENT => None,
-            None => name_id.map(|n| n.value.trim().to_owned()).filter(|v| !v.is_empty()),
-        }
-        .ok_or(UpstreamError::MissingClaim(
-            "subject (NameID or saml.subject_attribute)",
-        ))?;
-        let email = first(EMAIL).or_else(|| {
-            (format == NAMEID_EMAIL)
-                .then(|| name_id.map(|n| n.value.clone()))
-                .flatten()
-        });
-        let name = first(DISPLAY_NAME).or_else(|| {
-            let parts: Vec<String> = [first(GIVEN_NAME), first(SURNAME)].into_iter().flatten().collect();
-            (!parts.is_empty()).then(|| parts.join(" "))
-        });
-        let session_index = a
-            .authn_statements
+        Self(attributes)
+    }
+
+    /// The values of the first of `names` that has any.
+    fn all(&self, names: &[&str]) -> Vec<String> {
+        names
             .iter()
-            .flatten()
-            .find_map(|s| s.session_index.clone());
-        Ok(json!({
-            "sub": subject,
-            "email": email,
-            // SAML has no email_verified: the provider's trust_email says whether the IdP's
-            // address is authoritative.
-            "email_verified": self.config.trust_email && email.is_some(),
-            "name": name,
-            "preferred_username": first(USERNAME),
-            "groups": all(GROUPS),
-            "name_id": name_id.map(|n| n.value.clone()),
-            "name_id_format": format,
-            "session_index": session_index,
-            "issuer": a.issuer.value,
-            "attributes": attributes,
-        }))
+            .find_map(|n| self.0.get(*n).and_then(Value::as_array).filter(|v| !v.is_empty()))
+            .map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The first non-empty value among [`Self::all`] of `names`.
+    fn first(&self, names: &[&str]) -> Option<String> {
+        self.all(names).into_iter().find(|s| !s.is_empty())
+    }
+
+    /// The display name, or else the given name and surname together.
+    fn display_name(&self) -> Option<String> {
+        self.first(DISPLAY_NAME).or_else(|| {
+            let parts: Vec<String> = [self.first(GIVEN_NAME), self.first(SURNAME)]
+                .into_iter()
+                .flatten()
+                .collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        })
     }
 }
 
@@ -629,11 +662,11 @@ impl SamlSession {
     fn parse(upstream_session: Option<&str>) -> Option<Self> {
         serde_json::from_str(upstream_session?).ok()
     }
+}
 
-    /// Whether a logout for `subject` (a LogoutRequest's NameID) is for this session.
-    fn is_of(&self, subject: &str) -> bool {
-        self.name_id.as_deref() == Some(subject)
-    }
+/// Whether the login that left `upstream_session` was for `name_id` (a LogoutRequest's subject).
+fn session_has_name_id(upstream_session: Option<&str>, name_id: &str) -> bool {
+    SamlSession::parse(upstream_session).is_some_and(|s| s.name_id.as_deref() == Some(name_id))
 }
 
 /// What goes into a LogoutRequest.
@@ -961,7 +994,7 @@ impl SingleLogout for SamlUpstream {
     }
 
     fn is_session_of(&self, upstream_session: Option<&str>, request: &UpstreamLogout) -> bool {
-        SamlSession::parse(upstream_session).is_some_and(|s| s.is_of(&request.subject))
+        session_has_name_id(upstream_session, &request.subject)
     }
 
     async fn answer_url(&self, request: &UpstreamLogout) -> Result<String, UpstreamError> {
@@ -1189,6 +1222,107 @@ mod tests {
         };
         assert!(check_verified_assertion(&shape, &answering, Some("_req")).is_ok());
         assert!(check_verified_assertion(&shape, &answering, None).is_err());
+    }
+
+    fn attribute_statement(attributes: &[(&str, Option<&str>, &[&str])]) -> String {
+        let mut xml = String::from("<saml:AttributeStatement>");
+        for (name, friendly, values) in attributes {
+            let friendly = friendly.map(|f| format!(r#" FriendlyName="{f}""#)).unwrap_or_default();
+            xml.push_str(&format!(r#"<saml:Attribute Name="{name}"{friendly}>"#));
+            for v in *values {
+                xml.push_str(&format!("<saml:AttributeValue>{v}</saml:AttributeValue>"));
+            }
+            xml.push_str("</saml:Attribute>");
+        }
+        xml + "</saml:AttributeStatement>"
+    }
+
+    #[test]
+    fn attributes_are_found_under_name_and_friendly_name_most_specific_first() {
+        let statement = attribute_statement(&[
+            (
+                "urn:oid:0.9.2342.19200300.100.1.3",
+                Some("mail"),
+                &[" ann@example.com "],
+            ),
+            ("urn:oid:2.5.4.42", Some("givenName"), &["Ann"]),
+            ("urn:oid:2.5.4.4", None, &["Lee"]),
+            ("memberOf", None, &[]),
+            ("groups", None, &["staff"]),
+        ]);
+        let a: Assertion = assertion("_a", &statement).parse().unwrap();
+        let attributes = Attributes::of(&a);
+        assert_eq!(attributes.0["mail"], json!(["ann@example.com"]));
+        assert_eq!(
+            attributes.0["urn:oid:0.9.2342.19200300.100.1.3"],
+            json!(["ann@example.com"])
+        );
+        assert_eq!(attributes.first(EMAIL).as_deref(), Some("ann@example.com"));
+        assert_eq!(attributes.display_name().as_deref(), Some("Ann Lee"));
+        // memberOf is there but without values: the next name that has some counts.
+        assert_eq!(attributes.all(GROUPS), vec!["staff"]);
+        assert_eq!(attributes.first(USERNAME), None);
+    }
+
+    #[test]
+    fn the_subject_is_the_configured_attribute_or_a_lasting_name_id() {
+        let a: Assertion = assertion("_a", &attribute_statement(&[("uid", None, &["ann"])]))
+            .parse()
+            .unwrap();
+        let attributes = Attributes::of(&a);
+        let name_id = |format: Option<&str>, value: &str| SubjectNameID {
+            format: format.map(str::to_owned),
+            value: value.to_owned(),
+        };
+        let persistent = name_id(Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"), " p-1 ");
+        assert_eq!(subject_of(None, &attributes, Some(&persistent)).as_deref(), Some("p-1"));
+        assert_eq!(
+            subject_of(Some("uid"), &attributes, Some(&persistent)).as_deref(),
+            Some("ann")
+        );
+        assert_eq!(subject_of(Some("mail"), &attributes, Some(&persistent)), None);
+        let transient = name_id(Some(NAMEID_TRANSIENT), "t-1");
+        assert_eq!(subject_of(None, &attributes, Some(&transient)), None);
+        assert_eq!(subject_of(None, &attributes, Some(&name_id(None, "  "))), None);
+        assert_eq!(subject_of(None, &attributes, None), None);
+    }
+
+    #[test]
+    fn the_upstream_session_keeps_what_a_logout_request_names() {
+        let claims =
+            json!({"sub": "s", "name_id": "ann@example.com", "name_id_format": NAMEID_EMAIL, "session_index": "_s1"});
+        let stored = serde_json::to_string(&SamlSession::of_claims(&claims)).unwrap();
+        // The format sessions have been stored in (login sessions outlive upgrades).
+        let before = json!({
+            "name_id": claims["name_id"],
+            "name_id_format": claims["name_id_format"],
+            "session_index": claims["session_index"],
+        });
+        assert_eq!(stored, before.to_string());
+        let session = SamlSession::parse(Some(&stored)).unwrap();
+        assert_eq!(session.session_index.as_deref(), Some("_s1"));
+        let no_index = json!({"name_id": null, "name_id_format": "", "session_index": null}).to_string();
+        assert_eq!(
+            SamlSession::parse(Some(&no_index)),
+            Some(SamlSession {
+                name_id_format: Some(String::new()),
+                ..Default::default()
+            })
+        );
+    }
+
+    #[test]
+    fn a_logout_request_matches_the_session_with_its_name_id() {
+        let session = json!({"name_id": "ann@example.com", "name_id_format": "", "session_index": null}).to_string();
+        let matches = session_has_name_id;
+        assert!(matches(Some(&session), "ann@example.com"));
+        assert!(!matches(Some(&session), "bob@example.com"));
+        assert!(!matches(Some(&session), "Ann@example.com"));
+        assert!(!matches(None, "ann@example.com"));
+        // An OIDC session (an ID token) or a SAML session without a NameID matches nobody.
+        assert!(!matches(Some("eyJhbGciOiJSUzI1NiJ9.e30.sig"), "ann@example.com"));
+        let anonymous = json!({"name_id": null}).to_string();
+        assert!(!matches(Some(&anonymous), ""));
     }
 
     #[test]

@@ -81,8 +81,8 @@ fn broker_routes() -> Router<AppState> {
         .route("/broker/start/{provider}", get(start))
         .route("/broker/callback/{provider}", get(callback).post(cross_site_answer))
         .route("/broker/saml/{provider}/acs", post(cross_site_answer))
-        .route("/broker/saml/{provider}/metadata", get(sp_metadata))
-        .route("/broker/saml/{provider}/slo", get(saml_slo))
+        .route("/broker/saml/{provider}/metadata", get(login::saml::sp_metadata))
+        .route("/broker/saml/{provider}/slo", get(login::saml::saml_slo))
         .route("/broker/link", get(link_page).post(link_submit))
         .route("/broker/profile", get(profile_page).post(profile_submit))
 }

@@ -2,7 +2,7 @@
 //! ask. The broker decides (`broker::resolve`); these handlers parse, call, match and render.
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Form;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -20,11 +20,11 @@ use crate::web::error::PageError;
 use crate::web::interaction::{self, Interaction};
 use crate::web::limits::ClientAddress;
 use crate::web::login_session::{self as login_session, Authenticated};
-use crate::web::pages::{Layout, LinkAccountPage, LoggedOutPage, ReviewProfilePage};
+use crate::web::pages::{Layout, LinkAccountPage, ReviewProfilePage};
 use crate::web::upstream_start::{
     browser_hash, check_allowed, explain, provider_of, redirect_to_provider, started_interaction, upstream_failure,
 };
-use crate::web::{csrf, found, see_other};
+use crate::web::{csrf, see_other};
 
 /// An upstream identity waiting for the person's answer (kept in the server-side session),
 /// with the question the broker asked.
@@ -118,9 +118,11 @@ pub async fn cross_site_answer(
     };
     let (finished, unsolicited) = match provider.finish(&form, Arrival::CrossSite).await {
         Ok(finished) => (finished, false),
-        Err(UpstreamError::UnknownState) => match provider.finish_unsolicited(&form).await {
-            Some(Ok(identity)) => (idp_initiated(&state, provider.as_ref(), identity).await?, true),
-            Some(Err(e)) => return Err(refused(&e)),
+        Err(UpstreamError::UnknownState) => match provider.idp_initiated() {
+            Some(unsolicited) => match unsolicited.finish_unsolicited(&form).await {
+                Ok(identity) => (idp_initiated(&state, provider.as_ref(), identity).await?, true),
+                Err(e) => return Err(refused(&e)),
+            },
             None => return Err(refused(&UpstreamError::UnknownState)),
         },
         Err(e) => return Err(refused(&e)),
@@ -153,93 +155,6 @@ async fn idp_initiated(
                 "Sign-in started at the identity provider is not set up for this provider. Start from the application instead.",
             )
         })
-}
-
-/// `GET /broker/saml/{provider}/slo`: the IdP's answer to a single-logout request; on to the
-/// end of Gatehouse's own logout (already done locally) with the RelayState.
-pub async fn saml_slo(
-    State(state): State<AppState>,
-    session: Session,
-    Path(provider_id): Path<String>,
-    axum::extract::RawQuery(query): axum::extract::RawQuery,
-) -> Result<Response, PageError> {
-    let provider = provider_of(&state, &provider_id)?;
-    let query = query.unwrap_or_default();
-    if query.contains("SAMLRequest=") {
-        return idp_started_logout(&state, &session, provider.as_ref(), &query).await;
-    }
-    match provider.logout_return(&query).await {
-        Some(Ok(relay_state)) => Ok(found(&crate::urls::with_query(
-            &format!("{}/logout/upstream/{provider_id}", state.base()),
-            &[("state", &relay_state)],
-        ))),
-        Some(Err(e)) => {
-            tracing::warn!(provider = %provider_id, error = %e, "SAML logout answer refused");
-            // Signed out here already; nothing trusted to continue to.
-            Ok(found(&format!("{}/logout/upstream/{provider_id}", state.base())))
-        }
-        None => Err(PageError::NotFound),
-    }
-}
-
-/// A logout the IdP started (the person signed out there or at another of its SPs): ends this
-/// browser's Gatehouse session when it came from that IdP for that subject, then answers.
-async fn idp_started_logout(
-    state: &AppState,
-    session: &Session,
-    provider: &dyn Upstream,
-    query: &str,
-) -> Result<Response, PageError> {
-    let id = &provider.config().id;
-    let request = match provider.logout_request(query).await {
-        Some(Ok(request)) => request,
-        Some(Err(e)) => {
-            tracing::warn!(provider = %id, error = %e, "logout request refused");
-            return Err(PageError::bad_request(
-                "Sign-out request not valid",
-                "Gatehouse could not verify this sign-out request from the identity provider, so nothing was changed.",
-            ));
-        }
-        None => return Err(PageError::NotFound),
-    };
-    if let Some(current) = login_session::current(session).await? {
-        let subject = current
-            .upstream_session
-            .as_deref()
-            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
-            .and_then(|v| v["name_id"].as_str().map(str::to_owned));
-        if current.idp.as_deref() == Some(id.as_str()) && subject.as_deref() == Some(request.subject.as_str()) {
-            // Back-channel logout tokens go out to the clients as at any logout.
-            crate::web::login_session::end_session(state, session).await?;
-            tracing::info!(provider = %id, "session ended by the identity provider's logout");
-        }
-    }
-    match provider.logout_answer_url(&request).await {
-        Some(url) => Ok(found(&url)),
-        None => Ok(state
-            .templates
-            .page(StatusCode::OK, &LoggedOutPage::new(state.base(), vec![], None))),
-    }
-}
-
-/// `GET /broker/saml/{provider}/metadata`: the SP metadata to import at the IdP.
-pub async fn sp_metadata(
-    State(state): State<AppState>,
-    Path(provider_id): Path<String>,
-) -> Result<Response, PageError> {
-    let provider = provider_of(&state, &provider_id)?;
-    match provider.sp_metadata().await {
-        None => Err(PageError::NotFound),
-        Some(Ok(xml)) => Ok((
-            [(axum::http::header::CONTENT_TYPE, "application/samlmetadata+xml")],
-            xml,
-        )
-            .into_response()),
-        Some(Err(e)) => {
-            tracing::warn!(provider = %provider_id, error = %e, "SP metadata unavailable");
-            Err(upstream_failure(&state, &provider.config().name, None, explain(&e)))
-        }
-    }
 }
 
 /// `GET /broker/callback/{provider}`: the IdP's answer (or a SAML handoff from the ACS).

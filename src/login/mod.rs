@@ -4,3 +4,4 @@ pub mod consent;
 pub mod federated;
 pub mod password;
 pub mod register;
+pub mod saml;

@@ -192,7 +192,9 @@ pub enum Start {
     },
 }
 
-/// One upstream identity provider.
+/// One upstream identity provider: what every protocol does. What only some do is a
+/// capability, reached through an accessor that answers `None` when this provider lacks it
+/// (as Dex's connectors offer CallbackConnector, SAMLConnector, RefreshConnector…).
 #[async_trait]
 pub trait Upstream: Send + Sync {
     /// The provider's config.
@@ -202,7 +204,8 @@ pub trait Upstream: Send + Sync {
     /// Finishes from the IdP's callback. `Err` only when the state is unknown (no interaction)
     /// or the answer arrived in another browser than the one that started the login.
     async fn finish(&self, callback: &Callback, arrival: Arrival<'_>) -> Result<Finished, UpstreamError>;
-    /// Where to send the browser to end the upstream session too, if the provider supports it.
+    /// Where to send the browser to end the upstream session too; `None` when the provider has
+    /// no upstream logout (or this session cannot use it).
     async fn logout_url(
         &self,
         _upstream_session: Option<&str>,
@@ -211,29 +214,51 @@ pub trait Upstream: Send + Sync {
     ) -> Option<String> {
         None
     }
-    /// Finishes an answer nobody asked for (SAML IdP-initiated SSO): `None` when the provider
-    /// does not accept them.
-    async fn finish_unsolicited(&self, _callback: &Callback) -> Option<Result<ExternalIdentity, UpstreamError>> {
+    /// Logins the provider starts itself, when it accepts them.
+    fn idp_initiated(&self) -> Option<&dyn IdpInitiated> {
         None
     }
-    /// Back from the provider's single logout (SAML: the LogoutResponse on the SLO endpoint,
-    /// given its raw query): the RelayState to continue with. `None` when not applicable.
-    async fn logout_return(&self, _raw_query: &str) -> Option<Result<String, UpstreamError>> {
+    /// Logouts exchanged with the provider on Gatehouse's logout endpoint, when it has one.
+    fn single_logout(&self) -> Option<&dyn SingleLogout> {
         None
     }
-    /// A logout started at the provider (SAML LogoutRequest on the SLO endpoint, given its raw
-    /// query), once verified. `None` when not applicable.
-    async fn logout_request(&self, _raw_query: &str) -> Option<Result<UpstreamLogout, UpstreamError>> {
+    /// Gatehouse described for the provider's admin to import, when the protocol has that.
+    fn sp_metadata(&self) -> Option<&dyn SpMetadata> {
         None
     }
-    /// Where to send the browser with the answer to a verified [`UpstreamLogout`].
-    async fn logout_answer_url(&self, _request: &UpstreamLogout) -> Option<String> {
-        None
-    }
-    /// The metadata document this provider's admin imports (SAML service-provider metadata).
-    async fn sp_metadata(&self) -> Option<Result<String, UpstreamError>> {
-        None
-    }
+}
+
+/// Capability: logins started at the provider, which answer no request of Gatehouse's (SAML
+/// IdP-initiated SSO).
+#[async_trait]
+pub trait IdpInitiated: Send + Sync {
+    /// Verifies an answer nobody asked for (posted cross-site) and reads the identity in it.
+    async fn finish_unsolicited(&self, callback: &Callback) -> Result<ExternalIdentity, UpstreamError>;
+}
+
+/// Capability: single logout with the provider, both ways, on Gatehouse's logout endpoint for
+/// it (SAML SLO, HTTP-Redirect binding). Messages arrive as the endpoint's raw query, whose
+/// exact bytes a redirect-binding signature covers.
+#[async_trait]
+pub trait SingleLogout: Send + Sync {
+    /// The provider's answer to the logout [`Upstream::logout_url`] asked for, verified: the
+    /// `state` given there, to continue with.
+    async fn logout_returned(&self, raw_query: &str) -> Result<String, UpstreamError>;
+    /// A logout the provider started, verified.
+    async fn logout_requested(&self, raw_query: &str) -> Result<UpstreamLogout, UpstreamError>;
+    /// Whether a login that left `upstream_session` (its [`ExternalIdentity::upstream_session`])
+    /// is one `request` ends. Only the connector reads the session's contents.
+    fn is_session_of(&self, upstream_session: Option<&str>, request: &UpstreamLogout) -> bool;
+    /// Where to send the browser with the answer to `request`.
+    async fn answer_url(&self, request: &UpstreamLogout) -> Result<String, UpstreamError>;
+}
+
+/// Capability: the document the provider's admin imports to trust Gatehouse (SAML
+/// service-provider metadata).
+#[async_trait]
+pub trait SpMetadata: Send + Sync {
+    /// The metadata document (XML).
+    async fn document(&self) -> Result<String, UpstreamError>;
 }
 
 /// The configured, enabled providers, in login-page order.

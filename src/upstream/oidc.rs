@@ -5,9 +5,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreTokenResponse,
+};
 use openidconnect::{
-    AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, Nonce,
+    AccessToken, AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, Nonce,
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use sea_orm::DatabaseConnection;
@@ -38,6 +40,17 @@ struct Discovered {
     /// The published issuer; multi-tenant providers publish a template with `{tenantid}`.
     issuer: String,
 }
+
+/// The OIDC client as built from discovery: authorization and token endpoints set, userinfo
+/// maybe.
+type Client = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
 
 /// The placeholder Entra ID's multi-tenant discovery documents put in `issuer`.
 const TENANT_PLACEHOLDER: &str = "{tenantid}";
@@ -135,21 +148,7 @@ impl OidcUpstream {
     }
 
     /// The OIDC client; the secret is needed (and, for Apple, generated) only to redeem a code.
-    fn client(
-        &self,
-        metadata: &CoreProviderMetadata,
-        secret: Option<String>,
-    ) -> Result<
-        CoreClient<
-            openidconnect::EndpointSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
-        UpstreamError,
-    > {
+    fn client(&self, metadata: &CoreProviderMetadata, secret: Option<String>) -> Result<Client, UpstreamError> {
         let redirect =
             RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
         Ok(CoreClient::from_provider_metadata(
@@ -174,94 +173,117 @@ impl OidcUpstream {
     async fn exchange(&self, code: &str, nonce: &str, verifier: &str) -> Result<(Value, String), UpstreamError> {
         let discovered = self.metadata().await?;
         let client = self.client(&discovered.metadata, Some(self.secret.current()?))?;
+        let token = self.redeem(&client, code, verifier).await?;
+        let id_token = token
+            .id_token()
+            .ok_or_else(|| UpstreamError::InvalidIdToken("no id_token in the token response".into()))?;
+        self.verify_id_token(&client, id_token, &Nonce::new(nonce.to_owned()))
+            .await?;
+        // The signature is verified: the payload can be read as raw JSON for the claim mapping.
+        let raw = id_token.to_string();
+        let mut claims = id_token_payload(&raw)?;
+        let expected = self.expected_issuer(&discovered, &claims)?;
+        if claims.get("iss").and_then(Value::as_str) != Some(expected.as_str()) {
+            return Err(UpstreamError::InvalidIdToken(format!("issuer is not {expected}")));
+        }
+        if self.config.fetch_userinfo {
+            let info = self.userinfo(&discovered, token.access_token()).await?;
+            merge_userinfo(&mut claims, info)?;
+        }
+        Ok((claims, raw))
+    }
+
+    /// Redeems the code at the token endpoint, with the PKCE verifier when the login had one.
+    async fn redeem(&self, client: &Client, code: &str, verifier: &str) -> Result<CoreTokenResponse, UpstreamError> {
         let mut request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
         if !verifier.is_empty() {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()));
         }
-        let token = request
+        request
             .request_async(&self.http)
             .await
-            .map_err(|e| UpstreamError::TokenExchange(e.to_string()))?;
-        let id_token = token
-            .id_token()
-            .ok_or_else(|| UpstreamError::InvalidIdToken("no id_token in the token response".into()))?;
-        let nonce = Nonce::new(nonce.to_owned());
-        // A multi-tenant issuer is a template: checked below against the token's own tenant.
-        let multi_tenant = self.config.tenant_claim.is_some();
-        let verified = {
-            let v = client
-                .id_token_verifier()
-                .set_allowed_algs(ALLOWED_ALGS)
-                .require_issuer_match(!multi_tenant);
-            match id_token.claims(&v, &nonce) {
-                Ok(_) => Ok(()),
-                Err(ClaimsVerificationError::SignatureVerification(_)) => Err(true),
-                Err(e) => return Err(UpstreamError::InvalidIdToken(e.to_string())),
-            }
-        };
-        if verified == Err(true) {
-            // Keys may have rotated upstream: refetch the JWKS once, then decide.
-            self.metadata.invalidate(&()).await;
-            let fresh = self.metadata().await?;
-            let client = self.client(&fresh.metadata, None)?;
-            let v = client
-                .id_token_verifier()
-                .set_allowed_algs(ALLOWED_ALGS)
-                .require_issuer_match(!multi_tenant);
-            id_token
-                .claims(&v, &nonce)
-                .map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))?;
-        }
-        // The signature is verified: the payload can be read as raw JSON for the claim mapping.
-        let raw = id_token.to_string();
-        let payload = raw
-            .split('.')
-            .nth(1)
-            .ok_or_else(|| UpstreamError::InvalidIdToken("malformed".into()))?;
-        let mut claims: Value = URL_SAFE_NO_PAD
-            .decode(payload)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(|| UpstreamError::InvalidIdToken("payload is not JSON".into()))?;
-        let expected = self.expected_issuer(&discovered, &claims)?;
-        if claims.get("iss").and_then(Value::as_str) != Some(expected.as_str()) {
-            return Err(UpstreamError::InvalidIdToken(format!("issuer is not {expected}")));
-        }
-
-        if self.config.fetch_userinfo {
-            let endpoint = discovered
-                .metadata
-                .userinfo_endpoint()
-                .ok_or_else(|| UpstreamError::Userinfo("the provider has no userinfo endpoint".into()))?;
-            let info: Value = self
-                .http
-                .get(endpoint.url().as_str())
-                .bearer_auth(token.access_token().secret())
-                .send()
-                .await
-                .and_then(|r| r.error_for_status())
-                .map_err(|e| UpstreamError::Userinfo(e.to_string()))?
-                .json()
-                .await
-                .map_err(|e| UpstreamError::Userinfo(e.to_string()))?;
-            // OIDC Core §5.3.2: a userinfo `sub` that differs from the ID token's must be ignored.
-            if info.get("sub") != claims.get("sub") {
-                return Err(UpstreamError::Userinfo(
-                    "userinfo sub differs from the ID token sub".into(),
-                ));
-            }
-            if let (Some(c), Value::Object(extra)) = (claims.as_object_mut(), info) {
-                for (k, v) in extra {
-                    if !matches!(k.as_str(), "iss" | "aud" | "exp" | "iat" | "nonce") {
-                        c.insert(k, v);
-                    }
-                }
-            }
-        }
-        Ok((claims, raw))
+            .map_err(|e| UpstreamError::TokenExchange(e.to_string()))
     }
+
+    /// Verifies the ID token's signature (allowed algorithms only), audience, expiry and nonce,
+    /// and its issuer unless the provider is multi-tenant (then `exchange` checks it against the
+    /// token's own tenant). A bad signature may mean the keys rotated upstream: the JWKS is
+    /// fetched again, once, before deciding.
+    async fn verify_id_token(
+        &self,
+        client: &Client,
+        id_token: &CoreIdToken,
+        nonce: &Nonce,
+    ) -> Result<(), UpstreamError> {
+        let multi_tenant = self.config.tenant_claim.is_some();
+        let check = |client: &Client| {
+            let verifier = client
+                .id_token_verifier()
+                .set_allowed_algs(ALLOWED_ALGS)
+                .require_issuer_match(!multi_tenant);
+            id_token.claims(&verifier, nonce).map(|_| ())
+        };
+        match check(client) {
+            Ok(()) => return Ok(()),
+            Err(ClaimsVerificationError::SignatureVerification(_)) => {}
+            Err(e) => return Err(UpstreamError::InvalidIdToken(e.to_string())),
+        }
+        self.metadata.invalidate(&()).await;
+        let fresh = self.metadata().await?;
+        check(&self.client(&fresh.metadata, None)?).map_err(|e| UpstreamError::InvalidIdToken(e.to_string()))
+    }
+
+    /// The userinfo endpoint's answer for this access token.
+    async fn userinfo(&self, discovered: &Discovered, access_token: &AccessToken) -> Result<Value, UpstreamError> {
+        let endpoint = discovered
+            .metadata
+            .userinfo_endpoint()
+            .ok_or_else(|| UpstreamError::Userinfo("the provider has no userinfo endpoint".into()))?;
+        self.http
+            .get(endpoint.url().as_str())
+            .bearer_auth(access_token.secret())
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| UpstreamError::Userinfo(e.to_string()))?
+            .json()
+            .await
+            .map_err(|e| UpstreamError::Userinfo(e.to_string()))
+    }
+}
+
+/// The payload of a compact JWS (an ID token whose signature was verified) as JSON.
+fn id_token_payload(raw: &str) -> Result<Value, UpstreamError> {
+    let payload = raw
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| UpstreamError::InvalidIdToken("malformed".into()))?;
+    URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| UpstreamError::InvalidIdToken("payload is not JSON".into()))
+}
+
+/// Adds the userinfo claims to the ID token's, keeping the token's own iss, aud, exp, iat and
+/// nonce. Userinfo about another subject is refused (OIDC Core §5.3.2: a userinfo `sub` that
+/// differs from the ID token's must be ignored).
+fn merge_userinfo(claims: &mut Value, info: Value) -> Result<(), UpstreamError> {
+    if info.get("sub") != claims.get("sub") {
+        return Err(UpstreamError::Userinfo(
+            "userinfo sub differs from the ID token sub".into(),
+        ));
+    }
+    if let (Some(c), Value::Object(extra)) = (claims.as_object_mut(), info) {
+        for (k, v) in extra {
+            if !matches!(k.as_str(), "iss" | "aud" | "exp" | "iat" | "nonce") {
+                c.insert(k, v);
+            }
+        }
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -387,5 +409,40 @@ mod tests {
         assert_eq!(name_from_user_param(user).as_deref(), Some("Ann Lee"));
         assert_eq!(name_from_user_param(r#"{"name":{"firstName":" "}}"#), None);
         assert_eq!(name_from_user_param("not json"), None);
+    }
+
+    #[test]
+    fn the_id_token_payload_is_read_as_json() {
+        let payload = URL_SAFE_NO_PAD.encode(r#"{"sub":"u1","iss":"https://op"}"#);
+        let claims = id_token_payload(&format!("e30.{payload}.sig")).unwrap();
+        assert_eq!(claims["sub"], "u1");
+        assert!(matches!(
+            id_token_payload("no-dots"),
+            Err(UpstreamError::InvalidIdToken(_))
+        ));
+        let not_json = URL_SAFE_NO_PAD.encode("not json");
+        assert!(matches!(
+            id_token_payload(&format!("e30.{not_json}.sig")),
+            Err(UpstreamError::InvalidIdToken(_))
+        ));
+    }
+
+    #[test]
+    fn userinfo_adds_claims_but_not_the_tokens_own() {
+        let mut claims = serde_json::json!({"sub": "u1", "iss": "https://op", "aud": "rp", "nonce": "n"});
+        let info = serde_json::json!({"sub": "u1", "email": "a@example.com", "iss": "https://evil", "aud": "x", "exp": 1, "iat": 1, "nonce": "m"});
+        merge_userinfo(&mut claims, info).unwrap();
+        assert_eq!(
+            claims,
+            serde_json::json!({"sub": "u1", "iss": "https://op", "aud": "rp", "nonce": "n", "email": "a@example.com"})
+        );
+        let other = serde_json::json!({"sub": "u2", "email": "b@example.com"});
+        assert!(matches!(
+            merge_userinfo(&mut claims, other),
+            Err(UpstreamError::Userinfo(_))
+        ));
+        assert_eq!(claims["email"], "a@example.com");
+        let no_sub = serde_json::json!({"email": "b@example.com"});
+        assert!(merge_userinfo(&mut claims, no_sub).is_err());
     }
 }

@@ -10,15 +10,17 @@ use base64::Engine;
 use openssl::pkey::{PKey, Private};
 use samael::crypto::{AllowedSignatureAlgorithm, CertificateDer, Crypto, CryptoProvider};
 use samael::metadata::{EntityDescriptor, HTTP_POST_BINDING, HTTP_REDIRECT_BINDING};
-use samael::schema::{Assertion, EncryptedAssertion, Response};
+use samael::schema::{Assertion, EncryptedAssertion, Response, SubjectNameID};
 use samael::service_provider::{Error as SpError, ServiceProvider};
 use samael::signature::Signature;
 use samael::traits::ToXml;
 use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::{
-    Arrival, Callback, ExternalIdentity, Finished, LoginStart, Start, Upstream, UpstreamError, UpstreamLogout,
+    Arrival, Callback, ExternalIdentity, Finished, IdpInitiated, LoginStart, SingleLogout, SpMetadata, Start, Upstream,
+    UpstreamError, UpstreamLogout,
 };
 use crate::config::{ProviderConfig, SamlBinding, SamlSettings};
 use crate::store::{now, random_token, replay, saml_keys, upstream_states};
@@ -255,106 +257,41 @@ impl SamlUpstream {
         }
     }
 
-    /// Gatehouse's SP metadata for this provider, for the IdP's admin to import.
-    pub async fn sp_metadata(&self) -> Result<String, UpstreamError> {
-        let keys = self.keys().await?;
-        let sp = self.service_provider(None, &keys, false);
-        let fail = |e: Box<dyn std::error::Error>| UpstreamError::Unavailable(format!("SP metadata: {e}"));
-        let mut md = sp.metadata().map_err(fail)?;
-        for d in md.sp_sso_descriptors.iter_mut().flatten() {
-            // Single logout answers come back by HTTP-Redirect (samael would say HTTP-POST).
-            d.single_logout_services = Some(vec![samael::metadata::Endpoint {
-                binding: HTTP_REDIRECT_BINDING.into(),
-                location: self.slo_url.clone(),
-                response_location: None,
-            }]);
-            d.authn_requests_signed = Some(self.settings.sign_requests.unwrap_or(false));
-            d.want_assertions_signed = Some(true);
-            // samael labels both KeyDescriptors "signing"; the one with EncryptionMethods is
-            // the IdP's key to encrypt assertions with.
-            for kd in d.key_descriptors.iter_mut().flatten() {
-                if kd.encryption_methods.is_some() {
-                    kd.key_use = Some("encryption".into());
-                }
-            }
-        }
-        md.to_string()
-            .map_err(|e| UpstreamError::Unavailable(format!("SP metadata: {e:?}")))
-    }
-
     /// Verifies the posted SAMLResponse for `request_id` (`None`: an unsolicited response, which
     /// must then answer no request at all); returns the asserted identity's claims.
     async fn verify(&self, encoded: Option<&String>, request_id: Option<&str>) -> Result<Value, UpstreamError> {
+        let xml = decode_response(encoded)?;
+        let (shape, peek) = screen_response(&xml, request_id)?;
+        let assertion = self.verified_assertion_refreshing(&xml, &peek, request_id).await?;
+        check_verified_assertion(&shape, &assertion, request_id)?;
+        self.accept_once(&assertion).await?;
+        self.claims_of(&assertion)
+    }
+
+    /// [`Self::verified_assertion`] against the cached IdP metadata; when the signature fails,
+    /// the IdP may have rotated its certificate: the metadata is read again, once.
+    async fn verified_assertion_refreshing(
+        &self,
+        xml: &str,
+        peek: &Response,
+        request_id: Option<&str>,
+    ) -> Result<Assertion, UpstreamError> {
         let invalid = |m: String| UpstreamError::InvalidSaml(m);
-        let encoded = encoded.ok_or(UpstreamError::MissingClaim("SAMLResponse"))?;
-        if encoded.len() > MAX_RESPONSE_LEN {
-            return Err(invalid("SAMLResponse too large".into()));
-        }
-        let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let bytes = STANDARD
-            .decode(compact)
-            .map_err(|_| invalid("SAMLResponse is not base64".into()))?;
-        let xml = String::from_utf8(bytes).map_err(|_| invalid("SAMLResponse is not UTF-8".into()))?;
-        // Refuses a DTD (XXE, entity expansion) before anything else reads the document.
-        let shape = MessageShape::of(&xml).map_err(invalid)?;
-        // Unverified: only to tell a refusal from an answer. Nothing in it is trusted.
-        let peek: Response = xml.parse().map_err(|_| invalid("not a SAML Response".into()))?;
-        if shape.responses != 1 {
-            return Err(invalid(format!("{} Response elements", shape.responses)));
-        }
-        if request_id.is_none() && peek.in_response_to.is_some() {
-            return Err(invalid("an answer to a request arrived without its RelayState".into()));
-        }
-        if let Some(code) = peek.status.as_ref().and_then(|s| s.status_code.value.as_deref()) {
-            if code != STATUS_SUCCESS {
-                let message = peek
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.status_message.as_ref())
-                    .and_then(|m| m.value.clone())
-                    .unwrap_or_default();
-                return Err(UpstreamError::Denied {
-                    error: code.rsplit(':').next().unwrap_or(code).to_owned(),
-                    description: message,
-                });
-            }
-        }
-        // Signature wrapping puts a second assertion (or response) next to, around or inside
-        // the signed one: an honest response has exactly one, and it is the one verified.
-        if shape.assertions + shape.encrypted_assertions != 1 {
-            return Err(invalid(format!(
-                "{} assertions and {} encrypted assertions",
-                shape.assertions, shape.encrypted_assertions
-            )));
-        }
         let keys = self.keys().await?;
         let idp = self.idp().await?;
-        let assertion = match self.verified_assertion(&xml, &peek, request_id, &idp, &keys) {
+        match self.verified_assertion(xml, peek, request_id, &idp, &keys) {
             Err(Refusal::Signature(first)) => {
-                // The IdP may have rotated its certificate: read the metadata again, once.
                 self.idp.invalidate(&()).await;
                 let fresh = self.idp().await?;
-                self.verified_assertion(&xml, &peek, request_id, &fresh, &keys)
-                    .map_err(|e| invalid(format!("{e} (before the metadata refresh: {first})")))?
+                self.verified_assertion(xml, peek, request_id, &fresh, &keys)
+                    .map_err(|e| invalid(format!("{e} (before the metadata refresh: {first})")))
             }
-            other => other.map_err(|e| invalid(e.to_string()))?,
-        };
-        let answers_a_request = assertion
-            .subject
-            .iter()
-            .flat_map(|s| s.subject_confirmations.iter().flatten())
-            .any(|c| {
-                c.subject_confirmation_data
-                    .as_ref()
-                    .is_some_and(|d| d.in_response_to.is_some())
-            });
-        if request_id.is_none() && answers_a_request {
-            return Err(invalid("an answer to a request arrived without its RelayState".into()));
+            other => other.map_err(|e| invalid(e.to_string())),
         }
-        if shape.assertion_id.as_ref().is_some_and(|id| *id != assertion.id) {
-            return Err(invalid("the verified assertion is not the response's assertion".into()));
-        }
-        // Replay cache: an assertion ID is accepted once, for as long as it could be valid.
+    }
+
+    /// Replay cache: an assertion ID is accepted once, for as long as it could be valid.
+    async fn accept_once(&self, assertion: &Assertion) -> Result<(), UpstreamError> {
         let valid_until = assertion
             .conditions
             .as_ref()
@@ -364,9 +301,12 @@ impl SamlUpstream {
             + self.settings.clock_skew as i64;
         let replay_key = format!("saml {} {}", self.config.id, assertion.id);
         if !replay::first_use(&self.db, &replay_key, valid_until).await? {
-            return Err(invalid(format!("assertion {} was already used", assertion.id)));
+            return Err(UpstreamError::InvalidSaml(format!(
+                "assertion {} was already used",
+                assertion.id
+            )));
         }
-        self.claims_of(&assertion)
+        Ok(())
     }
 
     /// The assertion, after xmlsec verified its signature (on the Response or the Assertion, and
@@ -423,6 +363,61 @@ impl SamlUpstream {
     /// The claims the mapping reads: the subject, email, names and groups found under their
     /// common attribute names, plus every attribute under its Name and FriendlyName.
     fn claims_of(&self, a: &Assertion) -> Result<Value, UpstreamError> {
+        let attributes = Attributes::of(a);
+        let name_id = a.subject.as_ref().and_then(|s| s.name_id.as_ref());
+        let format = name_id.and_then(|n| n.format.as_deref()).unwrap_or_default();
+        let subject = subject_of(self.settings.subject_attribute.as_deref(), &attributes, name_id).ok_or(
+            UpstreamError::MissingClaim("subject (NameID or saml.subject_attribute)"),
+        )?;
+        let email = attributes.first(EMAIL).or_else(|| {
+            (format == NAMEID_EMAIL)
+                .then(|| name_id.map(|n| n.value.clone()))
+                .flatten()
+        });
+        let session_index = a
+            .authn_statements
+            .iter()
+            .flatten()
+            .find_map(|s| s.session_index.clone());
+        Ok(json!({
+            "sub": subject,
+            "email": email,
+            // SAML has no email_verified: the provider's trust_email says whether the IdP's
+            // address is authoritative.
+            "email_verified": self.config.trust_email && email.is_some(),
+            "name": attributes.display_name(),
+            "preferred_username": attributes.first(USERNAME),
+            "groups": attributes.all(GROUPS),
+            "name_id": name_id.map(|n| n.value.clone()),
+            "name_id_format": format,
+            "session_index": session_index,
+            "issuer": a.issuer.value,
+            "attributes": attributes.0,
+        }))
+    }
+}
+
+/// Who the assertion is about: the configured attribute's first value, or else the NameID
+/// (trimmed) unless it is transient, since a transient NameID changes at every login.
+fn subject_of(
+    subject_attribute: Option<&str>,
+    attributes: &Attributes,
+    name_id: Option<&SubjectNameID>,
+) -> Option<String> {
+    let format = name_id.and_then(|n| n.format.as_deref()).unwrap_or_default();
+    match subject_attribute {
+        Some(attr) => attributes.first(&[attr]),
+        None if format == NAMEID_TRANSIENT => None,
+        None => name_id.map(|n| n.value.trim().to_owned()).filter(|v| !v.is_empty()),
+    }
+}
+
+/// An assertion's attributes, each under its Name and under its FriendlyName (as JSON arrays
+/// of trimmed values: what the claim mapping sees as `attributes`).
+struct Attributes(Map<String, Value>);
+
+impl Attributes {
+    fn of(a: &Assertion) -> Self {
         let mut attributes = Map::new();
         for statement in a.attribute_statements.iter().flatten() {
             for attribute in &statement.attributes {
@@ -439,55 +434,120 @@ impl SamlUpstream {
                 }
             }
         }
-        let all = |names: &[&str]| -> Vec<String> {
-            names
-                .iter()
-                .find_map(|n| attributes.get(*n).and_then(Value::as_array).filter(|v| !v.is_empty()))
-                .map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
-                .unwrap_or_default()
-        };
-        let first = |names: &[&str]| all(names).into_iter().find(|s| !s.is_empty());
-        let name_id = a.subject.as_ref().and_then(|s| s.name_id.as_ref());
-        let format = name_id.and_then(|n| n.format.as_deref()).unwrap_or_default();
-        let subject = match &self.settings.subject_attribute {
-            Some(attr) => first(&[attr.as_str()]),
-            // A transient NameID changes at every login: it cannot identify anyone.
-            None if format == NAMEID_TRANSIENT => None,
-            None => name_id.map(|n| n.value.trim().to_owned()).filter(|v| !v.is_empty()),
-        }
-        .ok_or(UpstreamError::MissingClaim(
-            "subject (NameID or saml.subject_attribute)",
-        ))?;
-        let email = first(EMAIL).or_else(|| {
-            (format == NAMEID_EMAIL)
-                .then(|| name_id.map(|n| n.value.clone()))
-                .flatten()
-        });
-        let name = first(DISPLAY_NAME).or_else(|| {
-            let parts: Vec<String> = [first(GIVEN_NAME), first(SURNAME)].into_iter().flatten().collect();
-            (!parts.is_empty()).then(|| parts.join(" "))
-        });
-        let session_index = a
-            .authn_statements
-            .iter()
-            .flatten()
-            .find_map(|s| s.session_index.clone());
-        Ok(json!({
-            "sub": subject,
-            "email": email,
-            // SAML has no email_verified: the provider's trust_email says whether the IdP's
-            // address is authoritative.
-            "email_verified": self.config.trust_email && email.is_some(),
-            "name": name,
-            "preferred_username": first(USERNAME),
-            "groups": all(GROUPS),
-            "name_id": name_id.map(|n| n.value.clone()),
-            "name_id_format": format,
-            "session_index": session_index,
-            "issuer": a.issuer.value,
-            "attributes": attributes,
-        }))
+        Self(attributes)
     }
+
+    /// The values of the first of `names` that has any.
+    fn all(&self, names: &[&str]) -> Vec<String> {
+        names
+            .iter()
+            .find_map(|n| self.0.get(*n).and_then(Value::as_array).filter(|v| !v.is_empty()))
+            .map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The first non-empty value among [`Self::all`] of `names`.
+    fn first(&self, names: &[&str]) -> Option<String> {
+        self.all(names).into_iter().find(|s| !s.is_empty())
+    }
+
+    /// The display name, or else the given name and surname together.
+    fn display_name(&self) -> Option<String> {
+        self.first(DISPLAY_NAME).or_else(|| {
+            let parts: Vec<String> = [self.first(GIVEN_NAME), self.first(SURNAME)]
+                .into_iter()
+                .flatten()
+                .collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        })
+    }
+}
+
+/// The posted SAMLResponse's XML: present, not too large, base64 (whitespace ignored), UTF-8.
+fn decode_response(encoded: Option<&String>) -> Result<String, UpstreamError> {
+    let invalid = |m: &str| UpstreamError::InvalidSaml(m.to_owned());
+    let encoded = encoded.ok_or(UpstreamError::MissingClaim("SAMLResponse"))?;
+    if encoded.len() > MAX_RESPONSE_LEN {
+        return Err(invalid("SAMLResponse too large"));
+    }
+    let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = STANDARD
+        .decode(compact)
+        .map_err(|_| invalid("SAMLResponse is not base64"))?;
+    String::from_utf8(bytes).map_err(|_| invalid("SAMLResponse is not UTF-8"))
+}
+
+/// What is checked before any signature: no DTD; one Response; no InResponseTo when no request
+/// is expected; a success status (anything else is the IdP's refusal); one assertion, encrypted
+/// or not. Returns the message's shape and its unverified parse, which is trusted for nothing
+/// but telling a refusal from an answer.
+fn screen_response(xml: &str, request_id: Option<&str>) -> Result<(MessageShape, Response), UpstreamError> {
+    let invalid = |m: String| UpstreamError::InvalidSaml(m);
+    // Refuses a DTD (XXE, entity expansion) before anything else reads the document.
+    let shape = MessageShape::of(xml).map_err(invalid)?;
+    let peek: Response = xml.parse().map_err(|_| invalid("not a SAML Response".into()))?;
+    if shape.responses != 1 {
+        return Err(invalid(format!("{} Response elements", shape.responses)));
+    }
+    if request_id.is_none() && peek.in_response_to.is_some() {
+        return Err(invalid("an answer to a request arrived without its RelayState".into()));
+    }
+    status_refusal(&peek)?;
+    // Signature wrapping puts a second assertion (or response) next to, around or inside
+    // the signed one: an honest response has exactly one, and it is the one verified.
+    if shape.assertions + shape.encrypted_assertions != 1 {
+        return Err(invalid(format!(
+            "{} assertions and {} encrypted assertions",
+            shape.assertions, shape.encrypted_assertions
+        )));
+    }
+    Ok((shape, peek))
+}
+
+/// The IdP's refusal, when the response's status is other than success.
+fn status_refusal(peek: &Response) -> Result<(), UpstreamError> {
+    let Some(code) = peek.status.as_ref().and_then(|s| s.status_code.value.as_deref()) else {
+        return Ok(());
+    };
+    if code == STATUS_SUCCESS {
+        return Ok(());
+    }
+    let message = peek
+        .status
+        .as_ref()
+        .and_then(|s| s.status_message.as_ref())
+        .and_then(|m| m.value.clone())
+        .unwrap_or_default();
+    Err(UpstreamError::Denied {
+        error: code.rsplit(':').next().unwrap_or(code).to_owned(),
+        description: message,
+    })
+}
+
+/// What is checked once the signature verified: an unsolicited response's assertion answers no
+/// request either, and the verified assertion is the one the response's shape counted.
+fn check_verified_assertion(
+    shape: &MessageShape,
+    assertion: &Assertion,
+    request_id: Option<&str>,
+) -> Result<(), UpstreamError> {
+    let invalid = |m: &str| UpstreamError::InvalidSaml(m.to_owned());
+    let answers_a_request = assertion
+        .subject
+        .iter()
+        .flat_map(|s| s.subject_confirmations.iter().flatten())
+        .any(|c| {
+            c.subject_confirmation_data
+                .as_ref()
+                .is_some_and(|d| d.in_response_to.is_some())
+        });
+    if request_id.is_none() && answers_a_request {
+        return Err(invalid("an answer to a request arrived without its RelayState"));
+    }
+    if shape.assertion_id.as_ref().is_some_and(|id| *id != assertion.id) {
+        return Err(invalid("the verified assertion is not the response's assertion"));
+    }
+    Ok(())
 }
 
 /// The element counts and IDs of a SAML message, read before any signature is trusted.
@@ -567,79 +627,46 @@ impl SamlUpstream {
         }))
     }
 
-    /// Checks a LogoutRequest the IdP sent (HTTP-Redirect binding, which must be signed).
-    async fn verify_logout_request(&self, raw_query: &str) -> Result<UpstreamLogout, UpstreamError> {
-        let invalid = |m: &str| UpstreamError::InvalidSaml(format!("LogoutRequest: {m}"));
-        let params: std::collections::HashMap<String, String> =
-            url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
-        let encoded = params.get("SAMLRequest").ok_or_else(|| invalid("no SAMLRequest"))?;
-        let idp = self.idp().await?;
-        // Anyone can send a browser here: only a request the IdP signed may end a session.
-        if Self::redirect_signature_ok(&idp, &params, raw_query, true) != Some(true) {
-            return Err(invalid("missing or bad signature"));
-        }
-        let xml = inflate_base64(encoded).map_err(|e| invalid(&e))?;
-        refuse_dtd(&xml).map_err(|e| invalid(&e))?;
-        let request: samael::schema::LogoutRequest = xml.parse().map_err(|_| invalid("not a LogoutRequest"))?;
-        if request.issuer.as_ref().and_then(|i| i.value.as_deref()) != idp.descriptor.entity_id.as_deref() {
-            return Err(invalid("from another issuer"));
-        }
-        if request.destination.as_deref().is_some_and(|d| d != self.slo_url) {
-            return Err(invalid("for another destination"));
-        }
-        let subject = request
-            .name_id
-            .map(|n| n.value.trim().to_owned())
-            .filter(|v| !v.is_empty());
-        Ok(UpstreamLogout {
-            request_id: request.id.ok_or_else(|| invalid("no ID"))?,
-            subject: subject.ok_or_else(|| invalid("no NameID"))?,
-            relay_state: params.get("RelayState").cloned(),
-        })
-    }
-
-    /// Checks the IdP's LogoutResponse (HTTP-Redirect binding); returns its RelayState.
-    async fn verify_logout_response(&self, raw_query: &str) -> Result<String, UpstreamError> {
-        let invalid = |m: &str| UpstreamError::InvalidSaml(format!("LogoutResponse: {m}"));
-        let params: std::collections::HashMap<String, String> =
-            url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
-        let relay_state = params
-            .get("RelayState")
-            .cloned()
-            .ok_or_else(|| invalid("no RelayState"))?;
-        let encoded = params.get("SAMLResponse").ok_or_else(|| invalid("no SAMLResponse"))?;
-        let idp = self.idp().await?;
-        // A redirect-bound response is signed over its query, if at all.
-        if Self::redirect_signature_ok(&idp, &params, raw_query, false) == Some(false) {
-            return Err(invalid("bad signature"));
-        }
-        let xml = inflate_base64(encoded).map_err(|e| invalid(&e))?;
-        refuse_dtd(&xml).map_err(|e| invalid(&e))?;
-        let response: samael::schema::LogoutResponse = xml.parse().map_err(|_| invalid("not a LogoutResponse"))?;
-        if response.issuer.as_ref().and_then(|i| i.value.as_deref()) != idp.descriptor.entity_id.as_deref() {
-            return Err(invalid("from another issuer"));
-        }
-        if response.destination.as_deref().is_some_and(|d| d != self.slo_url) {
-            return Err(invalid("for another destination"));
-        }
-        let status = response.status.as_ref().and_then(|s| s.status_code.value.as_deref());
-        if status != Some(STATUS_SUCCESS) {
-            // Signed out here anyway; the IdP may keep its own session.
-            tracing::warn!(provider = %self.config.id, ?status, "the IdP did not confirm the logout");
-        }
-        Ok(relay_state)
-    }
-
     fn identity(&self, claims: Value) -> Result<ExternalIdentity, UpstreamError> {
-        let session = json!({
-            "name_id": claims["name_id"],
-            "name_id_format": claims["name_id_format"],
-            "session_index": claims["session_index"],
-        });
+        let session = SamlSession::of_claims(&claims);
         let mut identity = self.config.claims.apply(&self.config.id, claims)?;
-        identity.upstream_session = Some(session.to_string());
+        identity.upstream_session = serde_json::to_string(&session).ok();
         Ok(identity)
     }
+}
+
+/// What a SAML login leaves for ending its session later, kept as the opaque
+/// [`ExternalIdentity::upstream_session`]: what a LogoutRequest names.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+struct SamlSession {
+    #[serde(default)]
+    name_id: Option<String>,
+    #[serde(default)]
+    name_id_format: Option<String>,
+    #[serde(default)]
+    session_index: Option<String>,
+}
+
+impl SamlSession {
+    /// The session of a login with these claims (see `claims_of`).
+    fn of_claims(claims: &Value) -> Self {
+        let text = |key: &str| claims[key].as_str().map(str::to_owned);
+        Self {
+            name_id: text("name_id"),
+            name_id_format: text("name_id_format"),
+            session_index: text("session_index"),
+        }
+    }
+
+    /// The session an `upstream_session` holds, if it is one.
+    fn parse(upstream_session: Option<&str>) -> Option<Self> {
+        serde_json::from_str(upstream_session?).ok()
+    }
+}
+
+/// Whether the login that left `upstream_session` was for `name_id` (a LogoutRequest's subject).
+fn session_has_name_id(upstream_session: Option<&str>, name_id: &str) -> bool {
+    SamlSession::parse(upstream_session).is_some_and(|s| s.name_id.as_deref() == Some(name_id))
 }
 
 /// What goes into a LogoutRequest.
@@ -840,16 +867,6 @@ impl Upstream for SamlUpstream {
         Ok(Finished::of(row, result))
     }
 
-    async fn finish_unsolicited(&self, cb: &Callback) -> Option<Result<ExternalIdentity, UpstreamError>> {
-        self.settings.idp_initiated.as_ref()?;
-        // The RelayState of an unsolicited response is the IdP's; it is never used as a URL.
-        let claims = match self.verify(cb.get("SAMLResponse"), None).await {
-            Ok(c) => c,
-            Err(e) => return Some(Err(e)),
-        };
-        Some(self.identity(claims))
-    }
-
     async fn logout_url(
         &self,
         upstream_session: Option<&str>,
@@ -857,8 +874,8 @@ impl Upstream for SamlUpstream {
         state: &str,
     ) -> Option<String> {
         // The IdP answers at the SLO endpoint, which goes on to the post-logout URI with `state`.
-        let session: Value = serde_json::from_str(upstream_session?).ok()?;
-        let name_id = session["name_id"].as_str()?;
+        let session = SamlSession::parse(upstream_session)?;
+        let name_id = session.name_id.as_deref()?;
         let idp = self.idp().await.ok()?;
         let keys = self.keys().await.ok()?;
         let sp = self.service_provider(Some(&idp), &keys, false);
@@ -868,9 +885,9 @@ impl Upstream for SamlUpstream {
             destination: &slo,
             issuer: &self.sp_entity_id,
             name_id,
-            name_id_format: session["name_id_format"].as_str().filter(|f| !f.is_empty()),
+            name_id_format: session.name_id_format.as_deref().filter(|f| !f.is_empty()),
             sp_name_qualifier: &self.sp_entity_id,
-            session_index: session["session_index"].as_str(),
+            session_index: session.session_index.as_deref(),
         });
         let mut url = url::Url::parse(&slo).ok()?;
         url.query_pairs_mut()
@@ -886,17 +903,104 @@ impl Upstream for SamlUpstream {
         }
     }
 
-    async fn logout_return(&self, raw_query: &str) -> Option<Result<String, UpstreamError>> {
-        Some(self.verify_logout_response(raw_query).await)
+    fn idp_initiated(&self) -> Option<&dyn IdpInitiated> {
+        self.settings
+            .idp_initiated
+            .is_some()
+            .then_some(self as &dyn IdpInitiated)
     }
 
-    async fn logout_request(&self, raw_query: &str) -> Option<Result<UpstreamLogout, UpstreamError>> {
-        Some(self.verify_logout_request(raw_query).await)
+    fn single_logout(&self) -> Option<&dyn SingleLogout> {
+        Some(self)
     }
 
-    async fn logout_answer_url(&self, request: &UpstreamLogout) -> Option<String> {
-        let idp = self.idp().await.ok()?;
-        let keys = self.keys().await.ok()?;
+    fn sp_metadata(&self) -> Option<&dyn SpMetadata> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl IdpInitiated for SamlUpstream {
+    async fn finish_unsolicited(&self, cb: &Callback) -> Result<ExternalIdentity, UpstreamError> {
+        // The RelayState of an unsolicited response is the IdP's; it is never used as a URL.
+        let claims = self.verify(cb.get("SAMLResponse"), None).await?;
+        self.identity(claims)
+    }
+}
+
+#[async_trait]
+impl SingleLogout for SamlUpstream {
+    /// Checks a LogoutRequest the IdP sent (HTTP-Redirect binding, which must be signed).
+    async fn logout_requested(&self, raw_query: &str) -> Result<UpstreamLogout, UpstreamError> {
+        let invalid = |m: &str| UpstreamError::InvalidSaml(format!("LogoutRequest: {m}"));
+        let params: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
+        let encoded = params.get("SAMLRequest").ok_or_else(|| invalid("no SAMLRequest"))?;
+        let idp = self.idp().await?;
+        // Anyone can send a browser here: only a request the IdP signed may end a session.
+        if Self::redirect_signature_ok(&idp, &params, raw_query, true) != Some(true) {
+            return Err(invalid("missing or bad signature"));
+        }
+        let xml = inflate_base64(encoded).map_err(|e| invalid(&e))?;
+        refuse_dtd(&xml).map_err(|e| invalid(&e))?;
+        let request: samael::schema::LogoutRequest = xml.parse().map_err(|_| invalid("not a LogoutRequest"))?;
+        if request.issuer.as_ref().and_then(|i| i.value.as_deref()) != idp.descriptor.entity_id.as_deref() {
+            return Err(invalid("from another issuer"));
+        }
+        if request.destination.as_deref().is_some_and(|d| d != self.slo_url) {
+            return Err(invalid("for another destination"));
+        }
+        let subject = request
+            .name_id
+            .map(|n| n.value.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        Ok(UpstreamLogout {
+            request_id: request.id.ok_or_else(|| invalid("no ID"))?,
+            subject: subject.ok_or_else(|| invalid("no NameID"))?,
+            relay_state: params.get("RelayState").cloned(),
+        })
+    }
+
+    /// Checks the IdP's LogoutResponse (HTTP-Redirect binding); returns its RelayState.
+    async fn logout_returned(&self, raw_query: &str) -> Result<String, UpstreamError> {
+        let invalid = |m: &str| UpstreamError::InvalidSaml(format!("LogoutResponse: {m}"));
+        let params: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
+        let relay_state = params
+            .get("RelayState")
+            .cloned()
+            .ok_or_else(|| invalid("no RelayState"))?;
+        let encoded = params.get("SAMLResponse").ok_or_else(|| invalid("no SAMLResponse"))?;
+        let idp = self.idp().await?;
+        // A redirect-bound response is signed over its query, if at all.
+        if Self::redirect_signature_ok(&idp, &params, raw_query, false) == Some(false) {
+            return Err(invalid("bad signature"));
+        }
+        let xml = inflate_base64(encoded).map_err(|e| invalid(&e))?;
+        refuse_dtd(&xml).map_err(|e| invalid(&e))?;
+        let response: samael::schema::LogoutResponse = xml.parse().map_err(|_| invalid("not a LogoutResponse"))?;
+        if response.issuer.as_ref().and_then(|i| i.value.as_deref()) != idp.descriptor.entity_id.as_deref() {
+            return Err(invalid("from another issuer"));
+        }
+        if response.destination.as_deref().is_some_and(|d| d != self.slo_url) {
+            return Err(invalid("for another destination"));
+        }
+        let status = response.status.as_ref().and_then(|s| s.status_code.value.as_deref());
+        if status != Some(STATUS_SUCCESS) {
+            // Signed out here anyway; the IdP may keep its own session.
+            tracing::warn!(provider = %self.config.id, ?status, "the IdP did not confirm the logout");
+        }
+        Ok(relay_state)
+    }
+
+    fn is_session_of(&self, upstream_session: Option<&str>, request: &UpstreamLogout) -> bool {
+        session_has_name_id(upstream_session, &request.subject)
+    }
+
+    async fn answer_url(&self, request: &UpstreamLogout) -> Result<String, UpstreamError> {
+        let unavailable = |m: String| UpstreamError::Unavailable(format!("LogoutResponse: {m}"));
+        let idp = self.idp().await?;
+        let keys = self.keys().await?;
         // The answer goes to the SLO service's ResponseLocation, or its Location.
         let slo = idp
             .descriptor
@@ -905,7 +1009,8 @@ impl Upstream for SamlUpstream {
             .flatten()
             .flat_map(|d| d.single_logout_services.iter())
             .find(|s| s.binding == HTTP_REDIRECT_BINDING)
-            .map(|s| s.response_location.clone().unwrap_or_else(|| s.location.clone()))?;
+            .map(|s| s.response_location.clone().unwrap_or_else(|| s.location.clone()))
+            .ok_or_else(|| unavailable("the IdP metadata has no HTTP-Redirect SingleLogoutService".into()))?;
         let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
         let xml = format!(
             r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_{}" Version="2.0" IssueInstant="{}" Destination="{}" InResponseTo="{}"><saml:Issuer>{}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{STATUS_SUCCESS}"/></samlp:Status></samlp:LogoutResponse>"#,
@@ -915,17 +1020,45 @@ impl Upstream for SamlUpstream {
             esc(&request.request_id),
             esc(&self.sp_entity_id),
         );
-        let mut url = url::Url::parse(&slo).ok()?;
-        url.query_pairs_mut()
-            .append_pair("SAMLResponse", &deflate_base64(&xml).ok()?);
+        let mut url = url::Url::parse(&slo).map_err(|e| unavailable(format!("{slo}: {e}")))?;
+        let encoded = deflate_base64(&xml).map_err(|e| unavailable(e.to_string()))?;
+        url.query_pairs_mut().append_pair("SAMLResponse", &encoded);
         if let Some(relay_state) = &request.relay_state {
             url.query_pairs_mut().append_pair("RelayState", relay_state);
         }
-        samael::crypto::sign_url(url, &keys.key).ok().map(|u| u.to_string())
+        samael::crypto::sign_url(url, &keys.key)
+            .map(|u| u.to_string())
+            .map_err(|e| unavailable(format!("signing: {e}")))
     }
+}
 
-    async fn sp_metadata(&self) -> Option<Result<String, UpstreamError>> {
-        Some(SamlUpstream::sp_metadata(self).await)
+#[async_trait]
+impl SpMetadata for SamlUpstream {
+    /// Gatehouse's SP metadata for this provider, for the IdP's admin to import.
+    async fn document(&self) -> Result<String, UpstreamError> {
+        let keys = self.keys().await?;
+        let sp = self.service_provider(None, &keys, false);
+        let fail = |e: Box<dyn std::error::Error>| UpstreamError::Unavailable(format!("SP metadata: {e}"));
+        let mut md = sp.metadata().map_err(fail)?;
+        for d in md.sp_sso_descriptors.iter_mut().flatten() {
+            // Single logout answers come back by HTTP-Redirect (samael would say HTTP-POST).
+            d.single_logout_services = Some(vec![samael::metadata::Endpoint {
+                binding: HTTP_REDIRECT_BINDING.into(),
+                location: self.slo_url.clone(),
+                response_location: None,
+            }]);
+            d.authn_requests_signed = Some(self.settings.sign_requests.unwrap_or(false));
+            d.want_assertions_signed = Some(true);
+            // samael labels both KeyDescriptors "signing"; the one with EncryptionMethods is
+            // the IdP's key to encrypt assertions with.
+            for kd in d.key_descriptors.iter_mut().flatten() {
+                if kd.encryption_methods.is_some() {
+                    kd.key_use = Some("encryption".into());
+                }
+            }
+        }
+        md.to_string()
+            .map_err(|e| UpstreamError::Unavailable(format!("SP metadata: {e:?}")))
     }
 }
 
@@ -981,6 +1114,215 @@ mod tests {
         );
         assert_eq!(inflate_base64(&deflate_base64(&xml).unwrap()).unwrap(), xml);
         assert!(inflate_base64("not base64!").is_err());
+    }
+
+    /// A Response (unsigned: these checks come before any signature) around `inner`.
+    fn response(attributes: &str, inner: &str) -> String {
+        format!(
+            r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r" Version="2.0" IssueInstant="2024-01-01T00:00:00Z"{attributes}><saml:Issuer>https://idp</saml:Issuer>{inner}</samlp:Response>"#
+        )
+    }
+
+    fn assertion(id: &str, subject: &str) -> String {
+        format!(
+            r#"<saml:Assertion ID="{id}" Version="2.0" IssueInstant="2024-01-01T00:00:00Z"><saml:Issuer>https://idp</saml:Issuer>{subject}</saml:Assertion>"#
+        )
+    }
+
+    const SUCCESS: &str =
+        r#"<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>"#;
+
+    #[test]
+    fn a_posted_response_must_be_present_small_base64_and_utf8() {
+        let xml = response("", "");
+        let encoded = STANDARD.encode(&xml);
+        let wrapped = format!("{}\r\n{}", &encoded[..10], &encoded[10..]);
+        assert_eq!(decode_response(Some(&wrapped)).unwrap(), xml);
+        assert!(matches!(
+            decode_response(None),
+            Err(UpstreamError::MissingClaim("SAMLResponse"))
+        ));
+        let huge = "A".repeat(MAX_RESPONSE_LEN + 1);
+        assert!(decode_response(Some(&huge)).is_err());
+        assert!(decode_response(Some(&"not base64!".to_owned())).is_err());
+        assert!(decode_response(Some(&STANDARD.encode([0xff, 0xfe]))).is_err());
+    }
+
+    #[test]
+    fn screening_finds_one_response_with_one_assertion() {
+        let honest = response("", &format!("{SUCCESS}{}", assertion("_a", "")));
+        let (shape, peek) = screen_response(&honest, Some("_req")).unwrap();
+        assert_eq!(shape.assertion_id.as_deref(), Some("_a"));
+        assert_eq!(peek.id, "_r");
+        let two = response("", &format!("{SUCCESS}{}{}", assertion("_a", ""), assertion("_b", "")));
+        assert!(matches!(
+            screen_response(&two, Some("_req")),
+            Err(UpstreamError::InvalidSaml(_))
+        ));
+        let none = response("", SUCCESS);
+        assert!(matches!(
+            screen_response(&none, Some("_req")),
+            Err(UpstreamError::InvalidSaml(_))
+        ));
+        let dtd = format!("<!DOCTYPE r [<!ENTITY x \"y\">]>{honest}");
+        assert!(matches!(
+            screen_response(&dtd, Some("_req")),
+            Err(UpstreamError::InvalidSaml(_))
+        ));
+        assert!(screen_response("<samlp:LogoutResponse/>", Some("_req")).is_err());
+    }
+
+    #[test]
+    fn screening_refuses_an_answer_to_a_request_without_one_expected() {
+        let answer = response(r#" InResponseTo="_req""#, &format!("{SUCCESS}{}", assertion("_a", "")));
+        assert!(screen_response(&answer, Some("_req")).is_ok());
+        assert!(matches!(
+            screen_response(&answer, None),
+            Err(UpstreamError::InvalidSaml(_))
+        ));
+    }
+
+    #[test]
+    fn a_status_other_than_success_is_the_idps_refusal() {
+        let refused = response(
+            "",
+            r#"<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"/><samlp:StatusMessage>wrong password</samlp:StatusMessage></samlp:Status>"#,
+        );
+        match screen_response(&refused, Some("_req")) {
+            Err(UpstreamError::Denied { error, description }) => {
+                assert_eq!(
+                    (error.as_str(), description.as_str()),
+                    ("AuthnFailed", "wrong password")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_verified_assertion_is_the_counted_one_and_unsolicited_answers_none() {
+        let plain: Assertion = assertion("_a", "").parse().unwrap();
+        let shape = MessageShape {
+            responses: 1,
+            assertions: 1,
+            encrypted_assertions: 0,
+            assertion_id: Some("_a".into()),
+        };
+        assert!(check_verified_assertion(&shape, &plain, None).is_ok());
+        let elsewhere = MessageShape {
+            assertion_id: Some("_other".into()),
+            ..shape
+        };
+        assert!(check_verified_assertion(&elsewhere, &plain, Some("_req")).is_err());
+        let confirmed = r#"<saml:Subject><saml:NameID>u</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="_req"/></saml:SubjectConfirmation></saml:Subject>"#;
+        let answering: Assertion = assertion("_a", confirmed).parse().unwrap();
+        let shape = MessageShape {
+            assertion_id: Some("_a".into()),
+            ..elsewhere
+        };
+        assert!(check_verified_assertion(&shape, &answering, Some("_req")).is_ok());
+        assert!(check_verified_assertion(&shape, &answering, None).is_err());
+    }
+
+    fn attribute_statement(attributes: &[(&str, Option<&str>, &[&str])]) -> String {
+        let mut xml = String::from("<saml:AttributeStatement>");
+        for (name, friendly, values) in attributes {
+            let friendly = friendly.map(|f| format!(r#" FriendlyName="{f}""#)).unwrap_or_default();
+            xml.push_str(&format!(r#"<saml:Attribute Name="{name}"{friendly}>"#));
+            for v in *values {
+                xml.push_str(&format!("<saml:AttributeValue>{v}</saml:AttributeValue>"));
+            }
+            xml.push_str("</saml:Attribute>");
+        }
+        xml + "</saml:AttributeStatement>"
+    }
+
+    #[test]
+    fn attributes_are_found_under_name_and_friendly_name_most_specific_first() {
+        let statement = attribute_statement(&[
+            (
+                "urn:oid:0.9.2342.19200300.100.1.3",
+                Some("mail"),
+                &[" ann@example.com "],
+            ),
+            ("urn:oid:2.5.4.42", Some("givenName"), &["Ann"]),
+            ("urn:oid:2.5.4.4", None, &["Lee"]),
+            ("memberOf", None, &[]),
+            ("groups", None, &["staff"]),
+        ]);
+        let a: Assertion = assertion("_a", &statement).parse().unwrap();
+        let attributes = Attributes::of(&a);
+        assert_eq!(attributes.0["mail"], json!(["ann@example.com"]));
+        assert_eq!(
+            attributes.0["urn:oid:0.9.2342.19200300.100.1.3"],
+            json!(["ann@example.com"])
+        );
+        assert_eq!(attributes.first(EMAIL).as_deref(), Some("ann@example.com"));
+        assert_eq!(attributes.display_name().as_deref(), Some("Ann Lee"));
+        // memberOf is there but without values: the next name that has some counts.
+        assert_eq!(attributes.all(GROUPS), vec!["staff"]);
+        assert_eq!(attributes.first(USERNAME), None);
+    }
+
+    #[test]
+    fn the_subject_is_the_configured_attribute_or_a_lasting_name_id() {
+        let a: Assertion = assertion("_a", &attribute_statement(&[("uid", None, &["ann"])]))
+            .parse()
+            .unwrap();
+        let attributes = Attributes::of(&a);
+        let name_id = |format: Option<&str>, value: &str| SubjectNameID {
+            format: format.map(str::to_owned),
+            value: value.to_owned(),
+        };
+        let persistent = name_id(Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"), " p-1 ");
+        assert_eq!(subject_of(None, &attributes, Some(&persistent)).as_deref(), Some("p-1"));
+        assert_eq!(
+            subject_of(Some("uid"), &attributes, Some(&persistent)).as_deref(),
+            Some("ann")
+        );
+        assert_eq!(subject_of(Some("mail"), &attributes, Some(&persistent)), None);
+        let transient = name_id(Some(NAMEID_TRANSIENT), "t-1");
+        assert_eq!(subject_of(None, &attributes, Some(&transient)), None);
+        assert_eq!(subject_of(None, &attributes, Some(&name_id(None, "  "))), None);
+        assert_eq!(subject_of(None, &attributes, None), None);
+    }
+
+    #[test]
+    fn the_upstream_session_keeps_what_a_logout_request_names() {
+        let claims =
+            json!({"sub": "s", "name_id": "ann@example.com", "name_id_format": NAMEID_EMAIL, "session_index": "_s1"});
+        let stored = serde_json::to_string(&SamlSession::of_claims(&claims)).unwrap();
+        // The format sessions have been stored in (login sessions outlive upgrades).
+        let before = json!({
+            "name_id": claims["name_id"],
+            "name_id_format": claims["name_id_format"],
+            "session_index": claims["session_index"],
+        });
+        assert_eq!(stored, before.to_string());
+        let session = SamlSession::parse(Some(&stored)).unwrap();
+        assert_eq!(session.session_index.as_deref(), Some("_s1"));
+        let no_index = json!({"name_id": null, "name_id_format": "", "session_index": null}).to_string();
+        assert_eq!(
+            SamlSession::parse(Some(&no_index)),
+            Some(SamlSession {
+                name_id_format: Some(String::new()),
+                ..Default::default()
+            })
+        );
+    }
+
+    #[test]
+    fn a_logout_request_matches_the_session_with_its_name_id() {
+        let session = json!({"name_id": "ann@example.com", "name_id_format": "", "session_index": null}).to_string();
+        let matches = session_has_name_id;
+        assert!(matches(Some(&session), "ann@example.com"));
+        assert!(!matches(Some(&session), "bob@example.com"));
+        assert!(!matches(Some(&session), "Ann@example.com"));
+        assert!(!matches(None, "ann@example.com"));
+        // An OIDC session (an ID token) or a SAML session without a NameID matches nobody.
+        assert!(!matches(Some("eyJhbGciOiJSUzI1NiJ9.e30.sig"), "ann@example.com"));
+        let anonymous = json!({"name_id": null}).to_string();
+        assert!(!matches(Some(&anonymous), ""));
     }
 
     #[test]

@@ -97,68 +97,57 @@ pub async fn callback(
         .remove(KEY)
         .await?
         .ok_or_else(|| demo_error(&state, "No demo sign-in was in progress in this browser.".into()))?;
-    if cb.state.as_deref() != Some(pending.state.as_str()) {
-        return Err(demo_error(&state, "The state parameter did not match.".into()));
-    }
-    if cb.iss.as_deref() != Some(state.config.issuer_str().as_str()) {
-        return Err(demo_error(
-            &state,
-            "The iss parameter did not name this issuer (RFC 9207).".into(),
-        ));
-    }
-    if let Some(e) = cb.error {
-        return Err(demo_error(
-            &state,
-            format!("The server answered {e}: {}", cb.error_description.unwrap_or_default()),
-        ));
-    }
-    let code = cb
-        .code
-        .ok_or_else(|| demo_error(&state, "The response carried no code.".into()))?;
-
+    let code = checked_code(&state, &pending, cb).map_err(|m| demo_error(&state, m))?;
     // Talk to ourselves over loopback: the public issuer URL may not be reachable from inside.
     let local = state
         .local_base_url()
         .ok_or_else(|| PageError::internal("listening address unknown"))?;
-    let token: Value = state
-        .http
-        .post(format!("{local}/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &redirect_uri(&state)),
-            ("client_id", CLIENT_ID),
-            ("code_verifier", &pending.verifier),
-        ])
-        .send()
-        .await
-        .map_err(PageError::internal)?
-        .json()
-        .await
-        .map_err(PageError::internal)?;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", &redirect_uri(&state)),
+        ("client_id", CLIENT_ID),
+        ("code_verifier", &pending.verifier),
+    ];
+    let token: Value = fetch_json(state.http.post(format!("{local}/token")).form(&form)).await?;
     let (Some(id_token), Some(access_token)) = (token["id_token"].as_str(), token["access_token"].as_str()) else {
         return Err(demo_error(&state, format!("The token endpoint answered: {token}")));
     };
-    let jwks: JwkSet = state
-        .http
-        .get(format!("{local}/jwks"))
-        .send()
-        .await
-        .map_err(PageError::internal)?
-        .json()
-        .await
-        .map_err(PageError::internal)?;
+    let jwks: JwkSet = fetch_json(state.http.get(format!("{local}/jwks"))).await?;
     let claims = verify_id_token(&state, &jwks, id_token, &pending.nonce).map_err(|m| demo_error(&state, m))?;
-    let userinfo: Value = state
-        .http
-        .get(format!("{local}/userinfo"))
-        .bearer_auth(access_token)
-        .send()
+    let userinfo: Value = fetch_json(state.http.get(format!("{local}/userinfo")).bearer_auth(access_token)).await?;
+    Ok(result_page(&state, &claims, &userinfo, id_token))
+}
+
+/// The code of an authorization response that answers our pending request, from our issuer.
+fn checked_code(state: &AppState, pending: &Pending, cb: Callback) -> Result<String, String> {
+    if cb.state.as_deref() != Some(pending.state.as_str()) {
+        return Err("The state parameter did not match.".into());
+    }
+    if cb.iss.as_deref() != Some(state.issuer.as_str()) {
+        return Err("The iss parameter did not name this issuer (RFC 9207).".into());
+    }
+    if let Some(e) = cb.error {
+        return Err(format!(
+            "The server answered {e}: {}",
+            cb.error_description.unwrap_or_default()
+        ));
+    }
+    cb.code.ok_or_else(|| "The response carried no code.".into())
+}
+
+/// Sends a request to our own endpoints and reads its JSON answer.
+async fn fetch_json<T: serde::de::DeserializeOwned>(req: reqwest::RequestBuilder) -> Result<T, PageError> {
+    req.send()
         .await
         .map_err(PageError::internal)?
         .json()
         .await
-        .map_err(PageError::internal)?;
+        .map_err(PageError::internal)
+}
+
+/// The page showing what the demo client received, with a way to sign out.
+fn result_page(state: &AppState, claims: &Value, userinfo: &Value, id_token: &str) -> Response {
     let logout = with_query(
         &state.config.endpoint("/logout"),
         &[
@@ -169,12 +158,12 @@ pub async fn callback(
     );
     let page = DemoResultPage {
         layout: Layout::new("Signed in", state.base()),
-        issuer: state.config.issuer_str().to_owned(),
-        id_token_claims: serde_json::to_string_pretty(&claims).unwrap_or_default(),
-        userinfo: serde_json::to_string_pretty(&userinfo).unwrap_or_default(),
+        issuer: state.issuer.clone(),
+        id_token_claims: serde_json::to_string_pretty(claims).unwrap_or_default(),
+        userinfo: serde_json::to_string_pretty(userinfo).unwrap_or_default(),
         logout_href: logout,
     };
-    Ok(state.templates.page(StatusCode::OK, &page))
+    state.templates.page(StatusCode::OK, &page)
 }
 
 fn verify_id_token(state: &AppState, jwks: &JwkSet, token: &str, nonce: &str) -> Result<Value, String> {

@@ -79,9 +79,7 @@ async fn authenticate_unlimited(
     let body_secret = params.get("client_secret");
     if let Some(assertion) = params.get("client_assertion") {
         if basic.is_some() || body_secret.is_some() {
-            return Err(TokenError::InvalidRequest(
-                "use exactly one client authentication method".into(),
-            ));
+            return Err(several_methods());
         }
         if params.get("client_assertion_type").map(String::as_str) != Some(super::client_assertion::JWT_BEARER) {
             return Err(TokenError::InvalidRequest("unsupported client_assertion_type".into()));
@@ -89,38 +87,9 @@ async fn authenticate_unlimited(
         let client = super::client_assertion::authenticate(state, body_id, assertion).await?;
         return Ok((client, AuthMethod::PrivateKeyJwt));
     }
-    let (id, secret, method) = match (basic, body_secret) {
-        (Some(_), Some(_)) => {
-            return Err(TokenError::InvalidRequest(
-                "use exactly one client authentication method".into(),
-            ))
-        }
-        (Some((id, secret)), None) => {
-            if body_id.is_some_and(|b| *b != id) {
-                return Err(TokenError::InvalidRequest(
-                    "client_id does not match the Basic credentials".into(),
-                ));
-            }
-            (id, Some(secret), AuthMethod::ClientSecretBasic)
-        }
-        (None, Some(secret)) => {
-            let id = body_id.cloned().ok_or(TokenError::InvalidClient {
-                basic: false,
-                description: "client_id is missing",
-            })?;
-            (id, Some(secret.clone()), AuthMethod::ClientSecretPost)
-        }
-        (None, None) => {
-            let id = body_id.cloned().ok_or(TokenError::InvalidClient {
-                basic: false,
-                description: "client authentication is missing",
-            })?;
-            (id, None, AuthMethod::None)
-        }
-    };
-    let basic = method == AuthMethod::ClientSecretBasic;
+    let (id, secret, method) = presented_credentials(basic, body_id, body_secret)?;
     let failed = TokenError::InvalidClient {
-        basic,
+        basic: method == AuthMethod::ClientSecretBasic,
         description: "client authentication failed",
     };
     let client = state
@@ -136,6 +105,43 @@ async fn authenticate_unlimited(
     }
 }
 
+/// Credentials presented in more than one way are refused, whichever ways they are.
+fn several_methods() -> TokenError {
+    TokenError::InvalidRequest("use exactly one client authentication method".into())
+}
+
+/// The client id and secret (if any) presented without an assertion, and how: in HTTP Basic,
+/// in the body, or an id alone (a public client).
+fn presented_credentials(
+    basic: Option<(String, String)>,
+    body_id: Option<&String>,
+    body_secret: Option<&String>,
+) -> Result<(String, Option<String>, AuthMethod), TokenError> {
+    let missing = |description| TokenError::InvalidClient {
+        basic: false,
+        description,
+    };
+    Ok(match (basic, body_secret) {
+        (Some(_), Some(_)) => return Err(several_methods()),
+        (Some((id, secret)), None) => {
+            if body_id.is_some_and(|b| *b != id) {
+                return Err(TokenError::InvalidRequest(
+                    "client_id does not match the Basic credentials".into(),
+                ));
+            }
+            (id, Some(secret), AuthMethod::ClientSecretBasic)
+        }
+        (None, Some(secret)) => {
+            let id = body_id.cloned().ok_or(missing("client_id is missing"))?;
+            (id, Some(secret.clone()), AuthMethod::ClientSecretPost)
+        }
+        (None, None) => {
+            let id = body_id.cloned().ok_or(missing("client authentication is missing"))?;
+            (id, None, AuthMethod::None)
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +155,45 @@ mod tests {
         let (id, secret) = basic_credentials(&h).unwrap().unwrap();
         assert_eq!(id, "my:client");
         assert_eq!(secret, "p@ss word");
+    }
+
+    #[test]
+    fn credentials_come_from_exactly_one_place() {
+        let (id, other) = ("app".to_string(), "other".to_string());
+        let secret = "s3cret".to_string();
+        let basic = || Some((id.clone(), secret.clone()));
+        let described = |r: Result<(String, Option<String>, AuthMethod), TokenError>| match r {
+            Err(TokenError::InvalidRequest(d)) => d,
+            Err(TokenError::InvalidClient { description, .. }) => description.to_string(),
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(
+            presented_credentials(basic(), Some(&id), None).unwrap(),
+            (id.clone(), Some(secret.clone()), AuthMethod::ClientSecretBasic)
+        );
+        assert_eq!(
+            presented_credentials(None, Some(&id), Some(&secret)).unwrap(),
+            (id.clone(), Some(secret.clone()), AuthMethod::ClientSecretPost)
+        );
+        assert_eq!(
+            presented_credentials(None, Some(&id), None).unwrap(),
+            (id.clone(), None, AuthMethod::None)
+        );
+        assert_eq!(
+            described(presented_credentials(basic(), None, Some(&secret))),
+            "use exactly one client authentication method"
+        );
+        assert_eq!(
+            described(presented_credentials(basic(), Some(&other), None)),
+            "client_id does not match the Basic credentials"
+        );
+        assert_eq!(
+            described(presented_credentials(None, None, Some(&secret))),
+            "client_id is missing"
+        );
+        assert_eq!(
+            described(presented_credentials(None, None, None)),
+            "client authentication is missing"
+        );
     }
 }

@@ -508,6 +508,34 @@ mod tests {
     }
 
     #[test]
+    fn claim_mappings_must_be_json_pointers_for_every_kind() {
+        let bad = ClaimMapping {
+            email: "email".into(),
+            ..Default::default()
+        };
+        let message = r#"provider corp: claims.email must be a JSON pointer ("" or /…)"#;
+        assert_eq!(
+            refused(ProviderConfig {
+                claims: bad.clone(),
+                ..oidc()
+            }),
+            message
+        );
+        let saml = SamlSettings {
+            idp_metadata_file: Some("idp.xml".into()),
+            ..Default::default()
+        };
+        let saml = ProviderConfig {
+            kind: ProviderKind::Saml,
+            issuer: None,
+            saml: Some(saml),
+            ..oidc()
+        };
+        assert_eq!(saml.validate(), Ok(()));
+        assert_eq!(refused(ProviderConfig { claims: bad, ..saml }), message);
+    }
+
+    #[test]
     fn oauth2_needs_every_endpoint_and_no_oidc_settings() {
         let mut p = oauth2();
         p.token_endpoint = None;

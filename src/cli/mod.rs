@@ -239,17 +239,16 @@ async fn unlock_user(config: &Config, username: &str) -> anyhow::Result<()> {
         .await?
         .with_context(|| format!("no user {username:?}"))?;
     let cleared = store::throttles::clear(&db, &crate::credentials::account_key(&user)).await?;
-    println!("{} {}", unlock_outcome(cleared), user.username);
+    println!(
+        "{} {}",
+        if cleared {
+            "cleared the password throttle of"
+        } else {
+            "no password throttle on"
+        },
+        user.username
+    );
     Ok(())
-}
-
-/// What `user unlock` did, as the start of its one-line report.
-fn unlock_outcome(cleared: bool) -> &'static str {
-    if cleared {
-        "cleared the password throttle of"
-    } else {
-        "no password throttle on"
-    }
 }
 
 /// `gatehouse client add`.
@@ -400,7 +399,5 @@ mod tests {
         assert_eq!(client_kind(false), "confidential");
         assert_eq!(key_state(None), "current");
         assert_eq!(key_state(Some(42)), "retired at 42");
-        assert_eq!(unlock_outcome(true), "cleared the password throttle of");
-        assert_eq!(unlock_outcome(false), "no password throttle on");
     }
 }

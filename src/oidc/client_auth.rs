@@ -3,14 +3,18 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use super::token::TokenError;
 use crate::state::AppState;
 use crate::store::clients::Client;
-use crate::web::limits::Bucket;
+use crate::web::limits::{Bucket, ClientAddress};
+use crate::web::parse_params;
 
 /// How the client presented itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +48,34 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, To
             .map_err(|_| bad())
     };
     Ok(Some((unescape(id)?, unescape(secret)?)))
+}
+
+/// A form POSTed to a back-channel endpoint (token, introspection, revocation, PAR) by the client
+/// that authenticated with it; extracting it answers a bad form or a failed authentication.
+pub struct ClientForm {
+    pub params: HashMap<String, String>,
+    pub client: Arc<Client>,
+    pub method: AuthMethod,
+}
+
+impl FromRequest<AppState> for ClientForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let ClientAddress(address) = ClientAddress::from_request_parts(&mut parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let params = parse_params(&body).map_err(|e| TokenError::InvalidRequest(e).into_response())?;
+        let (client, method) = authenticate(state, address, &headers, &params)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self { params, client, method })
+    }
 }
 
 /// Authenticates the calling client, or says why not. Failures count against the caller's

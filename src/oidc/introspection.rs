@@ -1,46 +1,30 @@
 //! Token introspection (RFC 7662) for resource servers, which authenticate as confidential clients.
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::client_auth;
+use super::client_auth::ClientForm;
 use super::token::{required, TokenError};
 use crate::state::AppState;
 use crate::store::refresh_tokens::{self, RefreshRow};
 use crate::store::tokens::{self, AccessTokenRow};
 use crate::store::users;
-use crate::web::limits::ClientAddress;
-use crate::web::parse_params;
 
 /// `POST /introspect`.
-pub async fn introspect(
-    State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match handle(&state, address, &headers, &body).await {
-        Ok(v) => {
-            let mut res = Json(v).into_response();
-            res.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            res
-        }
-        Err(e) => e.into_response(),
-    }
+pub async fn introspect(State(state): State<AppState>, form: ClientForm) -> Result<Response, TokenError> {
+    let mut res = Json(answer(&state, form).await?).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
 }
 
-async fn handle(
-    state: &AppState,
-    address: std::net::IpAddr,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Value, TokenError> {
-    let params = parse_params(body).map_err(TokenError::InvalidRequest)?;
-    let (caller, _) = client_auth::authenticate(state, address, headers, &params).await?;
+/// What the caller may learn about the token it asks about (RFC 7662 §2.2).
+async fn answer(state: &AppState, form: ClientForm) -> Result<Value, TokenError> {
+    let ClientForm {
+        params, client: caller, ..
+    } = form;
     if caller.public {
         return Err(TokenError::UnauthorizedClient(
             "public clients may not introspect".into(),
@@ -118,22 +102,6 @@ fn refresh_token_info(row: &RefreshRow, user: &users::User, issuer: &str) -> Val
 mod tests {
     use super::*;
 
-    fn user() -> users::User {
-        users::User {
-            id: "u1".into(),
-            username: "ada".into(),
-            username_key: None,
-            email: None,
-            email_verified: false,
-            name: None,
-            password_hash: None,
-            disabled: false,
-            groups: None,
-            created_at: 0,
-            updated_at: 0,
-        }
-    }
-
     #[test]
     fn an_access_token_is_described_with_its_owner_and_audience() {
         let row = AccessTokenRow {
@@ -149,7 +117,7 @@ mod tests {
             family_id: None,
         };
         assert_eq!(
-            access_token_info(&row, &user(), "https://sso.example"),
+            access_token_info(&row, &users::sample("u1", "ada"), "https://sso.example"),
             json!({
                 "active": true, "token_type": "Bearer", "scope": "openid", "client_id": "app",
                 "username": "ada", "sub": "u1", "aud": "app", "iss": "https://sso.example",
@@ -180,7 +148,7 @@ mod tests {
             retried_at: None,
         };
         assert_eq!(
-            refresh_token_info(&row, &user(), "https://sso.example"),
+            refresh_token_info(&row, &users::sample("u1", "ada"), "https://sso.example"),
             json!({
                 "active": true, "token_type": "refresh_token", "scope": "openid offline_access",
                 "client_id": "app", "username": "ada", "sub": "u1", "iss": "https://sso.example",

@@ -1,8 +1,6 @@
 //! The token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3): authorization_code grant.
 use std::collections::HashMap;
-use std::net::IpAddr;
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -10,7 +8,7 @@ use axum::Json;
 use serde::Serialize;
 
 use super::claims::{at_hash, user_claims, IdTokenClaims};
-use super::client_auth::{self, AuthMethod};
+use super::client_auth::{AuthMethod, ClientForm};
 use super::pkce;
 use crate::keys::KeySet;
 use crate::state::AppState;
@@ -20,8 +18,6 @@ use crate::store::refresh_tokens::{self, Family, NewRefresh, RefreshRow, Rotatio
 use crate::store::session_clients;
 use crate::store::tokens::{self, NewAccessToken};
 use crate::store::{now, random_token, users};
-use crate::web::limits::ClientAddress;
-use crate::web::parse_params;
 
 /// A token endpoint error (RFC 6749 §5.2).
 #[derive(Debug, Clone)]
@@ -130,25 +126,12 @@ struct TokenResponse {
 }
 
 /// `POST /token`.
-pub async fn token(
-    State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match handle(&state, address, &headers, &body).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn handle(state: &AppState, address: IpAddr, headers: &HeaderMap, body: &[u8]) -> Result<Response, TokenError> {
-    let params = parse_params(body).map_err(TokenError::InvalidRequest)?;
-    let (client, method) = client_auth::authenticate(state, address, headers, &params).await?;
+pub async fn token(State(state): State<AppState>, form: ClientForm) -> Result<Response, TokenError> {
+    let ClientForm { params, client, method } = form;
     match params.get("grant_type").map(String::as_str) {
         None | Some("") => Err(TokenError::InvalidRequest("grant_type is missing".into())),
-        Some("authorization_code") => authorization_code(state, &client, method, &params).await,
-        Some("refresh_token") => refresh_token(state, &client, &params).await,
+        Some("authorization_code") => authorization_code(&state, &client, method, &params).await,
+        Some("refresh_token") => refresh_token(&state, &client, &params).await,
         Some(_) => Err(TokenError::UnsupportedGrantType),
     }
 }
@@ -615,22 +598,6 @@ mod tests {
         }
     }
 
-    fn user() -> users::User {
-        users::User {
-            id: "u1".into(),
-            username: "ada".into(),
-            username_key: Some("ada".into()),
-            email: None,
-            email_verified: false,
-            name: None,
-            password_hash: None,
-            disabled: false,
-            groups: None,
-            created_at: 0,
-            updated_at: 0,
-        }
-    }
-
     #[test]
     fn a_required_parameter_must_be_present_and_non_empty() {
         let p = params(&[("code", "abc"), ("token", "")]);
@@ -666,13 +633,13 @@ mod tests {
 
     #[test]
     fn a_code_grant_carries_the_code_bindings() {
-        let g = Grant::from_code(user(), code_row("openid offline_access", None));
+        let g = Grant::from_code(users::sample("u1", "ada"), code_row("openid offline_access", None));
         assert!(g.offline);
         assert_eq!(g.amr, vec!["pwd".to_string()]);
         assert_eq!(g.code_hash.as_deref(), Some("hash"));
         assert_eq!(g.nonce.as_deref(), Some("n"));
         assert!(g.family.is_none() && g.refresh.is_none());
-        assert!(!Grant::from_code(user(), code_row("openid", None)).offline);
+        assert!(!Grant::from_code(users::sample("u1", "ada"), code_row("openid", None)).offline);
         let record = g.refresh_record("app");
         assert_eq!((record.client_id.as_str(), record.user_id.as_str()), ("app", "u1"));
         assert_eq!(record.scope, "openid offline_access");

@@ -53,8 +53,11 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, To
 /// A form POSTed to a back-channel endpoint (token, introspection, revocation, PAR) by the client
 /// that authenticated with it; extracting it answers a bad form or a failed authentication.
 pub struct ClientForm {
+    /// The form's parameters, the client's credentials among them.
     pub params: HashMap<String, String>,
+    /// The client that authenticated.
     pub client: Arc<Client>,
+    /// How it authenticated.
     pub method: AuthMethod,
 }
 

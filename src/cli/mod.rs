@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
+use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 use crate::keys::SigningAlg;
@@ -167,143 +168,236 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => crate::app::serve(config).await,
-        Command::Migrate => {
-            let db = store::connect(&config.database_url).await?;
-            store::migrate(&db).await?;
-            println!("database is up to date");
-            Ok(())
-        }
-        Command::User(UserCommand::Add(a)) => {
-            let password = if a.password_stdin {
-                let password = read_stdin_line("password")?;
-                let context = [
-                    a.username.as_str(),
-                    a.email.as_deref().unwrap_or(""),
-                    a.name.as_deref().unwrap_or(""),
-                ];
-                if let Err(problem) = crate::passwords::check_new(&password, &context) {
-                    bail!("{problem}");
-                }
-                Some(password)
-            } else {
-                None
-            };
-            let db = store::connect(&config.database_url).await?;
-            store::migrate(&db).await?;
-            let user = users::create(
-                &db,
-                NewUser {
-                    username: a.username,
-                    email: a.email,
-                    email_verified: a.email_verified,
-                    name: a.name,
-                    password,
-                    groups: vec![],
-                },
-            )
-            .await?;
-            println!("created user {} (id {})", user.username, user.id);
-            Ok(())
-        }
-        Command::User(UserCommand::Unlock { username }) => {
-            let db = store::connect(&config.database_url).await?;
-            store::migrate(&db).await?;
-            let user = users::find_by_login(&db, &username)
-                .await?
-                .with_context(|| format!("no user {username:?}"))?;
-            let cleared = store::throttles::clear(&db, &crate::credentials::account_key(&user)).await?;
-            println!(
-                "{} {}",
-                if cleared {
-                    "cleared the password throttle of"
-                } else {
-                    "no password throttle on"
-                },
-                user.username
-            );
-            Ok(())
-        }
-        Command::Client(ClientCommand::Add(a)) => {
-            let alg = SigningAlg::parse(&a.id_token_alg).context("--id-token-alg must be RS256 or ES256")?;
-            let (secret, generated) = match (a.public, a.secret_stdin) {
-                (true, _) => (None, false),
-                (false, true) => (Some(read_stdin_line("client secret")?), false),
-                (false, false) => (Some(random_token()), true),
-            };
-            let db = store::connect(&config.database_url).await?;
-            store::migrate(&db).await?;
-            let client = clients::upsert(
-                &db,
-                NewClient {
-                    name: a.name.unwrap_or_else(|| a.client_id.clone()),
-                    id: a.client_id,
-                    secret: secret.clone(),
-                    public: a.public,
-                    redirect_uris: a.redirect_uris,
-                    post_logout_redirect_uris: a.post_logout_redirect_uris,
-                    require_consent: a.require_consent,
-                    require_pkce: !a.no_pkce,
-                    id_token_alg: alg,
-                    allowed_providers: None,
-                    tokens: Default::default(),
-                    backchannel_logout_uri: None,
-                    assertion_keys: crate::store::clients::AssertionKeys {
-                        hmac_secret: if a.client_secret_jwt { secret.clone() } else { None },
-                        ..Default::default()
-                    },
-                    require_par: false,
-                    introspect_any: false,
-                    frontchannel_logout_uri: None,
-                },
-            )
-            .await?;
-            println!(
-                "registered client {} ({})",
-                client.id,
-                if client.public { "public" } else { "confidential" }
-            );
-            if let (true, Some(s)) = (generated, secret) {
-                println!("client secret (shown once): {s}");
+        Command::Migrate => migrate(&config).await,
+        Command::User(UserCommand::Add(a)) => add_user(&config, a).await,
+        Command::User(UserCommand::Unlock { username }) => unlock_user(&config, &username).await,
+        Command::Client(ClientCommand::Add(a)) => add_client(&config, a).await,
+        Command::Keys(cmd) => keys(&config, cmd).await,
+        Command::Client(ClientCommand::List) => list_clients(&config).await,
+    }
+}
+
+/// Connects to the database and brings its schema up to date, as every command but `serve` does
+/// first (`serve` migrates on its own).
+async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let db = store::connect(&config.database_url).await?;
+    store::migrate(&db).await?;
+    Ok(db)
+}
+
+/// `gatehouse migrate`.
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    open_database(config).await?;
+    println!("database is up to date");
+    Ok(())
+}
+
+/// `gatehouse user add`.
+async fn add_user(config: &Config, a: UserAdd) -> anyhow::Result<()> {
+    // Read and checked before the database is touched: a refused password changes nothing.
+    let password = if a.password_stdin {
+        Some(new_user_password(&a)?)
+    } else {
+        None
+    };
+    let db = open_database(config).await?;
+    let user = users::create(
+        &db,
+        NewUser {
+            username: a.username,
+            email: a.email,
+            email_verified: a.email_verified,
+            name: a.name,
+            password,
+            groups: vec![],
+        },
+    )
+    .await?;
+    println!("created user {} (id {})", user.username, user.id);
+    Ok(())
+}
+
+/// The new user's password from standard input, refused when too weak or too close to the
+/// user's own names.
+fn new_user_password(a: &UserAdd) -> anyhow::Result<String> {
+    let password = read_stdin_line("password")?;
+    let context = [
+        a.username.as_str(),
+        a.email.as_deref().unwrap_or(""),
+        a.name.as_deref().unwrap_or(""),
+    ];
+    if let Err(problem) = crate::passwords::check_new(&password, &context) {
+        bail!("{problem}");
+    }
+    Ok(password)
+}
+
+/// `gatehouse user unlock`.
+async fn unlock_user(config: &Config, username: &str) -> anyhow::Result<()> {
+    let db = open_database(config).await?;
+    let user = users::find_by_login(&db, username)
+        .await?
+        .with_context(|| format!("no user {username:?}"))?;
+    let cleared = store::throttles::clear(&db, &crate::credentials::account_key(&user)).await?;
+    println!(
+        "{} {}",
+        if cleared {
+            "cleared the password throttle of"
+        } else {
+            "no password throttle on"
+        },
+        user.username
+    );
+    Ok(())
+}
+
+/// `gatehouse client add`.
+async fn add_client(config: &Config, a: ClientAdd) -> anyhow::Result<()> {
+    let alg = SigningAlg::parse(&a.id_token_alg).context("--id-token-alg must be RS256 or ES256")?;
+    let (secret, generated) = match (a.public, a.secret_stdin) {
+        (true, _) => (None, false),
+        (false, true) => (Some(read_stdin_line("client secret")?), false),
+        (false, false) => (Some(random_token()), true),
+    };
+    let db = open_database(config).await?;
+    let client = clients::upsert(&db, new_client(a, alg, secret.clone())).await?;
+    println!("registered client {} ({})", client.id, client_kind(client.public));
+    if let (true, Some(s)) = (generated, secret) {
+        println!("client secret (shown once): {s}");
+    }
+    Ok(())
+}
+
+/// The registration `client add` asks for: defaults for everything the command line does not set.
+fn new_client(a: ClientAdd, alg: SigningAlg, secret: Option<String>) -> NewClient {
+    NewClient {
+        name: a.name.unwrap_or_else(|| a.client_id.clone()),
+        id: a.client_id,
+        secret: secret.clone(),
+        public: a.public,
+        redirect_uris: a.redirect_uris,
+        post_logout_redirect_uris: a.post_logout_redirect_uris,
+        require_consent: a.require_consent,
+        require_pkce: !a.no_pkce,
+        id_token_alg: alg,
+        allowed_providers: None,
+        tokens: Default::default(),
+        backchannel_logout_uri: None,
+        assertion_keys: crate::store::clients::AssertionKeys {
+            hmac_secret: if a.client_secret_jwt { secret } else { None },
+            ..Default::default()
+        },
+        require_par: false,
+        introspect_any: false,
+        frontchannel_logout_uri: None,
+    }
+}
+
+/// "public" or "confidential", as the client commands print it.
+fn client_kind(public: bool) -> &'static str {
+    if public {
+        "public"
+    } else {
+        "confidential"
+    }
+}
+
+/// `gatehouse keys rotate|list`.
+async fn keys(config: &Config, cmd: KeysCommand) -> anyhow::Result<()> {
+    let db = open_database(config).await?;
+    let l = &config.lifetimes;
+    let keys = crate::keys::KeyStore::new(db, l.id_token.max(l.access_token) as i64 + 120);
+    match cmd {
+        KeysCommand::Rotate => {
+            for k in keys.rotate().await? {
+                println!("new {} key {}", k.alg, k.kid);
             }
-            Ok(())
+            println!("running servers sign with the new keys within a minute");
         }
-        Command::Keys(cmd) => {
-            let db = store::connect(&config.database_url).await?;
-            store::migrate(&db).await?;
-            let l = &config.lifetimes;
-            let keys = crate::keys::KeyStore::new(db, l.id_token.max(l.access_token) as i64 + 120);
-            match cmd {
-                KeysCommand::Rotate => {
-                    for k in keys.rotate().await? {
-                        println!("new {} key {}", k.alg, k.kid);
-                    }
-                    println!("running servers sign with the new keys within a minute");
-                }
-                KeysCommand::List => {
-                    for k in keys.list().await? {
-                        let state = match k.retired_at {
-                            None => "current".to_string(),
-                            Some(t) => format!("retired at {t}"),
-                        };
-                        println!("{}\t{}\tcreated at {}\t{}", k.kid, k.alg, k.created_at, state);
-                    }
-                }
-            }
-            Ok(())
-        }
-        Command::Client(ClientCommand::List) => {
-            let db = store::connect(&config.database_url).await?;
-            store::migrate(&db).await?;
-            for c in clients::list(&db).await? {
+        KeysCommand::List => {
+            for k in keys.list().await? {
                 println!(
-                    "{}\t{}\t{}\t{}",
-                    c.id,
-                    if c.public { "public" } else { "confidential" },
-                    c.name,
-                    c.redirect_uris.join(" ")
+                    "{}\t{}\tcreated at {}\t{}",
+                    k.kid,
+                    k.alg,
+                    k.created_at,
+                    key_state(k.retired_at)
                 );
             }
-            Ok(())
         }
+    }
+    Ok(())
+}
+
+/// A signing key's state as `keys list` prints it.
+fn key_state(retired_at: Option<i64>) -> String {
+    match retired_at {
+        None => "current".to_string(),
+        Some(t) => format!("retired at {t}"),
+    }
+}
+
+/// `gatehouse client list`.
+async fn list_clients(config: &Config) -> anyhow::Result<()> {
+    let db = open_database(config).await?;
+    for c in clients::list(&db).await? {
+        println!(
+            "{}\t{}\t{}\t{}",
+            c.id,
+            client_kind(c.public),
+            c.name,
+            c.redirect_uris.join(" ")
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client_add(args: &[&str]) -> ClientAdd {
+        let cli = Cli::parse_from([&["gatehouse", "client", "add"], args].concat());
+        match cli.command {
+            Command::Client(ClientCommand::Add(a)) => a,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_client_from_the_command_line_gets_its_defaults() {
+        let a = client_add(&["app", "--redirect-uri", "https://app.example/cb"]);
+        let c = new_client(a, SigningAlg::RS256, Some("s3cret".into()));
+        assert_eq!(c.id, "app");
+        assert_eq!(c.name, "app", "the name defaults to the id");
+        assert_eq!(c.secret.as_deref(), Some("s3cret"));
+        assert!(c.require_pkce);
+        assert_eq!(c.assertion_keys.hmac_secret, None, "client_secret_jwt is opt-in");
+    }
+
+    #[test]
+    fn client_secret_jwt_keeps_the_secret_for_hmac_and_no_pkce_turns_pkce_off() {
+        let a = client_add(&[
+            "app",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--name",
+            "App",
+            "--client-secret-jwt",
+            "--no-pkce",
+        ]);
+        let c = new_client(a, SigningAlg::ES256, Some("s3cret".into()));
+        assert_eq!(c.name, "App");
+        assert_eq!(c.assertion_keys.hmac_secret.as_deref(), Some("s3cret"));
+        assert!(!c.require_pkce);
+        assert_eq!(c.id_token_alg, SigningAlg::ES256);
+    }
+
+    #[test]
+    fn reports_read_as_before() {
+        assert_eq!(client_kind(true), "public");
+        assert_eq!(client_kind(false), "confidential");
+        assert_eq!(key_state(None), "current");
+        assert_eq!(key_state(Some(42)), "retired at 42");
     }
 }

@@ -1,14 +1,14 @@
 //! Clients and users declared in the config file, applied to the database at start-up.
 use sea_orm::DatabaseConnection;
 
-use super::{ClientDecl, Config};
+use super::{ClientDecl, Config, UserDecl};
 
 /// The demo client of `gatehouse serve` (see `demo`).
 pub const DEMO_CLIENT_ID: &str = "gatehouse-demo";
 /// The account page, a client of Gatehouse like any other (see `login::account`).
 pub const ACCOUNT_CLIENT_ID: &str = "gatehouse-account";
 use crate::keys::SigningAlg;
-use crate::store::clients::{self, NewClient};
+use crate::store::clients::{self, NewClient, RefreshPolicy, TokenSettings};
 use crate::store::users::{self, NewUser};
 
 /// Why a declaration could not be applied.
@@ -73,73 +73,109 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
         clients::upsert(db, to_new_client(c)?).await?;
     }
     // The account page is a client of Gatehouse like any other (see login::account).
-    clients::upsert(
+    clients::upsert(db, account_client(config)).await?;
+    if config.demo.enabled {
+        clients::upsert(db, demo_client(config)).await?;
+    }
+    for u in &config.users {
+        create_user_if_missing(db, u).await?;
+    }
+    Ok(())
+}
+
+/// The account page's registration: it has no use for refresh tokens.
+fn account_client(config: &Config) -> NewClient {
+    let tokens = TokenSettings {
+        refresh_tokens: RefreshPolicy::Never,
+        ..Default::default()
+    };
+    own_page_client(
+        config,
+        ACCOUNT_CLIENT_ID,
+        "Your Gatehouse account",
+        "/account/callback",
+        tokens,
+    )
+}
+
+/// The demo application's registration.
+fn demo_client(config: &Config) -> NewClient {
+    let tokens = Default::default();
+    own_page_client(
+        config,
+        DEMO_CLIENT_ID,
+        "Gatehouse demo application",
+        "/demo/callback",
+        tokens,
+    )
+}
+
+/// A page Gatehouse serves itself, registered as a public client (PKCE, no consent) called back
+/// at `callback` and sent to the front page after logout.
+fn own_page_client(config: &Config, id: &str, name: &str, callback: &str, tokens: TokenSettings) -> NewClient {
+    NewClient {
+        id: id.into(),
+        name: name.into(),
+        secret: None,
+        public: true,
+        redirect_uris: vec![config.endpoint(callback)],
+        post_logout_redirect_uris: vec![config.endpoint("/")],
+        require_consent: false,
+        require_pkce: true,
+        id_token_alg: SigningAlg::RS256,
+        allowed_providers: None,
+        tokens,
+        backchannel_logout_uri: None,
+        assertion_keys: Default::default(),
+        require_par: false,
+        introspect_any: false,
+        frontchannel_logout_uri: None,
+    }
+}
+
+/// Creates a declared user unless the username is taken: unlike clients, existing accounts are
+/// left as they are.
+async fn create_user_if_missing(db: &DatabaseConnection, u: &UserDecl) -> Result<(), DeclarationError> {
+    if users::find_by_username(db, &u.username).await?.is_some() {
+        return Ok(());
+    }
+    let password = secret_of(format!("user {}", u.username), &u.password, &u.password_env)?;
+    users::create(
         db,
-        NewClient {
-            id: ACCOUNT_CLIENT_ID.into(),
-            name: "Your Gatehouse account".into(),
-            secret: None,
-            public: true,
-            redirect_uris: vec![config.endpoint("/account/callback")],
-            post_logout_redirect_uris: vec![config.endpoint("/")],
-            require_consent: false,
-            require_pkce: true,
-            id_token_alg: SigningAlg::RS256,
-            allowed_providers: None,
-            tokens: crate::store::clients::TokenSettings {
-                refresh_tokens: crate::store::clients::RefreshPolicy::Never,
-                ..Default::default()
-            },
-            backchannel_logout_uri: None,
-            assertion_keys: Default::default(),
-            require_par: false,
-            introspect_any: false,
-            frontchannel_logout_uri: None,
+        NewUser {
+            username: u.username.clone(),
+            email: u.email.clone(),
+            email_verified: u.email_verified,
+            name: u.name.clone(),
+            password,
+            groups: vec![],
         },
     )
     .await?;
-    if config.demo.enabled {
-        clients::upsert(
-            db,
-            NewClient {
-                id: DEMO_CLIENT_ID.into(),
-                name: "Gatehouse demo application".into(),
-                secret: None,
-                public: true,
-                redirect_uris: vec![config.endpoint("/demo/callback")],
-                post_logout_redirect_uris: vec![config.endpoint("/")],
-                require_consent: false,
-                require_pkce: true,
-                id_token_alg: SigningAlg::RS256,
-                allowed_providers: None,
-                tokens: Default::default(),
-                backchannel_logout_uri: None,
-                assertion_keys: Default::default(),
-                require_par: false,
-                introspect_any: false,
-                frontchannel_logout_uri: None,
-            },
-        )
-        .await?;
-    }
-    for u in &config.users {
-        if users::find_by_username(db, &u.username).await?.is_some() {
-            continue;
-        }
-        let password = secret_of(format!("user {}", u.username), &u.password, &u.password_env)?;
-        users::create(
-            db,
-            NewUser {
-                username: u.username.clone(),
-                email: u.email.clone(),
-                email_verified: u.email_verified,
-                name: u.name.clone(),
-                password,
-                groups: vec![],
-            },
-        )
-        .await?;
-        tracing::info!(username = %u.username, "created user from config");
-    }
+    tracing::info!(username = %u.username, "created user from config");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gatehouse_s_own_pages_are_public_pkce_clients_called_back_on_the_issuer() {
+        let config = Config {
+            issuer: "https://sso.example".parse().unwrap(),
+            ..Default::default()
+        };
+        let account = account_client(&config);
+        assert_eq!(account.id, ACCOUNT_CLIENT_ID);
+        assert_eq!(account.redirect_uris, ["https://sso.example/account/callback"]);
+        assert_eq!(account.post_logout_redirect_uris, ["https://sso.example/"]);
+        assert!(account.public && account.require_pkce && !account.require_consent);
+        assert_eq!(account.tokens.refresh_tokens, RefreshPolicy::Never);
+        let demo = demo_client(&config);
+        assert_eq!(demo.id, DEMO_CLIENT_ID);
+        assert_eq!(demo.name, "Gatehouse demo application");
+        assert_eq!(demo.redirect_uris, ["https://sso.example/demo/callback"]);
+        assert_eq!(demo.tokens, TokenSettings::default());
+    }
 }

@@ -294,10 +294,8 @@ impl Default for ProviderConfig {
 impl ProviderConfig {
     /// Checks the rules serde cannot express; the message names the provider and the field.
     pub fn validate(&self) -> Result<(), String> {
+        self.check_id()?;
         let id = &self.id;
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(format!("provider id {id:?}: use letters, digits, - and _"));
-        }
         if self.name.trim().is_empty() {
             return Err(format!("provider {id}: `name` is empty"));
         }
@@ -307,6 +305,31 @@ impl ProviderConfig {
         if self.saml.is_some() {
             return Err(format!("provider {id}: [providers.saml] is for kind saml"));
         }
+        self.check_client_credentials()?;
+        match self.kind {
+            ProviderKind::Oidc => self.check_oidc()?,
+            ProviderKind::Saml => unreachable!("checked above"),
+            ProviderKind::Oauth2 => self.check_oauth2()?,
+        }
+        if !self.allowed_tenants.is_empty() && self.tenant_claim.is_none() {
+            return Err(format!("provider {id}: `allowed_tenants` needs `tenant_claim`"));
+        }
+        self.check_profile_requests()?;
+        self.check_claims()
+    }
+
+    /// The id appears in URLs: letters, digits, `-` and `_` only.
+    fn check_id(&self) -> Result<(), String> {
+        let id = &self.id;
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(format!("provider id {id:?}: use letters, digits, - and _"));
+        }
+        Ok(())
+    }
+
+    /// An OAuth 2.0 client needs its id and some kind of secret.
+    fn check_client_credentials(&self) -> Result<(), String> {
+        let id = &self.id;
         if self.client_id.is_empty() {
             return Err(format!("provider {id}: `client_id` is not set"));
         }
@@ -320,36 +343,44 @@ impl ProviderConfig {
                 "provider {id}: set client_secret, client_secret_env or signed_client_secret"
             ));
         }
-        match self.kind {
-            ProviderKind::Oidc => {
-                if self.issuer.is_none() {
-                    return Err(format!("provider {id}: kind oidc needs `issuer`"));
-                }
-                if !self.scopes.iter().any(|s| s == "openid") {
-                    return Err(format!("provider {id}: `scopes` must include openid"));
-                }
-            }
-            ProviderKind::Saml => unreachable!("checked above"),
-            ProviderKind::Oauth2 => {
-                for (field, v) in [
-                    ("authorization_endpoint", &self.authorization_endpoint),
-                    ("token_endpoint", &self.token_endpoint),
-                    ("userinfo_endpoint", &self.userinfo_endpoint),
-                ] {
-                    if v.is_none() {
-                        return Err(format!("provider {id}: kind oauth2 needs `{field}`"));
-                    }
-                }
-                if self.tenant_claim.is_some() || self.fetch_userinfo || self.name_from_user_param {
-                    return Err(format!(
-                        "provider {id}: tenant_claim, fetch_userinfo and name_from_user_param are for kind oidc"
-                    ));
-                }
+        Ok(())
+    }
+
+    /// Kind oidc: discovery needs the issuer, and an ID token needs the openid scope.
+    fn check_oidc(&self) -> Result<(), String> {
+        let id = &self.id;
+        if self.issuer.is_none() {
+            return Err(format!("provider {id}: kind oidc needs `issuer`"));
+        }
+        if !self.scopes.iter().any(|s| s == "openid") {
+            return Err(format!("provider {id}: `scopes` must include openid"));
+        }
+        Ok(())
+    }
+
+    /// Kind oauth2: every endpoint explicit (no discovery), and no ID-token-only settings.
+    fn check_oauth2(&self) -> Result<(), String> {
+        let id = &self.id;
+        for (field, v) in [
+            ("authorization_endpoint", &self.authorization_endpoint),
+            ("token_endpoint", &self.token_endpoint),
+            ("userinfo_endpoint", &self.userinfo_endpoint),
+        ] {
+            if v.is_none() {
+                return Err(format!("provider {id}: kind oauth2 needs `{field}`"));
             }
         }
-        if !self.allowed_tenants.is_empty() && self.tenant_claim.is_none() {
-            return Err(format!("provider {id}: `allowed_tenants` needs `tenant_claim`"));
+        if self.tenant_claim.is_some() || self.fetch_userinfo || self.name_from_user_param {
+            return Err(format!(
+                "provider {id}: tenant_claim, fetch_userinfo and name_from_user_param are for kind oidc"
+            ));
         }
+        Ok(())
+    }
+
+    /// Each profile request is stored under a plain claim name, searched at a JSON pointer.
+    fn check_profile_requests(&self) -> Result<(), String> {
+        let id = &self.id;
         for (i, r) in self.profile_requests.iter().enumerate() {
             if r.claim.is_empty() || r.claim.contains('/') {
                 return Err(format!(
@@ -362,10 +393,17 @@ impl ProviderConfig {
                 ));
             }
         }
-        self.claims
-            .validate()
-            .map_err(|field| format!("provider {id}: claims.{field} must be a JSON pointer (\"\" or /…)"))?;
         Ok(())
+    }
+
+    /// The claim mapping's pointers must be JSON pointers.
+    fn check_claims(&self) -> Result<(), String> {
+        self.claims.validate().map_err(|field| {
+            format!(
+                "provider {}: claims.{field} must be a JSON pointer (\"\" or /…)",
+                self.id
+            )
+        })
     }
 
     fn validate_saml(&self) -> Result<(), String> {
@@ -391,13 +429,144 @@ impl ProviderConfig {
                 "provider {id}: kind saml takes its endpoints from the IdP metadata"
             ));
         }
-        self.claims
-            .validate()
-            .map_err(|field| format!("provider {id}: claims.{field} must be a JSON pointer (\"\" or /…)"))
+        self.check_claims()
     }
 
     /// The issuer as configured, without a trailing slash ("" when none).
     pub fn issuer_str(&self) -> &str {
         self.issuer.as_ref().map_or("", |u| u.as_str().trim_end_matches('/'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oidc() -> ProviderConfig {
+        ProviderConfig {
+            id: "corp".into(),
+            name: "Corp".into(),
+            issuer: Some("https://idp.example".parse().unwrap()),
+            client_id: "gatehouse".into(),
+            client_secret: Some("s".into()),
+            ..Default::default()
+        }
+    }
+
+    fn oauth2() -> ProviderConfig {
+        let url = |path: &str| Some(Url::parse("https://api.example").unwrap().join(path).unwrap());
+        ProviderConfig {
+            kind: ProviderKind::Oauth2,
+            issuer: None,
+            authorization_endpoint: url("/authorize"),
+            token_endpoint: url("/token"),
+            userinfo_endpoint: url("/user"),
+            ..oidc()
+        }
+    }
+
+    fn refused(p: ProviderConfig) -> String {
+        p.validate().unwrap_err()
+    }
+
+    #[test]
+    fn complete_oidc_and_oauth2_providers_pass() {
+        assert_eq!(oidc().validate(), Ok(()));
+        assert_eq!(oauth2().validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_rule_names_the_provider_and_the_field() {
+        let p = |f: fn(&mut ProviderConfig)| {
+            let mut p = oidc();
+            f(&mut p);
+            refused(p)
+        };
+        assert_eq!(
+            p(|p| p.id = "a b".into()),
+            r#"provider id "a b": use letters, digits, - and _"#
+        );
+        assert_eq!(p(|p| p.name = " ".into()), "provider corp: `name` is empty");
+        assert_eq!(
+            p(|p| p.saml = Some(SamlSettings::default())),
+            "provider corp: [providers.saml] is for kind saml"
+        );
+        assert_eq!(p(|p| p.client_id.clear()), "provider corp: `client_id` is not set");
+        assert_eq!(
+            p(|p| p.client_secret = None),
+            "provider corp: set client_secret, client_secret_env or signed_client_secret"
+        );
+        assert_eq!(p(|p| p.issuer = None), "provider corp: kind oidc needs `issuer`");
+        assert_eq!(
+            p(|p| p.scopes = vec!["email".into()]),
+            "provider corp: `scopes` must include openid"
+        );
+        assert_eq!(
+            p(|p| p.allowed_tenants = vec!["t".into()]),
+            "provider corp: `allowed_tenants` needs `tenant_claim`"
+        );
+    }
+
+    #[test]
+    fn claim_mappings_must_be_json_pointers_for_every_kind() {
+        let bad = ClaimMapping {
+            email: "email".into(),
+            ..Default::default()
+        };
+        let message = r#"provider corp: claims.email must be a JSON pointer ("" or /…)"#;
+        assert_eq!(
+            refused(ProviderConfig {
+                claims: bad.clone(),
+                ..oidc()
+            }),
+            message
+        );
+        let saml = SamlSettings {
+            idp_metadata_file: Some("idp.xml".into()),
+            ..Default::default()
+        };
+        let saml = ProviderConfig {
+            kind: ProviderKind::Saml,
+            issuer: None,
+            saml: Some(saml),
+            ..oidc()
+        };
+        assert_eq!(saml.validate(), Ok(()));
+        assert_eq!(refused(ProviderConfig { claims: bad, ..saml }), message);
+    }
+
+    #[test]
+    fn oauth2_needs_every_endpoint_and_no_oidc_settings() {
+        let mut p = oauth2();
+        p.token_endpoint = None;
+        assert_eq!(refused(p), "provider corp: kind oauth2 needs `token_endpoint`");
+        let mut p = oauth2();
+        p.fetch_userinfo = true;
+        assert_eq!(
+            refused(p),
+            "provider corp: tenant_claim, fetch_userinfo and name_from_user_param are for kind oidc"
+        );
+    }
+
+    #[test]
+    fn profile_requests_name_a_plain_claim_and_a_json_pointer() {
+        let request = |claim: &str, array: &str| ProfileRequest {
+            url: "https://api.example/emails".parse().unwrap(),
+            claim: claim.into(),
+            array: array.into(),
+            matching: None,
+        };
+        let mut p = oauth2();
+        p.profile_requests = vec![request("emails", "/items"), request("a/b", "")];
+        assert_eq!(
+            refused(p),
+            "provider corp: profile_requests[1].claim must be a plain claim name"
+        );
+        let mut p = oauth2();
+        p.profile_requests = vec![request("emails", "items")];
+        assert_eq!(
+            refused(p),
+            r#"provider corp: profile_requests[0].array must be a JSON pointer ("" or /…)"#
+        );
     }
 }

@@ -3,14 +3,18 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use super::token::TokenError;
 use crate::state::AppState;
 use crate::store::clients::Client;
-use crate::web::limits::Bucket;
+use crate::web::limits::{Bucket, ClientAddress};
+use crate::web::parse_params;
 
 /// How the client presented itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +50,37 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, To
     Ok(Some((unescape(id)?, unescape(secret)?)))
 }
 
+/// A form POSTed to a back-channel endpoint (token, introspection, revocation, PAR) by the client
+/// that authenticated with it; extracting it answers a bad form or a failed authentication.
+pub struct ClientForm {
+    /// The form's parameters, the client's credentials among them.
+    pub params: HashMap<String, String>,
+    /// The client that authenticated.
+    pub client: Arc<Client>,
+    /// How it authenticated.
+    pub method: AuthMethod,
+}
+
+impl FromRequest<AppState> for ClientForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let ClientAddress(address) = ClientAddress::from_request_parts(&mut parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let params = parse_params(&body).map_err(|e| TokenError::InvalidRequest(e).into_response())?;
+        let (client, method) = authenticate(state, address, &headers, &params)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self { params, client, method })
+    }
+}
+
 /// Authenticates the calling client, or says why not. Failures count against the caller's
 /// address: past its limit, every attempt from there is refused unchecked for a while.
 pub async fn authenticate(
@@ -79,9 +114,7 @@ async fn authenticate_unlimited(
     let body_secret = params.get("client_secret");
     if let Some(assertion) = params.get("client_assertion") {
         if basic.is_some() || body_secret.is_some() {
-            return Err(TokenError::InvalidRequest(
-                "use exactly one client authentication method".into(),
-            ));
+            return Err(several_methods());
         }
         if params.get("client_assertion_type").map(String::as_str) != Some(super::client_assertion::JWT_BEARER) {
             return Err(TokenError::InvalidRequest("unsupported client_assertion_type".into()));
@@ -89,38 +122,9 @@ async fn authenticate_unlimited(
         let client = super::client_assertion::authenticate(state, body_id, assertion).await?;
         return Ok((client, AuthMethod::PrivateKeyJwt));
     }
-    let (id, secret, method) = match (basic, body_secret) {
-        (Some(_), Some(_)) => {
-            return Err(TokenError::InvalidRequest(
-                "use exactly one client authentication method".into(),
-            ))
-        }
-        (Some((id, secret)), None) => {
-            if body_id.is_some_and(|b| *b != id) {
-                return Err(TokenError::InvalidRequest(
-                    "client_id does not match the Basic credentials".into(),
-                ));
-            }
-            (id, Some(secret), AuthMethod::ClientSecretBasic)
-        }
-        (None, Some(secret)) => {
-            let id = body_id.cloned().ok_or(TokenError::InvalidClient {
-                basic: false,
-                description: "client_id is missing",
-            })?;
-            (id, Some(secret.clone()), AuthMethod::ClientSecretPost)
-        }
-        (None, None) => {
-            let id = body_id.cloned().ok_or(TokenError::InvalidClient {
-                basic: false,
-                description: "client authentication is missing",
-            })?;
-            (id, None, AuthMethod::None)
-        }
-    };
-    let basic = method == AuthMethod::ClientSecretBasic;
+    let (id, secret, method) = presented_credentials(basic, body_id, body_secret)?;
     let failed = TokenError::InvalidClient {
-        basic,
+        basic: method == AuthMethod::ClientSecretBasic,
         description: "client authentication failed",
     };
     let client = state
@@ -136,6 +140,43 @@ async fn authenticate_unlimited(
     }
 }
 
+/// Credentials presented in more than one way are refused, whichever ways they are.
+fn several_methods() -> TokenError {
+    TokenError::InvalidRequest("use exactly one client authentication method".into())
+}
+
+/// The client id and secret (if any) presented without an assertion, and how: in HTTP Basic,
+/// in the body, or an id alone (a public client).
+fn presented_credentials(
+    basic: Option<(String, String)>,
+    body_id: Option<&String>,
+    body_secret: Option<&String>,
+) -> Result<(String, Option<String>, AuthMethod), TokenError> {
+    let missing = |description| TokenError::InvalidClient {
+        basic: false,
+        description,
+    };
+    Ok(match (basic, body_secret) {
+        (Some(_), Some(_)) => return Err(several_methods()),
+        (Some((id, secret)), None) => {
+            if body_id.is_some_and(|b| *b != id) {
+                return Err(TokenError::InvalidRequest(
+                    "client_id does not match the Basic credentials".into(),
+                ));
+            }
+            (id, Some(secret), AuthMethod::ClientSecretBasic)
+        }
+        (None, Some(secret)) => {
+            let id = body_id.cloned().ok_or(missing("client_id is missing"))?;
+            (id, Some(secret.clone()), AuthMethod::ClientSecretPost)
+        }
+        (None, None) => {
+            let id = body_id.cloned().ok_or(missing("client authentication is missing"))?;
+            (id, None, AuthMethod::None)
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +190,45 @@ mod tests {
         let (id, secret) = basic_credentials(&h).unwrap().unwrap();
         assert_eq!(id, "my:client");
         assert_eq!(secret, "p@ss word");
+    }
+
+    #[test]
+    fn credentials_come_from_exactly_one_place() {
+        let (id, other) = ("app".to_string(), "other".to_string());
+        let secret = "s3cret".to_string();
+        let basic = || Some((id.clone(), secret.clone()));
+        let described = |r: Result<(String, Option<String>, AuthMethod), TokenError>| match r {
+            Err(TokenError::InvalidRequest(d)) => d,
+            Err(TokenError::InvalidClient { description, .. }) => description.to_string(),
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(
+            presented_credentials(basic(), Some(&id), None).unwrap(),
+            (id.clone(), Some(secret.clone()), AuthMethod::ClientSecretBasic)
+        );
+        assert_eq!(
+            presented_credentials(None, Some(&id), Some(&secret)).unwrap(),
+            (id.clone(), Some(secret.clone()), AuthMethod::ClientSecretPost)
+        );
+        assert_eq!(
+            presented_credentials(None, Some(&id), None).unwrap(),
+            (id.clone(), None, AuthMethod::None)
+        );
+        assert_eq!(
+            described(presented_credentials(basic(), None, Some(&secret))),
+            "use exactly one client authentication method"
+        );
+        assert_eq!(
+            described(presented_credentials(basic(), Some(&other), None)),
+            "client_id does not match the Basic credentials"
+        );
+        assert_eq!(
+            described(presented_credentials(None, None, Some(&secret))),
+            "client_id is missing"
+        );
+        assert_eq!(
+            described(presented_credentials(None, None, None)),
+            "client authentication is missing"
+        );
     }
 }

@@ -2,9 +2,8 @@
 //! directly (authenticated) and sends the browser with a short-lived, single-use `request_uri`.
 use std::collections::HashMap;
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sea_orm::sea_query::Expr;
@@ -12,33 +11,18 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
 use super::authorize::validate;
-use super::client_auth;
+use super::client_auth::ClientForm;
 use super::token::TokenError;
 use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::entities::pushed_request;
 use crate::store::{now, random_token};
 use crate::web::error::PageError;
-use crate::web::limits::ClientAddress;
-use crate::web::parse_params;
 
 /// The `request_uri` prefix RFC 9126 §2.2 suggests.
 pub const URN_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 /// Seconds a pushed request stays usable.
 const TTL: i64 = 60;
-
-/// `POST /par`.
-pub async fn push(
-    State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match handle(&state, address, &headers, &body).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
-}
 
 fn par_error(code: &str, description: &str) -> Response {
     (
@@ -48,14 +32,9 @@ fn par_error(code: &str, description: &str) -> Response {
         .into_response()
 }
 
-async fn handle(
-    state: &AppState,
-    address: std::net::IpAddr,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Response, TokenError> {
-    let mut params = parse_params(body).map_err(TokenError::InvalidRequest)?;
-    let (client, _) = client_auth::authenticate(state, address, headers, &params).await?;
+/// `POST /par`.
+pub async fn push(State(state): State<AppState>, form: ClientForm) -> Result<Response, TokenError> {
+    let ClientForm { mut params, client, .. } = form;
     for k in ["client_secret", "client_assertion", "client_assertion_type"] {
         params.remove(k);
     }

@@ -1,8 +1,6 @@
 //! The token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3): authorization_code grant.
 use std::collections::HashMap;
-use std::net::IpAddr;
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -10,17 +8,16 @@ use axum::Json;
 use serde::Serialize;
 
 use super::claims::{at_hash, user_claims, IdTokenClaims};
-use super::client_auth::{self, AuthMethod};
+use super::client_auth::{AuthMethod, ClientForm};
 use super::pkce;
+use crate::keys::KeySet;
 use crate::state::AppState;
-use crate::store::clients::{AccessTokenFormat, Client, RefreshPolicy};
-use crate::store::codes::{self, Redemption};
+use crate::store::clients::{AccessTokenFormat, Client, RefreshPolicy, TokenSettings};
+use crate::store::codes::{self, CodeRow, Redemption};
 use crate::store::refresh_tokens::{self, Family, NewRefresh, RefreshRow, Rotation, Standing};
 use crate::store::session_clients;
 use crate::store::tokens::{self, NewAccessToken};
 use crate::store::{now, random_token, users};
-use crate::web::limits::ClientAddress;
-use crate::web::parse_params;
 
 /// A token endpoint error (RFC 6749 §5.2).
 #[derive(Debug, Clone)]
@@ -129,27 +126,22 @@ struct TokenResponse {
 }
 
 /// `POST /token`.
-pub async fn token(
-    State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match handle(&state, address, &headers, &body).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
+pub async fn token(State(state): State<AppState>, form: ClientForm) -> Result<Response, TokenError> {
+    let ClientForm { params, client, method } = form;
+    match params.get("grant_type").map(String::as_str) {
+        None | Some("") => Err(TokenError::InvalidRequest("grant_type is missing".into())),
+        Some("authorization_code") => authorization_code(&state, &client, method, &params).await,
+        Some("refresh_token") => refresh_token(&state, &client, &params).await,
+        Some(_) => Err(TokenError::UnsupportedGrantType),
     }
 }
 
-async fn handle(state: &AppState, address: IpAddr, headers: &HeaderMap, body: &[u8]) -> Result<Response, TokenError> {
-    let params = parse_params(body).map_err(TokenError::InvalidRequest)?;
-    let (client, method) = client_auth::authenticate(state, address, headers, &params).await?;
-    match params.get("grant_type").map(String::as_str) {
-        None | Some("") => Err(TokenError::InvalidRequest("grant_type is missing".into())),
-        Some("authorization_code") => authorization_code(state, &client, method, &params).await,
-        Some("refresh_token") => refresh_token(state, &client, &params).await,
-        Some(_) => Err(TokenError::UnsupportedGrantType),
-    }
+/// A form parameter that must be present and non-empty; `invalid_request` naming it otherwise.
+pub(super) fn required<'a>(params: &'a HashMap<String, String>, name: &str) -> Result<&'a String, TokenError> {
+    params
+        .get(name)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| TokenError::InvalidRequest(format!("{name} is missing")))
 }
 
 /// What the tokens of one grant are about, whichever grant type produced them.
@@ -170,65 +162,77 @@ struct Grant {
     refresh: Option<String>,
 }
 
+impl Grant {
+    /// The grant a redeemed authorization code carries.
+    fn from_code(user: users::User, row: CodeRow) -> Self {
+        Grant {
+            user,
+            offline: row.scope.split(' ').any(|s| s == "offline_access"),
+            scope: row.scope,
+            sid: row.sid,
+            auth_time: row.auth_time,
+            amr: serde_json::from_str(&row.amr).unwrap_or_default(),
+            idp: row.idp,
+            nonce: row.nonce,
+            code_hash: Some(row.code_hash),
+            family: None,
+            refresh: None,
+        }
+    }
+
+    /// The grant a refresh token continues, with `scope` (perhaps narrowed); its successor
+    /// token is still to be set.
+    fn continuing(user: users::User, scope: String, row: &RefreshRow) -> Self {
+        Grant {
+            user,
+            scope,
+            sid: row.sid.clone(),
+            auth_time: row.auth_time,
+            amr: serde_json::from_str(&row.amr).unwrap_or_default(),
+            idp: row.idp.clone(),
+            nonce: None,
+            code_hash: None,
+            family: Some(family_of(row)),
+            offline: row.offline,
+            refresh: None,
+        }
+    }
+
+    /// The refresh token row that carries this grant on for the client `client_id`.
+    fn refresh_record(&self, client_id: &str) -> NewRefresh {
+        NewRefresh {
+            client_id: client_id.to_string(),
+            user_id: self.user.id.clone(),
+            scope: self.scope.clone(),
+            sid: self.sid.clone(),
+            auth_time: self.auth_time,
+            amr: self.amr.clone(),
+            idp: self.idp.clone(),
+            offline: self.offline,
+        }
+    }
+}
+
+/// The refresh family a stored refresh token belongs to.
+fn family_of(row: &RefreshRow) -> Family {
+    Family {
+        id: row.family_id.clone(),
+        expires_at: row.family_expires_at,
+    }
+}
+
 async fn authorization_code(
     state: &AppState,
     client: &Client,
     method: AuthMethod,
     params: &HashMap<String, String>,
 ) -> Result<Response, TokenError> {
-    let code = params
-        .get("code")
-        .filter(|c| !c.is_empty())
-        .ok_or(TokenError::InvalidRequest("code is missing".into()))?;
-    let Some(row) = codes::find(&state.db, code).await? else {
-        return Err(TokenError::InvalidGrant("the code is invalid".into()));
-    };
-    // Binding first, so another client can neither redeem nor burn this code.
-    if row.client_id != client.id {
-        return Err(TokenError::InvalidGrant("the code was issued to another client".into()));
-    }
-    let row = match codes::redeem(&state.db, row).await? {
-        Redemption::Fresh(row) => row,
-        Redemption::Replayed(row) => {
-            // Marked first: a first redemption still issuing sees the mark after storing its
-            // tokens and revokes them itself, whichever of the two finishes last.
-            codes::mark_replayed(&state.db, &row.code_hash).await?;
-            revoke_issued_from_code(state, &row.code_hash).await?;
-            tracing::warn!(client_id = %client.id, user_id = %row.user_id, "authorization code replayed; tokens issued from it revoked");
-            return Err(TokenError::InvalidGrant("the code was already used".into()));
-        }
-        Redemption::Expired => return Err(TokenError::InvalidGrant("the code has expired".into())),
-    };
-    if params.get("redirect_uri") != Some(&row.redirect_uri) {
-        return Err(TokenError::InvalidGrant(
-            "redirect_uri does not match the authorization request".into(),
-        ));
-    }
-    if client.public && method == AuthMethod::None && row.code_challenge.is_none() {
-        return Err(TokenError::InvalidGrant("a public client must use PKCE".into()));
-    }
-    pkce::verify(
-        row.code_challenge.as_deref(),
-        params.get("code_verifier").map(String::as_str),
-    )
-    .map_err(|e| TokenError::InvalidGrant(e.into()))?;
+    let code = required(params, "code")?;
+    let row = redeem_code(state, client, code).await?;
+    check_code_use(&row, params, client.public && method == AuthMethod::None)?;
     let user = active_user(state, client, &row.user_id, row.idp.as_deref()).await?;
-    let offline = row.scope.split(' ').any(|s| s == "offline_access");
     let code_hash = row.code_hash.clone();
-    let grant = Grant {
-        user,
-        scope: row.scope,
-        sid: row.sid,
-        auth_time: row.auth_time,
-        amr: serde_json::from_str(&row.amr).unwrap_or_default(),
-        idp: row.idp,
-        nonce: row.nonce,
-        code_hash: Some(row.code_hash),
-        family: None,
-        offline,
-        refresh: None,
-    };
-    let response = issue(state, client, grant).await?;
+    let response = issue(state, client, Grant::from_code(user, row)).await?;
     // A replay racing this redemption may have looked for these tokens before they existed.
     if codes::was_replayed(&state.db, &code_hash).await? {
         revoke_issued_from_code(state, &code_hash).await?;
@@ -236,6 +240,52 @@ async fn authorization_code(
         return Err(TokenError::InvalidGrant("the code was already used".into()));
     }
     Ok(response)
+}
+
+/// Consumes the code `client` presents. A code used before is a replay: what was issued from
+/// it is revoked.
+async fn redeem_code(state: &AppState, client: &Client, code: &str) -> Result<CodeRow, TokenError> {
+    let Some(row) = codes::find(&state.db, code).await? else {
+        return Err(TokenError::InvalidGrant("the code is invalid".into()));
+    };
+    // Binding first, so another client can neither redeem nor burn this code.
+    if row.client_id != client.id {
+        return Err(TokenError::InvalidGrant("the code was issued to another client".into()));
+    }
+    match codes::redeem(&state.db, row).await? {
+        Redemption::Fresh(row) => Ok(row),
+        Redemption::Replayed(row) => {
+            // Marked first: a first redemption still issuing sees the mark after storing its
+            // tokens and revokes them itself, whichever of the two finishes last.
+            codes::mark_replayed(&state.db, &row.code_hash).await?;
+            revoke_issued_from_code(state, &row.code_hash).await?;
+            tracing::warn!(client_id = %client.id, user_id = %row.user_id, "authorization code replayed; tokens issued from it revoked");
+            Err(TokenError::InvalidGrant("the code was already used".into()))
+        }
+        Redemption::Expired => Err(TokenError::InvalidGrant("the code has expired".into())),
+    }
+}
+
+/// The token request must repeat the code's redirect_uri and prove its PKCE challenge;
+/// `unauthenticated_public` (a public client that authenticated with nothing) needs a challenge.
+fn check_code_use(
+    row: &CodeRow,
+    params: &HashMap<String, String>,
+    unauthenticated_public: bool,
+) -> Result<(), TokenError> {
+    if params.get("redirect_uri") != Some(&row.redirect_uri) {
+        return Err(TokenError::InvalidGrant(
+            "redirect_uri does not match the authorization request".into(),
+        ));
+    }
+    if unauthenticated_public && row.code_challenge.is_none() {
+        return Err(TokenError::InvalidGrant("a public client must use PKCE".into()));
+    }
+    pkce::verify(
+        row.code_challenge.as_deref(),
+        params.get("code_verifier").map(String::as_str),
+    )
+    .map_err(|e| TokenError::InvalidGrant(e.into()))
 }
 
 /// Revokes the access tokens issued from a code and the refresh families they started.
@@ -280,18 +330,8 @@ async fn refresh_token(
     client: &Client,
     params: &HashMap<String, String>,
 ) -> Result<Response, TokenError> {
-    let presented = params
-        .get("refresh_token")
-        .filter(|t| !t.is_empty())
-        .ok_or(TokenError::InvalidRequest("refresh_token is missing".into()))?;
-    let Some(row) = refresh_tokens::find(&state.db, presented).await? else {
-        return Err(TokenError::InvalidGrant("the refresh token is invalid".into()));
-    };
-    if row.client_id != client.id {
-        return Err(TokenError::InvalidGrant(
-            "the refresh token was issued to another client".into(),
-        ));
-    }
+    let presented = required(params, "refresh_token")?;
+    let row = find_refresh_token(state, client, presented).await?;
     match refresh_tokens::standing(&row) {
         Standing::Usable => {}
         Standing::Rotated => return retry_or_replay(state, client, params, row, presented).await,
@@ -301,49 +341,35 @@ async fn refresh_token(
     // Checked before rotating: a refused request leaves the token usable.
     let scope = narrowed_scope(&row.scope, params)?;
     let user = active_user(state, client, &row.user_id, row.idp.as_deref()).await?;
-    let family = Family {
-        id: row.family_id.clone(),
-        expires_at: row.family_expires_at,
-    };
-    let amr: Vec<String> = serde_json::from_str(&row.amr).unwrap_or_default();
-    let successor = NewRefresh {
-        client_id: client.id.clone(),
-        user_id: user.id.clone(),
-        scope: scope.clone(),
-        sid: row.sid.clone(),
-        auth_time: row.auth_time,
-        amr: amr.clone(),
-        idp: row.idp.clone(),
-        offline: row.offline,
-    };
-    let next = match refresh_tokens::rotate(
+    let mut grant = Grant::continuing(user, scope, &row);
+    let rotation = refresh_tokens::rotate(
         &state.db,
         &row,
         presented,
-        successor,
-        &family,
+        grant.refresh_record(&client.id),
+        &family_of(&row),
         client.tokens.refresh_token_sliding_lifetime,
     )
-    .await?
-    {
+    .await?;
+    grant.refresh = Some(match rotation {
         Rotation::Fresh(next) => next,
         // Presented twice at once: the later one is a retry of the first.
         Rotation::Lost(row) => return retry_or_replay(state, client, params, *row, presented).await,
-    };
-    let grant = Grant {
-        user,
-        scope,
-        sid: row.sid,
-        auth_time: row.auth_time,
-        amr,
-        idp: row.idp,
-        nonce: None,
-        code_hash: None,
-        family: Some(family),
-        offline: row.offline,
-        refresh: Some(next),
-    };
+    });
     issue(state, client, grant).await
+}
+
+/// The stored row of the refresh token `client` presents, whatever its standing.
+async fn find_refresh_token(state: &AppState, client: &Client, presented: &str) -> Result<RefreshRow, TokenError> {
+    let Some(row) = refresh_tokens::find(&state.db, presented).await? else {
+        return Err(TokenError::InvalidGrant("the refresh token is invalid".into()));
+    };
+    if row.client_id != client.id {
+        return Err(TokenError::InvalidGrant(
+            "the refresh token was issued to another client".into(),
+        ));
+    }
+    Ok(row)
 }
 
 /// A narrower scope may be asked for, never a wider one (RFC 6749 §6).
@@ -383,20 +409,8 @@ async fn retry_or_replay(
         if refresh_tokens::claim_retry(&state.db, &row, window).await? {
             tracing::info!(client_id = %client.id, family = %row.family_id, "refresh token retried within its window; same successor returned");
             let grant = Grant {
-                user,
-                scope,
-                amr: serde_json::from_str(&successor.amr).unwrap_or_default(),
-                family: Some(Family {
-                    id: successor.family_id,
-                    expires_at: successor.family_expires_at,
-                }),
-                sid: successor.sid,
-                auth_time: successor.auth_time,
-                idp: successor.idp,
-                nonce: None,
-                code_hash: None,
-                offline: successor.offline,
                 refresh: Some(next),
+                ..Grant::continuing(user, scope, &successor)
             };
             return issue(state, client, grant).await;
         }
@@ -423,94 +437,18 @@ struct JwtAccessToken<'a> {
 
 /// Mints the access token, refresh token (when the client's policy says so) and ID token.
 async fn issue(state: &AppState, client: &Client, g: Grant) -> Result<Response, TokenError> {
-    let lifetimes = &state.config.lifetimes;
-    let scopes: Vec<&str> = g.scope.split(' ').collect();
     let keys = state.keys.current().await?;
-
-    let family = match (&g.family, client.tokens.refresh_tokens) {
-        (Some(f), _) => Some(f.clone()),
-        (None, RefreshPolicy::Always) => Some(Family::start(client.tokens.refresh_token_absolute_lifetime)),
-        (None, RefreshPolicy::OfflineAccess) if g.offline => {
-            Some(Family::start(client.tokens.refresh_token_absolute_lifetime))
-        }
-        (None, _) => None,
-    };
-    let record = NewAccessToken {
-        client_id: client.id.clone(),
-        user_id: g.user.id.clone(),
-        scope: g.scope.clone(),
-        code_hash: g.code_hash.clone(),
-        sid: Some(g.sid.clone()),
-        family_id: family.as_ref().map(|f| f.id.clone()),
-    };
+    let family = refresh_family(g.family.as_ref(), &client.tokens, g.offline);
     let iat = now();
-    let access_token = match client.tokens.access_token_format {
-        AccessTokenFormat::Opaque => tokens::issue(&state.db, record, lifetimes.access_token).await?,
-        AccessTokenFormat::Jwt => {
-            let claims = JwtAccessToken {
-                iss: state.config.issuer_str(),
-                sub: &g.user.id,
-                aud: &client.id,
-                client_id: &client.id,
-                exp: iat + lifetimes.access_token as i64,
-                iat,
-                jti: random_token(),
-                scope: &g.scope,
-                auth_time: g.auth_time,
-                sid: &g.sid,
-            };
-            let jwt = keys.sign_typed(client.id_token_alg, "at+jwt", &claims)?;
-            tokens::record(&state.db, &jwt, record, lifetimes.access_token).await?;
-            jwt
-        }
-    };
-    let refresh = match (&family, g.refresh) {
-        (_, Some(stored)) => Some(stored),
-        (Some(f), None) => Some(
-            refresh_tokens::issue(
-                &state.db,
-                NewRefresh {
-                    client_id: client.id.clone(),
-                    user_id: g.user.id.clone(),
-                    scope: g.scope.clone(),
-                    sid: g.sid.clone(),
-                    auth_time: g.auth_time,
-                    amr: g.amr.clone(),
-                    idp: g.idp.clone(),
-                    offline: g.offline,
-                },
-                f,
-                client.tokens.refresh_token_sliding_lifetime,
-            )
-            .await?,
-        ),
-        (None, None) => None,
-    };
-    let id_token = if scopes.contains(&"openid") {
-        let claims = IdTokenClaims {
-            iss: state.config.issuer_str(),
-            aud: client.id.clone(),
-            azp: client.id.clone(),
-            exp: iat + lifetimes.id_token as i64,
-            iat,
-            auth_time: g.auth_time,
-            nonce: g.nonce.clone(),
-            amr: g.amr.clone(),
-            sid: g.sid.clone(),
-            at_hash: Some(at_hash(&access_token)),
-            idp: g.idp.clone(),
-            user: user_claims(&g.user, &scopes),
-        };
-        Some(keys.sign(client.id_token_alg, &claims)?)
-    } else {
-        None
-    };
+    let access_token = access_token(state, client, &keys, &g, family.as_ref(), iat).await?;
+    let refresh = refresh_token_of(state, client, &g, family.as_ref()).await?;
+    let id_token = id_token(state, client, &keys, &g, &access_token, iat)?;
     session_clients::record(&state.db, &g.sid, &client.id, &g.user.id).await?;
     tracing::info!(client_id = %client.id, user_id = %g.user.id, refresh = refresh.is_some(), "tokens issued");
     let mut res = Json(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: lifetimes.access_token,
+        expires_in: state.config.lifetimes.access_token,
         scope: g.scope,
         id_token,
         refresh_token: refresh,
@@ -518,4 +456,223 @@ async fn issue(state: &AppState, client: &Client, g: Grant) -> Result<Response, 
     .into_response();
     no_store(res.headers_mut());
     Ok(res)
+}
+
+/// The refresh family the grant's tokens join: the one it continues, else a new one when the
+/// client's policy hands out refresh tokens for this grant, else none.
+fn refresh_family(continued: Option<&Family>, settings: &TokenSettings, offline: bool) -> Option<Family> {
+    match (continued, settings.refresh_tokens) {
+        (Some(f), _) => Some(f.clone()),
+        (None, RefreshPolicy::Always) => Some(Family::start(settings.refresh_token_absolute_lifetime)),
+        (None, RefreshPolicy::OfflineAccess) if offline => {
+            Some(Family::start(settings.refresh_token_absolute_lifetime))
+        }
+        (None, _) => None,
+    }
+}
+
+/// Stores and returns the access token, opaque or an RFC 9068 JWT as the client asks.
+async fn access_token(
+    state: &AppState,
+    client: &Client,
+    keys: &KeySet,
+    g: &Grant,
+    family: Option<&Family>,
+    iat: i64,
+) -> Result<String, TokenError> {
+    let lifetime = state.config.lifetimes.access_token;
+    let record = NewAccessToken {
+        client_id: client.id.clone(),
+        user_id: g.user.id.clone(),
+        scope: g.scope.clone(),
+        code_hash: g.code_hash.clone(),
+        sid: Some(g.sid.clone()),
+        family_id: family.map(|f| f.id.clone()),
+    };
+    Ok(match client.tokens.access_token_format {
+        AccessTokenFormat::Opaque => tokens::issue(&state.db, record, lifetime).await?,
+        AccessTokenFormat::Jwt => {
+            let claims = JwtAccessToken {
+                iss: state.config.issuer_str(),
+                sub: &g.user.id,
+                aud: &client.id,
+                client_id: &client.id,
+                exp: iat + lifetime as i64,
+                iat,
+                jti: random_token(),
+                scope: &g.scope,
+                auth_time: g.auth_time,
+                sid: &g.sid,
+            };
+            let jwt = keys.sign_typed(client.id_token_alg, "at+jwt", &claims)?;
+            tokens::record(&state.db, &jwt, record, lifetime).await?;
+            jwt
+        }
+    })
+}
+
+/// The refresh token to hand out: the one already stored by a refresh grant, else a new one
+/// in `family`, else none.
+async fn refresh_token_of(
+    state: &AppState,
+    client: &Client,
+    g: &Grant,
+    family: Option<&Family>,
+) -> Result<Option<String>, TokenError> {
+    Ok(match (family, &g.refresh) {
+        (_, Some(stored)) => Some(stored.clone()),
+        (Some(f), None) => Some(
+            refresh_tokens::issue(
+                &state.db,
+                g.refresh_record(&client.id),
+                f,
+                client.tokens.refresh_token_sliding_lifetime,
+            )
+            .await?,
+        ),
+        (None, None) => None,
+    })
+}
+
+/// The signed ID token, when the grant's scope includes `openid`.
+fn id_token(
+    state: &AppState,
+    client: &Client,
+    keys: &KeySet,
+    g: &Grant,
+    access_token: &str,
+    iat: i64,
+) -> Result<Option<String>, TokenError> {
+    let scopes: Vec<&str> = g.scope.split(' ').collect();
+    if !scopes.contains(&"openid") {
+        return Ok(None);
+    }
+    let claims = IdTokenClaims {
+        iss: state.config.issuer_str(),
+        aud: client.id.clone(),
+        azp: client.id.clone(),
+        exp: iat + state.config.lifetimes.id_token as i64,
+        iat,
+        auth_time: g.auth_time,
+        nonce: g.nonce.clone(),
+        amr: g.amr.clone(),
+        sid: g.sid.clone(),
+        at_hash: Some(at_hash(access_token)),
+        idp: g.idp.clone(),
+        user: user_claims(&g.user, &scopes),
+    };
+    Ok(Some(keys.sign(client.id_token_alg, &claims)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn described(e: TokenError) -> String {
+        match e {
+            TokenError::InvalidRequest(d) | TokenError::InvalidGrant(d) => d,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn code_row(scope: &str, code_challenge: Option<&str>) -> CodeRow {
+        CodeRow {
+            code_hash: "hash".into(),
+            client_id: "app".into(),
+            user_id: "u1".into(),
+            redirect_uri: "https://app.example/cb".into(),
+            scope: scope.into(),
+            nonce: Some("n".into()),
+            code_challenge: code_challenge.map(String::from),
+            auth_time: 1000,
+            amr: r#"["pwd"]"#.into(),
+            sid: "s1".into(),
+            idp: None,
+            expires_at: 2000,
+            consumed_at: None,
+            replayed_at: None,
+        }
+    }
+
+    #[test]
+    fn a_required_parameter_must_be_present_and_non_empty() {
+        let p = params(&[("code", "abc"), ("token", "")]);
+        assert_eq!(required(&p, "code").unwrap(), "abc");
+        assert_eq!(described(required(&p, "token").unwrap_err()), "token is missing");
+        assert_eq!(
+            described(required(&p, "refresh_token").unwrap_err()),
+            "refresh_token is missing"
+        );
+    }
+
+    #[test]
+    fn a_code_is_used_with_its_redirect_uri_and_pkce() {
+        let cb = ("redirect_uri", "https://app.example/cb");
+        assert!(check_code_use(&code_row("openid", None), &params(&[cb]), false).is_ok());
+        assert_eq!(
+            described(check_code_use(&code_row("openid", None), &params(&[]), false).unwrap_err()),
+            "redirect_uri does not match the authorization request"
+        );
+        assert_eq!(
+            described(check_code_use(&code_row("openid", None), &params(&[cb]), true).unwrap_err()),
+            "a public client must use PKCE"
+        );
+        let verifier = "v".repeat(43);
+        let challenge = pkce::s256(&verifier);
+        let row = code_row("openid", Some(&challenge));
+        assert!(check_code_use(&row, &params(&[cb, ("code_verifier", &verifier)]), true).is_ok());
+        assert_eq!(
+            described(check_code_use(&row, &params(&[cb]), true).unwrap_err()),
+            "code_verifier is missing"
+        );
+    }
+
+    #[test]
+    fn a_code_grant_carries_the_code_bindings() {
+        let g = Grant::from_code(users::sample("u1", "ada"), code_row("openid offline_access", None));
+        assert!(g.offline);
+        assert_eq!(g.amr, vec!["pwd".to_string()]);
+        assert_eq!(g.code_hash.as_deref(), Some("hash"));
+        assert_eq!(g.nonce.as_deref(), Some("n"));
+        assert!(g.family.is_none() && g.refresh.is_none());
+        assert!(!Grant::from_code(users::sample("u1", "ada"), code_row("openid", None)).offline);
+        let record = g.refresh_record("app");
+        assert_eq!((record.client_id.as_str(), record.user_id.as_str()), ("app", "u1"));
+        assert_eq!(record.scope, "openid offline_access");
+    }
+
+    #[test]
+    fn the_refresh_family_follows_the_client_policy() {
+        let settings = |refresh_tokens| TokenSettings {
+            refresh_tokens,
+            ..Default::default()
+        };
+        let continued = Family {
+            id: "fam".into(),
+            expires_at: 5,
+        };
+        let kept = refresh_family(Some(&continued), &settings(RefreshPolicy::Never), false).unwrap();
+        assert_eq!(kept.id, "fam");
+        assert!(refresh_family(None, &settings(RefreshPolicy::Never), true).is_none());
+        assert!(refresh_family(None, &settings(RefreshPolicy::OfflineAccess), false).is_none());
+        assert!(refresh_family(None, &settings(RefreshPolicy::OfflineAccess), true).is_some());
+        assert!(refresh_family(None, &settings(RefreshPolicy::Always), false).is_some());
+    }
+
+    #[test]
+    fn a_narrower_scope_may_be_asked_for_never_a_wider_one() {
+        assert_eq!(narrowed_scope("openid email", &params(&[])).unwrap(), "openid email");
+        assert_eq!(
+            narrowed_scope("openid email", &params(&[("scope", "email")])).unwrap(),
+            "email"
+        );
+        assert!(matches!(
+            narrowed_scope("openid", &params(&[("scope", "openid email")])),
+            Err(TokenError::InvalidScope(_))
+        ));
+    }
 }

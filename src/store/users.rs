@@ -293,6 +293,25 @@ pub async fn password_matches(user: Option<&User>, password: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// An enabled user with nothing but an id and a username, for unit tests of what is built
+/// from users.
+#[cfg(test)]
+pub fn sample(id: &str, username: &str) -> User {
+    User {
+        id: id.into(),
+        username: username.into(),
+        username_key: Some(username.into()),
+        email: None,
+        email_verified: false,
+        name: None,
+        password_hash: None,
+        disabled: false,
+        groups: None,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

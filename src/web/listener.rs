@@ -3,6 +3,7 @@
 //! would otherwise hold a socket (and a file descriptor) for as long as it likes.
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +12,8 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 
 /// File descriptors kept back from the connection cap: database, log, templates, sockets to
@@ -42,18 +43,7 @@ pub async fn serve(
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop_tx, stop_rx) = watch::channel(());
-    let builder = |header_read: Duration| {
-        let mut b = http1::Builder::new();
-        b.timer(TokioTimer::new())
-            .header_read_timeout(header_read)
-            .keep_alive(true);
-        b
-    };
-    let (relaxed, busy) = (builder(limits.header_read), builder(limits.header_read_when_busy));
-    // Below a quarter of the cap free, slots must turn over fast: a flood of dribbling
-    // connections then holds each slot briefly, and a health probe waiting in the backlog
-    // gets one soon.
-    let busy_below = limits.max_connections / 4;
+    let settings = ConnectionSettings::new(&limits);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         // At the cap, stop accepting: new connections wait in the kernel's backlog instead of
@@ -78,35 +68,87 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let router = router.clone();
-        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(remote));
-            router.clone().oneshot(req)
-        });
-        let builder = if permits.available_permits() < busy_below {
-            &busy
-        } else {
-            &relaxed
-        };
-        let conn = builder.serve_connection(TokioIo::new(stream), service);
-        let mut stop = stop_rx.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let mut conn = std::pin::pin!(conn);
-            let finished = tokio::select! {
-                r = conn.as_mut() => r,
-                _ = stop.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
-            };
-            if let Err(e) = finished {
-                tracing::debug!(%remote, error = %e, "connection ended with an error");
-            }
-        });
+        let builder = settings.for_free_slots(permits.available_permits());
+        spawn_connection(stream, remote, &router, builder, permit, stop_rx.clone());
     }
     drop(listener);
     let _ = stop_tx.send(());
+    drain(&permits, &limits).await;
+    Ok(())
+}
+
+/// The HTTP/1.1 settings a connection is served with: relaxed, or busy when few slots are free.
+struct ConnectionSettings {
+    relaxed: http1::Builder,
+    busy: http1::Builder,
+    busy_below: usize,
+}
+
+impl ConnectionSettings {
+    fn new(limits: &Limits) -> Self {
+        Self {
+            relaxed: http1_builder(limits.header_read),
+            busy: http1_builder(limits.header_read_when_busy),
+            // Below a quarter of the cap free, slots must turn over fast: a flood of dribbling
+            // connections then holds each slot briefly, and a health probe waiting in the backlog
+            // gets one soon.
+            busy_below: limits.max_connections / 4,
+        }
+    }
+
+    /// The settings for a connection accepted while `free` slots are left.
+    fn for_free_slots(&self, free: usize) -> &http1::Builder {
+        if free < self.busy_below {
+            &self.busy
+        } else {
+            &self.relaxed
+        }
+    }
+}
+
+fn http1_builder(header_read: Duration) -> http1::Builder {
+    let mut b = http1::Builder::new();
+    b.timer(TokioTimer::new())
+        .header_read_timeout(header_read)
+        .keep_alive(true);
+    b
+}
+
+/// Serves one accepted connection on a task of its own, which holds `permit` until the
+/// connection ends; a message on `stop` shuts the connection down gracefully.
+fn spawn_connection(
+    stream: TcpStream,
+    remote: SocketAddr,
+    router: &Router,
+    builder: &http1::Builder,
+    permit: OwnedSemaphorePermit,
+    mut stop: watch::Receiver<()>,
+) {
+    let router = router.clone();
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(remote));
+        router.clone().oneshot(req)
+    });
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::spawn(async move {
+        let _permit = permit;
+        let mut conn = std::pin::pin!(conn);
+        let finished = tokio::select! {
+            r = conn.as_mut() => r,
+            _ = stop.changed() => {
+                conn.as_mut().graceful_shutdown();
+                conn.await
+            }
+        };
+        if let Err(e) = finished {
+            tracing::debug!(%remote, error = %e, "connection ended with an error");
+        }
+    });
+}
+
+/// Waits for the connections still open to finish (each gives its permit back), at most
+/// `limits.drain`.
+async fn drain(permits: &Semaphore, limits: &Limits) {
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     if tokio::time::timeout(limits.drain, permits.acquire_many(all))
         .await
@@ -114,7 +156,6 @@ pub async fn serve(
     {
         tracing::warn!(drain = ?limits.drain, "connections still open at shutdown were dropped");
     }
-    Ok(())
 }
 
 /// Per-connection failures (the peer gave up) are normal; anything else (descriptors ran
@@ -212,10 +253,24 @@ mod tests {
         assert_eq!(fit_to_open_files(4096, None), 4096);
     }
 
+    #[test]
+    fn connections_get_the_busy_settings_below_a_quarter_of_the_cap_free() {
+        let limits = Limits {
+            header_read: Duration::from_secs(10),
+            header_read_when_busy: Duration::from_secs(1),
+            max_connections: 8,
+            drain: Duration::from_secs(5),
+        };
+        let settings = ConnectionSettings::new(&limits);
+        assert!(std::ptr::eq(settings.for_free_slots(0), &settings.busy));
+        assert!(std::ptr::eq(settings.for_free_slots(1), &settings.busy));
+        assert!(std::ptr::eq(settings.for_free_slots(2), &settings.relaxed));
+        assert!(std::ptr::eq(settings.for_free_slots(8), &settings.relaxed));
+    }
+
     #[tokio::test]
     async fn handlers_see_the_peer_address_and_shutdown_lets_a_request_in_flight_finish() {
         use axum::routing::get;
-        use std::net::SocketAddr;
 
         let router = Router::new()
             .route(

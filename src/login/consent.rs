@@ -9,9 +9,10 @@ use tower_sessions::Session;
 use super::password::InteractionQuery;
 use crate::state::AppState;
 use crate::store::consent;
-use crate::web::continuation::{active_login, client_of, deny, issue_code};
+use crate::web::continuation::{active_login, deny, issue_code};
 use crate::web::error::PageError;
 use crate::web::interaction;
+use crate::web::interaction::client_of;
 use crate::web::pages::{ConsentPage, Layout};
 use crate::web::{csrf, found};
 

@@ -7,9 +7,10 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::state::AppState;
-use crate::web::continuation::{already_signed_in, client_of};
+use crate::web::continuation::already_signed_in;
 use crate::web::csrf;
 use crate::web::error::PageError;
+use crate::web::interaction::client_of;
 use crate::web::interaction::{self, Interaction};
 use crate::web::limits::ClientAddress;
 use crate::web::login_session;

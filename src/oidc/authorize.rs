@@ -14,9 +14,10 @@ use crate::flow::rejection::Rejection;
 pub use crate::flow::request::{AuthorizeRequest, Prompt};
 use crate::state::AppState;
 use crate::store::clients::Client;
-use crate::web::continuation::{client_of, proceed};
+use crate::web::continuation::proceed;
 use crate::web::error::PageError;
 use crate::web::interaction;
+use crate::web::interaction::client_of;
 use crate::web::limits::{Bucket, ClientAddress};
 use crate::web::login_session;
 use crate::web::{found, get_or_post_params};
@@ -54,8 +55,9 @@ pub async fn authorize(
             "The application asked Gatehouse to send you back to an address it has not registered, so Gatehouse stopped here.",
         ));
     };
+    const PAR_REQUIRED: &str = "this client must use pushed authorization requests";
     let checked = match client.require_par && !pushed {
-        true => Err(Rejection::invalid("this client must use pushed authorization requests")),
+        true => Err(Rejection::invalid(PAR_REQUIRED)),
         false => validate(&params, &client, redirect_uri),
     };
     let req = match checked {

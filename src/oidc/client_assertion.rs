@@ -8,7 +8,7 @@ use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
-use super::token::TokenError;
+use super::token_error::TokenError;
 use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::now;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use super::token::TokenError;
+use super::token_error::TokenError;
 use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::web::limits::{Bucket, ClientAddress};
@@ -140,9 +140,12 @@ async fn authenticate_unlimited(
     }
 }
 
+/// What a request presenting several authentication methods (or none of the right kind) hears.
+const ONE_METHOD: &str = "use exactly one client authentication method";
+
 /// Credentials presented in more than one way are refused, whichever ways they are.
 fn several_methods() -> TokenError {
-    TokenError::InvalidRequest("use exactly one client authentication method".into())
+    TokenError::InvalidRequest(ONE_METHOD.into())
 }
 
 /// The client id and secret (if any) presented without an assertion, and how: in HTTP Basic,

@@ -11,6 +11,7 @@ pub mod logout;
 pub mod par;
 pub mod revocation;
 pub mod token;
+pub mod token_error;
 pub mod userinfo;
 
 pub use crate::flow::pkce;

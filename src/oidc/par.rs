@@ -10,9 +10,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
-use super::authorize::validate;
 use super::client_auth::ClientForm;
 use super::token::TokenError;
+use crate::flow::checks::validate;
 use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::entities::pushed_request;

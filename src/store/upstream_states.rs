@@ -4,30 +4,37 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait
 
 use super::entities::upstream_state;
 use super::now;
-use crate::upstream::LoginStart;
 
 pub use upstream_state::Model as UpstreamStateRow;
 
 /// How long a person may spend at the upstream provider.
 pub const TTL_SECS: i64 = 600;
 
+/// A started upstream login, as remembered.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUpstreamState<'a> {
+    /// What the IdP echoes back (`state`, SAML `RelayState`).
+    pub state: &'a str,
+    pub provider_id: &'a str,
+    pub interaction_id: &'a str,
+    /// The starting browser's secret hash.
+    pub browser_hash: &'a str,
+    /// OIDC nonce, or the SAML request id; empty when the protocol has none.
+    pub nonce: &'a str,
+    /// PKCE verifier; empty when not used.
+    pub pkce_verifier: &'a str,
+}
+
 /// Remembers a started upstream login.
-pub async fn create<C: ConnectionTrait>(
-    db: &C,
-    state: &str,
-    provider_id: &str,
-    start: LoginStart<'_>,
-    nonce: &str,
-    pkce_verifier: &str,
-) -> Result<(), DbErr> {
+pub async fn create<C: ConnectionTrait>(db: &C, new: NewUpstreamState<'_>) -> Result<(), DbErr> {
     let t = now();
     upstream_state::ActiveModel {
-        state: Set(state.to_owned()),
-        provider_id: Set(provider_id.to_owned()),
-        interaction_id: Set(start.interaction_id.to_owned()),
-        browser_hash: Set(Some(start.browser_hash.to_owned())),
-        nonce: Set(nonce.to_owned()),
-        pkce_verifier: Set(pkce_verifier.to_owned()),
+        state: Set(new.state.to_owned()),
+        provider_id: Set(new.provider_id.to_owned()),
+        interaction_id: Set(new.interaction_id.to_owned()),
+        browser_hash: Set(Some(new.browser_hash.to_owned())),
+        nonce: Set(new.nonce.to_owned()),
+        pkce_verifier: Set(new.pkce_verifier.to_owned()),
         created_at: Set(t),
         expires_at: Set(t + TTL_SECS),
         consumed_at: Set(None),

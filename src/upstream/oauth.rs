@@ -1,12 +1,13 @@
 //! Plain OAuth 2.0 social providers (GitHub, Discord, Facebook, Bitbucket…) through the `oauth2`
 //! crate: code flow with state and PKCE, then the profile from the provider's API.
 use async_trait::async_trait;
-use axum::http::{header, HeaderValue, StatusCode};
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet, HttpRequest,
     HttpResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
+use reqwest::header::{self, HeaderValue};
+use reqwest::StatusCode;
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
 
@@ -201,7 +202,18 @@ impl Upstream for OAuth2Upstream {
         }
         let (url, _) = req.url();
         // No ID token, so no nonce: the state alone binds the answer to the interaction.
-        upstream_states::create(&self.db, &state, &self.config.id, start, "", &verifier).await?;
+        upstream_states::create(
+            &self.db,
+            upstream_states::NewUpstreamState {
+                state: &state,
+                provider_id: &self.config.id,
+                interaction_id: start.interaction_id,
+                browser_hash: start.browser_hash,
+                nonce: "",
+                pkce_verifier: &verifier,
+            },
+        )
+        .await?;
         Ok(Start::Redirect(url.to_string()))
     }
 

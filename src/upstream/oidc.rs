@@ -321,7 +321,18 @@ impl Upstream for OidcUpstream {
             req = req.add_extra_param("response_mode", "form_post");
         }
         let (url, _, _) = req.url();
-        upstream_states::create(&self.db, &state, &self.config.id, start, &nonce, &verifier).await?;
+        upstream_states::create(
+            &self.db,
+            upstream_states::NewUpstreamState {
+                state: &state,
+                provider_id: &self.config.id,
+                interaction_id: start.interaction_id,
+                browser_hash: start.browser_hash,
+                nonce: &nonce,
+                pkce_verifier: &verifier,
+            },
+        )
+        .await?;
         Ok(Start::Redirect(url.to_string()))
     }
 

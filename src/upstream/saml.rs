@@ -817,7 +817,18 @@ impl Upstream for SamlUpstream {
         request.id = format!("_{}", random_token());
         let relay_state = random_token();
         // The request id waits server-side under the RelayState: the IdP's POST carries no cookie.
-        upstream_states::create(&self.db, &relay_state, &self.config.id, start, &request.id, "").await?;
+        upstream_states::create(
+            &self.db,
+            upstream_states::NewUpstreamState {
+                state: &relay_state,
+                provider_id: &self.config.id,
+                interaction_id: start.interaction_id,
+                browser_hash: start.browser_hash,
+                nonce: &request.id,
+                pkce_verifier: "",
+            },
+        )
+        .await?;
         let sign = self.settings.sign_requests.unwrap_or(idp.wants_signed_requests);
         match self.settings.binding {
             SamlBinding::Redirect => {

@@ -1,11 +1,10 @@
 //! Where every handler of the sign-in flow continues: it gathers what [`next_step`] needs (the
 //! browser's sign-in, the person's grants), asks it, and turns the step into a response.
-use std::sync::Arc;
 
 use axum::response::Response;
 use tower_sessions::Session;
 
-use super::interaction::{self, Interaction};
+use super::interaction::{self, client_of, Interaction};
 use super::login_session::{self as login_session, LoginSession};
 use super::upstream_start::redirect_to_provider;
 use crate::flow::issue::{self, IssueError};
@@ -140,16 +139,6 @@ pub async fn deny(state: &AppState, ix: &Interaction) -> Result<Response, PageEr
     crate::store::interactions::complete(&state.db, &ix.id).await?;
     let denied = Rejection::new(AuthorizeErrorCode::AccessDenied, "the user denied the request");
     Ok(reject(state, &ix.request, &denied))
-}
-
-/// Looks up the client of an interaction.
-pub async fn client_of(state: &AppState, ix: &Interaction) -> Result<Arc<Client>, PageError> {
-    state.clients.get(&ix.request.client_id).await?.ok_or_else(|| {
-        PageError::bad_request(
-            "Unknown application",
-            "The application is no longer registered with Gatehouse.",
-        )
-    })
 }
 
 /// A page of a pending interaction in a browser that, meanwhile, signed in acceptably (in

@@ -2,8 +2,11 @@
 //! page, its failures turned into pages with a way back.
 pub use crate::flow::interaction::Interaction;
 use crate::flow::interaction::{self as core, InteractionError};
+use std::sync::Arc;
+
 use crate::flow::request::AuthorizeRequest;
 use crate::state::AppState;
+use crate::store::clients::Client;
 use crate::store::now;
 use crate::web::error::PageError;
 
@@ -46,4 +49,14 @@ fn page(state: &AppState, e: InteractionError) -> PageError {
         InteractionError::Corrupt(e) => PageError::internal(e),
         InteractionError::Db(e) => e.into(),
     }
+}
+
+/// Looks up the client of an interaction.
+pub async fn client_of(state: &AppState, ix: &Interaction) -> Result<Arc<Client>, PageError> {
+    state.clients.get(&ix.request.client_id).await?.ok_or_else(|| {
+        PageError::bad_request(
+            "Unknown application",
+            "The application is no longer registered with Gatehouse.",
+        )
+    })
 }

@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::continuation::client_of;
+use super::interaction::client_of;
 use super::interaction::Interaction;
 use crate::broker::binding::BrowserSecret;
 use crate::broker::policy;

@@ -350,15 +350,14 @@ async fn responses_for_another_request_or_another_sp_or_replayed_or_expired_are_
         .unwrap();
     gatehouse::store::upstream_states::create(
         &server_a.state.db,
-        "planted-relay-state",
-        PROVIDER,
-        gatehouse::upstream::LoginStart {
+        gatehouse::store::upstream_states::NewUpstreamState {
+            state: "planted-relay-state",
+            provider_id: PROVIDER,
             interaction_id: &row.interaction_id,
-            login_hint: None,
             browser_hash: row.browser_hash.as_deref().unwrap_or_default(),
+            nonce: request_id,
+            pkce_verifier: "",
         },
-        request_id,
-        "",
     )
     .await
     .unwrap();

@@ -85,6 +85,22 @@ async fn a_linked_identity_of_a_disabled_account_is_refused() {
 }
 
 #[tokio::test]
+async fn a_linked_identity_whose_account_was_deleted_is_refused() {
+    let db = db().await;
+    federated::link(&db, "corp", "s1", "deleted-user-id", &serde_json::json!({}))
+        .await
+        .unwrap();
+    let up = MockUpstream::new("corp", "s1", trusted(LinkingPolicy::Create));
+    assert!(matches!(
+        decision(&db, &up).await,
+        LinkDecision::Refuse(Refusal::AccountGone)
+    ));
+    let id = arriving(&up).await;
+    let refused = resolve(&db, up.config(), &id).await.unwrap();
+    assert!(matches!(refused, Resolution::Refused(Refusal::AccountGone)));
+}
+
+#[tokio::test]
 async fn a_verified_email_on_both_sides_links_silently_when_the_policy_allows() {
     let db = db().await;
     let alice = local(&db, "alice", "alice@example.com", true).await;

@@ -106,6 +106,9 @@ pub struct ClientAdd {
     /// Ask the user for consent before releasing tokens.
     #[arg(long)]
     pub require_consent: bool,
+    /// Every sign-in for this client needs a second factor.
+    #[arg(long)]
+    pub require_mfa: bool,
     /// Display name on the login and consent pages.
     #[arg(long)]
     pub name: Option<String>,
@@ -254,6 +257,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     require_par: false,
                     introspect_any: false,
                     frontchannel_logout_uri: None,
+                    require_mfa: a.require_mfa,
                 },
             )
             .await?;

@@ -2,5 +2,6 @@
 pub mod account;
 pub mod consent;
 pub mod federated;
+pub mod mfa;
 pub mod password;
 pub mod register;

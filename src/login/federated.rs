@@ -64,6 +64,7 @@ async fn sign_in(
         .get(&identity.provider)
         .map(|u| u.config().mfa)
         .unwrap_or_default();
+    tracing::debug!(provider = %identity.provider, upstream_amr = ?identity.raw_claims.get("amr"), ?policy, "brokered sign-in");
     login_session::establish(
         state,
         session,

@@ -6,10 +6,11 @@ use sea_orm::{ConnectionTrait, Statement};
 
 use super::harness::browser::{unescape, Browser};
 use super::harness::client_app::{authorize, id_token_claims, jwt_part, post_token, VERIFIER};
+use super::harness::federation;
 use super::harness::mfa::*;
 use super::harness::urls::{query_param, urlencode};
 use super::harness::*;
-use gatehouse::config::ClientDecl;
+use gatehouse::config::{ClientDecl, UpstreamMfa};
 use gatehouse::flow::acr::{ACR_MFA, ACR_SINGLE};
 
 const BOB: &str = "bob";
@@ -304,4 +305,67 @@ async fn discovery_lists_the_acr_values_and_the_account_page_manages_the_factor(
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the old set is gone");
     let res = answer(&other, &at, "recovery", &fresh[0]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "the new set works");
+}
+
+/// Through the real upstream OP ("corp"), with the provider's `mfa` policy and the client
+/// app requiring a second factor or not; returns where the double flow stopped.
+async fn brokered(policy: UpstreamMfa, client_requires: bool, account: &str) -> (TestServer, Browser, String) {
+    let server = federation::server_with(|p, c| {
+        p.mfa = policy;
+        c.clients[0].require_mfa = client_requires;
+    })
+    .await;
+    let browser = Browser::new();
+    let end = federation::federated_login(&browser, &server, account).await;
+    (server, browser, end.url)
+}
+
+#[tokio::test]
+async fn trust_upstream_accepts_the_upstream_second_factor_and_nothing_less() {
+    // The upstream signed in with a second factor: the client requiring one is satisfied.
+    let (server, _, end) = brokered(UpstreamMfa::TrustUpstream, true, "carol-mfa").await;
+    assert!(end.starts_with(RP_REDIRECT), "{end}");
+    let claims = id_token_claims(&server, &end).await;
+    assert_eq!(
+        amr(&claims),
+        ["fed", "mfa", "otp"],
+        "the upstream's own methods, and mfa"
+    );
+    assert_eq!(claims["acr"], ACR_MFA);
+    assert_eq!(claims["idp"], "corp");
+
+    // A password only upstream: a local factor is required first (here: set one up).
+    let (_, _, end) = brokered(UpstreamMfa::TrustUpstream, true, "dave").await;
+    assert!(end.contains("/login/mfa/enrol?interaction="), "never the client: {end}");
+}
+
+#[tokio::test]
+async fn always_local_asks_the_local_factor_after_every_brokered_login() {
+    let (server, browser, end) = brokered(UpstreamMfa::AlwaysLocal, false, "erin-mfa").await;
+    assert!(
+        end.contains("/login/mfa/enrol?interaction="),
+        "the upstream's factor does not count: {end}"
+    );
+    let page = browser.page(&end).await;
+    let (_, codes) = confirm_enrolment(&browser, &server, &page, "/login/mfa/enrol").await;
+    let back = browser.follow(&server, &continue_href(&server, &codes.html)).await;
+    let claims = id_token_claims(&server, &back).await;
+    assert_eq!(
+        amr(&claims),
+        ["fed", "otp", "mfa"],
+        "the local factor, not the upstream's"
+    );
+    assert_eq!(claims["acr"], ACR_MFA);
+}
+
+#[tokio::test]
+async fn policy_none_ignores_the_upstream_amr_but_still_serves_a_client_requiring_mfa_locally() {
+    let (server, _, end) = brokered(UpstreamMfa::None, false, "frank-mfa").await;
+    assert!(end.starts_with(RP_REDIRECT), "{end}");
+    let claims = id_token_claims(&server, &end).await;
+    assert_eq!(amr(&claims), ["fed"]);
+    assert_eq!(claims["acr"], ACR_SINGLE);
+
+    let (_, _, end) = brokered(UpstreamMfa::None, true, "frank-mfa").await;
+    assert!(end.contains("/login/mfa/enrol?interaction="), "never the client: {end}");
 }

@@ -218,7 +218,8 @@ pub async fn totp_submit(
     }
 }
 
-/// New recovery codes, or turning the app off: either re-asks for a code from the app.
+/// New recovery codes, or turning the app off: either re-asks for a code from the app (or a
+/// recovery code).
 #[derive(Deserialize)]
 pub struct ManageForm {
     csrf: Option<String>,
@@ -240,7 +241,12 @@ pub async fn manage(
     let Some((login, user)) = active_login(&state, &session).await? else {
         return Ok(see_other(&account));
     };
-    if let Some(error) = check_code(&state, address, &user, CodeKind::Totp, &form.code).await? {
+    // A lost app can still be turned off (or replaced) with a recovery code.
+    let kind = match crate::mfa::recovery::hash(&form.code) {
+        Some(_) => CodeKind::Recovery,
+        None => CodeKind::Totp,
+    };
+    if let Some(error) = check_code(&state, address, &user, kind, &form.code).await? {
         return render(&state, &session, &login, &user, Some(error)).await;
     }
     match form.action.as_str() {

@@ -305,6 +305,24 @@ async fn discovery_lists_the_acr_values_and_the_account_page_manages_the_factor(
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the old set is gone");
     let res = answer(&other, &at, "recovery", &fresh[0]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "the new set works");
+
+    // The app lost: a recovery code turns it off, and password sign-in is one step again.
+    let page = browser.page(&server.url("/account")).await;
+    let res = browser
+        .post(
+            &server.url("/account/mfa/manage"),
+            &[
+                ("csrf", &page.field("csrf").unwrap()),
+                ("code", &fresh[1]),
+                ("action", "remove"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = browser.page(&server.url("/account")).await;
+    assert!(page.html.contains("Authenticator app: off."), "{}", page.html);
+    let back = Browser::new().sign_in(&server, &authorize(&server, "")).await;
+    assert!(back.starts_with(RP_REDIRECT), "no second step any more: {back}");
 }
 
 /// Through the real upstream OP ("corp"), with the provider's `mfa` policy and the client

@@ -70,6 +70,8 @@ fn login_routes() -> Router<AppState> {
     Router::new()
         .route("/login", get(password::page).post(password::submit))
         .route("/login/discover", post(password::discover))
+        .route("/login/mfa", get(mfa::page).post(mfa::submit))
+        .route("/login/mfa/enrol", get(mfa::enrol_page).post(mfa::enrol_submit))
         .route("/register", get(register::page).post(register::submit))
         .route("/consent", get(consent::page).post(consent::submit))
 }
@@ -94,6 +96,8 @@ fn account_routes() -> Router<AppState> {
         .route("/account", get(page))
         .route("/account/callback", get(callback))
         .route("/account/sessions/end", post(end))
+        .route("/account/mfa/totp", get(totp_page).post(totp_submit))
+        .route("/account/mfa/manage", post(manage))
 }
 
 /// Server-side sessions in the database, behind a Secure (for https), HttpOnly, SameSite=Lax

@@ -38,6 +38,8 @@ pub struct Inner {
     pub http: reqwest::Client,
     /// Per-client-address rate limits of this node.
     pub limits: Arc<crate::web::limits::AddressLimits>,
+    /// The key sealing TOTP secrets (`[mfa] secret_key`); without it nobody can enrol.
+    pub mfa_secrets: Option<crate::mfa::SecretBox>,
     local_addr: OnceLock<SocketAddr>,
 }
 
@@ -100,6 +102,13 @@ impl AppState {
         let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
         let backchannel = crate::backchannel::BackchannelNotifier::spawn(&db, &http, &keys, config.issuer_str());
         let limits = Arc::new(crate::web::limits::AddressLimits::new(&config.limits).map_err(anyhow::Error::msg)?);
+        let mfa_secrets = match config.mfa.secret_key.as_deref() {
+            Some(k) => Some(crate::mfa::SecretBox::from_base64(k).context("[mfa] secret_key")?),
+            None => {
+                tracing::warn!("no [mfa] secret_key: authenticator apps cannot be enrolled or checked");
+                None
+            }
+        };
         Ok(Self(Arc::new(Inner {
             backchannel,
             client_jwks: new_client_jwks_cache(),
@@ -109,11 +118,22 @@ impl AppState {
             templates,
             http,
             limits,
+            mfa_secrets,
             db,
             issuer: config.issuer_str(),
             config,
             local_addr: OnceLock::new(),
         })))
+    }
+
+    /// Second-factor checks against this state's database, key and password throttle.
+    pub fn mfa(&self) -> crate::mfa::Verifier<'_, DatabaseConnection> {
+        crate::mfa::Verifier {
+            db: &self.db,
+            secrets: self.mfa_secrets.as_ref(),
+            throttle: &self.config.limits.account,
+            issuer_label: self.config.issuer.host_str().unwrap_or("Gatehouse"),
+        }
     }
 
     /// The issuer's path ("" at the root): prefix for every link in pages.

@@ -61,6 +61,7 @@ pub async fn landing_request(
         max_age: None,
         login_hint: None,
         idp_hint: None,
+        acr_values: Vec::new(),
     })
 }
 

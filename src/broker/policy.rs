@@ -30,3 +30,59 @@ pub fn hinted_provider(upstreams: &Registry, req: &AuthorizeRequest, client: &Cl
         .map(|u| u.config().id.clone())
         .filter(|p| client.allows_provider(p))
 }
+
+/// The method references a brokered sign-in carries: `base` (`fed`, …), plus, when the
+/// provider's second factors are trusted (`mfa = "trust_upstream"`), the upstream's own
+/// second-factor `amr` values (RFC 8176: `mfa`, `otp`, `hwk`, `swk`) and with them `mfa`.
+/// Under any other policy the upstream's claims add nothing.
+pub fn brokered_amr(base: &[&str], policy: crate::config::UpstreamMfa, raw_claims: &serde_json::Value) -> Vec<String> {
+    use crate::flow::acr::{AMR_MFA, UPSTREAM_SECOND_FACTORS};
+    let mut amr: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+    if policy != crate::config::UpstreamMfa::TrustUpstream {
+        return amr;
+    }
+    let upstream: Vec<&str> = raw_claims
+        .get("amr")
+        .and_then(|a| a.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let factors: Vec<&str> = UPSTREAM_SECOND_FACTORS
+        .iter()
+        .copied()
+        .filter(|f| upstream.contains(f))
+        .collect();
+    if factors.is_empty() {
+        return amr;
+    }
+    for f in factors.into_iter().chain([AMR_MFA]) {
+        if !amr.iter().any(|a| a == f) {
+            amr.push(f.to_owned());
+        }
+    }
+    amr
+}
+
+#[cfg(test)]
+mod mfa_tests {
+    use super::*;
+    use crate::config::UpstreamMfa;
+    use serde_json::json;
+
+    #[test]
+    fn only_a_trusted_upstream_second_factor_counts() {
+        let with_otp = json!({"sub": "x", "amr": ["pwd", "otp"]});
+        let pwd_only = json!({"sub": "x", "amr": ["pwd"]});
+        assert_eq!(
+            brokered_amr(&["fed"], UpstreamMfa::TrustUpstream, &with_otp),
+            ["fed", "otp", "mfa"]
+        );
+        assert_eq!(brokered_amr(&["fed"], UpstreamMfa::TrustUpstream, &pwd_only), ["fed"]);
+        assert_eq!(brokered_amr(&["fed"], UpstreamMfa::TrustUpstream, &json!({})), ["fed"]);
+        assert_eq!(brokered_amr(&["fed"], UpstreamMfa::None, &with_otp), ["fed"]);
+        assert_eq!(brokered_amr(&["fed"], UpstreamMfa::AlwaysLocal, &with_otp), ["fed"]);
+        assert_eq!(
+            brokered_amr(&["fed"], UpstreamMfa::TrustUpstream, &json!({"amr": ["hwk", "mfa"]})),
+            ["fed", "mfa", "hwk"]
+        );
+    }
+}

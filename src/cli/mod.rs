@@ -107,6 +107,9 @@ pub struct ClientAdd {
     /// Ask the user for consent before releasing tokens.
     #[arg(long)]
     pub require_consent: bool,
+    /// Every sign-in for this client needs a second factor.
+    #[arg(long)]
+    pub require_mfa: bool,
     /// Display name on the login and consent pages.
     #[arg(long)]
     pub name: Option<String>,
@@ -290,6 +293,7 @@ fn new_client(a: ClientAdd, alg: SigningAlg, secret: Option<String>) -> NewClien
         require_par: false,
         introspect_any: false,
         frontchannel_logout_uri: None,
+        require_mfa: a.require_mfa,
     }
 }
 

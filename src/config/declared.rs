@@ -63,6 +63,7 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
         require_par: c.require_par,
         introspect_any: c.introspect_any,
         frontchannel_logout_uri: c.frontchannel_logout_uri.clone(),
+        require_mfa: c.require_mfa,
     })
 }
 
@@ -130,6 +131,7 @@ fn own_page_client(config: &Config, id: &str, name: &str, callback: &str, tokens
         require_par: false,
         introspect_any: false,
         frontchannel_logout_uri: None,
+        require_mfa: false,
     }
 }
 

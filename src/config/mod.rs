@@ -11,7 +11,7 @@ mod provider;
 pub mod server;
 pub use provider::{
     IdpInitiated, ProfileRequest, ProviderConfig, ProviderKind, ResponseMode, SamlBinding, SamlSettings,
-    SignedClientSecret, UpstreamAuthMethod,
+    SignedClientSecret, UpstreamAuthMethod, UpstreamMfa,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -33,6 +33,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "users",
     "providers",
     "server",
+    "mfa",
 ];
 
 /// Why the configuration could not be loaded.
@@ -80,6 +81,19 @@ pub struct Config {
     /// Connection and request limits, database fail-fast timeouts.
     #[serde(default)]
     pub server: server::ServerConfig,
+    /// Second factors.
+    #[serde(default)]
+    pub mfa: MfaConfig,
+}
+
+/// Second factors (`[mfa]`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MfaConfig {
+    /// The key that encrypts TOTP secrets at rest (AES-256-GCM): 32 bytes, base64 (standard
+    /// alphabet), e.g. from `openssl rand -base64 32`; or set `GATEHOUSE_MFA__SECRET_KEY`.
+    /// Without it nobody can enrol an authenticator app.
+    pub secret_key: Option<String>,
 }
 
 /// Self-registration of local accounts.
@@ -232,6 +246,9 @@ pub struct ClientDecl {
     /// with every client's tokens). Without it, a client introspects only its own tokens.
     #[serde(default)]
     pub introspect_any: bool,
+    /// Every sign-in for this client needs a second factor (local, or trusted from upstream).
+    #[serde(default)]
+    pub require_mfa: bool,
 }
 
 /// A local user declared in the config file (created when missing).
@@ -288,6 +305,7 @@ impl Default for Config {
             provider_entries: Vec::new(),
             providers: Vec::new(),
             server: server::ServerConfig::default(),
+            mfa: MfaConfig::default(),
         }
     }
 }

@@ -243,6 +243,24 @@ pub struct ProviderConfig {
     pub upstream_logout: bool,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Second factors after a login through this provider.
+    #[serde(default)]
+    pub mfa: UpstreamMfa,
+}
+
+/// What a login through an upstream provider counts for, second-factor-wise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamMfa {
+    /// The upstream's own second factor counts: an `amr` with `mfa`, `otp`, `hwk` or `swk`
+    /// satisfies a client or request that requires one (a local factor is asked otherwise).
+    TrustUpstream,
+    /// A local factor is asked after every login through this provider.
+    AlwaysLocal,
+    /// The upstream login is one factor; a local one is asked only when the client or the
+    /// request requires a second factor.
+    #[default]
+    None,
 }
 
 fn default_scopes() -> Vec<String> {
@@ -287,6 +305,7 @@ impl Default for ProviderConfig {
             hide_on_login: false,
             upstream_logout: true,
             enabled: true,
+            mfa: UpstreamMfa::None,
         }
     }
 }

@@ -24,6 +24,16 @@ impl Interaction {
         format!("{base}/authorize/resume?interaction={}", self.id)
     }
 
+    /// The second-factor page for this interaction.
+    pub fn mfa_url(&self, base: &str) -> String {
+        format!("{base}/login/mfa?interaction={}", self.id)
+    }
+
+    /// The page that sets up a second factor required for this interaction.
+    pub fn mfa_enrol_url(&self, base: &str) -> String {
+        format!("{base}/login/mfa/enrol?interaction={}", self.id)
+    }
+
     /// The consent page for this interaction.
     pub fn consent_url(&self, base: &str) -> String {
         format!("{base}/consent?interaction={}", self.id)

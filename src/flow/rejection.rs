@@ -13,6 +13,8 @@ pub enum AuthorizeErrorCode {
     ServerError,
     LoginRequired,
     ConsentRequired,
+    /// A page would be needed (a second factor) but `prompt=none` forbids one.
+    InteractionRequired,
     RequestNotSupported,
     RequestUriNotSupported,
 }
@@ -29,6 +31,7 @@ impl AuthorizeErrorCode {
             Self::ServerError => "server_error",
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
         }

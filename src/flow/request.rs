@@ -82,6 +82,9 @@ pub struct AuthorizeRequest {
     /// `idp_hint` (or Keycloak's `kc_idp_hint`): go straight to this upstream provider.
     #[serde(default)]
     pub idp_hint: Option<String>,
+    /// `acr_values`, in order of preference (see `flow::acr`).
+    #[serde(default)]
+    pub acr_values: Vec<String>,
 }
 
 impl AuthorizeRequest {
@@ -105,6 +108,10 @@ impl AuthorizeRequest {
             ("max_age", self.max_age.map(|m| m.to_string())),
             ("login_hint", self.login_hint.clone()),
             ("idp_hint", self.idp_hint.clone()),
+            (
+                "acr_values",
+                (!self.acr_values.is_empty()).then(|| self.acr_values.join(" ")),
+            ),
         ];
         p.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
         let qs = url::form_urlencoded::Serializer::new(String::new())

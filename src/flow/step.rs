@@ -2,9 +2,11 @@
 //! person's grants, what happens next. Pure: no I/O, the clock is passed in.
 use std::collections::BTreeSet;
 
+use super::acr;
 use super::login::LoginSession;
 use super::rejection::{AuthorizeErrorCode, Rejection};
 use super::request::{AuthorizeRequest, Prompt};
+use crate::config::UpstreamMfa;
 
 /// What the client asked for consent-wise, and what the person has granted it.
 #[derive(Debug, Clone, Copy)]
@@ -24,8 +26,21 @@ pub struct Situation<'a> {
     /// The pending interaction, if there is one: a sign-in made for it is fresh.
     pub interaction: Option<&'a str>,
     pub consent: Consent<'a>,
+    /// What second factors the person has and the client and provider demand.
+    pub mfa: MfaPolicy,
     /// Unix seconds.
     pub now: i64,
+}
+
+/// The second-factor facts [`next_step`] decides on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MfaPolicy {
+    /// The person has a second factor to be asked for.
+    pub enrolled: bool,
+    /// The client requires a second factor (`require_mfa`).
+    pub client_requires: bool,
+    /// The policy of the provider the sign-in came through (`None` for a local sign-in).
+    pub upstream: Option<UpstreamMfa>,
 }
 
 /// The next step of an authorization request.
@@ -33,6 +48,10 @@ pub struct Situation<'a> {
 pub enum Step {
     /// The person must sign in (again).
     Login,
+    /// The person must prove a second factor (signed in, but without one).
+    Mfa,
+    /// A second factor is needed and the person has none yet: they must set one up.
+    MfaEnrolment,
     /// The person must grant the requested scopes.
     Consent,
     /// Issue the authorization code.
@@ -51,6 +70,16 @@ pub fn next_step(s: &Situation) -> Step {
                 "the user is not signed in",
             )),
             _ => Step::Login,
+        };
+    }
+    if s.login.is_some_and(|login| mfa_missing(s, login)) {
+        return match (prompt, s.mfa.enrolled) {
+            (Prompt::None, _) => Step::Reject(Rejection::new(
+                AuthorizeErrorCode::InteractionRequired,
+                "a second factor is required",
+            )),
+            (_, true) => Step::Mfa,
+            (_, false) => Step::MfaEnrolment,
         };
     }
     if consent_missing(s) {
@@ -76,6 +105,21 @@ fn satisfies(s: &Situation, login: &LoginSession) -> bool {
         .max_age
         .is_some_and(|m| m == 0 || s.now - login.auth_time > m as i64);
     fresh || !(s.request.prompt.forces_login() || too_old)
+}
+
+/// Whether the sign-in lacks a second factor that the person's enrolment (at a password
+/// login), the client, the request's `acr_values` or the upstream provider's policy demands.
+fn mfa_missing(s: &Situation, login: &LoginSession) -> bool {
+    if acr::has_mfa(&login.amr) {
+        return false;
+    }
+    let by_method = match (&login.idp, s.mfa.upstream) {
+        // Enrolled factors are required at every local sign-in.
+        (None, _) => s.mfa.enrolled,
+        (Some(_), Some(UpstreamMfa::AlwaysLocal)) => true,
+        (Some(_), _) => false,
+    };
+    by_method || s.mfa.client_requires || acr::requests_mfa(&s.request.acr_values)
 }
 
 fn consent_missing(s: &Situation) -> bool {
@@ -105,6 +149,7 @@ mod tests {
             max_age,
             login_hint: None,
             idp_hint: None,
+            acr_values: Vec::new(),
         }
     }
 
@@ -137,6 +182,11 @@ mod tests {
         interaction: Option<&'static str>,
         signed_in_for: Option<&'static str>,
         granted: Option<&'static [&'static str]>,
+        /// The sign-in's method references (default `pwd`) and provider.
+        amr: &'static [&'static str],
+        idp: Option<&'static str>,
+        mfa: MfaPolicy,
+        acr_values: &'static [&'static str],
         expect: Result<Step, AuthorizeErrorCode>,
     }
 
@@ -149,6 +199,10 @@ mod tests {
             interaction: None,
             signed_in_for: None,
             granted: None,
+            amr: &["pwd"],
+            idp: None,
+            mfa: MfaPolicy::default(),
+            acr_values: &[],
             expect: Ok(Step::Issue),
         }
     }
@@ -166,6 +220,30 @@ mod tests {
         }
         fn granted(mut self, g: &'static [&'static str]) -> Self {
             self.granted = Some(g);
+            self
+        }
+        /// The person has a second factor.
+        fn enrolled(mut self) -> Self {
+            self.mfa.enrolled = true;
+            self
+        }
+        fn client_requires_mfa(mut self) -> Self {
+            self.mfa.client_requires = true;
+            self
+        }
+        fn acr(mut self, values: &'static [&'static str]) -> Self {
+            self.acr_values = values;
+            self
+        }
+        /// Signed in with these methods.
+        fn amr(mut self, amr: &'static [&'static str]) -> Self {
+            self.amr = amr;
+            self
+        }
+        /// Signed in through `idp`, whose MFA policy is `policy`.
+        fn via(mut self, idp: &'static str, policy: UpstreamMfa) -> Self {
+            self.idp = Some(idp);
+            self.mfa.upstream = Some(policy);
             self
         }
         fn expect(mut self, step: Step) -> Self {
@@ -251,10 +329,130 @@ mod tests {
             case("no session and no consent: log in first", Prompt::Auto, None)
                 .granted(&[])
                 .expect(Step::Login),
+            // Second factors.
+            case("enrolled, password only: mfa", Prompt::Auto, Some(NOW - 1))
+                .enrolled()
+                .expect(Step::Mfa),
+            case("enrolled, password and otp: issue", Prompt::Auto, Some(NOW - 1))
+                .enrolled()
+                .amr(&["pwd", "otp", "mfa"]),
+            case(
+                "enrolled, password only, prompt=none: interaction_required",
+                Prompt::None,
+                Some(NOW - 1),
+            )
+            .enrolled()
+            .rejects(InteractionRequired),
+            case("not enrolled, no policy: issue", Prompt::Auto, Some(NOW - 1)),
+            case("client requires mfa, enrolled: mfa", Prompt::Auto, Some(NOW - 1))
+                .client_requires_mfa()
+                .enrolled()
+                .expect(Step::Mfa),
+            case(
+                "client requires mfa, not enrolled: enrolment",
+                Prompt::Auto,
+                Some(NOW - 1),
+            )
+            .client_requires_mfa()
+            .expect(Step::MfaEnrolment),
+            case(
+                "client requires mfa, signed in with it: issue",
+                Prompt::Auto,
+                Some(NOW - 1),
+            )
+            .client_requires_mfa()
+            .enrolled()
+            .amr(&["pwd", "otp", "mfa"]),
+            case("no session, client requires mfa: log in first", Prompt::Auto, None)
+                .client_requires_mfa()
+                .expect(Step::Login),
+            case("acr_values asks for mfa: step up", Prompt::Auto, Some(NOW - 1))
+                .acr(&[acr::ACR_MFA])
+                .enrolled()
+                .expect(Step::Mfa),
+            case(
+                "acr_values asks for mfa, not enrolled: enrolment",
+                Prompt::Auto,
+                Some(NOW - 1),
+            )
+            .acr(&[acr::PAPE_MFA])
+            .expect(Step::MfaEnrolment),
+            case("acr_values accepts one factor: issue", Prompt::Auto, Some(NOW - 1))
+                .acr(&[acr::ACR_MFA, acr::ACR_SINGLE])
+                .enrolled()
+                .amr(&["pwd", "otp", "mfa"]),
+            case(
+                "acr_values with unknown values only: issue",
+                Prompt::Auto,
+                Some(NOW - 1),
+            )
+            .acr(&["gold"]),
+            case("mfa before consent", Prompt::Auto, Some(NOW - 1))
+                .enrolled()
+                .granted(&[])
+                .expect(Step::Mfa),
+            case("upstream, policy none, enrolled: issue", Prompt::Auto, Some(NOW - 1))
+                .amr(&["fed"])
+                .via("corp", UpstreamMfa::None)
+                .enrolled(),
+            case(
+                "upstream, policy none, client requires mfa: mfa",
+                Prompt::Auto,
+                Some(NOW - 1),
+            )
+            .amr(&["fed"])
+            .via("corp", UpstreamMfa::None)
+            .client_requires_mfa()
+            .enrolled()
+            .expect(Step::Mfa),
+            case("upstream, always_local: mfa", Prompt::Auto, Some(NOW - 1))
+                .amr(&["fed"])
+                .via("corp", UpstreamMfa::AlwaysLocal)
+                .enrolled()
+                .expect(Step::Mfa),
+            case(
+                "upstream, always_local, not enrolled: enrolment",
+                Prompt::Auto,
+                Some(NOW - 1),
+            )
+            .amr(&["fed"])
+            .via("corp", UpstreamMfa::AlwaysLocal)
+            .expect(Step::MfaEnrolment),
+            case(
+                "upstream, always_local, local factor proven: issue",
+                Prompt::Auto,
+                Some(NOW - 1),
+            )
+            .amr(&["fed", "otp", "mfa"])
+            .via("corp", UpstreamMfa::AlwaysLocal)
+            .enrolled(),
+            case(
+                "upstream, trusted mfa, client requires mfa: issue",
+                Prompt::Auto,
+                Some(NOW - 1),
+            )
+            .amr(&["fed", "mfa"])
+            .via("corp", UpstreamMfa::TrustUpstream)
+            .client_requires_mfa(),
+            case(
+                "upstream, trusted but no mfa upstream, client requires it: mfa",
+                Prompt::Auto,
+                Some(NOW - 1),
+            )
+            .amr(&["fed"])
+            .via("corp", UpstreamMfa::TrustUpstream)
+            .client_requires_mfa()
+            .enrolled()
+            .expect(Step::Mfa),
         ];
         for c in cases {
-            let req = request(c.prompt, c.max_age);
-            let login = c.auth_time.map(|at| signed_in(at, c.signed_in_for));
+            let mut req = request(c.prompt, c.max_age);
+            req.acr_values = c.acr_values.iter().map(|s| s.to_string()).collect();
+            let login = c.auth_time.map(|at| LoginSession {
+                amr: c.amr.iter().map(|s| s.to_string()).collect(),
+                idp: c.idp.map(str::to_owned),
+                ..signed_in(at, c.signed_in_for)
+            });
             let granted: BTreeSet<String> = c.granted.unwrap_or_default().iter().map(|s| s.to_string()).collect();
             let consent = match c.granted {
                 Some(_) => Consent::Granted(&granted),
@@ -265,6 +463,7 @@ mod tests {
                 login: login.as_ref(),
                 interaction: c.interaction,
                 consent,
+                mfa: c.mfa,
                 now: NOW,
             });
             match (&c.expect, &step) {

@@ -59,12 +59,18 @@ async fn sign_in(
     amr: &[&str],
 ) -> Result<Response, PageError> {
     session.remove_value(PENDING).await?;
+    let policy = state
+        .upstreams
+        .get(&identity.provider)
+        .map(|u| u.config().mfa)
+        .unwrap_or_default();
+    tracing::debug!(provider = %identity.provider, upstream_amr = ?identity.raw_claims.get("amr"), ?policy, "brokered sign-in");
     login_session::establish(
         state,
         session,
         Authenticated {
             user_id: user.id.clone(),
-            amr: amr.iter().map(|s| s.to_string()).collect(),
+            amr: crate::broker::policy::brokered_amr(amr, policy, &identity.raw_claims),
             idp: Some(identity.provider.clone()),
             upstream_session: identity.upstream_session.clone(),
             interaction: Some(ix.id.clone()),

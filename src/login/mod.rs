@@ -2,6 +2,7 @@
 pub mod account;
 pub mod consent;
 pub mod federated;
+pub mod mfa;
 pub mod password;
 pub mod register;
 pub mod saml;

@@ -48,6 +48,8 @@ pub struct IdTokenClaims {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     pub amr: Vec<String>,
+    /// What the `amr` achieved (`flow::acr`).
+    pub acr: String,
     pub sid: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_hash: Option<String>,

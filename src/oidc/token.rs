@@ -465,6 +465,7 @@ fn id_token(
         auth_time: g.auth_time,
         nonce: g.nonce.clone(),
         amr: g.amr.clone(),
+        acr: crate::flow::acr::acr_of(&g.amr).to_owned(),
         sid: g.sid.clone(),
         at_hash: Some(at_hash(access_token)),
         idp: g.idp.clone(),

@@ -89,6 +89,8 @@ pub struct Client {
     pub introspect_any: bool,
     /// OIDC Front-Channel Logout 1.0 page.
     pub frontchannel_logout_uri: Option<String>,
+    /// Every sign-in for this client needs a second factor (local, or trusted from upstream).
+    pub require_mfa: bool,
 }
 
 /// Where a client's public keys for `private_key_jwt` come from.
@@ -160,6 +162,7 @@ pub struct NewClient {
     pub require_par: bool,
     pub frontchannel_logout_uri: Option<String>,
     pub introspect_any: bool,
+    pub require_mfa: bool,
 }
 
 /// Why a client could not be registered.
@@ -223,6 +226,7 @@ fn to_client(m: client::Model) -> Client {
         require_par: m.require_par,
         introspect_any: m.introspect_any,
         frontchannel_logout_uri: m.frontchannel_logout_uri,
+        require_mfa: m.require_mfa,
     }
 }
 
@@ -281,6 +285,7 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
         secret_for_jwt: Set(new.assertion_keys.hmac_secret.clone()),
         require_par: Set(new.require_par),
         introspect_any: Set(new.introspect_any),
+        require_mfa: Set(new.require_mfa),
         frontchannel_logout_uri: Set(new.frontchannel_logout_uri.clone()),
     };
     let saved = if existing.is_some() {

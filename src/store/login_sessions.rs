@@ -98,3 +98,16 @@ pub async fn purge<C: ConnectionTrait>(db: &C, absolute: i64) -> Result<u64, DbE
         .await?
         .rows_affected)
 }
+
+/// Replaces the recorded methods of a live session (a second factor proven after sign-in).
+pub async fn set_amr<C: ConnectionTrait>(db: &C, sid: &str, amr: &[String]) -> Result<(), DbErr> {
+    login_session::Entity::update_many()
+        .col_expr(
+            login_session::Column::Amr,
+            Expr::value(serde_json::to_string(amr).unwrap_or_else(|_| "[]".into())),
+        )
+        .filter(login_session::Column::Sid.eq(sid))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -8,6 +8,7 @@ pub mod federated;
 pub mod handoffs;
 pub mod interactions;
 pub mod login_sessions;
+pub mod mfa;
 pub mod refresh_tokens;
 pub mod replay;
 pub mod saml_keys;

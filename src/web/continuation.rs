@@ -10,7 +10,7 @@ use super::upstream_start::redirect_to_provider;
 use crate::flow::issue::{self, IssueError};
 use crate::flow::rejection::{AuthorizeErrorCode, Rejection};
 use crate::flow::request::AuthorizeRequest;
-use crate::flow::step::{next_step, Consent, Situation, Step};
+use crate::flow::step::{next_step, Consent, MfaPolicy, Situation, Step};
 use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::{consent, now, users};
@@ -60,10 +60,23 @@ pub async fn decide(
         Some(login) if client.require_consent => Some(consent::granted(&state.db, &login.user_id, &client.id).await?),
         _ => None,
     };
+    let mfa = match &login {
+        Some(login) => MfaPolicy {
+            enrolled: crate::mfa::factors(&state.db, &login.user_id).await?.enrolled(),
+            client_requires: client.require_mfa,
+            upstream: login
+                .idp
+                .as_deref()
+                .and_then(|p| state.upstreams.get(p))
+                .map(|u| u.config().mfa),
+        },
+        None => MfaPolicy::default(),
+    };
     let step = next_step(&Situation {
         request: req,
         login: login.as_ref(),
         interaction: ix.map(|ix| ix.id.as_str()),
+        mfa,
         consent: match &granted {
             Some(g) => Consent::Granted(g),
             None => Consent::NotRequired,
@@ -90,6 +103,14 @@ pub async fn proceed(
         (Step::Consent, _) => {
             let ix = pending(state, &req, ix).await?;
             Ok(found(&ix.consent_url(&base)))
+        }
+        (Step::Mfa, _) => {
+            let ix = pending(state, &req, ix).await?;
+            Ok(found(&ix.mfa_url(&base)))
+        }
+        (Step::MfaEnrolment, _) => {
+            let ix = pending(state, &req, ix).await?;
+            Ok(found(&ix.mfa_enrol_url(&base)))
         }
         (Step::Login, _) => {
             let ix = pending(state, &req, ix).await?;

@@ -15,6 +15,11 @@ pub async fn current(session: &Session) -> Result<Option<LoginSession>, PageErro
     Ok(session.get::<LoginSession>(KEY).await?)
 }
 
+/// Stores a changed sign-in (the same `sid`) in the browser session.
+pub async fn replace(session: &Session, login: &LoginSession) -> Result<(), PageError> {
+    Ok(session.insert(KEY, login).await?)
+}
+
 /// Signs the browser in: rotates the session id (no fixation) and the CSRF token, and records
 /// the sign-in so it can be listed and ended.
 pub async fn establish(state: &AppState, session: &Session, auth: Authenticated) -> Result<LoginSession, PageError> {

@@ -234,6 +234,12 @@ pub struct AccountPage {
     pub email: Option<String>,
     pub sessions: Vec<SessionRow>,
     pub csrf: String,
+    /// The server can hold second factors (`[mfa] secret_key` is set).
+    pub mfa_available: bool,
+    /// The person has an authenticator app.
+    pub totp: bool,
+    pub recovery_codes_left: u64,
+    pub error: Option<String>,
 }
 
 impl Page for AccountPage {
@@ -272,4 +278,60 @@ impl Page for PostFormPage {
 pub struct HiddenField {
     pub name: String,
     pub value: String,
+}
+
+/// The second-factor challenge of a pending sign-in: a code from the authenticator app, or a
+/// recovery code.
+#[derive(Debug, Serialize)]
+pub struct MfaPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub client_name: String,
+    pub interaction: String,
+    pub csrf: String,
+    pub error: Option<String>,
+    /// The recovery-code form is open (the person chose it, or a recovery code was wrong).
+    pub recovery: bool,
+    pub recovery_codes_left: u64,
+}
+
+impl Page for MfaPage {
+    const TEMPLATE: &'static str = "mfa";
+}
+
+/// Setting up an authenticator app: the secret to add, and a first code to confirm it.
+#[derive(Debug, Serialize)]
+pub struct MfaEnrolPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// Where the confirmation code is posted.
+    pub action: String,
+    /// The pending sign-in that requires the factor (enrolment during sign-in).
+    pub interaction: Option<String>,
+    /// The application that requires it, during sign-in.
+    pub client_name: Option<String>,
+    pub csrf: String,
+    /// The `otpauth://` URI (what a QR code would hold; some apps open it directly).
+    pub otpauth_uri: String,
+    /// The secret in base32, to type into the app.
+    pub secret: String,
+    pub error: Option<String>,
+}
+
+impl Page for MfaEnrolPage {
+    const TEMPLATE: &'static str = "mfa_enrol";
+}
+
+/// A new set of recovery codes, shown this once.
+#[derive(Debug, Serialize)]
+pub struct RecoveryCodesPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub codes: Vec<String>,
+    /// Where to go on (the pending sign-in, or the account page).
+    pub continue_href: String,
+}
+
+impl Page for RecoveryCodesPage {
+    const TEMPLATE: &'static str = "mfa_recovery_codes";
 }

@@ -25,6 +25,12 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("broker_profile", include_str!("../../templates/broker_profile.hbs")),
     ("account", include_str!("../../templates/account.hbs")),
     ("post_form", include_str!("../../templates/post_form.hbs")),
+    ("mfa", include_str!("../../templates/mfa.hbs")),
+    ("mfa_enrol", include_str!("../../templates/mfa_enrol.hbs")),
+    (
+        "mfa_recovery_codes",
+        include_str!("../../templates/mfa_recovery_codes.hbs"),
+    ),
 ];
 
 /// Why templates could not be loaded.
@@ -351,6 +357,50 @@ mod tests {
                         vec![]
                     },
                     csrf: "token".into(),
+                    mfa_available: full,
+                    totp: full,
+                    recovery_codes_left: 7,
+                    error: some("That code is not right."),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                MfaPage {
+                    layout: layout("Second factor"),
+                    client_name: "App".into(),
+                    interaction: "ix".into(),
+                    csrf: "token".into(),
+                    error: some("That code is not right."),
+                    recovery: full,
+                    recovery_codes_left: if full { 3 } else { 0 },
+                },
+            );
+            renders(
+                &t,
+                seen,
+                MfaEnrolPage {
+                    layout: layout("Set up an authenticator app"),
+                    action: "/base/login/mfa/enrol".into(),
+                    interaction: some("ix"),
+                    client_name: some("App"),
+                    csrf: "token".into(),
+                    otpauth_uri: "otpauth://totp/Gatehouse:alice?secret=ABC".into(),
+                    secret: "ABC".into(),
+                    error: some("That code is not right."),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                RecoveryCodesPage {
+                    layout: layout("Your recovery codes"),
+                    codes: if full {
+                        vec!["AAAA-BBBB-CCCC-DDDD".into()]
+                    } else {
+                        vec![]
+                    },
+                    continue_href: "/base/account".into(),
                 },
             );
             renders(

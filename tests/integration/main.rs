@@ -17,6 +17,7 @@ mod flow;
 mod harness;
 mod keys_compat;
 mod lifecycle;
+mod mfa;
 mod negative;
 mod outage;
 mod pages;

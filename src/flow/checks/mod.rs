@@ -51,5 +51,9 @@ pub fn validate(
         max_age,
         login_hint: p.get("login_hint").map(str::to_owned),
         idp_hint: p.get("idp_hint").or_else(|| p.get("kc_idp_hint")).map(str::to_owned),
+        acr_values: p
+            .get("acr_values")
+            .map(|v| v.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
     })
 }

@@ -16,6 +16,7 @@ pub const PARAMETER_LIMITS: &[(&str, usize)] = &[
     ("code_challenge", 128),
     ("prompt", 64),
     ("max_age", 20),
+    ("acr_values", 512),
 ];
 
 /// The first parameter longer than its limit in [`PARAMETER_LIMITS`].

@@ -39,6 +39,8 @@ pub struct Model {
     pub secret_for_jwt: Option<String>,
     /// May introspect tokens issued to other clients (a resource server trusted by all).
     pub introspect_any: bool,
+    /// Every sign-in for this client needs a second factor.
+    pub require_mfa: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

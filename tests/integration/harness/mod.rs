@@ -6,6 +6,7 @@ pub mod client_app;
 pub mod federation;
 pub mod logout_receiver;
 pub mod loopback;
+pub mod mfa;
 pub mod peers;
 pub mod pg_cluster;
 pub mod rogue_idp;
@@ -90,6 +91,7 @@ fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDec
         require_par: false,
         frontchannel_logout_uri: None,
         introspect_any: false,
+        require_mfa: false,
     }
 }
 
@@ -149,6 +151,7 @@ impl TestServer {
             database_url: database_url(dir.path()).await,
             ..Config::default()
         };
+        config.mfa.secret_key = Some(mfa::TEST_KEY.into());
         config.clients = vec![
             client(RP_ID, false, false, None),
             client(SPA_ID, true, false, None),

@@ -10,6 +10,8 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 // Test accounts: the login name picks the claims. Unknown names get a verified @contoso.test email.
+// A login name ending in "-mfa" signs in with a second factor here: amr ["pwd", "otp", "mfa"]
+// (RFC 8176) in the ID token; every other login is amr ["pwd"].
 const ACCOUNTS = {
   'alice-corp': { email: 'alice@example.com', email_verified: true, name: 'Alice (Contoso)', preferred_username: 'alice' },
   mallory: { email: 'alice@example.com', email_verified: false, name: 'Mallory', preferred_username: 'mallory' },
@@ -45,7 +47,7 @@ server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
     },
     scopes: ['openid', 'email', 'profile', 'groups'],
     claims: {
-      openid: ['sub'],
+      openid: ['sub', 'amr'],
       email: ['email', 'email_verified'],
       profile: ['name', 'preferred_username'],
       groups: ['groups'],
@@ -84,7 +86,8 @@ server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
         const body = new URLSearchParams(await readBody(req));
         const login = (body.get('login') ?? '').trim();
         if (!login) { res.statusCode = 400; return res.end('login required'); }
-        return provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+        const amr = login.endsWith('-mfa') ? ['pwd', 'otp', 'mfa'] : ['pwd'];
+        return provider.interactionFinished(req, res, { login: { accountId: login, amr } }, { mergeWithLastSubmission: false });
       }
       if (req.method === 'POST' && m[3] === 'abort') {
         return provider.interactionFinished(req, res,

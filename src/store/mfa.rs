@@ -1,0 +1,115 @@
+//! Second factors: the TOTP secret per user (sealed by `mfa::crypto`) and recovery codes
+//! (hashed). Single use is enforced here, by conditional updates that only one caller can win.
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+use super::entities::{recovery_code, totp_factor};
+
+pub use totp_factor::Model as TotpFactor;
+
+/// The user's TOTP factor, confirmed or not.
+pub async fn totp<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Option<TotpFactor>, DbErr> {
+    totp_factor::Entity::find_by_id(user_id.to_owned()).one(db).await
+}
+
+/// Stores a new, unconfirmed secret for the user, replacing an unconfirmed one; `false` (and
+/// nothing changed) when the user already has a confirmed factor.
+pub async fn put_unconfirmed_totp<C: ConnectionTrait>(
+    db: &C,
+    user_id: &str,
+    secret_enc: String,
+    now: i64,
+) -> Result<bool, DbErr> {
+    totp_factor::Entity::delete_many()
+        .filter(totp_factor::Column::UserId.eq(user_id))
+        .filter(totp_factor::Column::ConfirmedAt.is_null())
+        .exec(db)
+        .await?;
+    let row = totp_factor::ActiveModel {
+        user_id: Set(user_id.to_owned()),
+        secret_enc: Set(secret_enc),
+        created_at: Set(now),
+        confirmed_at: Set(None),
+        last_step: Set(None),
+    };
+    let res = totp_factor::Entity::insert(row)
+        .on_conflict(OnConflict::column(totp_factor::Column::UserId).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(res == 1)
+}
+
+/// Records that the code of time step `step` was accepted (confirming the factor if needed);
+/// `false` when that step, or a later one, was already used: the code is a replay.
+pub async fn use_step<C: ConnectionTrait>(db: &C, user_id: &str, step: i64, now: i64) -> Result<bool, DbErr> {
+    let res = totp_factor::Entity::update_many()
+        .col_expr(totp_factor::Column::LastStep, Expr::value(step))
+        .col_expr(
+            totp_factor::Column::ConfirmedAt,
+            Expr::col(totp_factor::Column::ConfirmedAt).if_null(now),
+        )
+        .filter(totp_factor::Column::UserId.eq(user_id))
+        .filter(
+            totp_factor::Column::LastStep
+                .is_null()
+                .or(totp_factor::Column::LastStep.lt(step)),
+        )
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Removes the user's TOTP factor and recovery codes.
+pub async fn remove_all<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<(), DbErr> {
+    totp_factor::Entity::delete_by_id(user_id.to_owned()).exec(db).await?;
+    recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the user's recovery codes with these hashes.
+pub async fn replace_recovery_codes<C: ConnectionTrait>(
+    db: &C,
+    user_id: &str,
+    hashes: &[String],
+    now: i64,
+) -> Result<(), DbErr> {
+    recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    for h in hashes {
+        recovery_code::ActiveModel {
+            code_hash: Set(h.clone()),
+            user_id: Set(user_id.to_owned()),
+            created_at: Set(now),
+            used_at: Set(None),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Spends the user's unused recovery code with this hash; `false` when there is none.
+pub async fn use_recovery_code<C: ConnectionTrait>(db: &C, user_id: &str, hash: &str, now: i64) -> Result<bool, DbErr> {
+    let res = recovery_code::Entity::update_many()
+        .col_expr(recovery_code::Column::UsedAt, Expr::value(now))
+        .filter(recovery_code::Column::CodeHash.eq(hash))
+        .filter(recovery_code::Column::UserId.eq(user_id))
+        .filter(recovery_code::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// How many unused recovery codes the user has left.
+pub async fn recovery_codes_left<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<u64, DbErr> {
+    recovery_code::Entity::find()
+        .filter(recovery_code::Column::UserId.eq(user_id))
+        .filter(recovery_code::Column::UsedAt.is_null())
+        .count(db)
+        .await
+}

@@ -10,6 +10,7 @@ mod m20261125_000007_saml;
 mod m20261130_000008_takeover;
 mod m20261130_000009_throttles;
 mod m20261130_000010_durable_tokens;
+mod m20261130_000012_machine_clients;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_takeover::Migration),
             Box::new(m20261130_000009_throttles::Migration),
             Box::new(m20261130_000010_durable_tokens::Migration),
+            Box::new(m20261130_000012_machine_clients::Migration),
         ]
     }
 }

@@ -92,7 +92,11 @@ pub enum ClientCommand {
 pub struct ClientAdd {
     pub client_id: String,
     /// Exact redirect URI; repeat for several.
-    #[arg(long = "redirect-uri", required = true, value_name = "URI")]
+    #[arg(
+        long = "redirect-uri",
+        required_unless_present = "machine_scopes",
+        value_name = "URI"
+    )]
     pub redirect_uris: Vec<String>,
     /// A public client (SPA, native app): no secret, PKCE required.
     #[arg(long)]
@@ -118,6 +122,10 @@ pub struct ClientAdd {
     /// Also accept client_secret_jwt (keeps the secret in the clear: HMAC needs it).
     #[arg(long, conflicts_with = "public")]
     pub client_secret_jwt: bool,
+    /// A scope the client may get for itself with the client_credentials grant; repeat for
+    /// several (confidential clients only).
+    #[arg(long = "machine-scope", value_name = "SCOPE", conflicts_with = "public")]
+    pub machine_scopes: Vec<String>,
 }
 
 /// Parses arguments, runs, and maps failures to exit code 1 with a one-line message.
@@ -254,6 +262,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     require_par: false,
                     introspect_any: false,
                     frontchannel_logout_uri: None,
+                    machine_scopes: a.machine_scopes,
                 },
             )
             .await?;

@@ -63,6 +63,7 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
         require_par: c.require_par,
         introspect_any: c.introspect_any,
         frontchannel_logout_uri: c.frontchannel_logout_uri.clone(),
+        machine_scopes: c.machine_scopes.clone(),
     })
 }
 
@@ -95,6 +96,7 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
             require_par: false,
             introspect_any: false,
             frontchannel_logout_uri: None,
+            machine_scopes: Vec::new(),
         },
     )
     .await?;
@@ -118,6 +120,7 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
                 require_par: false,
                 introspect_any: false,
                 frontchannel_logout_uri: None,
+                machine_scopes: Vec::new(),
             },
         )
         .await?;

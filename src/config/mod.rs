@@ -232,6 +232,11 @@ pub struct ClientDecl {
     /// with every client's tokens). Without it, a client introspects only its own tokens.
     #[serde(default)]
     pub introspect_any: bool,
+    /// Scopes this client may be granted for itself with the `client_credentials` grant
+    /// (RFC 6749 §4.4; confidential clients only). Empty (default) = that grant is refused.
+    /// A client with machine scopes may have no redirect URIs (a machine-only client).
+    #[serde(default)]
+    pub machine_scopes: Vec<String>,
 }
 
 /// A local user declared in the config file (created when missing).
@@ -337,7 +342,7 @@ impl Config {
             }
         }
         for c in &self.clients {
-            if c.redirect_uris.is_empty() {
+            if c.redirect_uris.is_empty() && c.machine_scopes.is_empty() {
                 return Err(ConfigError::Rule(format!("client {}: redirect_uris is empty", c.id)));
             }
             if c.public && (c.secret.is_some() || c.secret_env.is_some()) {
@@ -351,6 +356,16 @@ impl Config {
                     "client {}: a confidential client needs `secret`, `secret_env`, `jwks` or `jwks_uri`",
                     c.id
                 )));
+            }
+            if c.public && !c.machine_scopes.is_empty() {
+                return Err(ConfigError::Rule(format!(
+                    "client {}: a public client cannot use client_credentials (machine_scopes)",
+                    c.id
+                )));
+            }
+            for scope in &c.machine_scopes {
+                crate::store::clients::check_machine_scope(scope)
+                    .map_err(|e| ConfigError::Rule(format!("client {}: {e}", c.id)))?;
             }
         }
         Ok(())
@@ -425,6 +440,51 @@ mod tests {
         let mut listed = TOP_LEVEL_KEYS.to_vec();
         listed.sort();
         assert_eq!(keys, listed);
+    }
+
+    #[test]
+    fn machine_scopes_are_for_confidential_clients_and_not_user_scopes() {
+        let machine = |public: bool, scopes: &[&str], redirect: bool| {
+            let mut c = Config::default();
+            c.clients.push(ClientDecl {
+                id: "m".into(),
+                name: None,
+                redirect_uris: if redirect {
+                    vec!["http://127.0.0.1:3000/cb".into()]
+                } else {
+                    vec![]
+                },
+                post_logout_redirect_uris: vec![],
+                public,
+                secret: (!public).then(|| "s".into()),
+                secret_env: None,
+                require_consent: false,
+                require_pkce: true,
+                id_token_signed_response_alg: None,
+                allowed_providers: None,
+                refresh_tokens: None,
+                refresh_token_sliding_lifetime: None,
+                refresh_token_absolute_lifetime: None,
+                access_token_format: None,
+                backchannel_logout_uri: None,
+                jwks: None,
+                jwks_uri: None,
+                client_secret_jwt: false,
+                require_par: false,
+                frontchannel_logout_uri: None,
+                introspect_any: false,
+                machine_scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            });
+            c.validate().map_err(|e| e.to_string())
+        };
+        assert!(
+            machine(false, &["api:read"], false).is_ok(),
+            "a machine-only client needs no redirect URI"
+        );
+        assert!(machine(false, &[], false).unwrap_err().contains("redirect_uris"));
+        assert!(machine(true, &["api:read"], true).unwrap_err().contains("public"));
+        assert!(machine(false, &["openid"], true).unwrap_err().contains("openid"));
+        assert!(machine(false, &["two words"], true).is_err());
     }
 
     #[test]

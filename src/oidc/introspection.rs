@@ -60,6 +60,20 @@ async fn handle(
             tracing::warn!(caller = %caller.id, owner = %row.client_id, "introspection of another client's token refused");
             return Ok(inactive);
         }
+        if row.machine {
+            // client_credentials: the client is the subject; there is no user or session.
+            return Ok(json!({
+                "active": true,
+                "token_type": "Bearer",
+                "scope": row.scope,
+                "client_id": row.client_id,
+                "sub": row.client_id,
+                "aud": row.client_id,
+                "iss": issuer,
+                "iat": row.created_at,
+                "exp": row.expires_at,
+            }));
+        }
         let Some(user) = users::find(&state.db, &row.user_id).await?.filter(|u| !u.disabled) else {
             return Ok(inactive);
         };

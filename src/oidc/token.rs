@@ -148,6 +148,7 @@ async fn handle(state: &AppState, address: IpAddr, headers: &HeaderMap, body: &[
         None | Some("") => Err(TokenError::InvalidRequest("grant_type is missing".into())),
         Some("authorization_code") => authorization_code(state, &client, method, &params).await,
         Some("refresh_token") => refresh_token(state, &client, &params).await,
+        Some("client_credentials") => super::client_credentials::grant(state, &client, &params).await,
         Some(_) => Err(TokenError::UnsupportedGrantType),
     }
 }

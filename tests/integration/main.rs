@@ -17,6 +17,7 @@ mod flow;
 mod harness;
 mod keys_compat;
 mod lifecycle;
+mod machine_clients;
 mod negative;
 mod outage;
 mod pages;

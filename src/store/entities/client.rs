@@ -39,6 +39,9 @@ pub struct Model {
     pub secret_for_jwt: Option<String>,
     /// May introspect tokens issued to other clients (a resource server trusted by all).
     pub introspect_any: bool,
+    /// JSON array of the scopes the client may be granted for itself (client_credentials);
+    /// `None` = that grant is refused.
+    pub machine_scopes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

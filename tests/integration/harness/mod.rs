@@ -90,6 +90,7 @@ fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDec
         require_par: false,
         frontchannel_logout_uri: None,
         introspect_any: false,
+        machine_scopes: Vec::new(),
     }
 }
 

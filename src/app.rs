@@ -37,6 +37,7 @@ fn site_routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/healthz", get(home::healthz))
+        .route("/readyz", get(home::readyz))
         .route("/static/gatehouse.css", get(home::stylesheet))
         .route("/static/autosubmit.js", get(home::autosubmit_script))
         .route("/demo/start", get(demo::start))

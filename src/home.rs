@@ -42,6 +42,22 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// `GET /readyz`: 200 when the database answers, its schema is this build's and signing keys
+/// are loaded; 503 otherwise. The body names each check (JSON) for whoever looks.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let readiness = crate::readiness::check(&state.db, &state.keys, state.config.server.healthz()).await;
+    let status = if readiness.ready() {
+        StatusCode::OK
+    } else {
+        tracing::error!(?readiness, "readiness check failed");
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut res = (status, axum::Json(readiness)).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
 /// `GET /static/autosubmit.js`: submits a page's form on load (SAML HTTP-POST binding).
 pub async fn autosubmit_script() -> Response {
     (

@@ -14,6 +14,7 @@ pub mod login;
 pub mod names;
 pub mod oidc;
 pub mod passwords;
+pub mod readiness;
 pub mod state;
 pub mod store;
 pub mod upstream;

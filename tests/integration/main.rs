@@ -19,6 +19,7 @@ mod keys_compat;
 mod lifecycle;
 mod machine_clients;
 mod negative;
+mod operations;
 mod outage;
 mod pages;
 mod refresh_retry;

@@ -131,7 +131,10 @@ pub struct ClientAdd {
 /// Parses arguments, runs, and maps failures to exit code 1 with a one-line message.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // The log format is configuration; a configuration that does not load is reported by
+    // `run` (once), with the default format.
+    let log = Config::load(cli.config.as_deref()).map(|c| c.log).unwrap_or_default();
+    init_tracing(&log);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -148,14 +151,19 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(log: &crate::config::LogConfig) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("GATEHOUSE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match log.format {
+        crate::config::LogFormat::Json => builder.json().with_current_span(true).with_span_list(true).try_init(),
+        // Colour codes only for a person at a terminal, never into files or journald.
+        crate::config::LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+    };
 }
 
 fn read_stdin_line(what: &str) -> anyhow::Result<String> {

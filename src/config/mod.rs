@@ -33,6 +33,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "users",
     "providers",
     "server",
+    "log",
 ];
 
 /// Why the configuration could not be loaded.
@@ -80,6 +81,27 @@ pub struct Config {
     /// Connection and request limits, database fail-fast timeouts.
     #[serde(default)]
     pub server: server::ServerConfig,
+    /// How log lines look.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// `[log]`: the format of log lines (written to standard error; the level is `GATEHOUSE_LOG`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (default; colours only when standard error is a terminal) or `json` (one object
+    /// a line, with the request's span fields such as `request_id`).
+    pub format: LogFormat,
+}
+
+/// A log line format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// Self-registration of local accounts.
@@ -293,6 +315,7 @@ impl Default for Config {
             provider_entries: Vec::new(),
             providers: Vec::new(),
             server: server::ServerConfig::default(),
+            log: LogConfig::default(),
         }
     }
 }
@@ -313,6 +336,10 @@ impl Config {
         fig = fig.merge(Env::prefixed("GATEHOUSE_").split("__").filter(|k| {
             // Nested keys arrive as `session.idle_timeout` (already split on `__`).
             let top = k.as_str().split('.').next().unwrap_or_default().to_ascii_lowercase();
+            // GATEHOUSE_LOG is the log filter; only GATEHOUSE_LOG__FORMAT & co. are `[log]` keys.
+            if top == "log" && !k.as_str().contains('.') {
+                return false;
+            }
             TOP_LEVEL_KEYS.contains(&top.as_str())
         }));
         let mut config: Config = fig.extract().map_err(Box::new)?;
@@ -411,6 +438,7 @@ mod tests {
             jail.set_env("GATEHOUSE_CONFIG", "g.toml");
             jail.set_env("GATEHOUSE_BIN", "/usr/local/bin/gatehouse");
             jail.set_env("GATEHOUSE_SESSION__IDLE_TIMEOUT", "60");
+            jail.set_env("GATEHOUSE_LOG__FORMAT", "json");
             let c = Config::load(Some(Path::new("g.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.issuer_str(), "https://sso.example.com");
             assert_eq!(c.listen.port(), 9999);
@@ -418,6 +446,7 @@ mod tests {
             assert!(c.registration.enabled);
             assert!(c.secure_cookies());
             assert_eq!(c.session.idle_timeout, 60, "nested keys with __");
+            assert_eq!(c.log.format, LogFormat::Json, "GATEHOUSE_LOG stays the filter");
             Ok(())
         });
     }

@@ -58,3 +58,136 @@ async fn readyz_names_a_pending_or_unknown_migration() {
         "{body}"
     );
 }
+
+/// Runs `gatehouse serve` on a free port with `env`, makes `requests` (path, x-request-id),
+/// stops it and returns its standard error and the responses (status, x-request-id, body).
+async fn serve_and_log(
+    env: &[(&str, &str)],
+    requests: &[(&str, Option<&str>)],
+) -> (String, Vec<(u16, String, String)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .env_remove("GATEHOUSE_CONFIG")
+        .env(
+            "GATEHOUSE_DATABASE_URL",
+            format!("sqlite://{}/g.db?mode=rwc", dir.path().display()),
+        )
+        .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_ISSUER", &base)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run gatehouse serve");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..300 {
+        if http
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mut answers = Vec::new();
+    if up {
+        for (path, id) in requests {
+            let mut req = http.get(format!("{base}{path}"));
+            if let Some(id) = id {
+                req = req.header("x-request-id", *id);
+            }
+            let res = req.send().await.unwrap();
+            let header = res
+                .headers()
+                .get("x-request-id")
+                .map(|v| v.to_str().unwrap().to_owned());
+            answers.push((
+                res.status().as_u16(),
+                header.unwrap_or_default(),
+                res.text().await.unwrap(),
+            ));
+        }
+    }
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(up, "gatehouse serve did not come up:\n{stderr}");
+    (stderr, answers)
+}
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_that_the_error_page_shows() {
+    let (stderr, answers) = serve_and_log(
+        &[
+            ("GATEHOUSE_LOG__FORMAT", "json"),
+            ("GATEHOUSE_LOG", "info,tower_http=debug"),
+        ],
+        &[
+            ("/no-such-page", Some("proxy-id-42")),
+            ("/no-such-page", Some("bad id <x>")),
+            ("/readyz", None),
+        ],
+    )
+    .await;
+    // A proxy's well-formed id is kept, echoed and shown on the error page.
+    let (status, id, body) = &answers[0];
+    assert_eq!((*status, id.as_str()), (404, "proxy-id-42"));
+    assert!(body.contains("Request id: <code>proxy-id-42</code>"), "{body}");
+    // A malformed one is replaced by a fresh UUID.
+    let (status, fresh, body) = &answers[1];
+    assert_eq!(*status, 404);
+    assert!(
+        fresh.len() == 36 && fresh.chars().filter(|c| *c == '-').count() == 4,
+        "{fresh}"
+    );
+    assert!(body.contains(fresh.as_str()) && !body.contains("bad id"), "{body}");
+    // Every request gets one, error or not.
+    assert_eq!(answers[2].0, 200);
+    assert!(!answers[2].1.is_empty());
+
+    // Every line is a JSON object; those written while serving carry the request's id.
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"] == "Gatehouse listening"),
+        "{stderr}"
+    );
+    for id in ["proxy-id-42", fresh.as_str()] {
+        let in_request: Vec<&Value> = lines.iter().filter(|l| l["span"]["request_id"] == id).collect();
+        assert!(!in_request.is_empty(), "no log line of request {id}:\n{stderr}");
+        assert!(
+            in_request.iter().all(|l| l["span"]["path"] == "/no-such-page"),
+            "{stderr}"
+        );
+    }
+    assert!(!stderr.contains('\u{1b}'), "no colour codes in JSON");
+}
+
+#[tokio::test]
+async fn text_logs_have_no_colour_codes_when_not_at_a_terminal() {
+    let (stderr, answers) = serve_and_log(
+        &[("GATEHOUSE_LOG", "info,tower_http=debug")],
+        &[("/healthz", Some("t-1"))],
+    )
+    .await;
+    assert_eq!(answers[0].1, "t-1");
+    assert!(stderr.contains("Gatehouse listening"), "{stderr}");
+    assert!(
+        stderr.contains("request_id=t-1"),
+        "the span's fields are on the line: {stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "ANSI escape in piped logs: {stderr:?}");
+}

@@ -38,6 +38,7 @@ fn site_routes() -> Router<AppState> {
         .route("/", get(home::home))
         .route("/healthz", get(home::healthz))
         .route("/readyz", get(home::readyz))
+        .route("/metrics", get(home::metrics))
         .route("/static/gatehouse.css", get(home::stylesheet))
         .route("/static/autosubmit.js", get(home::autosubmit_script))
         .route("/demo/start", get(demo::start))
@@ -143,6 +144,7 @@ fn with_layers(app: Router<AppState>, state: &AppState, sessions: SessionManager
     ))
     .layer(axum::middleware::from_fn(web::headers::security_headers))
     .layer(tower::util::option_layer(hsts))
+    .route_layer(axum::middleware::from_fn_with_state(state.clone(), home::measure))
     .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(web::request_id::span))
     .layer(tower_http::request_id::PropagateRequestIdLayer::new(
         web::request_id::HEADER,

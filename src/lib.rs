@@ -11,6 +11,7 @@ pub mod flow;
 pub mod home;
 pub mod keys;
 pub mod login;
+pub mod metrics;
 pub mod names;
 pub mod oidc;
 pub mod passwords;

@@ -38,6 +38,8 @@ pub struct Inner {
     pub http: reqwest::Client,
     /// Per-client-address rate limits of this node.
     pub limits: Arc<crate::web::limits::AddressLimits>,
+    /// Renders `/metrics` when `[metrics] enabled`.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     local_addr: OnceLock<SocketAddr>,
 }
 
@@ -100,7 +102,13 @@ impl AppState {
         let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
         let backchannel = crate::backchannel::BackchannelNotifier::spawn(&db, &http, &keys, config.issuer_str());
         let limits = Arc::new(crate::web::limits::AddressLimits::new(&config.limits).map_err(anyhow::Error::msg)?);
+        let metrics = if config.metrics.enabled {
+            crate::metrics::install()
+        } else {
+            None
+        };
         Ok(Self(Arc::new(Inner {
+            metrics,
             backchannel,
             client_jwks: new_client_jwks_cache(),
             upstreams,

@@ -34,6 +34,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "providers",
     "server",
     "log",
+    "metrics",
 ];
 
 /// Why the configuration could not be loaded.
@@ -84,6 +85,39 @@ pub struct Config {
     /// How log lines look.
     #[serde(default)]
     pub log: LogConfig,
+    /// `/metrics` (Prometheus).
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`: Prometheus text at `/metrics`, off by default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` (and record; off = 404 and nothing recorded).
+    pub enabled: bool,
+    /// Client addresses (IPs or CIDR ranges) that may read `/metrics`; others get 404. The
+    /// address is the peer, or `X-Forwarded-For` from `limits.trusted_proxies`.
+    pub allow: Vec<String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            allow: vec!["127.0.0.1/32".into(), "::1/128".into()],
+        }
+    }
+}
+
+impl MetricsConfig {
+    /// Whether `address` may read the metrics.
+    pub fn allows(&self, address: std::net::IpAddr) -> bool {
+        self.allow.iter().any(|a| match a.parse::<ipnet::IpNet>() {
+            Ok(net) => net.contains(&address),
+            Err(_) => a.parse::<std::net::IpAddr>() == Ok(address),
+        })
+    }
 }
 
 /// `[log]`: the format of log lines (written to standard error; the level is `GATEHOUSE_LOG`).
@@ -316,6 +350,7 @@ impl Default for Config {
             providers: Vec::new(),
             server: server::ServerConfig::default(),
             log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -360,6 +395,13 @@ impl Config {
             ));
         }
         self.server.validate().map_err(ConfigError::Rule)?;
+        for a in &self.metrics.allow {
+            if a.parse::<ipnet::IpNet>().is_err() && a.parse::<std::net::IpAddr>().is_err() {
+                return Err(ConfigError::Rule(format!(
+                    "metrics.allow: {a:?} is neither an IP address nor a CIDR range"
+                )));
+            }
+        }
         server::check_issuer_scheme(&self.issuer, self.server.allow_insecure_issuer).map_err(ConfigError::Rule)?;
         let mut seen = std::collections::HashSet::new();
         for p in &self.providers {

@@ -144,13 +144,23 @@ pub async fn token(
 async fn handle(state: &AppState, address: IpAddr, headers: &HeaderMap, body: &[u8]) -> Result<Response, TokenError> {
     let params = parse_params(body).map_err(TokenError::InvalidRequest)?;
     let (client, method) = client_auth::authenticate(state, address, headers, &params).await?;
-    match params.get("grant_type").map(String::as_str) {
-        None | Some("") => Err(TokenError::InvalidRequest("grant_type is missing".into())),
-        Some("authorization_code") => authorization_code(state, &client, method, &params).await,
-        Some("refresh_token") => refresh_token(state, &client, &params).await,
-        Some("client_credentials") => super::client_credentials::grant(state, &client, &params).await,
-        Some(_) => Err(TokenError::UnsupportedGrantType),
+    let (grant, issued) = match params.get("grant_type").map(String::as_str) {
+        None | Some("") => return Err(TokenError::InvalidRequest("grant_type is missing".into())),
+        Some("authorization_code") => (
+            "authorization_code",
+            authorization_code(state, &client, method, &params).await,
+        ),
+        Some("refresh_token") => ("refresh_token", refresh_token(state, &client, &params).await),
+        Some("client_credentials") => (
+            "client_credentials",
+            super::client_credentials::grant(state, &client, &params).await,
+        ),
+        Some(_) => return Err(TokenError::UnsupportedGrantType),
+    };
+    if issued.is_ok() {
+        crate::metrics::token_issued(grant);
     }
+    issued
 }
 
 /// What the tokens of one grant are about, whichever grant type produced them.

@@ -191,3 +191,124 @@ async fn text_logs_have_no_colour_codes_when_not_at_a_terminal() {
     );
     assert!(!stderr.contains('\u{1b}'), "ANSI escape in piped logs: {stderr:?}");
 }
+
+/// `(name{labels}, value)` of every sample line, after checking each line is a comment or a
+/// well-formed sample of the Prometheus text format.
+fn samples(text: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| {
+            if l.starts_with("# HELP ") || l.starts_with("# TYPE ") {
+                return None;
+            }
+            let (series, value) = l.rsplit_once(' ').unwrap_or_else(|| panic!("not a sample: {l}"));
+            let name_end = series.find('{').unwrap_or(series.len());
+            let name = &series[..name_end];
+            assert!(
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+                "bad metric name: {l}"
+            );
+            if name_end < series.len() {
+                assert!(series.ends_with('}'), "unclosed labels: {l}");
+            }
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value: {l}"));
+            Some((series.to_string(), value))
+        })
+        .collect()
+}
+
+fn value_of(samples: &[(String, f64)], series: &str) -> f64 {
+    samples
+        .iter()
+        .find(|(s, _)| s == series)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| panic!("no {series} in {samples:#?}"))
+}
+
+#[tokio::test]
+async fn metrics_count_sign_ins_tokens_throttles_and_latency_for_allowed_addresses_only() {
+    use super::harness::browser::Browser;
+    use super::harness::client_app::tokens_for;
+
+    // Off by default: the same 404 as any unknown path.
+    let off = TestServer::start().await;
+    assert_eq!(
+        reqwest::get(off.url("/metrics")).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let server = TestServer::start_with(|c| {
+        c.metrics.enabled = true;
+        c.limits.client_auth_failures_per_minute = 1;
+    })
+    .await;
+    let browser = Browser::new();
+    let tokens = tokens_for(&server, &browser, RP_ID, "openid").await;
+    assert!(tokens["access_token"].is_string(), "{tokens}");
+    // A wrong password.
+    let url = server.url(&format!(
+        "/authorize?response_type=code&client_id={SPA_ID}&redirect_uri={}&scope=openid&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&prompt=login",
+        urls::urlencode(RP_REDIRECT)
+    ));
+    let stranger = Browser::new();
+    let login = stranger.follow(&server, &url).await;
+    let refused = stranger.submit_login(&login, ALICE, "not her password").await;
+    assert!(!refused.status().is_redirection(), "refused: {}", refused.status());
+
+    // Failed client authentications past the per-address limit.
+    for _ in 0..3 {
+        reqwest::Client::new()
+            .post(server.url("/token"))
+            .basic_auth(RP_ID, Some("wrong"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let res = reqwest::get(server.url("/metrics")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = res.text().await.unwrap();
+    let s = samples(&text);
+    assert_eq!(
+        value_of(
+            &s,
+            r#"gatehouse_sign_ins_total{method="password",provider="local",outcome="success"}"#
+        ),
+        1.0
+    );
+    assert!(
+        text.contains(r#"gatehouse_sign_ins_total{method="password",provider="local",outcome="failure"}"#),
+        "{text}"
+    );
+    assert_eq!(
+        value_of(&s, r#"gatehouse_tokens_issued_total{grant="authorization_code"}"#),
+        1.0
+    );
+    assert!(
+        value_of(
+            &s,
+            r#"gatehouse_http_request_duration_seconds_count{route="/token",method="POST",status="2xx"}"#
+        ) >= 1.0,
+        "{text}"
+    );
+    assert!(
+        text.contains("gatehouse_http_request_duration_seconds_bucket{route=\"/token\""),
+        "{text}"
+    );
+
+    // A caller outside metrics.allow sees nothing.
+    let closed = TestServer::start_with(|c| {
+        c.metrics.enabled = true;
+        c.metrics.allow = vec!["10.0.0.0/8".into()];
+    })
+    .await;
+    assert_eq!(
+        reqwest::get(closed.url("/metrics")).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}

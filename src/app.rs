@@ -37,6 +37,8 @@ fn site_routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/healthz", get(home::healthz))
+        .route("/readyz", get(home::readyz))
+        .route("/metrics", get(home::metrics))
         .route("/static/gatehouse.css", get(home::stylesheet))
         .route("/static/autosubmit.js", get(home::autosubmit_script))
         .route("/demo/start", get(demo::start))
@@ -123,7 +125,8 @@ async fn session_layer(state: &AppState) -> anyhow::Result<SessionManagerLayer<S
 }
 
 /// The middleware around every route, innermost first: request guard, body limit, error
-/// pages, sessions, availability, security headers, HSTS (https only), tracing.
+/// pages, sessions, availability, security headers, HSTS (https only), tracing in a span with
+/// the request id, the request id (returned as `x-request-id`), a proxy's request id checked.
 fn with_layers(app: Router<AppState>, state: &AppState, sessions: SessionManagerLayer<SessionBackend>) -> Router {
     let hsts = state
         .config
@@ -145,7 +148,16 @@ fn with_layers(app: Router<AppState>, state: &AppState, sessions: SessionManager
     ))
     .layer(axum::middleware::from_fn(web::headers::security_headers))
     .layer(tower::util::option_layer(hsts))
-    .layer(tower_http::trace::TraceLayer::new_for_http())
+    .route_layer(axum::middleware::from_fn_with_state(state.clone(), home::measure))
+    .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(web::request_id::span))
+    .layer(tower_http::request_id::PropagateRequestIdLayer::new(
+        web::request_id::HEADER,
+    ))
+    .layer(tower_http::request_id::SetRequestIdLayer::new(
+        web::request_id::HEADER,
+        tower_http::request_id::MakeRequestUuid,
+    ))
+    .layer(axum::middleware::from_fn(web::request_id::sanitize))
     .with_state(state.clone())
 }
 

@@ -42,6 +42,64 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// `GET /readyz`: 200 when the database answers, its schema is this build's and signing keys
+/// are loaded; 503 otherwise. The body names each check (JSON) for whoever looks.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let readiness = crate::readiness::check(&state.db, &state.keys, state.config.server.healthz()).await;
+    let status = if readiness.ready() {
+        StatusCode::OK
+    } else {
+        tracing::error!(?readiness, "readiness check failed");
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut res = (status, axum::Json(readiness)).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// `GET /metrics`: Prometheus text, when `[metrics] enabled` and the caller's address is in
+/// `metrics.allow`; otherwise the same 404 as any unknown path.
+pub async fn metrics(
+    State(state): State<AppState>,
+    crate::web::limits::ClientAddress(address): crate::web::limits::ClientAddress,
+) -> Response {
+    match &state.metrics {
+        Some(handle) if state.config.metrics.allows(address) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+            handle.render(),
+        )
+            .into_response(),
+        _ => crate::web::error::PageError::NotFound.into_response(),
+    }
+}
+
+/// Records every request's route, method, status and duration (when metrics are on).
+pub async fn measure(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if state.metrics.is_none() {
+        return next.run(req).await;
+    }
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().to_string();
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    crate::metrics::request(route, method, res.status().as_u16(), started.elapsed().as_secs_f64());
+    res
+}
+
 /// `GET /static/autosubmit.js`: submits a page's form on load (SAML HTTP-POST binding).
 pub async fn autosubmit_script() -> Response {
     (

@@ -40,6 +40,8 @@ pub struct Inner {
     pub limits: Arc<crate::web::limits::AddressLimits>,
     /// The key sealing TOTP secrets (`[mfa] secret_key`); without it nobody can enrol.
     pub mfa_secrets: Option<crate::mfa::SecretBox>,
+    /// Renders `/metrics` when `[metrics] enabled`.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     local_addr: OnceLock<SocketAddr>,
 }
 
@@ -109,7 +111,13 @@ impl AppState {
                 None
             }
         };
+        let metrics = if config.metrics.enabled {
+            crate::metrics::install()
+        } else {
+            None
+        };
         Ok(Self(Arc::new(Inner {
+            metrics,
             backchannel,
             client_jwks: new_client_jwks_cache(),
             upstreams,

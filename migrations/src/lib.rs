@@ -11,6 +11,7 @@ mod m20261130_000008_takeover;
 mod m20261130_000009_throttles;
 mod m20261130_000010_durable_tokens;
 mod m20261130_000011_mfa;
+mod m20261130_000012_machine_clients;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_throttles::Migration),
             Box::new(m20261130_000010_durable_tokens::Migration),
             Box::new(m20261130_000011_mfa::Migration),
+            Box::new(m20261130_000012_machine_clients::Migration),
         ]
     }
 }

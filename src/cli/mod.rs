@@ -93,7 +93,11 @@ pub enum ClientCommand {
 pub struct ClientAdd {
     pub client_id: String,
     /// Exact redirect URI; repeat for several.
-    #[arg(long = "redirect-uri", required = true, value_name = "URI")]
+    #[arg(
+        long = "redirect-uri",
+        required_unless_present = "machine_scopes",
+        value_name = "URI"
+    )]
     pub redirect_uris: Vec<String>,
     /// A public client (SPA, native app): no secret, PKCE required.
     #[arg(long)]
@@ -122,12 +126,19 @@ pub struct ClientAdd {
     /// Also accept client_secret_jwt (keeps the secret in the clear: HMAC needs it).
     #[arg(long, conflicts_with = "public")]
     pub client_secret_jwt: bool,
+    /// A scope the client may get for itself with the client_credentials grant; repeat for
+    /// several (confidential clients only).
+    #[arg(long = "machine-scope", value_name = "SCOPE", conflicts_with = "public")]
+    pub machine_scopes: Vec<String>,
 }
 
 /// Parses arguments, runs, and maps failures to exit code 1 with a one-line message.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // The log format is configuration; a configuration that does not load is reported by
+    // `run` (once), with the default format.
+    let log = Config::load(cli.config.as_deref()).map(|c| c.log).unwrap_or_default();
+    init_tracing(&log);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -144,14 +155,19 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(log: &crate::config::LogConfig) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("GATEHOUSE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match log.format {
+        crate::config::LogFormat::Json => builder.json().with_current_span(true).with_span_list(true).try_init(),
+        // Colour codes only for a person at a terminal, never into files or journald.
+        crate::config::LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+    };
 }
 
 fn read_stdin_line(what: &str) -> anyhow::Result<String> {
@@ -294,6 +310,7 @@ fn new_client(a: ClientAdd, alg: SigningAlg, secret: Option<String>) -> NewClien
         introspect_any: false,
         frontchannel_logout_uri: None,
         require_mfa: a.require_mfa,
+        machine_scopes: a.machine_scopes,
     }
 }
 

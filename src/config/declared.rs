@@ -64,6 +64,7 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
         introspect_any: c.introspect_any,
         frontchannel_logout_uri: c.frontchannel_logout_uri.clone(),
         require_mfa: c.require_mfa,
+        machine_scopes: c.machine_scopes.clone(),
     })
 }
 
@@ -132,6 +133,7 @@ fn own_page_client(config: &Config, id: &str, name: &str, callback: &str, tokens
         introspect_any: false,
         frontchannel_logout_uri: None,
         require_mfa: false,
+        machine_scopes: Vec::new(),
     }
 }
 

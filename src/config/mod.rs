@@ -34,6 +34,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "providers",
     "server",
     "mfa",
+    "log",
+    "metrics",
 ];
 
 /// Why the configuration could not be loaded.
@@ -84,6 +86,60 @@ pub struct Config {
     /// Second factors.
     #[serde(default)]
     pub mfa: MfaConfig,
+    /// How log lines look.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// `/metrics` (Prometheus).
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`: Prometheus text at `/metrics`, off by default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` (and record; off = 404 and nothing recorded).
+    pub enabled: bool,
+    /// Client addresses (IPs or CIDR ranges) that may read `/metrics`; others get 404. The
+    /// address is the peer, or `X-Forwarded-For` from `limits.trusted_proxies`.
+    pub allow: Vec<String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            allow: vec!["127.0.0.1/32".into(), "::1/128".into()],
+        }
+    }
+}
+
+impl MetricsConfig {
+    /// Whether `address` may read the metrics.
+    pub fn allows(&self, address: std::net::IpAddr) -> bool {
+        self.allow.iter().any(|a| match a.parse::<ipnet::IpNet>() {
+            Ok(net) => net.contains(&address),
+            Err(_) => a.parse::<std::net::IpAddr>() == Ok(address),
+        })
+    }
+}
+
+/// `[log]`: the format of log lines (written to standard error; the level is `GATEHOUSE_LOG`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (default; colours only when standard error is a terminal) or `json` (one object
+    /// a line, with the request's span fields such as `request_id`).
+    pub format: LogFormat,
+}
+
+/// A log line format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// Second factors (`[mfa]`).
@@ -249,6 +305,11 @@ pub struct ClientDecl {
     /// Every sign-in for this client needs a second factor (local, or trusted from upstream).
     #[serde(default)]
     pub require_mfa: bool,
+    /// Scopes this client may be granted for itself with the `client_credentials` grant
+    /// (RFC 6749 §4.4; confidential clients only). Empty (default) = that grant is refused.
+    /// A client with machine scopes may have no redirect URIs (a machine-only client).
+    #[serde(default)]
+    pub machine_scopes: Vec<String>,
 }
 
 /// A local user declared in the config file (created when missing).
@@ -306,6 +367,8 @@ impl Default for Config {
             providers: Vec::new(),
             server: server::ServerConfig::default(),
             mfa: MfaConfig::default(),
+            log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -326,6 +389,10 @@ impl Config {
         fig = fig.merge(Env::prefixed("GATEHOUSE_").split("__").filter(|k| {
             // Nested keys arrive as `session.idle_timeout` (already split on `__`).
             let top = k.as_str().split('.').next().unwrap_or_default().to_ascii_lowercase();
+            // GATEHOUSE_LOG is the log filter; only GATEHOUSE_LOG__FORMAT & co. are `[log]` keys.
+            if top == "log" && !k.as_str().contains('.') {
+                return false;
+            }
             TOP_LEVEL_KEYS.contains(&top.as_str())
         }));
         let mut config: Config = fig.extract().map_err(Box::new)?;
@@ -346,6 +413,13 @@ impl Config {
             ));
         }
         self.server.validate().map_err(ConfigError::Rule)?;
+        for a in &self.metrics.allow {
+            if a.parse::<ipnet::IpNet>().is_err() && a.parse::<std::net::IpAddr>().is_err() {
+                return Err(ConfigError::Rule(format!(
+                    "metrics.allow: {a:?} is neither an IP address nor a CIDR range"
+                )));
+            }
+        }
         server::check_issuer_scheme(&self.issuer, self.server.allow_insecure_issuer).map_err(ConfigError::Rule)?;
         let mut seen = std::collections::HashSet::new();
         for p in &self.providers {
@@ -355,7 +429,7 @@ impl Config {
             }
         }
         for c in &self.clients {
-            if c.redirect_uris.is_empty() {
+            if c.redirect_uris.is_empty() && c.machine_scopes.is_empty() {
                 return Err(ConfigError::Rule(format!("client {}: redirect_uris is empty", c.id)));
             }
             if c.public && (c.secret.is_some() || c.secret_env.is_some()) {
@@ -369,6 +443,16 @@ impl Config {
                     "client {}: a confidential client needs `secret`, `secret_env`, `jwks` or `jwks_uri`",
                     c.id
                 )));
+            }
+            if c.public && !c.machine_scopes.is_empty() {
+                return Err(ConfigError::Rule(format!(
+                    "client {}: a public client cannot use client_credentials (machine_scopes)",
+                    c.id
+                )));
+            }
+            for scope in &c.machine_scopes {
+                crate::store::clients::check_machine_scope(scope)
+                    .map_err(|e| ConfigError::Rule(format!("client {}: {e}", c.id)))?;
             }
         }
         Ok(())
@@ -414,6 +498,7 @@ mod tests {
             jail.set_env("GATEHOUSE_CONFIG", "g.toml");
             jail.set_env("GATEHOUSE_BIN", "/usr/local/bin/gatehouse");
             jail.set_env("GATEHOUSE_SESSION__IDLE_TIMEOUT", "60");
+            jail.set_env("GATEHOUSE_LOG__FORMAT", "json");
             let c = Config::load(Some(Path::new("g.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.issuer_str(), "https://sso.example.com");
             assert_eq!(c.listen.port(), 9999);
@@ -421,6 +506,7 @@ mod tests {
             assert!(c.registration.enabled);
             assert!(c.secure_cookies());
             assert_eq!(c.session.idle_timeout, 60, "nested keys with __");
+            assert_eq!(c.log.format, LogFormat::Json, "GATEHOUSE_LOG stays the filter");
             Ok(())
         });
     }
@@ -443,6 +529,52 @@ mod tests {
         let mut listed = TOP_LEVEL_KEYS.to_vec();
         listed.sort();
         assert_eq!(keys, listed);
+    }
+
+    #[test]
+    fn machine_scopes_are_for_confidential_clients_and_not_user_scopes() {
+        let machine = |public: bool, scopes: &[&str], redirect: bool| {
+            let mut c = Config::default();
+            c.clients.push(ClientDecl {
+                id: "m".into(),
+                name: None,
+                redirect_uris: if redirect {
+                    vec!["http://127.0.0.1:3000/cb".into()]
+                } else {
+                    vec![]
+                },
+                post_logout_redirect_uris: vec![],
+                public,
+                secret: (!public).then(|| "s".into()),
+                secret_env: None,
+                require_consent: false,
+                require_pkce: true,
+                id_token_signed_response_alg: None,
+                allowed_providers: None,
+                refresh_tokens: None,
+                refresh_token_sliding_lifetime: None,
+                refresh_token_absolute_lifetime: None,
+                access_token_format: None,
+                backchannel_logout_uri: None,
+                jwks: None,
+                jwks_uri: None,
+                client_secret_jwt: false,
+                require_par: false,
+                frontchannel_logout_uri: None,
+                introspect_any: false,
+                require_mfa: false,
+                machine_scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            });
+            c.validate().map_err(|e| e.to_string())
+        };
+        assert!(
+            machine(false, &["api:read"], false).is_ok(),
+            "a machine-only client needs no redirect URI"
+        );
+        assert!(machine(false, &[], false).unwrap_err().contains("redirect_uris"));
+        assert!(machine(true, &["api:read"], true).unwrap_err().contains("public"));
+        assert!(machine(false, &["openid"], true).unwrap_err().contains("openid"));
+        assert!(machine(false, &["two words"], true).is_err());
     }
 
     #[test]

@@ -131,6 +131,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn user_scopes_are_never_machine_scopes() {
+        assert_eq!(SUPPORTED_SCOPES, crate::store::clients::USER_SCOPES);
+        for s in SUPPORTED_SCOPES {
+            assert!(crate::store::clients::check_machine_scope(s).is_err(), "{s}");
+        }
+        assert!(crate::store::clients::check_machine_scope("admin:read").is_ok());
+        assert!(crate::store::clients::check_machine_scope("bad scope").is_err());
+        assert!(crate::store::clients::check_machine_scope("quote\"").is_err());
+    }
+
+    #[test]
     fn prompt_values() {
         assert_eq!(Prompt::parse(None), Ok(Prompt::Auto));
         assert_eq!(Prompt::parse(Some("none")), Ok(Prompt::None));

@@ -151,6 +151,11 @@ impl KeySet {
         key.sign(typ, claims)
     }
 
+    /// Whether a current key signs with `alg`.
+    pub fn can_sign(&self, alg: SigningAlg) -> bool {
+        self.signing.iter().any(|k| k.alg == alg)
+    }
+
     /// The verification key for a `kid`, with its algorithm.
     pub fn verifier(&self, kid: &str) -> Option<(SigningAlg, &DecodingKey)> {
         self.verifying

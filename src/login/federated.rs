@@ -120,6 +120,8 @@ pub async fn cross_site_answer(
     let provider = provider_of(&state, &provider_id)?;
     let refused = |e: &UpstreamError| {
         tracing::warn!(provider = %provider_id, error = %e, "posted answer refused before any interaction");
+        crate::metrics::upstream_error(&provider_id);
+        crate::metrics::sign_in("federated", &provider_id, "failure");
         upstream_failure(&state, &provider.config().name, None, explain(e))
     };
     let (finished, unsolicited) = match provider.finish(&form, Arrival::CrossSite).await {
@@ -134,6 +136,7 @@ pub async fn cross_site_answer(
         Err(e) => return Err(refused(&e)),
     };
     if let Err(e) = &finished.result {
+        // Counted in metrics when the starting browser picks it up (callback).
         tracing::warn!(provider = %provider_id, error = %e, "upstream login failed");
     }
     let id = handoff::put(&state.db, &provider_id, finished, unsolicited).await?;
@@ -181,6 +184,8 @@ pub async fn callback(
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(provider = %provider_id, error = %e, "upstream callback refused");
+            crate::metrics::upstream_error(&provider_id);
+            crate::metrics::sign_in("federated", &provider_id, "failure");
             let ix = started_interaction(&session, &provider_id).await?;
             return Err(upstream_failure(&state, &name, ix.as_deref(), explain(&e)));
         }
@@ -188,6 +193,8 @@ pub async fn callback(
     let ix = interaction::load_pending(&state, Some(&finished.interaction_id)).await?;
     let identity = finished.result.map_err(|e| {
         tracing::warn!(provider = %provider_id, error = %e, "upstream login failed");
+        crate::metrics::upstream_error(&provider_id);
+        crate::metrics::sign_in("federated", &provider_id, "failure");
         upstream_failure(&state, &name, Some(&ix.id), explain(&e))
     })?;
     check_allowed(&state, &ix, provider.as_ref()).await?;

@@ -90,6 +90,7 @@ pub async fn authenticate(
     params: &HashMap<String, String>,
 ) -> Result<(Arc<Client>, AuthMethod), TokenError> {
     if let Some(retry_after_secs) = state.limits.client_auth_blocked(address) {
+        crate::metrics::throttled("client_auth_address");
         return Err(TokenError::TooManyRequests { retry_after_secs });
     }
     match authenticate_unlimited(state, headers, params).await {
@@ -97,7 +98,10 @@ pub async fn authenticate(
             tracing::warn!(%address, client_id = params.get("client_id").map(String::as_str).unwrap_or(""), "client authentication failed");
             match state.limits.hit(Bucket::ClientAuthFailure, address) {
                 Ok(()) => Err(e),
-                Err(retry_after_secs) => Err(TokenError::TooManyRequests { retry_after_secs }),
+                Err(retry_after_secs) => {
+                    crate::metrics::throttled("client_auth_address");
+                    Err(TokenError::TooManyRequests { retry_after_secs })
+                }
             }
         }
         other => other,

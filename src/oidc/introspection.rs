@@ -42,6 +42,10 @@ async fn answer(state: &AppState, form: ClientForm) -> Result<Value, TokenError>
             tracing::warn!(caller = %caller.id, owner = %row.client_id, "introspection of another client's token refused");
             return Ok(inactive());
         }
+        if row.machine {
+            // client_credentials: the client is the subject; there is no user or session.
+            return Ok(machine_token_info(&row, &issuer));
+        }
         let user = enabled_user(state, &row.user_id).await?;
         return Ok(user.map_or_else(inactive, |user| access_token_info(&row, &user, &issuer)));
     }
@@ -63,6 +67,21 @@ fn inactive() -> Value {
 /// The token's user, unless disabled (their tokens are then inactive).
 async fn enabled_user(state: &AppState, user_id: &str) -> Result<Option<users::User>, TokenError> {
     Ok(users::find(&state.db, user_id).await?.filter(|u| !u.disabled))
+}
+
+/// What an active machine token (client_credentials) says: the client is its subject.
+fn machine_token_info(row: &AccessTokenRow, issuer: &str) -> Value {
+    json!({
+        "active": true,
+        "token_type": "Bearer",
+        "scope": row.scope,
+        "client_id": row.client_id,
+        "sub": row.client_id,
+        "aud": row.client_id,
+        "iss": issuer,
+        "iat": row.created_at,
+        "exp": row.expires_at,
+    })
 }
 
 /// What an active access token says.
@@ -115,6 +134,7 @@ mod tests {
             expires_at: 20,
             revoked_at: None,
             family_id: None,
+            machine: false,
         };
         assert_eq!(
             access_token_info(&row, &users::sample("u1", "ada"), "https://sso.example"),

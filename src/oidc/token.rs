@@ -37,12 +37,23 @@ struct TokenResponse {
 /// `POST /token`.
 pub async fn token(State(state): State<AppState>, form: ClientForm) -> Result<Response, TokenError> {
     let ClientForm { params, client, method } = form;
-    match params.get("grant_type").map(String::as_str) {
-        None | Some("") => Err(TokenError::InvalidRequest("grant_type is missing".into())),
-        Some("authorization_code") => authorization_code(&state, &client, method, &params).await,
-        Some("refresh_token") => refresh_token(&state, &client, &params).await,
-        Some(_) => Err(TokenError::UnsupportedGrantType),
+    let (grant, issued) = match params.get("grant_type").map(String::as_str) {
+        None | Some("") => return Err(TokenError::InvalidRequest("grant_type is missing".into())),
+        Some("authorization_code") => (
+            "authorization_code",
+            authorization_code(&state, &client, method, &params).await,
+        ),
+        Some("refresh_token") => ("refresh_token", refresh_token(&state, &client, &params).await),
+        Some("client_credentials") => (
+            "client_credentials",
+            super::client_credentials::grant(&state, &client, &params).await,
+        ),
+        Some(_) => return Err(TokenError::UnsupportedGrantType),
+    };
+    if issued.is_ok() {
+        crate::metrics::token_issued(grant);
     }
+    issued
 }
 
 /// A form parameter that must be present and non-empty; `invalid_request` naming it otherwise.

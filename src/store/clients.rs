@@ -91,6 +91,9 @@ pub struct Client {
     pub frontchannel_logout_uri: Option<String>,
     /// Every sign-in for this client needs a second factor (local, or trusted from upstream).
     pub require_mfa: bool,
+    /// Scopes the client may be granted for itself with `client_credentials`; empty = that
+    /// grant is refused.
+    pub machine_scopes: Vec<String>,
 }
 
 /// Where a client's public keys for `private_key_jwt` come from.
@@ -163,6 +166,8 @@ pub struct NewClient {
     pub frontchannel_logout_uri: Option<String>,
     pub introspect_any: bool,
     pub require_mfa: bool,
+    /// Scopes for `client_credentials` (confidential clients only); empty = none.
+    pub machine_scopes: Vec<String>,
 }
 
 /// Why a client could not be registered.
@@ -176,6 +181,10 @@ pub enum ClientError {
     InvalidJwks(String),
     #[error("a public client cannot have a secret")]
     PublicWithSecret,
+    #[error("a public client cannot use the client_credentials grant (machine_scopes)")]
+    PublicMachine,
+    #[error("machine scope {0:?} is not allowed: {1}")]
+    InvalidMachineScope(String, &'static str),
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
@@ -227,7 +236,31 @@ fn to_client(m: client::Model) -> Client {
         introspect_any: m.introspect_any,
         frontchannel_logout_uri: m.frontchannel_logout_uri,
         require_mfa: m.require_mfa,
+        machine_scopes: m
+            .machine_scopes
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default(),
     }
+}
+
+/// The scopes about a user (`flow::request::SUPPORTED_SCOPES`, whose test keeps the two equal).
+pub const USER_SCOPES: &[&str] = &["openid", "profile", "email", "groups", "offline_access"];
+
+/// Checks a scope a client may be granted for itself: a scope token (RFC 6749 §3.3), and none
+/// of those that only make sense for a user (no ID token, no refresh token is issued).
+pub fn check_machine_scope(scope: &str) -> Result<(), ClientError> {
+    let bad = |why| Err(ClientError::InvalidMachineScope(scope.into(), why));
+    if scope.is_empty()
+        || !scope
+            .chars()
+            .all(|c| c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c))
+    {
+        return bad("not a scope token");
+    }
+    if USER_SCOPES.contains(&scope) {
+        return bad("a user scope (client_credentials tokens have no user)");
+    }
+    Ok(())
 }
 
 /// Creates the client, or replaces its settings when the id exists.
@@ -249,6 +282,12 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
             return Err(ClientError::MissingSecret)
         }
         _ => {}
+    }
+    if new.public && !new.machine_scopes.is_empty() {
+        return Err(ClientError::PublicMachine);
+    }
+    for scope in &new.machine_scopes {
+        check_machine_scope(scope)?;
     }
     if let Some(j) = &new.assertion_keys.jwks {
         serde_json::from_str::<jsonwebtoken::jwk::JwkSet>(j).map_err(|e| ClientError::InvalidJwks(e.to_string()))?;
@@ -287,6 +326,9 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
         introspect_any: Set(new.introspect_any),
         require_mfa: Set(new.require_mfa),
         frontchannel_logout_uri: Set(new.frontchannel_logout_uri.clone()),
+        machine_scopes: Set(
+            (!new.machine_scopes.is_empty()).then(|| serde_json::to_string(&new.machine_scopes).unwrap_or_default())
+        ),
     };
     let saved = if existing.is_some() {
         model.update(db).await?

@@ -39,6 +39,35 @@ pub async fn record<C: ConnectionTrait>(db: &C, token: &str, new: NewAccessToken
         expires_at: Set(t + ttl as i64),
         revoked_at: Set(None),
         family_id: Set(new.family_id),
+        machine: Set(false),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Stores an access token a client was issued for itself (client_credentials): no user, no
+/// session, no refresh family.
+pub async fn record_machine<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+    client_id: &str,
+    scope: &str,
+    ttl: u64,
+) -> Result<(), DbErr> {
+    let t = now();
+    access_token::ActiveModel {
+        token_hash: Set(hash_secret(token)),
+        client_id: Set(client_id.to_owned()),
+        user_id: Set(String::new()),
+        scope: Set(scope.to_owned()),
+        code_hash: Set(None),
+        sid: Set(None),
+        created_at: Set(t),
+        expires_at: Set(t + ttl as i64),
+        revoked_at: Set(None),
+        family_id: Set(None),
+        machine: Set(true),
     }
     .insert(db)
     .await?;

@@ -7,13 +7,18 @@ use super::pages::{ErrorPage, Layout};
 use crate::state::AppState;
 
 /// Turns every `PageError` (and the fallback 404) into the themed error page.
-pub async fn render_error_pages(State(state): State<AppState>, res: Response) -> Response {
+pub async fn render_error_pages(
+    State(state): State<AppState>,
+    request_id: Option<axum::Extension<tower_http::request_id::RequestId>>,
+    res: Response,
+) -> Response {
     match res.extensions().get::<ErrorNotice>() {
         Some(notice) => {
             let page = ErrorPage {
                 layout: Layout::new(notice.title.clone(), state.base()),
                 message: notice.message.clone(),
                 link: notice.link.clone(),
+                request_id: request_id.and_then(|id| id.header_value().to_str().ok().map(str::to_owned)),
             };
             let mut page_res = state.templates.page(res.status(), &page);
             if let Some(retry_after) = res.headers().get(axum::http::header::RETRY_AFTER) {

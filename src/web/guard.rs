@@ -188,7 +188,7 @@ pub async fn database_answers(state: &AppState, timeout: Duration) -> bool {
 
 /// The 503 a person or a client gets while the service cannot work: a page, or for the
 /// protocol endpoints `temporarily_unavailable` in JSON; both with `Retry-After`.
-fn unavailable(state: &AppState, api: bool, message: &str) -> Response {
+fn unavailable(state: &AppState, api: bool, message: &str, request_id: Option<String>) -> Response {
     let mut res = if api {
         (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -200,6 +200,7 @@ fn unavailable(state: &AppState, api: bool, message: &str) -> Response {
             layout: Layout::new("Temporarily unavailable", state.base()),
             message: format!("{message} Please try again in a moment."),
             link: None,
+            request_id,
         };
         state.templates.page(StatusCode::SERVICE_UNAVAILABLE, &page)
     };
@@ -213,11 +214,12 @@ fn unavailable(state: &AppState, api: bool, message: &str) -> Response {
 /// is what failed: the person or client then knows to retry, and the cause is logged once.
 pub async fn availability(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let api = is_protocol_api(req.uri().path(), &state.base());
+    let request_id = super::request_id::of(req.extensions());
     let res = match tokio::time::timeout(state.config.server.request(), next.run(req)).await {
         Ok(res) => res,
         Err(_) => {
             tracing::warn!(timeout = ?state.config.server.request(), "a request ran out of time");
-            return unavailable(&state, api, "Gatehouse could not answer in time.");
+            return unavailable(&state, api, "Gatehouse could not answer in time.", request_id);
         }
     };
     if res.status() != StatusCode::INTERNAL_SERVER_ERROR || database_answers(&state, OUTAGE_PROBE).await {
@@ -228,7 +230,12 @@ pub async fn availability(State(state): State<AppState>, req: Request, next: Nex
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    unavailable(&state, api || json_answer, "The database is not reachable right now.")
+    unavailable(
+        &state,
+        api || json_answer,
+        "The database is not reachable right now.",
+        request_id,
+    )
 }
 
 #[cfg(test)]

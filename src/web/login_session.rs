@@ -38,6 +38,10 @@ pub async fn establish(state: &AppState, session: &Session, auth: Authenticated)
     session.insert(KEY, &login).await?;
     csrf::rotate(session).await?;
     tracing::info!(user_id = %login.user_id, sid = %login.sid, amr = ?login.amr, "signed in");
+    match &login.idp {
+        Some(provider) => crate::metrics::sign_in("federated", provider, "success"),
+        None => crate::metrics::sign_in("password", "local", "success"),
+    }
     Ok(login)
 }
 

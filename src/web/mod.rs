@@ -11,6 +11,7 @@ pub mod listener;
 pub mod login_session;
 pub mod pages;
 pub mod password_attempt;
+pub mod request_id;
 pub mod second_factor;
 pub mod templates;
 pub mod upstream_start;

@@ -165,6 +165,8 @@ pub struct ErrorPage {
     pub layout: Layout,
     pub message: String,
     pub link: Option<Link>,
+    /// The request's id (also in the logs and the `x-request-id` header), to quote to support.
+    pub request_id: Option<String>,
 }
 
 impl Page for ErrorPage {

@@ -18,6 +18,8 @@ pub async fn check_password(
     password: &str,
 ) -> Result<Option<User>, PageError> {
     if let Err(retry_after_secs) = state.limits.hit(Bucket::SignIn, address) {
+        crate::metrics::throttled("sign_in_address");
+        crate::metrics::sign_in("password", "local", "throttled");
         return Err(PageError::TooManyAttempts { retry_after_secs });
     }
     if login.is_empty() || password.is_empty() || password.len() > passwords::MAX_BYTES {
@@ -27,10 +29,13 @@ pub async fn check_password(
         PasswordCheck::Accepted(user) => Ok(Some(user)),
         PasswordCheck::Refused => {
             tracing::info!(%address, login, "failed password login");
+            crate::metrics::sign_in("password", "local", "failure");
             Ok(None)
         }
         PasswordCheck::Throttled { retry_after_secs } => {
             tracing::warn!(%address, login, retry_after_secs, "password attempt refused: account throttled");
+            crate::metrics::throttled("password_account");
+            crate::metrics::sign_in("password", "local", "throttled");
             Err(PageError::TooManyAttempts { retry_after_secs })
         }
     }

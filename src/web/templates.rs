@@ -295,6 +295,7 @@ mod tests {
                         href: "/base/".into(),
                         label: "Home".into(),
                     }),
+                    request_id: full.then(|| "0b7e4a52-request".into()),
                 },
             );
             renders(
@@ -438,6 +439,7 @@ mod tests {
         message: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         link: Option<Option<Link>>,
+        request_id: Option<String>,
     }
 
     impl Page for Incomplete {
@@ -452,16 +454,19 @@ mod tests {
             layout: layout("T"),
             message: None,
             link: Some(None),
+            request_id: None,
         };
         let no_link = Incomplete {
             layout: layout("T"),
             message: Some("m".into()),
             link: None,
+            request_id: None,
         };
         let complete = Incomplete {
             layout: layout("T"),
             message: Some("m".into()),
             link: Some(None),
+            request_id: None,
         };
 
         let e = strict.render(&no_message).unwrap_err().to_string();
@@ -500,10 +505,12 @@ mod tests {
             layout: layout("T"),
             message: "<script>x</script>".into(),
             link: None,
+            request_id: Some("<b>id</b>".into()),
         };
         let r = t.render(&page).unwrap();
         assert!(r.contains("&lt;script&gt;"));
         assert!(!r.contains("<script>x"));
+        assert!(r.contains("&lt;b&gt;id&lt;/b&gt;") && !r.contains("<b>id"), "{r}");
     }
 
     #[test]
@@ -516,6 +523,7 @@ mod tests {
             layout: layout("T"),
             message: "m".into(),
             link: None,
+            request_id: None,
         };
         assert_eq!(t.render(&page).unwrap(), "custom T: m");
         // The others stay built in.

@@ -97,6 +97,26 @@ async fn users_and_clients_added_by_cli_can_sign_in() {
         None,
     );
     assert!(!ok && err.contains("redirect URI"), "{err}");
+    // A machine-only client: no redirect URI, scopes for client_credentials.
+    let (ok, out, err) = gatehouse(
+        &db,
+        &[
+            "client",
+            "add",
+            "cli-job",
+            "--machine-scope",
+            "api:read",
+            "--secret-stdin",
+        ],
+        Some("cli-job-secret\n"),
+    );
+    assert!(ok && out.contains("confidential"), "{out}{err}");
+    let (ok, _, err) = gatehouse(
+        &db,
+        &["client", "add", "cli-bad-job", "--machine-scope", "openid"],
+        None,
+    );
+    assert!(!ok && err.contains("openid"), "user scopes refused: {err}");
 
     let server = TestServer::start_with(|c| {
         c.database_url = db.clone();
@@ -112,6 +132,15 @@ async fn users_and_clients_added_by_cli_can_sign_in() {
     ));
     let back = browser.sign_in_as(&server, &url, "dora", "dora-glacier-lantern").await;
     assert!(query_param(&back, "code").is_some(), "{back}");
+    let res = reqwest::Client::new()
+        .post(server.url("/token"))
+        .basic_auth("cli-job", Some("cli-job-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let machine: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(machine["scope"], "api:read", "{machine}");
 
     // The server made its keys; rotate them from the command line.
     let (ok, out, _) = gatehouse(&db, &["keys", "list"], None);

@@ -59,6 +59,11 @@ async fn with_the_database_down_requests_fail_fast_with_503_and_recover_when_it_
 
     let (health, health_took) = timed(http.get(server.url("/healthz"))).await;
     assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let (ready, ready_took) = timed(http.get(server.url("/readyz"))).await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(ready["database"]["ok"], false, "{ready}");
+    assert!(ready_took < Duration::from_secs(2), "{ready_took:?}");
 
     let (page, page_took) = timed(http.get(server.url("/login?interaction=whatever"))).await;
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);

@@ -17,6 +17,9 @@ pub struct Model {
     pub revoked_at: Option<i64>,
     /// The refresh-token family this token was issued from, if any.
     pub family_id: Option<String>,
+    /// Issued to the client itself (client_credentials): `user_id` is empty, the subject is
+    /// `client_id`.
+    pub machine: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

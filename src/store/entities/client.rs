@@ -41,6 +41,9 @@ pub struct Model {
     pub introspect_any: bool,
     /// Every sign-in for this client needs a second factor.
     pub require_mfa: bool,
+    /// JSON array of the scopes the client may be granted for itself (client_credentials);
+    /// `None` = that grant is refused.
+    pub machine_scopes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

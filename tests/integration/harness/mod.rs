@@ -92,6 +92,7 @@ fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDec
         frontchannel_logout_uri: None,
         introspect_any: false,
         require_mfa: false,
+        machine_scopes: Vec::new(),
     }
 }
 

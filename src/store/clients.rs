@@ -263,8 +263,8 @@ pub fn check_machine_scope(scope: &str) -> Result<(), ClientError> {
     Ok(())
 }
 
-/// Creates the client, or replaces its settings when the id exists.
-pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client, ClientError> {
+/// Refuses a registration that is inconsistent or has a malformed URI, scope or key set.
+fn check_registration(new: &NewClient) -> Result<(), ClientError> {
     for u in new
         .redirect_uris
         .iter()
@@ -295,6 +295,12 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
     if let Some(u) = &new.assertion_keys.jwks_uri {
         check_uri(u)?;
     }
+    Ok(())
+}
+
+/// Creates the client, or replaces its settings when the id exists.
+pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client, ClientError> {
+    check_registration(&new)?;
     let existing = client::Entity::find_by_id(new.id.clone()).one(db).await?;
     let model = client::ActiveModel {
         id: Set(new.id),

@@ -60,6 +60,24 @@ pub struct IdTokenClaims {
     pub user: Map<String, Value>,
 }
 
+/// RFC 9068 JWT access-token claims: a user's (with `auth_time` and `sid`), or a client's own
+/// (client_credentials, where the client is the subject and there is no sign-in).
+#[derive(Serialize)]
+pub struct JwtAccessToken<'a> {
+    pub iss: String,
+    pub sub: &'a str,
+    pub aud: &'a str,
+    pub client_id: &'a str,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub scope: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<&'a str>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

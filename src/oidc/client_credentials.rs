@@ -9,23 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+use super::claims::JwtAccessToken;
 use super::token_error::TokenError;
 use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::{now, random_token, tokens};
-
-/// RFC 9068 claims of a token a client holds for itself.
-#[derive(Serialize)]
-struct MachineAccessToken<'a> {
-    iss: String,
-    sub: &'a str,
-    aud: &'a str,
-    client_id: &'a str,
-    exp: i64,
-    iat: i64,
-    jti: String,
-    scope: &'a str,
-}
 
 #[derive(Serialize)]
 struct MachineTokenResponse {
@@ -76,7 +64,7 @@ pub async fn grant(
     let scope = granted_scope(client, params.get("scope").map(String::as_str))?;
     let ttl = state.config.lifetimes.access_token;
     let iat = now();
-    let claims = MachineAccessToken {
+    let claims = JwtAccessToken {
         iss: state.config.issuer_str(),
         sub: &client.id,
         aud: &client.id,
@@ -85,6 +73,8 @@ pub async fn grant(
         iat,
         jti: random_token(),
         scope: &scope,
+        auth_time: None,
+        sid: None,
     };
     let keys = state.keys.current().await?;
     let jwt = keys.sign_typed(client.id_token_alg, "at+jwt", &claims)?;

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use super::claims::{at_hash, user_claims, IdTokenClaims};
+use super::claims::{at_hash, user_claims, IdTokenClaims, JwtAccessToken};
 use super::client_auth::{AuthMethod, ClientForm};
 use super::pkce;
 use crate::keys::KeySet;
@@ -340,21 +340,6 @@ async fn retry_or_replay(
     Err(TokenError::InvalidGrant("the refresh token was already used".into()))
 }
 
-/// RFC 9068 JWT access-token claims.
-#[derive(Serialize)]
-struct JwtAccessToken<'a> {
-    iss: String,
-    sub: &'a str,
-    aud: &'a str,
-    client_id: &'a str,
-    exp: i64,
-    iat: i64,
-    jti: String,
-    scope: &'a str,
-    auth_time: i64,
-    sid: &'a str,
-}
-
 /// Mints the access token, refresh token (when the client's policy says so) and ID token.
 async fn issue(state: &AppState, client: &Client, g: Grant) -> Result<Response, TokenError> {
     let keys = state.keys.current().await?;
@@ -421,8 +406,8 @@ async fn access_token(
                 iat,
                 jti: random_token(),
                 scope: &g.scope,
-                auth_time: g.auth_time,
-                sid: &g.sid,
+                auth_time: Some(g.auth_time),
+                sid: Some(&g.sid),
             };
             let jwt = keys.sign_typed(client.id_token_alg, "at+jwt", &claims)?;
             tokens::record(&state.db, &jwt, record, lifetime).await?;

@@ -63,13 +63,17 @@ fn random() -> String {
 struct Browser<'a> {
     http: &'a reqwest::Client,
     jar: HashMap<String, String>,
+    /// The account this virtual user signs in to (one each: a shared account would measure
+    /// the account throttle's handling of concurrent attempts instead of the server).
+    username: String,
 }
 
 impl<'a> Browser<'a> {
-    fn new(http: &'a reqwest::Client) -> Self {
+    fn new(http: &'a reqwest::Client, username: String) -> Self {
         Self {
             http,
             jar: HashMap::new(),
+            username,
         }
     }
 
@@ -138,7 +142,7 @@ impl<'a> Browser<'a> {
             if !may_log_in || logged_in {
                 bail!("unexpected page at {next}");
             }
-            let (action, form) = login_form(&page, &s.username, &s.password).context("no login form")?;
+            let (action, form) = login_form(&page, &self.username, &s.password).context("no login form")?;
             let action = url::Url::parse(&next)?.join(&action)?.to_string();
             let res = self.send(self.http.post(&action).form(&form)).await?;
             let loc = res
@@ -234,24 +238,28 @@ pub async fn run(s: &Endpoints, flow: Flow, vus: usize, duration: Duration, pid:
     let s = Arc::new(s.clone());
     // Signed-in VUs sign in once, untimed.
     let mut browsers = Vec::new();
-    for _ in 0..vus {
-        let mut b = Browser::new(&http);
+    for vu in 0..vus {
+        let mut b = Browser::new(&http, s.account(vu));
         if flow == Flow::SignedIn {
             b.flow(&s, true).await.context("warm-up sign-in")?;
         }
-        browsers.push(b.jar);
+        browsers.push((b.jar, b.username));
     }
     let cpu_before = crate::servers::cpu_time(pid);
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::new();
-    for jar in browsers {
+    for (jar, username) in browsers {
         let http = http.clone();
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let (mut errors, mut first_error) = (0usize, None);
-            let mut b = Browser { http: &http, jar };
+            let mut b = Browser {
+                http: &http,
+                jar,
+                username,
+            };
             for _ in 0..100_000 {
                 if Instant::now() >= deadline {
                     break;

@@ -81,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
             continue;
         }
         eprintln!("starting {target:?}…");
-        let server = servers::start(target, &s.gatehouse_bin, &s.peer_dir, &work).await?;
+        let server = servers::start(target, &s.gatehouse_bin, &s.peer_dir, &work, s.vus).await?;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let idle_rss = servers::rss_kb(server.pid).0;
         eprintln!("{target:?}: signed-in flow, {} VUs, {}s…", s.vus, s.seconds);

@@ -24,9 +24,20 @@ pub struct Endpoints {
     pub client_id: String,
     pub client_secret: String,
     pub redirect_uri: String,
+    /// Accounts are `{username}0`, `{username}1`, … one per virtual user.
     pub username: String,
     pub password: String,
 }
+
+impl Endpoints {
+    /// The account of virtual user `vu`.
+    pub fn account(&self, vu: usize) -> String {
+        format!("{}{vu}", self.username)
+    }
+}
+
+/// The password of every benchmark account (strong enough for Gatehouse's password policy).
+pub const PASSWORD: &str = "violet kettle orbit drum 42";
 
 /// A running server with one confidential client and one user.
 pub struct Server {
@@ -108,6 +119,26 @@ pub fn rss_kb(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// `gatehouse user add NAME --password-stdin` against the benchmark's database.
+async fn add_gatehouse_user(bin: &Path, config: &Path, name: &str) -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = Command::new(bin)
+        .arg("--config")
+        .arg(config)
+        .args(["user", "add", name, "--password-stdin"])
+        .env("GATEHOUSE_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("running gatehouse user add")?;
+    let mut stdin = child.stdin.take().context("stdin")?;
+    stdin.write_all(format!("{PASSWORD}\n").as_bytes()).await?;
+    drop(stdin);
+    let status = child.wait().await?;
+    anyhow::ensure!(status.success(), "gatehouse user add {name} failed");
+    Ok(())
+}
+
 async fn spawn_gatehouse(bin: &Path, config: &Path) -> anyhow::Result<Child> {
     Command::new(bin)
         .args(["serve", "--config"])
@@ -121,7 +152,14 @@ async fn spawn_gatehouse(bin: &Path, config: &Path) -> anyhow::Result<Child> {
 }
 
 /// Starts one server, with start-up timed.
-pub async fn start(kind: Kind, gatehouse_bin: &Path, peer_dir: &Path, work: &Path) -> anyhow::Result<Server> {
+/// Starts `kind` with `accounts` user accounts (see [`Endpoints::account`]).
+pub async fn start(
+    kind: Kind,
+    gatehouse_bin: &Path,
+    peer_dir: &Path,
+    work: &Path,
+    accounts: usize,
+) -> anyhow::Result<Server> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
@@ -149,11 +187,6 @@ id = "bench"
 name = "Bench"
 redirect_uris = ["{REDIRECT}"]
 secret = "bench-secret"
-[[users]]
-username = "bench"
-email = "bench@example.com"
-email_verified = true
-password = "bench-password"
 "#,
                     db = work.join("gatehouse.db").display()
                 ),
@@ -165,6 +198,11 @@ password = "bench-password"
             let fresh = wait_ready(&http, &health, t).await?;
             first.kill().await.ok();
             first.wait().await.ok();
+            // Accounts are added between the two starts, so neither start-up time includes
+            // their password hashing.
+            for vu in 0..accounts {
+                add_gatehouse_user(gatehouse_bin, &config, &format!("bench{vu}")).await?;
+            }
             let t = Instant::now();
             let child = spawn_gatehouse(gatehouse_bin, &config).await?;
             let again = wait_ready(&http, &health, t).await?;
@@ -189,7 +227,7 @@ password = "bench-password"
                     client_secret: "bench-secret".into(),
                     redirect_uri: REDIRECT.into(),
                     username: "bench".into(),
-                    password: "bench-password".into(),
+                    password: PASSWORD.into(),
                 },
                 startup: vec![
                     ("new SQLite database (migrate + key generation)".into(), fresh),
@@ -251,7 +289,7 @@ password = "bench-password"
                     client_secret: reg["client_secret"].as_str().context("client_secret")?.into(),
                     redirect_uri: REDIRECT.into(),
                     username: "bench".into(),
-                    password: "bench-password".into(),
+                    password: PASSWORD.into(),
                 },
                 startup: vec![("in-memory adapter".into(), started)],
                 version: format!(

@@ -214,7 +214,7 @@ pub async fn serve_on(
         max_connections: web::listener::fit_to_open_files(server.max_connections, web::listener::open_file_limit()),
         drain: server.request() + server.header_read(),
     };
-    tracing::info!(%addr, issuer = %state.config.issuer_str(), max_connections = limits.max_connections, "Gatehouse listening");
+    tracing::info!(%addr, issuer = %state.issuer, max_connections = limits.max_connections, "Gatehouse listening");
     // The listener gives every request the peer as ConnectInfo<SocketAddr> (per-address limits).
     web::listener::serve(listener, router, limits, shutdown).await?;
     Ok(())

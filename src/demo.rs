@@ -179,7 +179,7 @@ fn verify_id_token(state: &AppState, jwks: &JwkSet, token: &str, nonce: &str) ->
     }
     let mut v = jsonwebtoken::Validation::new(header.alg);
     v.set_audience(&[CLIENT_ID]);
-    v.set_issuer(&[state.config.issuer_str()]);
+    v.set_issuer(&[&state.issuer]);
     let data = jsonwebtoken::decode::<Value>(token, &key, &v).map_err(|e| format!("ID token rejected: {e}"))?;
     if data.claims["nonce"].as_str() != Some(nonce) {
         return Err("ID token nonce does not match".into());

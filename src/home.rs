@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 pub async fn home(State(state): State<AppState>) -> Response {
     let page = HomePage {
         layout: Layout::new("Home", state.base()),
-        issuer: state.config.issuer_str().to_owned(),
+        issuer: state.issuer.clone(),
         demo: state.config.demo.enabled,
         demo_user: state.config.users.first().map(|u| u.username.clone()),
     };

@@ -8,8 +8,6 @@ use crate::upstream::Registry;
 pub enum ProviderRefusal {
     /// The client does not accept sign-in with this provider.
     NotAllowedForClient,
-    /// The provider only serves people who already have an account (`link_only`).
-    LinkOnly,
 }
 
 /// Checks `client` accepts sign-in with `provider_id`.

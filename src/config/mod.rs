@@ -327,6 +327,37 @@ pub struct UserDecl {
 }
 
 impl ClientDecl {
+    /// A client `id` with every setting at its config-file default (as if declared with `id`
+    /// and nothing else).
+    pub fn new(id: &str) -> Self {
+        Self {
+            id: id.into(),
+            name: None,
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            public: false,
+            secret: None,
+            secret_env: None,
+            require_consent: false,
+            require_pkce: true,
+            id_token_signed_response_alg: None,
+            allowed_providers: None,
+            refresh_tokens: None,
+            refresh_token_sliding_lifetime: None,
+            refresh_token_absolute_lifetime: None,
+            access_token_format: None,
+            backchannel_logout_uri: None,
+            jwks: None,
+            jwks_uri: None,
+            client_secret_jwt: false,
+            require_par: false,
+            frontchannel_logout_uri: None,
+            introspect_any: false,
+            require_mfa: false,
+            machine_scopes: vec![],
+        }
+    }
+
     /// The declared token settings, defaults filled in.
     pub fn token_settings(&self) -> crate::store::clients::TokenSettings {
         let d = crate::store::clients::TokenSettings::default();
@@ -536,34 +567,15 @@ mod tests {
         let machine = |public: bool, scopes: &[&str], redirect: bool| {
             let mut c = Config::default();
             c.clients.push(ClientDecl {
-                id: "m".into(),
-                name: None,
                 redirect_uris: if redirect {
                     vec!["http://127.0.0.1:3000/cb".into()]
                 } else {
                     vec![]
                 },
-                post_logout_redirect_uris: vec![],
                 public,
                 secret: (!public).then(|| "s".into()),
-                secret_env: None,
-                require_consent: false,
-                require_pkce: true,
-                id_token_signed_response_alg: None,
-                allowed_providers: None,
-                refresh_tokens: None,
-                refresh_token_sliding_lifetime: None,
-                refresh_token_absolute_lifetime: None,
-                access_token_format: None,
-                backchannel_logout_uri: None,
-                jwks: None,
-                jwks_uri: None,
-                client_secret_jwt: false,
-                require_par: false,
-                frontchannel_logout_uri: None,
-                introspect_any: false,
-                require_mfa: false,
                 machine_scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                ..ClientDecl::new("m")
             });
             c.validate().map_err(|e| e.to_string())
         };

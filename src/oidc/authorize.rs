@@ -22,11 +22,6 @@ use crate::web::limits::{Bucket, ClientAddress};
 use crate::web::login_session;
 use crate::web::{found, get_or_post_params};
 
-/// A request that cannot be answered at a redirect URI: shown as a page instead.
-fn invalid(title: &str, message: &str) -> PageError {
-    PageError::bad_request(title, message)
-}
-
 /// `GET|POST /authorize`.
 pub async fn authorize(
     State(state): State<AppState>,
@@ -37,7 +32,7 @@ pub async fn authorize(
     body: Bytes,
 ) -> Result<Response, PageError> {
     let params = get_or_post_params(&method, query, &body).map_err(|e| {
-        invalid(
+        PageError::bad_request(
             "Invalid sign-in request",
             &format!("The application sent an invalid request: {e}."),
         )
@@ -50,7 +45,7 @@ pub async fn authorize(
     };
     let Some(redirect_uri) = params.get("redirect_uri").filter(|r| client.has_redirect_uri(r)) else {
         // Never redirect to an unregistered URI: that is an open redirector (RFC 6749 §4.1.2.1).
-        return Err(invalid(
+        return Err(PageError::bad_request(
             "Invalid redirect address",
             "The application asked Gatehouse to send you back to an address it has not registered, so Gatehouse stopped here.",
         ));
@@ -84,13 +79,13 @@ pub async fn authorize(
 /// The registered client the request names.
 async fn client_named(state: &AppState, params: &HashMap<String, String>) -> Result<std::sync::Arc<Client>, PageError> {
     let Some(client_id) = params.get("client_id").filter(|c| !c.is_empty()) else {
-        return Err(invalid(
+        return Err(PageError::bad_request(
             "Invalid sign-in request",
             "The application did not say who it is (client_id is missing).",
         ));
     };
     state.clients.get(client_id).await?.ok_or_else(|| {
-        invalid(
+        PageError::bad_request(
             "Unknown application",
             "The application that sent you here is not registered with Gatehouse.",
         )

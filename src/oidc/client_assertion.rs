@@ -184,7 +184,7 @@ fn verified_claims(
     v.set_issuer(&[&client.id]);
     v.sub = Some(client.id.clone());
     // The token endpoint URL is the audience RFC 7523 names; the issuer is accepted as OIDC allows.
-    v.set_audience(&[state.config.endpoint("/token"), state.config.issuer_str()]);
+    v.set_audience(&[state.config.endpoint("/token"), state.issuer.clone()]);
     v.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
     jsonwebtoken::decode::<Claims>(assertion, key, &v)
         .map(|data| data.claims)

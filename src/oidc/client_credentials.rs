@@ -65,7 +65,7 @@ pub async fn grant(
     let ttl = state.config.lifetimes.access_token;
     let iat = now();
     let claims = JwtAccessToken {
-        iss: state.config.issuer_str(),
+        iss: state.issuer.clone(),
         sub: &client.id,
         aud: &client.id,
         client_id: &client.id,

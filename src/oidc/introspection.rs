@@ -31,7 +31,7 @@ async fn answer(state: &AppState, form: ClientForm) -> Result<Value, TokenError>
         ));
     }
     let token = required(&params, "token")?;
-    let issuer = state.config.issuer_str();
+    let issuer = state.issuer.clone();
 
     // RFC 7662 §4: a client learns about its own tokens only, unless trusted with every
     // client's; for any other token the answer is the same as for an unknown one.

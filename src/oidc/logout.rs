@@ -56,7 +56,7 @@ async fn verify_hint(state: &AppState, token: &str) -> Result<Hint, PageError> {
     v.validate_exp = false;
     v.validate_aud = false;
     v.required_spec_claims = ["sub", "iss"].iter().map(|s| s.to_string()).collect();
-    v.set_issuer(&[state.config.issuer_str()]);
+    v.set_issuer(&[&state.issuer]);
     let data = jsonwebtoken::decode::<HintClaims>(token, key, &v).map_err(|_| invalid_hint())?;
     let aud = match data.claims.aud {
         serde_json::Value::String(s) => vec![s],

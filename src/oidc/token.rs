@@ -398,7 +398,7 @@ async fn access_token(
         AccessTokenFormat::Opaque => tokens::issue(&state.db, record, lifetime).await?,
         AccessTokenFormat::Jwt => {
             let claims = JwtAccessToken {
-                iss: state.config.issuer_str(),
+                iss: state.issuer.clone(),
                 sub: &g.user.id,
                 aud: &client.id,
                 client_id: &client.id,
@@ -453,7 +453,7 @@ fn id_token(
         return Ok(None);
     }
     let claims = IdTokenClaims {
-        iss: state.config.issuer_str(),
+        iss: state.issuer.clone(),
         aud: client.id.clone(),
         azp: client.id.clone(),
         exp: iat + state.config.lifetimes.id_token as i64,

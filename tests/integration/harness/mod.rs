@@ -69,30 +69,14 @@ pub struct TestServer {
 
 fn client(id: &str, public: bool, consent: bool, alg: Option<&str>) -> ClientDecl {
     ClientDecl {
-        id: id.into(),
         name: Some(format!("{id} application")),
         redirect_uris: vec![RP_REDIRECT.into()],
         post_logout_redirect_uris: vec![RP_LOGOUT.into()],
         public,
         secret: (!public).then(|| RP_SECRET.into()),
-        secret_env: None,
         require_consent: consent,
-        require_pkce: true,
         id_token_signed_response_alg: alg.map(str::to_owned),
-        allowed_providers: None,
-        refresh_tokens: None,
-        refresh_token_sliding_lifetime: None,
-        refresh_token_absolute_lifetime: None,
-        access_token_format: None,
-        backchannel_logout_uri: None,
-        jwks: None,
-        jwks_uri: None,
-        client_secret_jwt: false,
-        require_par: false,
-        frontchannel_logout_uri: None,
-        introspect_any: false,
-        require_mfa: false,
-        machine_scopes: Vec::new(),
+        ..ClientDecl::new(id)
     }
 }
 

@@ -41,6 +41,7 @@ fn site_routes() -> Router<AppState> {
         .route("/metrics", get(home::metrics))
         .route("/static/gatehouse.css", get(home::stylesheet))
         .route("/static/autosubmit.js", get(home::autosubmit_script))
+        .route("/static/passkeys.js", get(home::passkeys_script))
         .route("/demo/start", get(demo::start))
         .route("/demo/callback", get(demo::callback))
 }
@@ -74,6 +75,10 @@ fn login_routes() -> Router<AppState> {
         .route("/login/discover", post(password::discover))
         .route("/login/mfa", get(mfa::page).post(mfa::submit))
         .route("/login/mfa/enrol", get(mfa::enrol_page).post(mfa::enrol_submit))
+        .route("/login/passkey/options", post(passkey::sign_in_options))
+        .route("/login/passkey", post(passkey::sign_in))
+        .route("/login/mfa/passkey/options", post(passkey::second_factor_options))
+        .route("/login/mfa/passkey", post(passkey::second_factor))
         .route("/register", get(register::page).post(register::submit))
         .route("/consent", get(consent::page).post(consent::submit))
 }
@@ -100,6 +105,9 @@ fn account_routes() -> Router<AppState> {
         .route("/account/sessions/end", post(end))
         .route("/account/mfa/totp", get(totp_page).post(totp_submit))
         .route("/account/mfa/manage", post(manage))
+        .route("/account/passkeys/options", post(login::account_passkeys::options))
+        .route("/account/passkeys", post(login::account_passkeys::add))
+        .route("/account/passkeys/remove", post(login::account_passkeys::remove))
 }
 
 /// Server-side sessions in the database, behind a Secure (for https), HttpOnly, SameSite=Lax

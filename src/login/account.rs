@@ -1,4 +1,5 @@
-//! The account page: a person's sign-in sessions, each of which they can end.
+//! The account page: a person's sign-in sessions, each of which they can end, and their second
+//! factors (passkeys are managed in `login::account_passkeys`).
 //!
 //! Like Keycloak's account console it is a client of Gatehouse itself ("gatehouse-account"):
 //! without a session it starts an ordinary authorization request, so every login method works.
@@ -17,7 +18,7 @@ use crate::web::continuation::active_login;
 use crate::web::error::PageError;
 use crate::web::limits::ClientAddress;
 use crate::web::login_session::{end_session, sign_out};
-use crate::web::pages::{AccountPage, Layout, LoggedOutPage, SessionRow};
+use crate::web::pages::{AccountPage, Layout, LoggedOutPage, PasskeyRow, SessionRow};
 use crate::web::second_factor::{add_second_factor, check_code, CodeKind};
 use crate::web::{csrf, found, see_other, with_query};
 
@@ -58,7 +59,7 @@ pub async fn page(State(state): State<AppState>, session: Session) -> Result<Res
 }
 
 /// The account page for the signed-in `user`, with an `error` from a second-factor action.
-async fn render(
+pub(crate) async fn render(
     state: &AppState,
     session: &Session,
     login: &crate::web::login_session::LoginSession,
@@ -95,6 +96,18 @@ async fn render(
         totp: factors.totp,
         recovery_codes_left: factors.recovery_codes_left,
         error: error.map(str::to_owned),
+        passkeys_available: state.webauthn.is_some(),
+        passkeys: crate::mfa::passkey::list(&state.db, &user.id)
+            .await?
+            .into_iter()
+            .map(|p| PasskeyRow {
+                id: p.id,
+                name: p.name,
+                added: when(p.created_at),
+                last_used: p.last_used_at.map(when),
+            })
+            .collect(),
+        has_password: user.password_hash.is_some(),
     };
     Ok(state.templates.form(&page, error, StatusCode::UNAUTHORIZED))
 }

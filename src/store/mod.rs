@@ -9,6 +9,7 @@ pub mod handoffs;
 pub mod interactions;
 pub mod login_sessions;
 pub mod mfa;
+pub mod passkeys;
 pub mod refresh_tokens;
 pub mod replay;
 pub mod saml_keys;

@@ -65,6 +65,8 @@ pub struct LoginPage {
     pub providers: Vec<ProviderButton>,
     /// Whether to offer home-realm discovery by work email.
     pub hrd: bool,
+    /// Whether to offer "Sign in with a passkey".
+    pub passkeys: bool,
 }
 
 impl Page for LoginPage {
@@ -242,6 +244,22 @@ pub struct AccountPage {
     pub totp: bool,
     pub recovery_codes_left: u64,
     pub error: Option<String>,
+    /// The server can hold passkeys (its issuer is on a domain name).
+    pub passkeys_available: bool,
+    /// The person's passkeys.
+    pub passkeys: Vec<PasskeyRow>,
+    /// The person can confirm with a password (not only through an upstream provider).
+    pub has_password: bool,
+}
+
+/// One passkey on the account page.
+#[derive(Debug, Serialize)]
+pub struct PasskeyRow {
+    /// The credential id, base64url.
+    pub id: String,
+    pub name: String,
+    pub added: String,
+    pub last_used: Option<String>,
 }
 
 impl Page for AccountPage {
@@ -295,6 +313,10 @@ pub struct MfaPage {
     /// The recovery-code form is open (the person chose it, or a recovery code was wrong).
     pub recovery: bool,
     pub recovery_codes_left: u64,
+    /// The person has an authenticator app.
+    pub totp: bool,
+    /// The person has passkeys (and the server can use them).
+    pub passkeys: bool,
 }
 
 impl Page for MfaPage {
@@ -317,6 +339,9 @@ pub struct MfaEnrolPage {
     pub otpauth_uri: String,
     /// The secret in base32, to type into the app.
     pub secret: String,
+    /// The `otpauth://` URI as a QR code: an SVG `data:` URI for an `<img>` (CSP allows
+    /// `data:` images, and no markup is injected into the page).
+    pub qr_data_uri: Option<String>,
     pub error: Option<String>,
 }
 

@@ -236,6 +236,7 @@ mod tests {
                         vec![]
                     },
                     hrd: full,
+                    passkeys: full,
                 },
             );
             renders(
@@ -362,6 +363,18 @@ mod tests {
                     totp: full,
                     recovery_codes_left: 7,
                     error: some("That code is not right."),
+                    passkeys_available: full,
+                    passkeys: if full {
+                        vec![PasskeyRow {
+                            id: "Y3JlZA".into(),
+                            name: "Laptop".into(),
+                            added: "today".into(),
+                            last_used: some("now"),
+                        }]
+                    } else {
+                        vec![]
+                    },
+                    has_password: full,
                 },
             );
             renders(
@@ -375,6 +388,8 @@ mod tests {
                     error: some("That code is not right."),
                     recovery: full,
                     recovery_codes_left: if full { 3 } else { 0 },
+                    totp: full,
+                    passkeys: full,
                 },
             );
             renders(
@@ -388,6 +403,7 @@ mod tests {
                     csrf: "token".into(),
                     otpauth_uri: "otpauth://totp/Gatehouse:alice?secret=ABC".into(),
                     secret: "ABC".into(),
+                    qr_data_uri: some("data:image/svg+xml;base64,PHN2Zy8+"),
                     error: some("That code is not right."),
                 },
             );

@@ -9,6 +9,7 @@ pub mod federated_identity;
 pub mod interaction;
 pub mod login_session;
 pub mod login_throttle;
+pub mod passkey;
 pub mod pushed_request;
 pub mod recovery_code;
 pub mod refresh_token;

@@ -45,20 +45,20 @@ pub fn brokered_amr(
     if policy != crate::config::UpstreamMfa::TrustUpstream {
         return amr;
     }
-    let strings = |key: &str| -> Vec<&str> {
-        raw_claims
+    fn strings<'a>(claims: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+        claims
             .get(key)
             .and_then(|a| a.as_array())
             .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
             .unwrap_or_default()
-    };
-    let upstream = strings("amr");
+    }
+    let upstream = strings(raw_claims, "amr");
     let mut factors: Vec<&str> = UPSTREAM_SECOND_FACTORS
         .iter()
         .copied()
         .filter(|f| upstream.contains(f))
         .collect();
-    let contexts = strings(crate::upstream::AUTHN_CONTEXTS_CLAIM);
+    let contexts = strings(raw_claims, crate::upstream::AUTHN_CONTEXTS_CLAIM);
     if contexts.iter().any(|c| mfa_contexts.iter().any(|m| m == c)) {
         factors.push(AMR_MFA);
     }

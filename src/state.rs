@@ -42,6 +42,8 @@ pub struct Inner {
     pub mfa_secrets: Option<crate::mfa::SecretBox>,
     /// Renders `/metrics` when `[metrics] enabled`.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Which clients this node has already recorded as taking part in a session.
+    pub participants: crate::store::session_clients::RecordedParticipants,
     local_addr: OnceLock<SocketAddr>,
 }
 
@@ -118,6 +120,7 @@ impl AppState {
         };
         Ok(Self(Arc::new(Inner {
             metrics,
+            participants: Default::default(),
             backchannel,
             client_jwks: new_client_jwks_cache(),
             upstreams,

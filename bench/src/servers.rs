@@ -143,7 +143,11 @@ async fn spawn_gatehouse(bin: &Path, config: &Path) -> anyhow::Result<Child> {
     Command::new(bin)
         .args(["serve", "--config"])
         .arg(config)
-        .env("GATEHOUSE_LOG", "warn")
+        // BENCH_GATEHOUSE_LOG (e.g. "sea_orm=debug") shows what the server does per flow.
+        .env(
+            "GATEHOUSE_LOG",
+            std::env::var("BENCH_GATEHOUSE_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)

@@ -14,7 +14,6 @@ use crate::state::AppState;
 use crate::store::clients::{AccessTokenFormat, Client, RefreshPolicy, TokenSettings};
 use crate::store::codes::{self, CodeRow, Redemption};
 use crate::store::refresh_tokens::{self, Family, NewRefresh, RefreshRow, Rotation, Standing};
-use crate::store::session_clients;
 use crate::store::tokens::{self, NewAccessToken};
 use crate::store::{now, random_token, users};
 
@@ -165,14 +164,7 @@ async fn authorization_code(
 /// Consumes the code `client` presents. A code used before is a replay: what was issued from
 /// it is revoked.
 async fn redeem_code(state: &AppState, client: &Client, code: &str) -> Result<CodeRow, TokenError> {
-    let Some(row) = codes::find(&state.db, code).await? else {
-        return Err(TokenError::InvalidGrant("the code is invalid".into()));
-    };
-    // Binding first, so another client can neither redeem nor burn this code.
-    if row.client_id != client.id {
-        return Err(TokenError::InvalidGrant("the code was issued to another client".into()));
-    }
-    match codes::redeem(&state.db, row).await? {
+    match codes::redeem(&state.db, code, &client.id).await? {
         Redemption::Fresh(row) => Ok(row),
         Redemption::Replayed(row) => {
             // Marked first: a first redemption still issuing sees the mark after storing its
@@ -183,6 +175,8 @@ async fn redeem_code(state: &AppState, client: &Client, code: &str) -> Result<Co
             Err(TokenError::InvalidGrant("the code was already used".into()))
         }
         Redemption::Expired => Err(TokenError::InvalidGrant("the code has expired".into())),
+        Redemption::Unknown => Err(TokenError::InvalidGrant("the code is invalid".into())),
+        Redemption::OtherClient => Err(TokenError::InvalidGrant("the code was issued to another client".into())),
     }
 }
 
@@ -348,7 +342,10 @@ async fn issue(state: &AppState, client: &Client, g: Grant) -> Result<Response, 
     let access_token = access_token(state, client, &keys, &g, family.as_ref(), iat).await?;
     let refresh = refresh_token_of(state, client, &g, family.as_ref()).await?;
     let id_token = id_token(state, client, &keys, &g, &access_token, iat)?;
-    session_clients::record(&state.db, &g.sid, &client.id, &g.user.id).await?;
+    state
+        .participants
+        .record(&state.db, &g.sid, &client.id, &g.user.id)
+        .await?;
     tracing::info!(client_id = %client.id, user_id = %g.user.id, refresh = refresh.is_some(), "tokens issued");
     let mut res = Json(TokenResponse {
         access_token,

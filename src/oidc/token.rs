@@ -149,7 +149,8 @@ async fn authorization_code(
     let code = required(params, "code")?;
     let row = redeem_code(state, client, code).await?;
     check_code_use(&row, params, client.public && method == AuthMethod::None)?;
-    let user = active_user(state, client, &row.user_id, row.idp.as_deref()).await?;
+    let user = users::find(&state.db, &row.user_id).await?;
+    let user = active_user(state, client, user, row.idp.as_deref()).await?;
     let code_hash = row.code_hash.clone();
     let response = issue(state, client, Grant::from_code(user, row)).await?;
     // A replay racing this redemption may have looked for these tokens before they existed.
@@ -216,10 +217,10 @@ async fn revoke_issued_from_code(state: &AppState, code_hash: &str) -> Result<()
 async fn active_user(
     state: &AppState,
     client: &Client,
-    user_id: &str,
+    user: Option<users::User>,
     idp: Option<&str>,
 ) -> Result<users::User, TokenError> {
-    let user = match users::find(&state.db, user_id).await? {
+    let user = match user {
         Some(u) if !u.disabled => u,
         _ => return Err(TokenError::InvalidGrant("the user is no longer active".into())),
     };
@@ -245,7 +246,7 @@ async fn refresh_token(
     params: &HashMap<String, String>,
 ) -> Result<Response, TokenError> {
     let presented = required(params, "refresh_token")?;
-    let row = find_refresh_token(state, client, presented).await?;
+    let (row, user) = find_refresh_token(state, client, presented).await?;
     match refresh_tokens::standing(&row) {
         Standing::Usable => {}
         Standing::Rotated => return retry_or_replay(state, client, params, row, presented).await,
@@ -254,7 +255,7 @@ async fn refresh_token(
     }
     // Checked before rotating: a refused request leaves the token usable.
     let scope = narrowed_scope(&row.scope, params)?;
-    let user = active_user(state, client, &row.user_id, row.idp.as_deref()).await?;
+    let user = active_user(state, client, user, row.idp.as_deref()).await?;
     let mut grant = Grant::continuing(user, scope, &row);
     let rotation = refresh_tokens::rotate(
         &state.db,
@@ -273,9 +274,13 @@ async fn refresh_token(
     issue(state, client, grant).await
 }
 
-/// The stored row of the refresh token `client` presents, whatever its standing.
-async fn find_refresh_token(state: &AppState, client: &Client, presented: &str) -> Result<RefreshRow, TokenError> {
-    let Some(row) = refresh_tokens::find(&state.db, presented).await? else {
+/// The stored row of the refresh token `client` presents, whatever its standing, with its user.
+async fn find_refresh_token(
+    state: &AppState,
+    client: &Client,
+    presented: &str,
+) -> Result<(RefreshRow, Option<users::User>), TokenError> {
+    let Some((row, user)) = refresh_tokens::find_with_user(&state.db, presented).await? else {
         return Err(TokenError::InvalidGrant("the refresh token is invalid".into()));
     };
     if row.client_id != client.id {
@@ -283,7 +288,7 @@ async fn find_refresh_token(state: &AppState, client: &Client, presented: &str) 
             "the refresh token was issued to another client".into(),
         ));
     }
-    Ok(row)
+    Ok((row, user))
 }
 
 /// A narrower scope may be asked for, never a wider one (RFC 6749 §6).
@@ -319,7 +324,8 @@ async fn retry_or_replay(
     let window = state.config.lifetimes.refresh_retry_window as i64;
     if let Some((next, successor)) = refresh_tokens::retry_candidate(&state.db, &row, presented, window).await? {
         let scope = narrowed_scope(&successor.scope, params)?;
-        let user = active_user(state, client, &successor.user_id, successor.idp.as_deref()).await?;
+        let user = users::find(&state.db, &successor.user_id).await?;
+        let user = active_user(state, client, user, successor.idp.as_deref()).await?;
         if refresh_tokens::claim_retry(&state.db, &row, window).await? {
             tracing::info!(client_id = %client.id, family = %row.family_id, "refresh token retried within its window; same successor returned");
             let grant = Grant {

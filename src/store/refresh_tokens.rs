@@ -131,6 +131,17 @@ pub async fn find<C: ConnectionTrait>(db: &C, token: &str) -> Result<Option<Refr
     refresh_token::Entity::find_by_id(hash_secret(token)).one(db).await
 }
 
+/// The stored token with its user (one query), whatever its standing.
+pub async fn find_with_user<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+) -> Result<Option<(RefreshRow, Option<super::users::User>)>, DbErr> {
+    refresh_token::Entity::find_by_id(hash_secret(token))
+        .find_also_related(super::entities::user::Entity)
+        .one(db)
+        .await
+}
+
 /// Whether the token can still be used (for introspection).
 pub fn is_active(row: &RefreshRow) -> bool {
     row.rotated_at.is_none() && row.revoked_at.is_none() && row.expires_at > now()

@@ -6,6 +6,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 
 pub mod declared;
+pub mod environment;
 pub mod presets;
 mod provider;
 pub mod server;
@@ -430,6 +431,8 @@ impl Config {
         let catalog = presets::Catalog::load(config.providers_dir.as_deref())?;
         config.providers = catalog.resolve(&config.provider_entries)?;
         config.validate()?;
+        environment::check_secret_variables(&config, |var| std::env::var_os(var).is_some())
+            .map_err(ConfigError::Rule)?;
         Ok(config)
     }
 
@@ -483,6 +486,17 @@ impl Config {
             }
             for scope in &c.machine_scopes {
                 crate::store::clients::check_machine_scope(scope)
+                    .map_err(|e| ConfigError::Rule(format!("client {}: {e}", c.id)))?;
+            }
+            let uris = c
+                .redirect_uris
+                .iter()
+                .chain(&c.post_logout_redirect_uris)
+                .chain(&c.backchannel_logout_uri)
+                .chain(&c.frontchannel_logout_uri)
+                .chain(&c.jwks_uri);
+            for uri in uris {
+                crate::store::clients::check_uri(uri)
                     .map_err(|e| ConfigError::Rule(format!("client {}: {e}", c.id)))?;
             }
         }

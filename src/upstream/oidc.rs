@@ -292,6 +292,18 @@ impl Upstream for OidcUpstream {
         &self.config
     }
 
+    async fn probe(&self) -> Result<super::probe::Probe, UpstreamError> {
+        self.metadata.invalidate(&()).await;
+        let discovered = self.metadata().await?;
+        if discovered.metadata.jwks().keys().is_empty() {
+            return Err(UpstreamError::Unavailable(format!(
+                "{}: the JWK Set has no keys",
+                discovered.metadata.jwks_uri().as_str()
+            )));
+        }
+        Ok(super::probe::Probe::default())
+    }
+
     async fn begin(&self, start: LoginStart<'_>) -> Result<Start, UpstreamError> {
         let discovered = self.metadata().await?;
         let client = self.client(&discovered.metadata, None)?;
@@ -399,7 +411,7 @@ fn name_from_user_param(user: &str) -> Option<String> {
 }
 
 /// An error with its sources, for the log.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
     let mut src = e.source();
     while let Some(s) = src {

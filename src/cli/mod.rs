@@ -365,7 +365,7 @@ async fn keys(config: &Config, cmd: KeysCommand) -> anyhow::Result<()> {
             for k in keys.rotate().await? {
                 println!("new {} key {}", k.alg, k.kid);
             }
-            println!("running servers sign with the new keys within a minute");
+            println!("running servers sign with the new keys within seconds");
         }
         KeysCommand::List => {
             for k in keys.list().await? {

@@ -90,11 +90,23 @@ pub async fn answers(http: &reqwest::Client, url: &str) -> Result<(), UpstreamEr
         .get(url)
         .send()
         .await
-        .map_err(|e| UpstreamError::Unavailable(format!("{url}: {}", super::oidc::error_chain(&e))))?;
+        .map_err(|e| UpstreamError::Unavailable(format!("{url}: {}", error_chain(&e))))?;
     if res.status().is_server_error() {
         return Err(UpstreamError::Unavailable(format!("{url}: answered {}", res.status())));
     }
     Ok(())
+}
+
+/// An error with its sources, for the log.
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
 }
 
 #[cfg(test)]

@@ -207,6 +207,7 @@ pub async fn serve_on(
     state.set_local_addr(addr);
     let router = router(&state).await?;
     spawn_purge(&state);
+    crate::propagation::follow(&state);
     let server = &state.config.server;
     let limits = web::listener::Limits {
         header_read: server.header_read(),
@@ -220,8 +221,9 @@ pub async fn serve_on(
     Ok(())
 }
 
-/// Builds everything and serves on the configured address until Ctrl-C / SIGTERM.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+/// Builds everything and serves on the configured address until Ctrl-C / SIGTERM; SIGHUP
+/// reloads the providers and clients of `config_path`.
+pub async fn serve(config: Config, config_path: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     match web::listener::raise_open_file_limit() {
         Ok((before, after)) => tracing::info!(before, after, "open-file limit"),
         Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
@@ -229,30 +231,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     for warning in crate::config::server::listen_issuer_mismatches(&config.issuer, config.listen) {
         tracing::warn!("{warning}");
     }
-    ignore_sighup();
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let state = AppState::build(config).await?;
+    crate::reload::on_sighup(state.clone(), config_path);
     serve_on(listener, state, shutdown_signal()).await
-}
-
-/// SIGHUP would end the process at once (its default action). Gatehouse does not reload its
-/// configuration, so the signal is logged and otherwise ignored; restart to apply changes.
-fn ignore_sighup() {
-    #[cfg(unix)]
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-        Ok(mut hup) => {
-            tokio::spawn(async move {
-                while hup.recv().await.is_some() {
-                    tracing::warn!(
-                        "SIGHUP ignored: Gatehouse does not reload its configuration; restart it to apply changes"
-                    );
-                }
-            });
-        }
-        Err(e) => tracing::warn!(error = %e, "could not handle SIGHUP; it will end the process"),
-    }
 }
 
 async fn shutdown_signal() {

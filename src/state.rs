@@ -33,7 +33,7 @@ pub struct Inner {
     /// Back-channel logout deliveries.
     pub backchannel: crate::backchannel::BackchannelNotifier,
     /// Upstream identity providers (the broker's connectors).
-    pub upstreams: crate::upstream::Registry,
+    pub upstreams: crate::upstream::LiveRegistry,
     /// Outgoing HTTP (the demo client; upstream IdPs later): no redirects, short timeouts.
     pub http: reqwest::Client,
     /// Per-client-address rate limits of this node.
@@ -63,7 +63,7 @@ substate! {
     keys: KeyStore,
     db: DatabaseConnection,
     clients: ClientRegistry,
-    upstreams: crate::upstream::Registry,
+    upstreams: crate::upstream::LiveRegistry,
 }
 
 impl Deref for AppState {
@@ -103,7 +103,10 @@ impl AppState {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10))
             .build()?;
-        let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
+        let upstreams = crate::upstream::LiveRegistry::new(&config, &db, &http).map_err(anyhow::Error::msg)?;
+        crate::upstream::runtime::refresh(&db, &upstreams)
+            .await
+            .context("reading the runtime providers")?;
         let backchannel = crate::backchannel::BackchannelNotifier::spawn(&db, &http, &keys, config.issuer_str());
         let limits = Arc::new(crate::web::limits::AddressLimits::new(&config.limits).map_err(anyhow::Error::msg)?);
         let mfa_secrets = match config.mfa.secret_key.as_deref() {

@@ -13,6 +13,8 @@ use crate::store::clients::{self, NewClient};
 use crate::store::users::{self, NewUser};
 use crate::store::{self, random_token};
 
+mod check;
+
 /// Gatehouse single sign-on server.
 #[derive(Parser, Debug)]
 #[command(name = "gatehouse", version, about)]
@@ -31,6 +33,9 @@ pub enum Command {
     Serve,
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Validate the configuration and contact every upstream provider; one line per problem,
+    /// exit code 1 when there is any.
+    Check,
     /// Manage local users.
     #[command(subcommand)]
     User(UserCommand),
@@ -135,10 +140,17 @@ pub struct ClientAdd {
 /// Parses arguments, runs, and maps failures to exit code 1 with a one-line message.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The log format is configuration; a configuration that does not load is reported by
-    // `run` (once), with the default format.
-    let log = Config::load(cli.config.as_deref()).map(|c| c.log).unwrap_or_default();
-    init_tracing(&log);
+    // Loaded once: the log format is configuration, and a configuration that does not load is
+    // reported once, with the default format.
+    let config = Config::load(cli.config.as_deref());
+    init_tracing(config.as_ref().map(|c| &c.log).unwrap_or(&Default::default()));
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => return fail(&anyhow::Error::new(e)),
+    };
+    for warning in crate::config::environment::unknown_variables(std::env::vars()) {
+        tracing::warn!("{warning}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -146,13 +158,33 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, config)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(&e),
     }
+}
+
+/// Prints `error: …` once and answers exit code 1.
+fn fail(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {}", one_line(e));
+    ExitCode::FAILURE
+}
+
+/// The error and its causes on one line, each cause only when the text so far does not already
+/// say it (many errors repeat their source in their own message).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn init_tracing(log: &crate::config::LogConfig) {
@@ -182,11 +214,11 @@ fn read_stdin_line(what: &str) -> anyhow::Result<String> {
     Ok(line)
 }
 
-/// Runs one command.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(cli.config.as_deref())?;
+/// Runs one command with the configuration loaded from `cli.config`.
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve => crate::app::serve(config).await,
+        Command::Serve => crate::app::serve(config, cli.config).await,
+        Command::Check => crate::cli::check::run(&config).await,
         Command::Migrate => migrate(&config).await,
         Command::User(UserCommand::Add(a)) => add_user(&config, a).await,
         Command::User(UserCommand::Unlock { username }) => unlock_user(&config, &username).await,
@@ -333,7 +365,7 @@ async fn keys(config: &Config, cmd: KeysCommand) -> anyhow::Result<()> {
             for k in keys.rotate().await? {
                 println!("new {} key {}", k.alg, k.kid);
             }
-            println!("running servers sign with the new keys within a minute");
+            println!("running servers sign with the new keys within seconds");
         }
         KeysCommand::List => {
             for k in keys.list().await? {
@@ -412,6 +444,15 @@ mod tests {
         assert_eq!(c.assertion_keys.hmac_secret.as_deref(), Some("s3cret"));
         assert!(!c.require_pkce);
         assert_eq!(c.id_token_alg, SigningAlg::ES256);
+    }
+
+    #[test]
+    fn an_error_repeated_by_its_source_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("invalid configuration: {0}")]
+        struct Outer(#[source] std::io::Error);
+        let e = anyhow::Error::new(Outer(std::io::Error::other("bad key `isuer`"))).context("loading");
+        assert_eq!(one_line(&e), "loading: invalid configuration: bad key `isuer`");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 
 pub mod declared;
+pub mod environment;
 pub mod presets;
 mod provider;
 pub mod server;
@@ -378,6 +379,49 @@ fn yes() -> bool {
     true
 }
 
+impl ClientDecl {
+    /// The rules of one declared client; each message names it.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let c = self;
+        if c.redirect_uris.is_empty() && c.machine_scopes.is_empty() {
+            return Err(ConfigError::Rule(format!("client {}: redirect_uris is empty", c.id)));
+        }
+        if c.public && (c.secret.is_some() || c.secret_env.is_some()) {
+            return Err(ConfigError::Rule(format!(
+                "client {}: a public client has no secret",
+                c.id
+            )));
+        }
+        if !c.public && c.secret.is_none() && c.secret_env.is_none() && c.jwks.is_none() && c.jwks_uri.is_none() {
+            return Err(ConfigError::Rule(format!(
+                "client {}: a confidential client needs `secret`, `secret_env`, `jwks` or `jwks_uri`",
+                c.id
+            )));
+        }
+        if c.public && !c.machine_scopes.is_empty() {
+            return Err(ConfigError::Rule(format!(
+                "client {}: a public client cannot use client_credentials (machine_scopes)",
+                c.id
+            )));
+        }
+        for scope in &c.machine_scopes {
+            crate::store::clients::check_machine_scope(scope)
+                .map_err(|e| ConfigError::Rule(format!("client {}: {e}", c.id)))?;
+        }
+        let uris = c
+            .redirect_uris
+            .iter()
+            .chain(&c.post_logout_redirect_uris)
+            .chain(&c.backchannel_logout_uri)
+            .chain(&c.frontchannel_logout_uri)
+            .chain(&c.jwks_uri);
+        for uri in uris {
+            crate::store::clients::check_uri(uri).map_err(|e| ConfigError::Rule(format!("client {}: {e}", c.id)))?;
+        }
+        Ok(())
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -430,6 +474,8 @@ impl Config {
         let catalog = presets::Catalog::load(config.providers_dir.as_deref())?;
         config.providers = catalog.resolve(&config.provider_entries)?;
         config.validate()?;
+        environment::check_secret_variables(&config, |var| std::env::var_os(var).is_some())
+            .map_err(ConfigError::Rule)?;
         Ok(config)
     }
 
@@ -459,33 +505,7 @@ impl Config {
                 return Err(ConfigError::Rule(format!("provider id {:?} is declared twice", p.id)));
             }
         }
-        for c in &self.clients {
-            if c.redirect_uris.is_empty() && c.machine_scopes.is_empty() {
-                return Err(ConfigError::Rule(format!("client {}: redirect_uris is empty", c.id)));
-            }
-            if c.public && (c.secret.is_some() || c.secret_env.is_some()) {
-                return Err(ConfigError::Rule(format!(
-                    "client {}: a public client has no secret",
-                    c.id
-                )));
-            }
-            if !c.public && c.secret.is_none() && c.secret_env.is_none() && c.jwks.is_none() && c.jwks_uri.is_none() {
-                return Err(ConfigError::Rule(format!(
-                    "client {}: a confidential client needs `secret`, `secret_env`, `jwks` or `jwks_uri`",
-                    c.id
-                )));
-            }
-            if c.public && !c.machine_scopes.is_empty() {
-                return Err(ConfigError::Rule(format!(
-                    "client {}: a public client cannot use client_credentials (machine_scopes)",
-                    c.id
-                )));
-            }
-            for scope in &c.machine_scopes {
-                crate::store::clients::check_machine_scope(scope)
-                    .map_err(|e| ConfigError::Rule(format!("client {}: {e}", c.id)))?;
-            }
-        }
+        self.clients.iter().try_for_each(ClientDecl::validate)?;
         Ok(())
     }
 

@@ -61,6 +61,7 @@ async fn sign_in(
     session.remove_value(PENDING).await?;
     let policy = state
         .upstreams
+        .current()
         .get(&identity.provider)
         .map(|u| u.config().mfa)
         .unwrap_or_default();

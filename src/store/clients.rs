@@ -189,7 +189,9 @@ pub enum ClientError {
     Db(#[from] DbErr),
 }
 
-fn check_uri(uri: &str) -> Result<(), ClientError> {
+/// Refuses a redirect (or logout, or JWKS) URI that is not absolute, has a fragment or an
+/// unsafe scheme.
+pub fn check_uri(uri: &str) -> Result<(), ClientError> {
     let parsed = url::Url::parse(uri).map_err(|_| ClientError::InvalidUri(uri.into(), "not an absolute URL"))?;
     if parsed.fragment().is_some() {
         return Err(ClientError::InvalidUri(uri.into(), "must not contain a fragment"));
@@ -341,6 +343,8 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
     } else {
         model.insert(db).await?
     };
+    // Every node's cached copy goes within a second (`propagation`), not after the cache's TTL.
+    super::changes::bump(db, super::changes::Topic::Clients).await?;
     Ok(to_client(saved))
 }
 
@@ -392,6 +396,11 @@ impl ClientRegistry {
             })
             .await
             .map_err(|e| DbErr::Custom(e.to_string()))
+    }
+
+    /// Forgets every cached client (another node or a reload changed some).
+    pub fn invalidate_all(&self) {
+        self.cache.invalidate_all();
     }
 
     /// Registers or updates a client and drops its cached copy.

@@ -1,5 +1,6 @@
 //! Storage: the database connection, sea-orm entities and one repository per aggregate.
 pub mod backchannel_outbox;
+pub mod changes;
 pub mod clients;
 pub mod codes;
 pub mod consent;
@@ -9,6 +10,7 @@ pub mod handoffs;
 pub mod interactions;
 pub mod login_sessions;
 pub mod mfa;
+pub mod providers;
 pub mod refresh_tokens;
 pub mod replay;
 pub mod saml_keys;

@@ -70,8 +70,7 @@ pub async fn decide(
             upstream: login
                 .idp
                 .as_deref()
-                .and_then(|p| state.upstreams.get(p))
-                .map(|u| u.config().mfa),
+                .and_then(|p| state.upstreams.current().get(p).map(|u| u.config().mfa)),
         },
         None => MfaPolicy::default(),
     };
@@ -117,7 +116,7 @@ pub async fn proceed(
         }
         (Step::Login, _) => {
             let ix = pending(state, &req, ix).await?;
-            match crate::broker::policy::hinted_provider(&state.upstreams, &req, client) {
+            match crate::broker::policy::hinted_provider(&state.upstreams.current(), &req, client) {
                 Some(provider) => redirect_to_provider(state, session, &ix, &provider, req.login_hint.as_deref()).await,
                 None => Ok(found(&ix.login_url(&base))),
             }

@@ -43,6 +43,8 @@ pub enum TemplateError {
     },
     #[error("reading template {path}: {source}")]
     Io { path: String, source: std::io::Error },
+    #[error("templates_dir {path}: {file} overrides no template (known: {known})")]
+    Unknown { path: String, file: String, known: String },
 }
 
 /// The page renderer.
@@ -67,6 +69,9 @@ impl Templates {
             // The built-in `if`/`unless` treat a missing field as false even in strict mode.
             hb.register_helper("if", Box::new(StrictIf { positive: true }));
             hb.register_helper("unless", Box::new(StrictIf { positive: false }));
+        }
+        if let Some(dir) = dir {
+            refuse_unknown_overrides(dir)?;
         }
         for (name, text) in BUILT_IN {
             let override_path = dir.map(|d| d.join(format!("{name}.hbs"))).filter(|p| p.exists());
@@ -109,6 +114,37 @@ impl Templates {
     /// The page's HTML.
     pub fn render<P: Page>(&self, page: &P) -> Result<String, handlebars::RenderError> {
         self.hb.render(P::TEMPLATE, page)
+    }
+}
+
+/// A misspelled override (`logn.hbs`) would be ignored in silence: every `.hbs` file in the
+/// folder must name a built-in template, and the folder must exist.
+fn refuse_unknown_overrides(dir: &Path) -> Result<(), TemplateError> {
+    let path = dir.display().to_string();
+    let entries = std::fs::read_dir(dir).map_err(|source| TemplateError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut unknown: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|f| {
+            f.strip_suffix(".hbs")
+                .is_some_and(|n| !BUILT_IN.iter().any(|(b, _)| *b == n))
+        })
+        .collect();
+    unknown.sort();
+    match unknown.into_iter().next() {
+        None => Ok(()),
+        Some(file) => Err(TemplateError::Unknown {
+            path,
+            file,
+            known: BUILT_IN
+                .iter()
+                .map(|(n, _)| format!("{n}.hbs"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
     }
 }
 

@@ -50,7 +50,7 @@ pub async fn browser_hash(session: &Session, create: bool) -> Result<Option<Stri
 }
 
 pub fn provider_of(state: &AppState, id: &str) -> Result<Arc<dyn Upstream>, PageError> {
-    state.upstreams.get(id).cloned().ok_or(PageError::NotFound)
+    state.upstreams.current().get(id).cloned().ok_or(PageError::NotFound)
 }
 
 /// A failed upstream login: the pending request is kept, with ways on.

@@ -40,6 +40,8 @@ pub struct Inner {
     pub limits: Arc<crate::web::limits::AddressLimits>,
     /// The key sealing TOTP secrets (`[mfa] secret_key`); without it nobody can enrol.
     pub mfa_secrets: Option<crate::mfa::SecretBox>,
+    /// Outgoing mail (`[smtp]`): queues messages and wakes this node's sending task.
+    pub mailer: crate::mail::Mailer,
     /// Renders `/metrics` when `[metrics] enabled`.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     local_addr: OnceLock<SocketAddr>,
@@ -111,6 +113,13 @@ impl AppState {
                 None
             }
         };
+        let mailer = crate::mail::Mailer::spawn(
+            &db,
+            config.smtp.as_ref(),
+            config.issuer.host_str().unwrap_or("localhost"),
+            config.templates_dir.as_deref(),
+        )
+        .context("starting outgoing mail")?;
         let metrics = if config.metrics.enabled {
             crate::metrics::install()
         } else {
@@ -118,6 +127,7 @@ impl AppState {
         };
         Ok(Self(Arc::new(Inner {
             metrics,
+            mailer,
             backchannel,
             client_jwks: new_client_jwks_cache(),
             upstreams,

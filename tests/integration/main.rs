@@ -18,6 +18,7 @@ mod harness;
 mod keys_compat;
 mod lifecycle;
 mod machine_clients;
+mod mail;
 mod mfa;
 mod negative;
 mod operations;

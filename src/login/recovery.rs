@@ -219,9 +219,9 @@ pub async fn reset_submit(
     }
     match reset::complete(&links, sign_out(&state), &form.token, &form.password).await {
         Ok(user) => {
+            // A sign-in of this account in this browser ended with the others (its record is
+            // gone); the rest of the browser session, such as a pending sign-in, stays.
             let back: Option<String> = session.remove(RETURN_KEY).await?;
-            // Whatever this browser was signed in as, it is not any more.
-            crate::web::login_session::end(&session).await?;
             let pending = match back {
                 Some(ix) => crate::flow::interaction::load_pending(&state.db, Some(&ix), crate::store::now())
                     .await

@@ -136,7 +136,7 @@ test('forgot password → the mail → its link → a new password → signed in
 
   await page.goto(link);
   await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
-  await page.getByLabel('New password').fill('violet kettle orbit drum');
+  await page.locator('#password').fill('violet kettle orbit drum');
   await page.getByLabel('Repeat the new password').fill('violet kettle orbit drum');
   await shot(page, 'mail-04-new-password');
   await page.getByRole('button', { name: 'Set the new password' }).click();

@@ -49,7 +49,7 @@ async fn reset_with(browser: &Browser, link: &str, password: &str) -> Page {
     assert_eq!(form.status, StatusCode::OK, "{}", form.html);
     let res = browser
         .post(
-            &link.split('?').next().unwrap().to_owned(),
+            link.split('?').next().unwrap(),
             &[
                 ("csrf", &form.field("csrf").expect("csrf")),
                 ("token", &form.field("token").expect("token")),

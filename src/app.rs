@@ -22,6 +22,7 @@ pub async fn router(state: &AppState) -> anyhow::Result<Router> {
         .merge(login_routes())
         .merge(broker_routes())
         .merge(account_routes())
+        .merge(mail_link_routes())
         .fallback(|| async { web::error::PageError::NotFound });
     let base = state.base();
     let app = if base.is_empty() {
@@ -102,6 +103,24 @@ fn account_routes() -> Router<AppState> {
         .route("/account/mfa/manage", post(manage))
 }
 
+/// Pages reached by links sent by mail, and the account pages that send them.
+fn mail_link_routes() -> Router<AppState> {
+    use login::{email, password_change, recovery};
+    Router::new()
+        .route(
+            "/login/forgot",
+            get(recovery::forgot_page).post(recovery::forgot_submit),
+        )
+        .route("/login/reset", get(recovery::reset_page).post(recovery::reset_submit))
+        .route("/email/verify", get(email::verify_page).post(email::verify_submit))
+        .route("/account/email", get(email::settings_page).post(email::change_submit))
+        .route("/account/email/resend", post(email::resend))
+        .route(
+            "/account/password",
+            get(password_change::page).post(password_change::submit),
+        )
+}
+
 /// Server-side sessions in the database, behind a Secure (for https), HttpOnly, SameSite=Lax
 /// cookie scoped to the issuer's path.
 async fn session_layer(state: &AppState) -> anyhow::Result<SessionManagerLayer<SessionBackend>> {
@@ -180,6 +199,7 @@ fn spawn_purge(state: &AppState) {
                 store::refresh_tokens::purge_expired(&db).await,
                 store::replay::purge_expired(&db).await,
                 store::handoffs::purge_expired(&db).await,
+                store::email_tokens::purge_expired(&db).await,
                 crate::oidc::par::purge_expired(&db).await,
                 store::login_sessions::purge(&db, absolute).await,
                 store::throttles::purge_idle(&db, store::now(), 86_400).await,

@@ -11,6 +11,8 @@ pub mod flow;
 pub mod home;
 pub mod keys;
 pub mod login;
+pub mod mail;
+pub mod mail_links;
 pub mod metrics;
 pub mod mfa;
 pub mod names;

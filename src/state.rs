@@ -40,6 +40,8 @@ pub struct Inner {
     pub limits: Arc<crate::web::limits::AddressLimits>,
     /// The key sealing TOTP secrets (`[mfa] secret_key`); without it nobody can enrol.
     pub mfa_secrets: Option<crate::mfa::SecretBox>,
+    /// Outgoing mail (`[smtp]`): queues messages and wakes this node's sending task.
+    pub mailer: crate::mail::Mailer,
     /// Renders `/metrics` when `[metrics] enabled`.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Which clients this node has already recorded as taking part in a session.
@@ -116,6 +118,13 @@ impl AppState {
                 None
             }
         };
+        let mailer = crate::mail::Mailer::spawn(
+            &db,
+            config.smtp.as_ref(),
+            config.issuer.host_str().unwrap_or("localhost"),
+            config.templates_dir.as_deref(),
+        )
+        .context("starting outgoing mail")?;
         let metrics = if config.metrics.enabled {
             crate::metrics::install()
         } else {
@@ -124,6 +133,7 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             metrics,
             participants: Default::default(),
+            mailer,
             backchannel,
             client_jwks: new_client_jwks_cache(),
             upstreams,

@@ -10,6 +10,7 @@ pub mod environment;
 pub mod presets;
 mod provider;
 pub mod server;
+pub mod smtp;
 pub use provider::{
     IdpInitiated, ProfileRequest, ProviderConfig, ProviderKind, ResponseMode, SamlBinding, SamlSettings,
     SignedClientSecret, UpstreamAuthMethod, UpstreamMfa,
@@ -37,6 +38,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "mfa",
     "log",
     "metrics",
+    "smtp",
 ];
 
 /// Why the configuration could not be loaded.
@@ -93,6 +95,9 @@ pub struct Config {
     /// `/metrics` (Prometheus).
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Outgoing mail; without it no mail is sent.
+    #[serde(default)]
+    pub smtp: Option<smtp::SmtpConfig>,
 }
 
 /// `[metrics]`: Prometheus text at `/metrics`, off by default.
@@ -232,6 +237,11 @@ pub struct LimitsConfig {
     pub client_auth_failures_per_minute: u32,
     /// Pending sign-ins (stored authorization requests) one address may start per minute.
     pub interactions_per_minute: u32,
+    /// Password-reset mails to one address, counted on every node (in the database); past the
+    /// limit the page answers as usual but sends nothing.
+    pub reset_per_address: crate::store::throttles::ThrottlePolicy,
+    /// Password-reset requests from one client address, counted on every node.
+    pub reset_per_client: crate::store::throttles::ThrottlePolicy,
 }
 
 impl Default for LimitsConfig {
@@ -243,6 +253,16 @@ impl Default for LimitsConfig {
             registrations_per_hour: 10,
             client_auth_failures_per_minute: 30,
             interactions_per_minute: 120,
+            reset_per_address: crate::store::throttles::ThrottlePolicy {
+                free_attempts: 3,
+                first_delay_secs: 300,
+                max_delay_secs: 3600,
+            },
+            reset_per_client: crate::store::throttles::ThrottlePolicy {
+                free_attempts: 10,
+                first_delay_secs: 60,
+                max_delay_secs: 3600,
+            },
         }
     }
 }
@@ -444,6 +464,7 @@ impl Default for Config {
             mfa: MfaConfig::default(),
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
+            smtp: None,
         }
     }
 }
@@ -490,6 +511,9 @@ impl Config {
             ));
         }
         self.server.validate().map_err(ConfigError::Rule)?;
+        if let Some(smtp) = &self.smtp {
+            smtp.validate().map_err(ConfigError::Rule)?;
+        }
         for a in &self.metrics.allow {
             if a.parse::<ipnet::IpNet>().is_err() && a.parse::<std::net::IpAddr>().is_err() {
                 return Err(ConfigError::Rule(format!(

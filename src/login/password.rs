@@ -58,6 +58,7 @@ async fn render(
         username: username.or(ix.request.login_hint.as_deref()).map(str::to_owned),
         error: error.map(str::to_owned),
         registration_enabled: state.config.registration.enabled,
+        forgot_password: state.mailer.enabled(),
         scopes: ix.request.scopes.clone(),
         providers,
         hrd,

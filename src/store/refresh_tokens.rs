@@ -257,6 +257,27 @@ pub async fn revoke_session<C: ConnectionTrait>(db: &C, sid: &str) -> Result<u64
     Ok(n)
 }
 
+/// Revokes every refresh-token family of a user (offline ones too), except those of the
+/// browser session `keep_sid`; returns how many tokens were revoked.
+pub async fn revoke_user<C: ConnectionTrait>(db: &C, user_id: &str, keep_sid: Option<&str>) -> Result<u64, DbErr> {
+    let mut families: Vec<String> = refresh_token::Entity::find()
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|r| Some(r.sid.as_str()) != keep_sid)
+        .map(|r| r.family_id)
+        .collect();
+    families.sort();
+    families.dedup();
+    let mut n = 0;
+    for f in families {
+        n += revoke_family(db, &f).await?;
+    }
+    Ok(n)
+}
+
 /// Deletes tokens whose family ended a day ago or more.
 pub async fn purge_expired<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
     let res = refresh_token::Entity::delete_many()

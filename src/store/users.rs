@@ -293,6 +293,35 @@ pub async fn password_matches(user: Option<&User>, password: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Replaces the user's password (argon2id, on the hashing pool).
+pub async fn set_password<C: ConnectionTrait>(db: &C, user: User, password: &str) -> Result<User, UserError> {
+    let p = password.to_owned();
+    let hash = on_hashing_pool(move || hash_password(&p))
+        .await
+        .ok_or_else(|| UserError::Hash("hashing task failed".into()))??;
+    let mut m: user::ActiveModel = user.into();
+    m.password_hash = Set(Some(hash));
+    m.updated_at = Set(now());
+    Ok(m.update(db).await?)
+}
+
+/// Records that the person proved they read mail at `email`: it becomes the account's address,
+/// verified. `Ok(None)` when another account holds that address and proved it first (the
+/// uniqueness rule of [`claim_email`]); an unproven claim of another account is dropped.
+pub async fn confirm_email<C: ConnectionTrait>(db: &C, user: User, email: &str) -> Result<Option<User>, DbErr> {
+    let Ok(email) = names::normalize_email(email) else {
+        return Ok(None);
+    };
+    if !claim_email(db, &email, true, Some(&user.id)).await? {
+        return Ok(None);
+    }
+    let mut m: user::ActiveModel = user.into();
+    m.email = Set(Some(email));
+    m.email_verified = Set(true);
+    m.updated_at = Set(now());
+    m.update(db).await.map(Some)
+}
+
 /// An enabled user with nothing but an id and a username, for unit tests of what is built
 /// from users.
 #[cfg(test)]

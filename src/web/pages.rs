@@ -60,6 +60,8 @@ pub struct LoginPage {
     pub username: Option<String>,
     pub error: Option<String>,
     pub registration_enabled: bool,
+    /// Whether to offer "Forgot password?" (mail can be sent).
+    pub forgot_password: bool,
     /// The requested scopes as asked for (unused by the built-in template).
     pub scopes: Vec<String>,
     pub providers: Vec<ProviderButton>,
@@ -336,4 +338,102 @@ pub struct RecoveryCodesPage {
 
 impl Page for RecoveryCodesPage {
     const TEMPLATE: &'static str = "mfa_recovery_codes";
+}
+
+/// A short message with a way on ("Check your inbox", "Password changed").
+#[derive(Debug, Serialize)]
+pub struct NoticePage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub message: String,
+    pub link: Option<Link>,
+}
+
+impl Page for NoticePage {
+    const TEMPLATE: &'static str = "notice";
+}
+
+/// "Forgot your password?": the address to send a reset link to.
+#[derive(Debug, Serialize)]
+pub struct ForgotPasswordPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub csrf: String,
+    /// The pending sign-in to return to afterwards.
+    pub interaction: Option<String>,
+    pub email: String,
+    pub error: Option<String>,
+}
+
+impl Page for ForgotPasswordPage {
+    const TEMPLATE: &'static str = "forgot_password";
+}
+
+/// Choosing a new password with a reset link.
+#[derive(Debug, Serialize)]
+pub struct ResetPasswordPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub csrf: String,
+    /// The link's token, carried through the form.
+    pub token: String,
+    pub username: String,
+    pub error: Option<String>,
+}
+
+impl Page for ResetPasswordPage {
+    const TEMPLATE: &'static str = "reset_password";
+}
+
+/// "Confirm your email address": the button that uses a verification link.
+#[derive(Debug, Serialize)]
+pub struct VerifyEmailPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub csrf: String,
+    pub token: String,
+    pub email: String,
+    pub username: String,
+}
+
+impl Page for VerifyEmailPage {
+    const TEMPLATE: &'static str = "verify_email";
+}
+
+/// The account's email address: whether it is verified, changing it, a new link.
+#[derive(Debug, Serialize)]
+pub struct EmailSettingsPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub csrf: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    /// An address waiting for its verification link to be opened.
+    pub pending_email: Option<String>,
+    /// The change asks for the current password (the account has one).
+    pub needs_password: bool,
+    /// What was typed as the new address.
+    pub new_email: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+impl Page for EmailSettingsPage {
+    const TEMPLATE: &'static str = "account_email";
+}
+
+/// Changing the password: the current one, then the new one twice.
+#[derive(Debug, Serialize)]
+pub struct PasswordChangePage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub csrf: String,
+    pub username: String,
+    /// The account has a password (one without, from an upstream provider, sets a first one).
+    pub has_password: bool,
+    pub error: Option<String>,
+}
+
+impl Page for PasswordChangePage {
+    const TEMPLATE: &'static str = "account_password";
 }

@@ -31,6 +31,12 @@ const BUILT_IN: &[(&str, &str)] = &[
         "mfa_recovery_codes",
         include_str!("../../templates/mfa_recovery_codes.hbs"),
     ),
+    ("notice", include_str!("../../templates/notice.hbs")),
+    ("forgot_password", include_str!("../../templates/forgot_password.hbs")),
+    ("reset_password", include_str!("../../templates/reset_password.hbs")),
+    ("verify_email", include_str!("../../templates/verify_email.hbs")),
+    ("account_email", include_str!("../../templates/account_email.hbs")),
+    ("account_password", include_str!("../../templates/account_password.hbs")),
 ];
 
 /// Why templates could not be loaded.
@@ -254,6 +260,7 @@ mod tests {
                     username: some("alice"),
                     error: some("Invalid username or password."),
                     registration_enabled: full,
+                    forgot_password: full,
                     scopes: list(vec!["openid".into()]),
                     providers: if full {
                         vec![
@@ -455,6 +462,77 @@ mod tests {
                     } else {
                         vec![]
                     },
+                },
+            );
+            renders(
+                &t,
+                seen,
+                NoticePage {
+                    layout: layout("Check your inbox"),
+                    message: "A link is on its way.".into(),
+                    link: full.then(|| Link {
+                        href: "/base/login?interaction=ix".into(),
+                        label: "Back to sign in".into(),
+                    }),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                ForgotPasswordPage {
+                    layout: layout("Forgot your password?"),
+                    csrf: "token".into(),
+                    interaction: some("ix"),
+                    email: "alice@example.com".into(),
+                    error: some("Enter a valid email address."),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                ResetPasswordPage {
+                    layout: layout("Choose a new password"),
+                    csrf: "token".into(),
+                    token: "tok".into(),
+                    username: "alice".into(),
+                    error: some("The two passwords differ."),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                VerifyEmailPage {
+                    layout: layout("Confirm your email address"),
+                    csrf: "token".into(),
+                    token: "tok".into(),
+                    email: "alice@example.com".into(),
+                    username: "alice".into(),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                EmailSettingsPage {
+                    layout: layout("Email address"),
+                    csrf: "token".into(),
+                    email: some("alice@example.com"),
+                    email_verified: full,
+                    pending_email: some("alice@new.example"),
+                    needs_password: full,
+                    new_email: "alice@new.example".into(),
+                    error: some("Enter a valid email address."),
+                    notice: some("We sent a confirmation link."),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                PasswordChangePage {
+                    layout: layout("Change your password"),
+                    csrf: "token".into(),
+                    username: "alice".into(),
+                    has_password: full,
+                    error: some("Your current password is not right."),
                 },
             );
         }

@@ -19,6 +19,7 @@ mod keys_compat;
 mod lifecycle;
 mod live_changes;
 mod machine_clients;
+mod mail;
 mod mfa;
 mod negative;
 mod operations;

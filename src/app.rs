@@ -101,6 +101,12 @@ fn account_routes() -> Router<AppState> {
         .route("/account/sessions/end", post(end))
         .route("/account/mfa/totp", get(totp_page).post(totp_submit))
         .route("/account/mfa/manage", post(manage))
+        .route("/account/profile", post(update_profile))
+        .route("/account/links", post(link_start))
+        .route("/account/links/remove", post(unlink))
+        .route("/account/apps/revoke", post(revoke_app))
+        .route("/account/delete", get(delete_page).post(delete))
+        .route("/account/delete/confirm", post(confirm_with_provider))
 }
 
 /// Pages reached by links sent by mail, and the account pages that send them.

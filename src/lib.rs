@@ -1,5 +1,6 @@
 //! Gatehouse: a single sign-on server that is one OpenID Connect issuer in front of local
 //! accounts and (through the broker) external identity providers.
+pub mod account;
 pub mod app;
 pub mod backchannel;
 pub mod broker;

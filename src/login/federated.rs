@@ -191,6 +191,10 @@ pub async fn callback(
             return Err(upstream_failure(&state, &name, ix.as_deref(), explain(&e)));
         }
     };
+    // A login the account page started (linking a provider, confirming a deletion).
+    if let Some(intent) = super::account::upstream_intent(&session, &finished.interaction_id).await? {
+        return super::account::finish_upstream(&state, &session, provider.as_ref(), intent, finished.result).await;
+    }
     let ix = interaction::load_pending(&state, Some(&finished.interaction_id)).await?;
     let identity = finished.result.map_err(|e| {
         tracing::warn!(provider = %provider_id, error = %e, "upstream login failed");

@@ -359,6 +359,12 @@ pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<Client>, DbErr> {
         .collect())
 }
 
+/// The client with this id, read on `db` itself (inside a transaction, where the registry's own
+/// connection may be the one the transaction holds).
+pub async fn find<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<Client>, DbErr> {
+    Ok(client::Entity::find_by_id(id.to_owned()).one(db).await?.map(to_client))
+}
+
 /// Looks clients up by id through a cache.
 #[derive(Clone)]
 pub struct ClientRegistry {

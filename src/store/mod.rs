@@ -1,4 +1,5 @@
 //! Storage: the database connection, sea-orm entities and one repository per aggregate.
+pub mod account_removal;
 pub mod backchannel_outbox;
 pub mod changes;
 pub mod clients;

@@ -223,6 +223,18 @@ pub async fn sync_attributes<C: ConnectionTrait>(db: &C, user: User, attrs: Sync
     m.update(db).await
 }
 
+/// Sets (or, with `None`, clears) the display name; `false` when there is no such user.
+pub async fn set_name<C: ConnectionTrait>(db: &C, id: &str, name: Option<String>) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::Expr;
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::Name, Expr::value(name))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now()))
+        .filter(user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
 /// The user with this id.
 pub async fn find<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<User>, DbErr> {
     user::Entity::find_by_id(id.to_owned()).one(db).await

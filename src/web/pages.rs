@@ -229,25 +229,53 @@ impl Page for ReviewProfilePage {
     const TEMPLATE: &'static str = "broker_profile";
 }
 
-/// The account page: who is signed in, and every live session with a button to end it.
+/// The account page: the profile, the ways to sign in, every live session, the applications
+/// with access, second factors, and the way to delete the account.
 #[derive(Debug, Serialize)]
 pub struct AccountPage {
     #[serde(flatten)]
     pub layout: Layout,
     pub username: String,
+    /// The display name.
+    pub name: Option<String>,
     pub email: Option<String>,
+    pub email_verified: bool,
     pub sessions: Vec<SessionRow>,
+    /// The account has a local password.
+    pub has_password: bool,
+    /// External identities linked to the account.
+    pub linked: Vec<LinkedLoginRow>,
+    /// Providers the person may link (one more login each).
+    pub linkable: Vec<ProviderChoice>,
+    /// Applications with access to the account.
+    pub apps: Vec<AppAccessRow>,
     pub csrf: String,
     /// The server can hold second factors (`[mfa] secret_key` is set).
     pub mfa_available: bool,
     /// The person has an authenticator app.
     pub totp: bool,
     pub recovery_codes_left: u64,
+    /// A second-factor action failed.
     pub error: Option<String>,
+    /// What the last action did (shown once).
+    pub notice: Option<String>,
+    /// Why the last action was refused.
+    pub alert: Option<String>,
 }
 
 impl Page for AccountPage {
     const TEMPLATE: &'static str = "account";
+}
+
+/// A moment as people read it, with the machine-readable form for `<time datetime>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct When {
+    /// "30 Nov 2026, 06:32 UTC".
+    pub date: String,
+    /// "2 hours ago".
+    pub ago: String,
+    /// RFC 3339.
+    pub iso: String,
 }
 
 /// One live session on the account page.
@@ -256,10 +284,76 @@ pub struct SessionRow {
     pub sid: String,
     /// This browser's own session.
     pub current: bool,
-    pub signed_in: String,
-    pub last_seen: String,
-    /// How the person signed in ("pwd", "fed + pwd via acme").
+    pub signed_in: When,
+    pub last_seen: When,
+    /// How the person signed in, in words ("Contoso and Password").
     pub method: String,
+}
+
+/// One external identity linked to the account.
+#[derive(Debug, Serialize)]
+pub struct LinkedLoginRow {
+    pub provider: String,
+    /// The provider's display name.
+    pub provider_name: String,
+    pub subject: String,
+    /// Who the person is there (an email or a name), when the provider said.
+    pub label: Option<String>,
+    pub linked: When,
+    pub last_used: When,
+    /// Another way to sign in remains without it.
+    pub removable: bool,
+}
+
+/// An upstream provider offered as a choice.
+#[derive(Debug, Serialize)]
+pub struct ProviderChoice {
+    pub id: String,
+    pub name: String,
+}
+
+/// One application with access to the account.
+#[derive(Debug, Serialize)]
+pub struct AppAccessRow {
+    pub client_id: String,
+    pub client_name: String,
+    /// What it may do, in words.
+    pub scopes: Vec<String>,
+    pub since: When,
+    /// It can act while the person is away (holds a refresh token).
+    pub offline: bool,
+}
+
+/// "Delete my account": re-authentication, then the deletion.
+#[derive(Debug, Serialize)]
+pub struct AccountDeletePage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub username: String,
+    pub csrf: String,
+    /// The person confirms with the account's password.
+    pub has_password: bool,
+    /// Linked providers the person may confirm with instead, by signing in there again.
+    pub providers: Vec<ProviderChoice>,
+    /// The person signed in again at a provider moments ago: no password needed now.
+    pub confirmed_with: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Page for AccountDeletePage {
+    const TEMPLATE: &'static str = "account_delete";
+}
+
+/// The account is gone.
+#[derive(Debug, Serialize)]
+pub struct AccountDeletedPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub username: String,
+}
+
+impl Page for AccountDeletedPage {
+    const TEMPLATE: &'static str = "account_deleted";
 }
 
 /// A form that posts itself to an upstream provider (SAML HTTP-POST binding).

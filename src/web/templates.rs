@@ -24,6 +24,8 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("broker_link", include_str!("../../templates/broker_link.hbs")),
     ("broker_profile", include_str!("../../templates/broker_profile.hbs")),
     ("account", include_str!("../../templates/account.hbs")),
+    ("account_delete", include_str!("../../templates/account_delete.hbs")),
+    ("account_deleted", include_str!("../../templates/account_deleted.hbs")),
     ("post_form", include_str!("../../templates/post_form.hbs")),
     ("mfa", include_str!("../../templates/mfa.hbs")),
     ("mfa_enrol", include_str!("../../templates/mfa_enrol.hbs")),
@@ -230,6 +232,14 @@ mod tests {
         })
     }
 
+    fn sample_when() -> When {
+        When {
+            date: "30 Nov 2026, 06:32 UTC".into(),
+            ago: "2 hours ago".into(),
+            iso: "2026-11-30T06:32:07Z".into(),
+        }
+    }
+
     /// Every built-in template, rendered strictly with its page: once with every optional
     /// field set and every list filled, once with none, so both sides of each `{{#if}}` run.
     #[test]
@@ -385,16 +395,57 @@ mod tests {
                 AccountPage {
                     layout: layout("Your account"),
                     username: "alice".into(),
+                    name: some("Alice Liddell"),
                     email: some("alice@example.com"),
+                    email_verified: full,
                     sessions: if full {
                         ["sid-1", "sid-2"]
                             .iter()
                             .map(|sid| SessionRow {
                                 sid: (*sid).into(),
                                 current: *sid == "sid-1",
-                                signed_in: "today".into(),
-                                last_seen: "now".into(),
-                                method: "pwd".into(),
+                                signed_in: sample_when(),
+                                last_seen: sample_when(),
+                                method: "Password".into(),
+                            })
+                            .collect()
+                    } else {
+                        vec![]
+                    },
+                    has_password: full,
+                    linked: if full {
+                        [true, false]
+                            .iter()
+                            .map(|removable| LinkedLoginRow {
+                                provider: "acme".into(),
+                                provider_name: "Acme".into(),
+                                subject: "sub".into(),
+                                label: removable.then(|| "alice@acme.example".into()),
+                                linked: sample_when(),
+                                last_used: sample_when(),
+                                removable: *removable,
+                            })
+                            .collect()
+                    } else {
+                        vec![]
+                    },
+                    linkable: if full {
+                        vec![ProviderChoice {
+                            id: "gh".into(),
+                            name: "GitHub".into(),
+                        }]
+                    } else {
+                        vec![]
+                    },
+                    apps: if full {
+                        [true, false]
+                            .iter()
+                            .map(|offline| AppAccessRow {
+                                client_id: "app".into(),
+                                client_name: "App".into(),
+                                scopes: vec!["See your email address".into()],
+                                since: sample_when(),
+                                offline: *offline,
                             })
                             .collect()
                     } else {
@@ -405,6 +456,38 @@ mod tests {
                     totp: full,
                     recovery_codes_left: 7,
                     error: some("That code is not right."),
+                    notice: some("Your name is saved."),
+                    alert: some("That login is your only way in."),
+                },
+            );
+            for has_password in [true, false] {
+                renders(
+                    &t,
+                    seen,
+                    AccountDeletePage {
+                        layout: layout("Delete your account"),
+                        username: "alice".into(),
+                        csrf: "token".into(),
+                        has_password,
+                        providers: if full {
+                            vec![ProviderChoice {
+                                id: "acme".into(),
+                                name: "Acme".into(),
+                            }]
+                        } else {
+                            vec![]
+                        },
+                        confirmed_with: some("Acme"),
+                        error: some("That is not your password."),
+                    },
+                );
+            }
+            renders(
+                &t,
+                seen,
+                AccountDeletedPage {
+                    layout: layout("Account deleted"),
+                    username: "alice".into(),
                 },
             );
             renders(

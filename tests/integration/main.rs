@@ -6,6 +6,7 @@
 //! test file; a helper only one test file uses stays private in that file.
 mod abuse;
 mod account;
+mod account_lifecycle;
 mod backchannel_outbox;
 mod broker;
 mod cli;

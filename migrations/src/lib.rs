@@ -12,6 +12,7 @@ mod m20261130_000009_throttles;
 mod m20261130_000010_durable_tokens;
 mod m20261130_000011_mfa;
 mod m20261130_000012_machine_clients;
+mod m20261130_000016_audit;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_durable_tokens::Migration),
             Box::new(m20261130_000011_mfa::Migration),
             Box::new(m20261130_000012_machine_clients::Migration),
+            Box::new(m20261130_000016_audit::Migration),
         ]
     }
 }

@@ -71,14 +71,16 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
 /// Upserts declared clients (the file is their source of truth), creates missing declared users,
 /// and registers the demo client when the demo is on.
 pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), DeclarationError> {
+    let mut declared = Vec::new();
     for c in &config.clients {
-        clients::upsert(db, to_new_client(c)?).await?;
+        declared.push(clients::upsert(db, to_new_client(c)?).await?.id);
     }
     // The account page is a client of Gatehouse like any other (see login::account).
-    clients::upsert(db, account_client(config)).await?;
+    declared.push(clients::upsert(db, account_client(config)).await?.id);
     if config.demo.enabled {
-        clients::upsert(db, demo_client(config)).await?;
+        declared.push(clients::upsert(db, demo_client(config)).await?.id);
     }
+    clients::mark_declared(db, &declared).await?;
     for u in &config.users {
         create_user_if_missing(db, u).await?;
     }

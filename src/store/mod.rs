@@ -1,4 +1,5 @@
 //! Storage: the database connection, sea-orm entities and one repository per aggregate.
+pub mod audit;
 pub mod backchannel_outbox;
 pub mod clients;
 pub mod codes;

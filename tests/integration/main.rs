@@ -6,6 +6,7 @@
 //! test file; a helper only one test file uses stays private in that file.
 mod abuse;
 mod account;
+mod admin_api;
 mod backchannel_outbox;
 mod broker;
 mod cli;
@@ -20,6 +21,7 @@ mod lifecycle;
 mod machine_clients;
 mod mfa;
 mod negative;
+mod operate_cli;
 mod operations;
 mod outage;
 mod pages;

@@ -18,7 +18,7 @@ const WRITER: &str = "provisioner";
 const OTHER_API: &str = "billing-bot";
 
 /// Adds the machine clients (secret `RP_SECRET`, no redirect URIs) to the test config.
-pub fn admin_clients(c: &mut gatehouse::config::Config) {
+fn admin_clients(c: &mut gatehouse::config::Config) {
     let base = c.clients[0].clone();
     for (id, scopes) in [
         (ADMIN, vec!["admin:read", "admin:write"]),

@@ -23,6 +23,7 @@ pub async fn router(state: &AppState) -> anyhow::Result<Router> {
         .merge(broker_routes())
         .merge(account_routes())
         .merge(mail_link_routes())
+        .merge(crate::admin_api::router(state))
         .fallback(|| async { web::error::PageError::NotFound });
     let base = state.base();
     let app = if base.is_empty() {
@@ -172,6 +173,10 @@ fn with_layers(app: Router<AppState>, state: &AppState, sessions: SessionManager
         web::guard::availability,
     ))
     .layer(axum::middleware::from_fn(web::headers::security_headers))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        web::audit_context::scope,
+    ))
     .layer(tower::util::option_layer(hsts))
     .route_layer(axum::middleware::from_fn_with_state(state.clone(), home::measure))
     .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(web::request_id::span))

@@ -1,7 +1,10 @@
 //! Gatehouse: a single sign-on server that is one OpenID Connect issuer in front of local
 //! accounts and (through the broker) external identity providers.
 pub mod account;
+pub mod admin;
+pub mod admin_api;
 pub mod app;
+pub mod audit;
 pub mod backchannel;
 pub mod broker;
 pub mod cli;

@@ -104,7 +104,7 @@ async fn a_linked_identity_whose_account_was_deleted_is_refused() {
 async fn a_verified_email_on_both_sides_links_silently_when_the_policy_allows() {
     let db = db().await;
     let alice = local(&db, "alice", "alice@example.com", true).await;
-    let up = MockUpstream::new("corp", "s1", trusted(LinkingPolicy::LinkByVerifiedEmail));
+    let up = MockUpstream::new("corp", "s1", trusted(LinkingPolicy::Create));
     assert!(matches!(decision(&db, &up).await, LinkDecision::LinkVerifiedEmail(u) if u.id == alice.id));
     let id = arriving(&up).await;
     assert!(matches!(resolve(&db, up.config(), &id).await.unwrap(), Resolution::SignedIn(u) if u.id == alice.id));
@@ -118,7 +118,7 @@ async fn a_verified_email_on_both_sides_links_silently_when_the_policy_allows() 
 async fn an_unverified_local_email_is_never_linked_silently() {
     let db = db().await;
     local(&db, "mallory", "alice@example.com", false).await;
-    let up = MockUpstream::new("corp", "s1", trusted(LinkingPolicy::LinkByVerifiedEmail));
+    let up = MockUpstream::new("corp", "s1", trusted(LinkingPolicy::Create));
     assert!(matches!(
         decision(&db, &up).await,
         LinkDecision::AskToLink { may_create: true }
@@ -271,4 +271,36 @@ async fn the_profile_answer_is_checked_before_an_account_is_made() {
     );
     assert_eq!(user.name.as_deref(), Some("Bob"));
     assert!(!user.email_verified, "an address the person typed is not verified");
+}
+
+#[tokio::test]
+async fn linking_an_identity_is_written_to_the_audit_trail_with_its_provider() {
+    use crate::store::audit::{list, AuditQuery};
+    let db = db().await;
+    let alice = local(&db, "alice", "alice@example.com", true).await;
+    let up = MockUpstream::new("corp", "s1", trusted(LinkingPolicy::Create));
+    let id = arriving(&up).await;
+    link_existing(&db, &id, &alice).await.unwrap();
+    let fresh = MockUpstream::new("social", "s2", |_, id| id.username = Some("newcomer".into()));
+    let id = arriving(&fresh).await;
+    let made = create_and_link(&db, &id, new_user_from(fresh.config(), &id, None, None))
+        .await
+        .unwrap();
+    let q = AuditQuery {
+        kind: Some("identity.link".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let rows = list(&db, &q).await.unwrap();
+    let seen: Vec<_> = rows
+        .iter()
+        .map(|r| (r.user_id.as_deref(), r.provider.as_deref(), r.actor_kind.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(made.id.as_str()), Some("social"), "person"),
+            (Some(alice.id.as_str()), Some("corp"), "person")
+        ]
+    );
 }

@@ -1,4 +1,7 @@
-//! The command line: `serve`, `migrate`, `user add`, `client add|list`.
+//! The command line: `serve`, `migrate`, `user add|list|disable|delete`,
+//! `client add|list|disable|delete`, `audit list`.
+pub mod operate;
+
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +48,9 @@ pub enum Command {
     /// Manage token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Read the audit trail.
+    #[command(subcommand)]
+    Audit(operate::AuditCommand),
 }
 
 /// `gatehouse keys …`.
@@ -65,6 +71,26 @@ pub enum UserCommand {
     Unlock {
         /// The user's username or email address.
         username: String,
+    },
+    /// List users (search by part of a username, email or name).
+    List(operate::UserList),
+    /// Disable a user: every session ends and every token is revoked at once.
+    Disable {
+        /// The user's id, username or email address.
+        user: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        /// The user's id, username or email address.
+        user: String,
+    },
+    /// Delete a user and everything attached to it.
+    Delete {
+        /// The user's id, username or email address.
+        user: String,
+        /// Confirm: deleting cannot be undone.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -91,6 +117,17 @@ pub enum ClientCommand {
     Add(ClientAdd),
     /// List registered clients.
     List,
+    /// Disable a client: unknown to every endpoint, and every token it holds ends.
+    Disable { client_id: String },
+    /// Enable a disabled client again.
+    Enable { client_id: String },
+    /// Delete a client; every token it holds ends.
+    Delete {
+        client_id: String,
+        /// Confirm: deleting cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// `gatehouse client add`.
@@ -225,6 +262,20 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Client(ClientCommand::Add(a)) => add_client(&config, a).await,
         Command::Keys(cmd) => keys(&config, cmd).await,
         Command::Client(ClientCommand::List) => list_clients(&config).await,
+        Command::User(UserCommand::List(a)) => operate::list_users(&config, a).await,
+        Command::User(UserCommand::Disable { user }) => operate::set_user_disabled(&config, &user, true).await,
+        Command::User(UserCommand::Enable { user }) => operate::set_user_disabled(&config, &user, false).await,
+        Command::User(UserCommand::Delete { user, yes }) => operate::delete_user(&config, &user, yes).await,
+        Command::Client(ClientCommand::Disable { client_id }) => {
+            operate::set_client_disabled(&config, &client_id, true).await
+        }
+        Command::Client(ClientCommand::Enable { client_id }) => {
+            operate::set_client_disabled(&config, &client_id, false).await
+        }
+        Command::Client(ClientCommand::Delete { client_id, yes }) => {
+            operate::delete_client(&config, &client_id, yes).await
+        }
+        Command::Audit(operate::AuditCommand::List(a)) => operate::list_events(&config, a).await,
     }
 }
 
@@ -395,11 +446,12 @@ async fn list_clients(config: &Config) -> anyhow::Result<()> {
     let db = open_database(config).await?;
     for c in clients::list(&db).await? {
         println!(
-            "{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}{}",
             c.id,
             client_kind(c.public),
             c.name,
-            c.redirect_uris.join(" ")
+            c.redirect_uris.join(" "),
+            if c.disabled { "\tdisabled" } else { "" }
         );
     }
     Ok(())

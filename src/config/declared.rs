@@ -71,14 +71,16 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
 /// Upserts declared clients (the file is their source of truth), creates missing declared users,
 /// and registers the demo client when the demo is on.
 pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), DeclarationError> {
+    let mut declared = Vec::new();
     for c in &config.clients {
-        upsert_client(db, to_new_client(c)?).await?;
+        declared.push(upsert_client(db, to_new_client(c)?).await?);
     }
     // The account page is a client of Gatehouse like any other (see login::account).
-    upsert_client(db, account_client(config)).await?;
+    declared.push(upsert_client(db, account_client(config)).await?);
     if config.demo.enabled {
-        upsert_client(db, demo_client(config)).await?;
+        declared.push(upsert_client(db, demo_client(config)).await?);
     }
+    clients::mark_declared(db, &declared).await?;
     for u in &config.users {
         create_user_if_missing(db, u).await?;
     }
@@ -86,11 +88,11 @@ pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), Decla
 }
 
 /// Registers one client; a refusal names it.
-async fn upsert_client(db: &DatabaseConnection, new: NewClient) -> Result<(), DeclarationError> {
+async fn upsert_client(db: &DatabaseConnection, new: NewClient) -> Result<String, DeclarationError> {
     let id = new.id.clone();
     clients::upsert(db, new)
         .await
-        .map(|_| ())
+        .map(|c| c.id.clone())
         .map_err(|source| DeclarationError::Client { id, source })
 }
 

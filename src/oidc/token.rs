@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::claims::{at_hash, user_claims, IdTokenClaims, JwtAccessToken};
 use super::client_auth::{AuthMethod, ClientForm};
 use super::pkce;
+use crate::audit::{self, Actor, Event, EventKind};
 use crate::keys::KeySet;
 use crate::state::AppState;
 use crate::store::clients::{AccessTokenFormat, Client, RefreshPolicy, TokenSettings};
@@ -336,6 +337,11 @@ async fn retry_or_replay(
         }
     }
     let revoked = refresh_tokens::revoke_family(&state.db, &row.family_id).await?;
+    let event = Event::new(EventKind::RefreshTokenReuse, Actor::System)
+        .user(row.user_id.clone())
+        .client(client.id.clone())
+        .detail(serde_json::json!({"family": row.family_id, "revoked": revoked}));
+    audit::record_refusal(&state.db, event).await;
     tracing::warn!(client_id = %client.id, user_id = %row.user_id, family = %row.family_id, revoked, "refresh token reused after rotation; family revoked");
     Err(TokenError::InvalidGrant("the refresh token was already used".into()))
 }

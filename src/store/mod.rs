@@ -1,5 +1,6 @@
 //! Storage: the database connection, sea-orm entities and one repository per aggregate.
 pub mod account_removal;
+pub mod audit;
 pub mod backchannel_outbox;
 pub mod changes;
 pub mod clients;

@@ -7,6 +7,7 @@
 mod abuse;
 mod account;
 mod account_lifecycle;
+mod admin_api;
 mod backchannel_outbox;
 mod broker;
 mod cli;
@@ -23,6 +24,7 @@ mod machine_clients;
 mod mail;
 mod mfa;
 mod negative;
+mod operate_cli;
 mod operations;
 mod operator_cli;
 mod outage;

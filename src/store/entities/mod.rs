@@ -1,5 +1,6 @@
 //! sea-orm entities, one per table (see `migrations/`).
 pub mod access_token;
+pub mod audit_event;
 pub mod authorization_code;
 pub mod backchannel_outbox;
 pub mod broker_handoff;

@@ -104,8 +104,12 @@ async fn a_linked_identity_whose_account_was_deleted_is_refused() {
 async fn a_verified_email_on_both_sides_links_silently_when_the_policy_allows() {
     let db = db().await;
     let alice = local(&db, "alice", "alice@example.com", true).await;
-    let up = MockUpstream::new("corp", "s1", trusted(LinkingPolicy::Create));
-    assert!(matches!(decision(&db, &up).await, LinkDecision::LinkVerifiedEmail(u) if u.id == alice.id));
+    let up = MockUpstream::new("corp", "s1", trusted(LinkingPolicy::LinkByVerifiedEmail));
+    let decided = decision(&db, &up).await;
+    assert!(
+        matches!(&decided, LinkDecision::LinkVerifiedEmail(u) if u.id == alice.id),
+        "{decided:?}"
+    );
     let id = arriving(&up).await;
     assert!(matches!(resolve(&db, up.config(), &id).await.unwrap(), Resolution::SignedIn(u) if u.id == alice.id));
     assert!(
@@ -118,7 +122,7 @@ async fn a_verified_email_on_both_sides_links_silently_when_the_policy_allows() 
 async fn an_unverified_local_email_is_never_linked_silently() {
     let db = db().await;
     local(&db, "mallory", "alice@example.com", false).await;
-    let up = MockUpstream::new("corp", "s1", trusted(LinkingPolicy::Create));
+    let up = MockUpstream::new("corp", "s1", trusted(LinkingPolicy::LinkByVerifiedEmail));
     assert!(matches!(
         decision(&db, &up).await,
         LinkDecision::AskToLink { may_create: true }

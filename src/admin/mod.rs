@@ -103,6 +103,34 @@ impl Paging {
             offset: offset.unwrap_or(0),
         })
     }
+
+    /// This page of `select` (already filtered and ordered), with the total it pages through.
+    pub async fn fetch<E, T>(
+        self,
+        select: sea_orm::Select<E>,
+        db: &impl sea_orm::ConnectionTrait,
+    ) -> Result<Page<T>, sea_orm::DbErr>
+    where
+        E: sea_orm::EntityTrait,
+        E::Model: Into<T> + Sync,
+    {
+        use sea_orm::{PaginatorTrait, QuerySelect};
+        let total = select.clone().count(db).await?;
+        let items = select
+            .limit(self.limit)
+            .offset(self.offset)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        Ok(Page {
+            items,
+            total,
+            limit: self.limit,
+            offset: self.offset,
+        })
+    }
 }
 
 /// One page of a list.

@@ -1,9 +1,7 @@
 //! Sign-in sessions: listing the live ones and ending them, as the person's own logout would
 //! (the session refused on every node, its refresh tokens revoked, its clients told).
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use serde::Serialize;
 
 use super::{AdminError, Operator, Page, Paging};
@@ -53,23 +51,10 @@ pub async fn list(op: &Operator<'_>, user_id: Option<&str>, paging: Paging) -> R
     if let Some(u) = user_id {
         find = find.filter(login_session::Column::UserId.eq(u));
     }
-    let total = find.clone().count(op.db).await?;
-    let items = find
+    let ordered = find
         .order_by_desc(login_session::Column::CreatedAt)
-        .order_by_asc(login_session::Column::Sid)
-        .limit(paging.limit)
-        .offset(paging.offset)
-        .all(op.db)
-        .await?
-        .into_iter()
-        .map(SessionView::from)
-        .collect();
-    Ok(Page {
-        items,
-        total,
-        limit: paging.limit,
-        offset: paging.offset,
-    })
+        .order_by_asc(login_session::Column::Sid);
+    Ok(paging.fetch(ordered, op.db).await?)
 }
 
 /// Ends one live session; its refresh tokens (but offline ones) are revoked and every client

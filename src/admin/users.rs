@@ -1,10 +1,7 @@
 //! Accounts: listed and searched, looked at with everything attached to them, created,
 //! changed, disabled (every session and token ends at once), deleted, unthrottled.
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
 use super::sessions::{end_rows, open_sessions_of, revoke_tokens, SessionView, TokensOf};
@@ -134,23 +131,8 @@ pub async fn list(op: &Operator<'_>, search: Option<&str>, paging: Paging) -> Re
                 .add(lower_like(user::Column::Name)),
         );
     }
-    let total = find.clone().count(op.db).await?;
-    let items = find
-        .order_by_asc(user::Column::Username)
-        .order_by_asc(user::Column::Id)
-        .limit(paging.limit)
-        .offset(paging.offset)
-        .all(op.db)
-        .await?
-        .into_iter()
-        .map(UserView::from)
-        .collect();
-    Ok(Page {
-        items,
-        total,
-        limit: paging.limit,
-        offset: paging.offset,
-    })
+    let ordered = find.order_by_asc(user::Column::Username).order_by_asc(user::Column::Id);
+    Ok(paging.fetch(ordered, op.db).await?)
 }
 
 /// The account by id, or by username / email (what the CLI is given).

@@ -22,6 +22,8 @@ pub async fn router(state: &AppState) -> anyhow::Result<Router> {
         .merge(login_routes())
         .merge(broker_routes())
         .merge(account_routes())
+        .merge(mail_link_routes())
+        .merge(crate::admin_api::router(state))
         .fallback(|| async { web::error::PageError::NotFound });
     let base = state.base();
     let app = if base.is_empty() {
@@ -105,9 +107,33 @@ fn account_routes() -> Router<AppState> {
         .route("/account/sessions/end", post(end))
         .route("/account/mfa/totp", get(totp_page).post(totp_submit))
         .route("/account/mfa/manage", post(manage))
-        .route("/account/passkeys/options", post(login::account_passkeys::options))
-        .route("/account/passkeys", post(login::account_passkeys::add))
-        .route("/account/passkeys/remove", post(login::account_passkeys::remove))
+        .route("/account/passkeys/options", post(login::account::passkeys::options))
+        .route("/account/passkeys", post(login::account::passkeys::add))
+        .route("/account/passkeys/remove", post(login::account::passkeys::remove))
+        .route("/account/profile", post(update_profile))
+        .route("/account/links", post(link_start))
+        .route("/account/links/remove", post(unlink))
+        .route("/account/apps/revoke", post(revoke_app))
+        .route("/account/delete", get(delete_page).post(delete))
+        .route("/account/delete/confirm", post(confirm_with_provider))
+}
+
+/// Pages reached by links sent by mail, and the account pages that send them.
+fn mail_link_routes() -> Router<AppState> {
+    use login::{email, password_change, recovery};
+    Router::new()
+        .route(
+            "/login/forgot",
+            get(recovery::forgot_page).post(recovery::forgot_submit),
+        )
+        .route("/login/reset", get(recovery::reset_page).post(recovery::reset_submit))
+        .route("/email/verify", get(email::verify_page).post(email::verify_submit))
+        .route("/account/email", get(email::settings_page).post(email::change_submit))
+        .route("/account/email/resend", post(email::resend))
+        .route(
+            "/account/password",
+            get(password_change::page).post(password_change::submit),
+        )
 }
 
 /// Server-side sessions in the database, behind a Secure (for https), HttpOnly, SameSite=Lax
@@ -155,6 +181,10 @@ fn with_layers(app: Router<AppState>, state: &AppState, sessions: SessionManager
         web::guard::availability,
     ))
     .layer(axum::middleware::from_fn(web::headers::security_headers))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        web::audit_context::scope,
+    ))
     .layer(tower::util::option_layer(hsts))
     .route_layer(axum::middleware::from_fn_with_state(state.clone(), home::measure))
     .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(web::request_id::span))
@@ -188,6 +218,7 @@ fn spawn_purge(state: &AppState) {
                 store::refresh_tokens::purge_expired(&db).await,
                 store::replay::purge_expired(&db).await,
                 store::handoffs::purge_expired(&db).await,
+                store::email_tokens::purge_expired(&db).await,
                 crate::oidc::par::purge_expired(&db).await,
                 store::login_sessions::purge(&db, absolute).await,
                 store::throttles::purge_idle(&db, store::now(), 86_400).await,
@@ -215,6 +246,7 @@ pub async fn serve_on(
     state.set_local_addr(addr);
     let router = router(&state).await?;
     spawn_purge(&state);
+    crate::propagation::follow(&state);
     let server = &state.config.server;
     let limits = web::listener::Limits {
         header_read: server.header_read(),
@@ -228,8 +260,9 @@ pub async fn serve_on(
     Ok(())
 }
 
-/// Builds everything and serves on the configured address until Ctrl-C / SIGTERM.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+/// Builds everything and serves on the configured address until Ctrl-C / SIGTERM; SIGHUP
+/// reloads the providers and clients of `config_path`.
+pub async fn serve(config: Config, config_path: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     match web::listener::raise_open_file_limit() {
         Ok((before, after)) => tracing::info!(before, after, "open-file limit"),
         Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
@@ -237,30 +270,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     for warning in crate::config::server::listen_issuer_mismatches(&config.issuer, config.listen) {
         tracing::warn!("{warning}");
     }
-    ignore_sighup();
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let state = AppState::build(config).await?;
+    crate::reload::on_sighup(state.clone(), config_path);
     serve_on(listener, state, shutdown_signal()).await
-}
-
-/// SIGHUP would end the process at once (its default action). Gatehouse does not reload its
-/// configuration, so the signal is logged and otherwise ignored; restart to apply changes.
-fn ignore_sighup() {
-    #[cfg(unix)]
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-        Ok(mut hup) => {
-            tokio::spawn(async move {
-                while hup.recv().await.is_some() {
-                    tracing::warn!(
-                        "SIGHUP ignored: Gatehouse does not reload its configuration; restart it to apply changes"
-                    );
-                }
-            });
-        }
-        Err(e) => tracing::warn!(error = %e, "could not handle SIGHUP; it will end the process"),
-    }
 }
 
 async fn shutdown_signal() {

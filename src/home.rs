@@ -65,17 +65,27 @@ pub async fn metrics(
     crate::web::limits::ClientAddress(address): crate::web::limits::ClientAddress,
 ) -> Response {
     match &state.metrics {
-        Some(handle) if state.config.metrics.allows(address) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            ],
-            handle.render(),
-        )
-            .into_response(),
+        Some(handle) if state.config.metrics.allows(address) => {
+            let providers = state.upstreams.current().all().cloned().collect::<Vec<_>>();
+            crate::metrics::set_expiry_gauges(
+                &state.keys,
+                providers,
+                state.config.keys.rotate_after_days,
+                crate::store::now(),
+            )
+            .await;
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                    ),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                ],
+                handle.render(),
+            )
+                .into_response()
+        }
         _ => crate::web::error::PageError::NotFound.into_response(),
     }
 }

@@ -1,6 +1,10 @@
 //! Gatehouse: a single sign-on server that is one OpenID Connect issuer in front of local
 //! accounts and (through the broker) external identity providers.
+pub mod account;
+pub mod admin;
+pub mod admin_api;
 pub mod app;
+pub mod audit;
 pub mod backchannel;
 pub mod broker;
 pub mod cli;
@@ -11,12 +15,16 @@ pub mod flow;
 pub mod home;
 pub mod keys;
 pub mod login;
+pub mod mail;
+pub mod mail_links;
 pub mod metrics;
 pub mod mfa;
 pub mod names;
 pub mod oidc;
 pub mod passwords;
+pub mod propagation;
 pub mod readiness;
+pub mod reload;
 pub mod state;
 pub mod store;
 pub mod upstream;

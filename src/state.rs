@@ -33,7 +33,7 @@ pub struct Inner {
     /// Back-channel logout deliveries.
     pub backchannel: crate::backchannel::BackchannelNotifier,
     /// Upstream identity providers (the broker's connectors).
-    pub upstreams: crate::upstream::Registry,
+    pub upstreams: crate::upstream::LiveRegistry,
     /// Outgoing HTTP (the demo client; upstream IdPs later): no redirects, short timeouts.
     pub http: reqwest::Client,
     /// Per-client-address rate limits of this node.
@@ -42,8 +42,12 @@ pub struct Inner {
     pub mfa_secrets: Option<crate::mfa::SecretBox>,
     /// The WebAuthn relying party (passkeys); `None` when the issuer's host is no domain name.
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
+    /// Outgoing mail (`[smtp]`): queues messages and wakes this node's sending task.
+    pub mailer: crate::mail::Mailer,
     /// Renders `/metrics` when `[metrics] enabled`.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Which clients this node has already recorded as taking part in a session.
+    pub participants: crate::store::session_clients::RecordedParticipants,
     local_addr: OnceLock<SocketAddr>,
 }
 
@@ -63,7 +67,7 @@ substate! {
     keys: KeyStore,
     db: DatabaseConnection,
     clients: ClientRegistry,
-    upstreams: crate::upstream::Registry,
+    upstreams: crate::upstream::LiveRegistry,
 }
 
 impl Deref for AppState {
@@ -103,7 +107,10 @@ impl AppState {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10))
             .build()?;
-        let upstreams = crate::upstream::Registry::from_config(&config, &db, &http).map_err(anyhow::Error::msg)?;
+        let upstreams = crate::upstream::LiveRegistry::new(&config, &db, &http).map_err(anyhow::Error::msg)?;
+        crate::upstream::runtime::refresh(&db, &upstreams)
+            .await
+            .context("reading the runtime providers")?;
         let backchannel = crate::backchannel::BackchannelNotifier::spawn(&db, &http, &keys, config.issuer_str());
         let limits = Arc::new(crate::web::limits::AddressLimits::new(&config.limits).map_err(anyhow::Error::msg)?);
         let mfa_secrets = match config.mfa.secret_key.as_deref() {
@@ -117,6 +124,13 @@ impl AppState {
         if webauthn.is_none() {
             tracing::warn!(issuer = %config.issuer, "the issuer's host is not a domain name: passkeys are off");
         }
+        let mailer = crate::mail::Mailer::spawn(
+            &db,
+            config.smtp.as_ref(),
+            config.issuer.host_str().unwrap_or("localhost"),
+            config.templates_dir.as_deref(),
+        )
+        .context("starting outgoing mail")?;
         let metrics = if config.metrics.enabled {
             crate::metrics::install()
         } else {
@@ -124,6 +138,8 @@ impl AppState {
         };
         Ok(Self(Arc::new(Inner {
             metrics,
+            participants: Default::default(),
+            mailer,
             backchannel,
             client_jwks: new_client_jwks_cache(),
             upstreams,

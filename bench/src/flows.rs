@@ -1,6 +1,9 @@
 //! The measured flows, each with its own cookie jar per virtual user:
 //! - signed-in: authorize with an existing session → code → token → userinfo;
-//! - first login: authorize → login page → password → code → token → userinfo.
+//! - first login: authorize → login page → password → code → token → userinfo;
+//! - refresh: refresh_token grant with rotation; client_credentials: a machine token;
+//! - brokered: authorize at Gatehouse → upstream OP (session kept) → callback → code → token →
+//!   userinfo, a new Gatehouse session each time.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,13 +16,19 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::servers::Endpoints;
+use crate::servers::{Endpoints, Machine};
 
 /// Which flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
     SignedIn,
     FirstLogin,
+    /// refresh_token grant → a new (rotated) refresh token, after one untimed sign-in per VU.
+    Refresh,
+    /// client_credentials grant → a machine access token.
+    ClientCredentials,
+    /// Returning brokered login: new browser session at the broker, upstream session kept.
+    Brokered,
 }
 
 /// What a load run measured.
@@ -32,6 +41,8 @@ pub struct Outcome {
     pub first_error: Option<String>,
     /// CPU time (user + system) the server process spent during the timed part.
     pub server_cpu: Duration,
+    /// CPU time of the second process measured, if any (the upstream OP of the brokered flow).
+    pub upstream_cpu: Option<Duration>,
 }
 
 impl Outcome {
@@ -44,6 +55,11 @@ impl Outcome {
         self.server_cpu / self.flows.max(1) as u32
     }
 
+    /// The upstream's CPU time per successful flow.
+    pub fn upstream_cpu_per_flow(&self) -> Option<Duration> {
+        self.upstream_cpu.map(|c| c / self.flows.max(1) as u32)
+    }
+
     pub fn percentile(&self, p: f64) -> Duration {
         if self.latencies.is_empty() {
             return Duration::ZERO;
@@ -53,80 +69,117 @@ impl Outcome {
     }
 }
 
-fn random() -> String {
+/// 32 random bytes, base64url.
+pub fn random() -> String {
     let mut b = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut b);
     URL_SAFE_NO_PAD.encode(b)
 }
 
-/// One browser: a cookie jar (every cookie sent everywhere; both servers are on one host).
-struct Browser<'a> {
-    http: &'a reqwest::Client,
-    jar: HashMap<String, String>,
+/// A fresh PKCE pair: (verifier, S256 challenge).
+pub fn pkce() -> (String, String) {
+    let verifier = random() + &random()[..20];
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// `host:port` of a URL: cookies are kept per server (two servers share 127.0.0.1 in the
+/// brokered flow, and each must see only its own).
+fn origin(url: &url::Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
+/// Cookie jars, one per server.
+pub type Jars = HashMap<String, HashMap<String, String>>;
+
+/// One browser: a cookie jar per server (path and expiry ignored: the flows never need them).
+pub struct Browser<'a> {
+    pub http: &'a reqwest::Client,
+    pub jars: Jars,
     /// The account this virtual user signs in to (one each: a shared account would measure
     /// the account throttle's handling of concurrent attempts instead of the server).
-    username: String,
+    pub username: String,
 }
 
 impl<'a> Browser<'a> {
-    fn new(http: &'a reqwest::Client, username: String) -> Self {
+    pub fn new(http: &'a reqwest::Client, username: String) -> Self {
         Self {
             http,
-            jar: HashMap::new(),
+            jars: HashMap::new(),
             username,
         }
     }
 
-    fn cookies(&self) -> String {
-        self.jar
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
+    /// Forgets the cookies of the server at `url` (a new browser session there).
+    pub fn forget(&mut self, url: &str) {
+        if let Ok(u) = url::Url::parse(url) {
+            self.jars.remove(&origin(&u));
+        }
     }
 
-    fn keep(&mut self, res: &reqwest::Response) {
+    fn keep(&mut self, at: &str, res: &reqwest::Response) {
+        let jar = self.jars.entry(at.to_owned()).or_default();
         for c in res.headers().get_all(SET_COOKIE) {
-            if let Some((kv, _)) = c
-                .to_str()
-                .unwrap_or_default()
-                .split_once(';')
-                .or(Some((c.to_str().unwrap_or_default(), "")))
-            {
-                if let Some((k, v)) = kv.split_once('=') {
-                    if v.is_empty() {
-                        self.jar.remove(k.trim());
-                    } else {
-                        self.jar.insert(k.trim().to_owned(), v.to_owned());
-                    }
+            let c = c.to_str().unwrap_or_default();
+            let kv = c.split_once(';').map(|(kv, _)| kv).unwrap_or(c);
+            if let Some((k, v)) = kv.split_once('=') {
+                if v.is_empty() {
+                    jar.remove(k.trim());
+                } else {
+                    jar.insert(k.trim().to_owned(), v.to_owned());
                 }
             }
         }
     }
 
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> anyhow::Result<reqwest::Response> {
-        let res = req.header(COOKIE, self.cookies()).send().await?;
-        self.keep(&res);
+    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> anyhow::Result<reqwest::Response> {
+        let mut req = req.build()?;
+        let at = origin(req.url());
+        if let Some(jar) = self.jars.get(&at) {
+            let cookies = jar
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            if !cookies.is_empty() {
+                req.headers_mut().insert(COOKIE, cookies.parse()?);
+            }
+        }
+        let res = self.http.execute(req).await?;
+        self.keep(&at, &res);
         Ok(res)
     }
 
-    /// Runs authorize until the browser is sent to the client; fills in a login form if shown.
-    async fn authorize(&mut self, s: &Endpoints, challenge: &str, may_log_in: bool) -> anyhow::Result<String> {
+    /// The authorize URL for `s` with a fresh state and nonce.
+    pub fn authorize_url(s: &Endpoints, challenge: &str) -> anyhow::Result<String> {
         let mut url = url::Url::parse(&s.authorize)?;
         url.query_pairs_mut()
             .append_pair("response_type", "code")
             .append_pair("client_id", &s.client_id)
             .append_pair("redirect_uri", &s.redirect_uri)
-            .append_pair("scope", "openid profile email")
+            .append_pair("scope", &s.scope)
             .append_pair("state", &random()[..16])
             .append_pair("nonce", &random()[..16])
             .append_pair("code_challenge", challenge)
-            .append_pair("code_challenge_method", "S256");
-        let mut next = url.to_string();
+            .append_pair("code_challenge_method", "S256")
+            .extend_pairs(&s.extra);
+        Ok(url.to_string())
+    }
+
+    /// Runs authorize until the browser is sent to the client; fills in a login form if shown.
+    pub async fn authorize(&mut self, s: &Endpoints, challenge: &str, may_log_in: bool) -> anyhow::Result<String> {
+        let mut next = Self::authorize_url(s, challenge)?;
         let mut logged_in = false;
-        for _ in 0..12 {
+        for _ in 0..20 {
             if next.starts_with(&s.redirect_uri) {
                 let u = url::Url::parse(&next)?;
+                if let Some((_, e)) = u.query_pairs().find(|(k, _)| k == "error") {
+                    bail!("the client was sent error={e}");
+                }
                 return u
                     .query_pairs()
                     .find(|(k, _)| k == "code")
@@ -138,9 +191,10 @@ impl<'a> Browser<'a> {
                 next = url::Url::parse(&next)?.join(loc.to_str()?)?.to_string();
                 continue;
             }
+            let status = res.status();
             let page = res.text().await?;
             if !may_log_in || logged_in {
-                bail!("unexpected page at {next}");
+                bail!("unexpected page ({status}) at {next}");
             }
             let (action, form) = login_form(&page, &self.username, &s.password).context("no login form")?;
             let action = url::Url::parse(&next)?.join(&action)?.to_string();
@@ -155,9 +209,9 @@ impl<'a> Browser<'a> {
         bail!("too many redirects")
     }
 
-    /// Code → tokens → userinfo, as a confidential client.
-    async fn redeem(&self, s: &Endpoints, code: &str, verifier: &str) -> anyhow::Result<()> {
-        let tokens: Value = self
+    /// Code → tokens (as a confidential client), checking the ID token's `alg`.
+    pub async fn tokens(&self, s: &Endpoints, code: &str, verifier: &str) -> anyhow::Result<Value> {
+        let res = self
             .http
             .post(&s.token)
             .basic_auth(&s.client_id, Some(&s.client_secret))
@@ -168,11 +222,22 @@ impl<'a> Browser<'a> {
                 ("code_verifier", verifier),
             ])
             .send()
-            .await?
-            .error_for_status()?
-            .json()
             .await?;
-        tokens["id_token"].as_str().context("no id_token")?;
+        let tokens = answer(res).await?;
+        let id_token = tokens["id_token"].as_str().context("no id_token")?;
+        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(id_token.split('.').next().unwrap_or(""))?)?;
+        anyhow::ensure!(
+            header["alg"] == s.id_token_alg,
+            "ID token signed with {} instead of {}",
+            header["alg"],
+            s.id_token_alg
+        );
+        Ok(tokens)
+    }
+
+    /// Code → tokens → userinfo; the token response.
+    async fn redeem(&self, s: &Endpoints, code: &str, verifier: &str) -> anyhow::Result<Value> {
+        let tokens = self.tokens(s, code, verifier).await?;
         let at = tokens["access_token"].as_str().context("no access_token")?;
         self.http
             .get(&s.userinfo)
@@ -180,15 +245,56 @@ impl<'a> Browser<'a> {
             .send()
             .await?
             .error_for_status()?;
-        Ok(())
+        Ok(tokens)
     }
 
-    async fn flow(&mut self, s: &Endpoints, may_log_in: bool) -> anyhow::Result<()> {
-        let verifier = random() + &random()[..20];
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    async fn flow(&mut self, s: &Endpoints, may_log_in: bool) -> anyhow::Result<Value> {
+        let (verifier, challenge) = pkce();
         let code = self.authorize(s, &challenge, may_log_in).await?;
         self.redeem(s, &code, &verifier).await
     }
+}
+
+/// A JSON answer, or an error naming the status and the body.
+async fn answer(res: reqwest::Response) -> anyhow::Result<Value> {
+    let status = res.status();
+    if !status.is_success() {
+        let body = res.text().await.unwrap_or_default();
+        bail!("{status}: {}", body.chars().take(300).collect::<String>());
+    }
+    Ok(res.json().await?)
+}
+
+/// One refresh_token grant; the new refresh token (it must differ: rotation).
+async fn refresh(http: &reqwest::Client, s: &Endpoints, token: &str) -> anyhow::Result<String> {
+    let res = http
+        .post(&s.token)
+        .basic_auth(&s.client_id, Some(&s.client_secret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", token)])
+        .send()
+        .await?;
+    let tokens = answer(res).await?;
+    tokens["access_token"].as_str().context("no access_token")?;
+    let next = tokens["refresh_token"].as_str().context("no refresh_token")?;
+    anyhow::ensure!(next != token, "the refresh token was not rotated");
+    Ok(next.to_owned())
+}
+
+/// One client_credentials grant.
+async fn machine_token(http: &reqwest::Client, m: &Machine) -> anyhow::Result<()> {
+    let mut form = vec![
+        ("grant_type".to_owned(), "client_credentials".to_owned()),
+        ("scope".into(), m.scope.clone()),
+    ];
+    form.extend(m.extra.iter().cloned());
+    let res = http
+        .post(&m.token)
+        .basic_auth(&m.client_id, Some(&m.client_secret))
+        .form(&form)
+        .send()
+        .await?;
+    answer(res).await?["access_token"].as_str().context("no access_token")?;
+    Ok(())
 }
 
 /// The first form on the page that posts credentials: its action and fields (hidden ones kept).
@@ -227,52 +333,118 @@ fn login_form(html: &str, username: &str, password: &str) -> Option<(String, Vec
     None
 }
 
-/// Runs `flow` with `vus` concurrent virtual users for `duration` (each VU at most 100 000 flows).
-/// Runs `flow` with `vus` virtual users for `duration` against the server process `pid`.
-pub async fn run(s: &Endpoints, flow: Flow, vus: usize, duration: Duration, pid: u32) -> anyhow::Result<Outcome> {
+/// What one virtual user carries from one flow to the next.
+struct Vu {
+    jars: Jars,
+    username: String,
+    /// The refresh token to present next (refresh flow).
+    refresh_token: Option<String>,
+}
+
+/// The ordinary-flow endpoints of the run, and the machine client.
+pub struct Target<'a> {
+    pub endpoints: &'a Endpoints,
+    pub machine: &'a Machine,
+}
+
+/// One timed iteration of `flow` for `vu`.
+async fn step(http: &reqwest::Client, t: &Target<'_>, flow: Flow, vu: &mut Vu) -> anyhow::Result<()> {
+    let s = t.endpoints;
+    match flow {
+        Flow::ClientCredentials => machine_token(http, t.machine).await,
+        Flow::Refresh => {
+            let current = vu
+                .refresh_token
+                .take()
+                .context("no refresh token left (a failed rotation)")?;
+            vu.refresh_token = Some(refresh(http, s, &current).await?);
+            Ok(())
+        }
+        Flow::SignedIn | Flow::FirstLogin | Flow::Brokered => {
+            let mut b = Browser {
+                http,
+                jars: std::mem::take(&mut vu.jars),
+                username: vu.username.clone(),
+            };
+            match flow {
+                Flow::FirstLogin => b.jars.clear(),
+                // A new browser session at the broker; the one at the upstream is kept.
+                Flow::Brokered => b.forget(&s.authorize),
+                _ => {}
+            }
+            let r = b.flow(s, flow == Flow::FirstLogin).await.map(drop);
+            vu.jars = b.jars;
+            r
+        }
+    }
+}
+
+/// Runs `flow` with `vus` concurrent virtual users for `duration` (each VU at most 100 000
+/// flows), measuring the CPU time of the processes `pids` (the server first, then an upstream).
+pub async fn run(t: Target<'_>, flow: Flow, vus: usize, duration: Duration, pids: Vec<u32>) -> anyhow::Result<Outcome> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(vus)
         .timeout(Duration::from_secs(10))
         .build()?;
-    let s = Arc::new(s.clone());
-    // Signed-in VUs sign in once, untimed.
-    let mut browsers = Vec::new();
+    let s = t.endpoints;
+    // Untimed set-up per VU: a browser session (signed-in, brokered: the first brokered login
+    // creates and links the account) or a refresh token.
+    let mut vus_state = Vec::new();
     for vu in 0..vus {
         let mut b = Browser::new(&http, s.account(vu));
-        if flow == Flow::SignedIn {
-            b.flow(&s, true).await.context("warm-up sign-in")?;
+        let mut refresh_token = None;
+        match flow {
+            Flow::SignedIn | Flow::Brokered => {
+                b.flow(s, true).await.context("warm-up sign-in")?;
+            }
+            Flow::Refresh => {
+                let tokens = b.flow(s, true).await.context("warm-up sign-in")?;
+                refresh_token = Some(
+                    tokens["refresh_token"]
+                        .as_str()
+                        .context("no refresh token for offline_access")?
+                        .to_owned(),
+                );
+            }
+            Flow::FirstLogin | Flow::ClientCredentials => {}
         }
-        browsers.push((b.jar, b.username));
+        vus_state.push(Vu {
+            jars: b.jars,
+            username: b.username,
+            refresh_token,
+        });
     }
-    let cpu_before = crate::servers::cpu_time(pid);
+    let cpu_before: Vec<Duration> = pids.iter().map(|p| crate::servers::cpu_time(*p)).collect();
     let start = Instant::now();
     let deadline = start + duration;
+    let target = Arc::new((s.clone(), t.machine.clone()));
     let mut tasks = Vec::new();
-    for (jar, username) in browsers {
+    for mut vu in vus_state {
         let http = http.clone();
-        let s = s.clone();
+        let target = target.clone();
         tasks.push(tokio::spawn(async move {
+            let t = Target {
+                endpoints: &target.0,
+                machine: &target.1,
+            };
             let mut lat = Vec::new();
             let (mut errors, mut first_error) = (0usize, None);
-            let mut b = Browser {
-                http: &http,
-                jar,
-                username,
-            };
             for _ in 0..100_000 {
                 if Instant::now() >= deadline {
                     break;
                 }
-                if flow == Flow::FirstLogin {
-                    b.jar.clear();
-                }
-                let t = Instant::now();
-                match b.flow(&s, flow == Flow::FirstLogin).await {
-                    Ok(()) => lat.push(t.elapsed()),
+                let started = Instant::now();
+                match step(&http, &t, flow, &mut vu).await {
+                    Ok(()) => lat.push(started.elapsed()),
                     Err(e) => {
                         errors += 1;
                         first_error.get_or_insert_with(|| format!("{e:#}"));
+                        // A broken refresh chain cannot continue; the rest of this VU's time
+                        // would only count the same error.
+                        if flow == Flow::Refresh && vu.refresh_token.is_none() {
+                            break;
+                        }
                     }
                 }
             }
@@ -286,6 +458,7 @@ pub async fn run(s: &Endpoints, flow: Flow, vus: usize, duration: Duration, pid:
         latencies: Vec::new(),
         first_error: None,
         server_cpu: Duration::ZERO,
+        upstream_cpu: None,
     };
     for t in tasks {
         let (lat, errors, first_error) = t.await?;
@@ -297,7 +470,13 @@ pub async fn run(s: &Endpoints, flow: Flow, vus: usize, duration: Duration, pid:
         }
     }
     out.elapsed = start.elapsed();
-    out.server_cpu = crate::servers::cpu_time(pid).saturating_sub(cpu_before);
+    let used: Vec<Duration> = pids
+        .iter()
+        .zip(cpu_before)
+        .map(|(p, before)| crate::servers::cpu_time(*p).saturating_sub(before))
+        .collect();
+    out.server_cpu = used.first().copied().unwrap_or_default();
+    out.upstream_cpu = used.get(1).copied();
     out.latencies.sort();
     Ok(out)
 }

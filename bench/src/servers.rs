@@ -1,5 +1,5 @@
-//! Starting the two servers on loopback, timing their start-up and reading their memory.
-use std::path::Path;
+//! Starting the servers on loopback, timing their start-up and reading their memory.
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,7 @@ pub enum Kind {
     Panva,
 }
 
-/// Where and as whom the load generator talks to a server.
+/// Where and as whom the load generator talks to a server, for one client.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
     pub authorize: String,
@@ -27,6 +27,13 @@ pub struct Endpoints {
     /// Accounts are `{username}0`, `{username}1`, … one per virtual user.
     pub username: String,
     pub password: String,
+    /// The scopes asked for at authorize.
+    pub scope: String,
+    /// Further authorize parameters (panva grants `offline_access` only with `prompt=consent`;
+    /// the brokered flow names its provider with `idp_hint`).
+    pub extra: Vec<(String, String)>,
+    /// The `alg` every ID token must be signed with.
+    pub id_token_alg: &'static str,
 }
 
 impl Endpoints {
@@ -34,31 +41,81 @@ impl Endpoints {
     pub fn account(&self, vu: usize) -> String {
         format!("{}{vu}", self.username)
     }
+
+    /// The same server as another client.
+    fn as_client(&self, id: &str, secret: &str) -> Self {
+        Self {
+            client_id: id.into(),
+            client_secret: secret.into(),
+            ..self.clone()
+        }
+    }
+}
+
+/// A confidential client that asks for tokens for itself (client_credentials grant).
+#[derive(Debug, Clone)]
+pub struct Machine {
+    pub token: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scope: String,
+    /// Further token-request parameters (panva: the resource indicator that makes its token a JWT).
+    pub extra: Vec<(String, String)>,
 }
 
 /// The password of every benchmark account (strong enough for Gatehouse's password policy).
 pub const PASSWORD: &str = "violet kettle orbit drum 42";
 
-/// A running server with one confidential client and one user.
+/// The scopes of the ordinary flows.
+const SCOPE: &str = "openid profile email";
+
+/// The scopes of a machine token (Gatehouse: `machine_scopes`; panva: its resource server's).
+const MACHINE_SCOPE: &str = "api:read";
+
+/// The resource server bench/panva.mjs issues JWT machine tokens for.
+const PANVA_API: &str = "urn:gatehouse-bench:api";
+
+/// A running server with its benchmark clients and accounts.
 pub struct Server {
     pub kind: Kind,
     child: Child,
     pub pid: u32,
+    /// The RS256 client (the original two flows).
     pub endpoints: Endpoints,
+    /// A client whose ID tokens are ES256.
+    pub es256: Endpoints,
+    /// A client allowed refresh tokens, asking for `offline_access`.
+    pub refresh: Endpoints,
+    /// A machine client (client_credentials).
+    pub machine: Machine,
     /// Labelled start-up times.
     pub startup: Vec<(String, Duration)>,
     version: String,
+    /// "SQLite", "PostgreSQL 15.4", … (Gatehouse only).
+    storage: String,
+    /// Gatehouse's config file (to start it again on the same database).
+    pub config: Option<PathBuf>,
+    pub issuer: String,
 }
 
 pub const REDIRECT: &str = "http://127.0.0.1:9/cb";
 
-fn free_port() -> anyhow::Result<u16> {
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Polls `url` until it answers 200 (bounded: 10 s).
-async fn wait_ready(http: &reqwest::Client, url: &str, since: Instant) -> anyhow::Result<Duration> {
-    while since.elapsed() < Duration::from_secs(10) {
+/// An HTTP client that does not follow redirects.
+pub fn http_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()?)
+}
+
+/// Polls `url` until it answers 200 (bounded: 20 s).
+pub async fn wait_ready(http: &reqwest::Client, url: &str, since: Instant) -> anyhow::Result<Duration> {
+    while since.elapsed() < Duration::from_secs(20) {
         if let Ok(r) = http.get(url).send().await {
             if r.status().is_success() {
                 return Ok(since.elapsed());
@@ -66,7 +123,7 @@ async fn wait_ready(http: &reqwest::Client, url: &str, since: Instant) -> anyhow
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    bail!("{url} did not answer within 10 s")
+    bail!("{url} did not answer within 20 s")
 }
 
 async fn endpoints(http: &reqwest::Client, issuer: &str) -> anyhow::Result<(String, String, String)> {
@@ -139,11 +196,16 @@ async fn add_gatehouse_user(bin: &Path, config: &Path, name: &str) -> anyhow::Re
     Ok(())
 }
 
-async fn spawn_gatehouse(bin: &Path, config: &Path) -> anyhow::Result<Child> {
+/// Starts `gatehouse serve` (its log level from BENCH_GATEHOUSE_LOG, e.g. "sea_orm=debug", to
+/// see what the server does per flow; "warn" by default).
+pub async fn spawn_gatehouse(bin: &Path, config: &Path) -> anyhow::Result<Child> {
     Command::new(bin)
         .args(["serve", "--config"])
         .arg(config)
-        .env("GATEHOUSE_LOG", "warn")
+        .env(
+            "GATEHOUSE_LOG",
+            std::env::var("BENCH_GATEHOUSE_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -151,30 +213,94 @@ async fn spawn_gatehouse(bin: &Path, config: &Path) -> anyhow::Result<Child> {
         .with_context(|| format!("starting {}", bin.display()))
 }
 
-/// Starts one server, with start-up timed.
-/// Starts `kind` with `accounts` user accounts (see [`Endpoints::account`]).
-pub async fn start(
-    kind: Kind,
-    gatehouse_bin: &Path,
-    peer_dir: &Path,
-    work: &Path,
-    accounts: usize,
-) -> anyhow::Result<Server> {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    match kind {
-        Kind::Gatehouse => {
-            let port = free_port()?;
-            let issuer = format!("http://127.0.0.1:{port}");
-            let config = work.join("gatehouse.toml");
-            std::fs::write(
-                &config,
-                format!(
-                    r#"issuer = "{issuer}"
+/// Where a Gatehouse keeps its data.
+pub enum Store {
+    /// A new SQLite file in the work folder.
+    Sqlite,
+    /// A PostgreSQL database (URL) and how to name it in the report.
+    Postgres { url: String, label: String },
+}
+
+/// How to set up a Gatehouse.
+pub struct GatehouseSetup<'a> {
+    pub bin: &'a Path,
+    /// Its own folder (config file, SQLite database).
+    pub dir: PathBuf,
+    /// The loopback port to listen on (a free one when `None`).
+    pub port: Option<u16>,
+    pub store: Store,
+    /// Accounts `bench0`, `bench1`, … added with `gatehouse user add`.
+    pub accounts: usize,
+    /// Self-registration on (the crash check drives /register).
+    pub registration: bool,
+    /// `[[providers]]` entries (TOML).
+    pub providers: String,
+}
+
+/// The benchmark's clients, as Gatehouse config.
+fn gatehouse_clients() -> String {
+    format!(
+        r#"[[clients]]
+id = "bench"
+name = "Bench"
+redirect_uris = ["{REDIRECT}"]
+secret = "bench-secret"
+
+[[clients]]
+id = "bench-es256"
+name = "Bench ES256"
+redirect_uris = ["{REDIRECT}"]
+secret = "bench-secret"
+id_token_signed_response_alg = "ES256"
+
+[[clients]]
+id = "bench-refresh"
+name = "Bench refresh"
+redirect_uris = ["{REDIRECT}"]
+secret = "bench-secret"
+refresh_tokens = "offline_access"
+
+[[clients]]
+id = "bench-machine"
+name = "Bench machine"
+redirect_uris = []
+secret = "bench-secret"
+machine_scopes = ["api:read", "api:write"]
+"#
+    )
+}
+
+/// Starts Gatehouse twice (new database, then existing), timing both start-ups.
+pub async fn start_gatehouse(setup: GatehouseSetup<'_>) -> anyhow::Result<Server> {
+    let http = http_client()?;
+    std::fs::create_dir_all(&setup.dir)?;
+    let port = match setup.port {
+        Some(p) => p,
+        None => free_port()?,
+    };
+    let issuer = format!("http://127.0.0.1:{port}");
+    let config = setup.dir.join("gatehouse.toml");
+    let (database_url, storage, fresh_label) = match &setup.store {
+        Store::Sqlite => (
+            format!("sqlite://{}?mode=rwc", setup.dir.join("gatehouse.db").display()),
+            "SQLite".to_owned(),
+            "new SQLite database (migrate + key generation)".to_owned(),
+        ),
+        Store::Postgres { url, label } => (
+            url.clone(),
+            label.clone(),
+            "new PostgreSQL database (migrate + key generation)".to_owned(),
+        ),
+    };
+    std::fs::write(
+        &config,
+        format!(
+            r#"issuer = "{issuer}"
 listen = "127.0.0.1:{port}"
-database_url = "sqlite://{db}?mode=rwc"
-# One account and one address make all the load: guessing limits would measure themselves.
+database_url = "{database_url}"
+[registration]
+enabled = {registration}
+# One address makes all the load: guessing limits would measure themselves.
 [limits]
 sign_in_per_minute = 0
 registrations_per_hour = 0
@@ -182,122 +308,233 @@ client_auth_failures_per_minute = 0
 interactions_per_minute = 0
 [limits.account]
 free_attempts = 1000000
-[[clients]]
-id = "bench"
-name = "Bench"
-redirect_uris = ["{REDIRECT}"]
-secret = "bench-secret"
-"#,
-                    db = work.join("gatehouse.db").display()
-                ),
-            )?;
-            let health = format!("{issuer}/healthz");
-            // First start creates the database and the signing keys; the second is the usual case.
-            let t = Instant::now();
-            let mut first = spawn_gatehouse(gatehouse_bin, &config).await?;
-            let fresh = wait_ready(&http, &health, t).await?;
-            first.kill().await.ok();
-            first.wait().await.ok();
-            // Accounts are added between the two starts, so neither start-up time includes
-            // their password hashing.
-            for vu in 0..accounts {
-                add_gatehouse_user(gatehouse_bin, &config, &format!("bench{vu}")).await?;
-            }
-            let t = Instant::now();
-            let child = spawn_gatehouse(gatehouse_bin, &config).await?;
-            let again = wait_ready(&http, &health, t).await?;
-            let (authorize, token, userinfo) = endpoints(&http, &issuer).await?;
-            let version = String::from_utf8_lossy(
-                &std::process::Command::new(gatehouse_bin)
-                    .arg("--version")
-                    .output()?
-                    .stdout,
-            )
-            .trim()
-            .to_owned();
-            Ok(Server {
-                kind,
-                pid: child.id().context("pid")?,
-                child,
-                endpoints: Endpoints {
-                    authorize,
-                    token,
-                    userinfo,
-                    client_id: "bench".into(),
-                    client_secret: "bench-secret".into(),
-                    redirect_uri: REDIRECT.into(),
-                    username: "bench".into(),
-                    password: PASSWORD.into(),
-                },
-                startup: vec![
-                    ("new SQLite database (migrate + key generation)".into(), fresh),
-                    ("existing database".into(), again),
-                ],
-                version,
-            })
-        }
-        Kind::Panva => {
-            let t = Instant::now();
-            let mut child = Command::new("node")
-                .arg("server.mjs")
-                .current_dir(peer_dir)
-                .env("PORT", "0")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .kill_on_drop(true)
-                .spawn()
-                .context("starting node (oidc-provider)")?;
-            let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
-            let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
-                .await??
-                .unwrap_or_default();
-            let issuer = line
-                .strip_prefix("READY ")
-                .context("oidc-provider did not start")?
-                .trim()
-                .to_owned();
-            // Keep draining its stdout so it never blocks or dies on a closed pipe.
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            let started = wait_ready(&http, &format!("{issuer}/.well-known/openid-configuration"), t).await?;
-            let reg: Value = http
-                .post(format!("{issuer}/reg"))
-                .json(&json!({
-                    "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_basic",
-                    "grant_types": ["authorization_code"], "response_types": ["code"],
-                    "id_token_signed_response_alg": "RS256",
-                }))
-                .send()
-                .await?
-                .json()
-                .await?;
-            let (authorize, token, userinfo) = endpoints(&http, &issuer).await?;
-            let pkg: Value = serde_json::from_str(&std::fs::read_to_string(
-                peer_dir.join("node_modules/oidc-provider/package.json"),
-            )?)?;
-            let node = String::from_utf8_lossy(&std::process::Command::new("node").arg("--version").output()?.stdout)
-                .trim()
-                .to_owned();
-            Ok(Server {
-                kind,
-                pid: child.id().context("pid")?,
-                child,
-                endpoints: Endpoints {
-                    authorize,
-                    token,
-                    userinfo,
-                    client_id: reg["client_id"].as_str().context("client_id")?.into(),
-                    client_secret: reg["client_secret"].as_str().context("client_secret")?.into(),
-                    redirect_uri: REDIRECT.into(),
-                    username: "bench".into(),
-                    password: PASSWORD.into(),
-                },
-                startup: vec![("in-memory adapter".into(), started)],
-                version: format!(
-                    "oidc-provider {} on node {node}",
-                    pkg["version"].as_str().unwrap_or("?")
-                ),
-            })
-        }
+
+{clients}
+{providers}"#,
+            registration = setup.registration,
+            clients = gatehouse_clients(),
+            providers = setup.providers,
+        ),
+    )?;
+    let health = format!("{issuer}/healthz");
+    // First start creates the database and the signing keys; the second is the usual case.
+    let t = Instant::now();
+    let mut first = spawn_gatehouse(setup.bin, &config).await?;
+    let fresh = wait_ready(&http, &health, t).await?;
+    first.kill().await.ok();
+    first.wait().await.ok();
+    // Accounts are added between the two starts, so neither start-up time includes
+    // their password hashing.
+    for vu in 0..setup.accounts {
+        add_gatehouse_user(setup.bin, &config, &format!("bench{vu}")).await?;
+    }
+    let t = Instant::now();
+    let child = spawn_gatehouse(setup.bin, &config).await?;
+    let again = wait_ready(&http, &health, t).await?;
+    let (authorize, token, userinfo) = endpoints(&http, &issuer).await?;
+    let version = String::from_utf8_lossy(&std::process::Command::new(setup.bin).arg("--version").output()?.stdout)
+        .trim()
+        .to_owned();
+    let endpoints = Endpoints {
+        authorize,
+        token: token.clone(),
+        userinfo,
+        client_id: "bench".into(),
+        client_secret: "bench-secret".into(),
+        redirect_uri: REDIRECT.into(),
+        username: "bench".into(),
+        password: PASSWORD.into(),
+        scope: SCOPE.into(),
+        extra: Vec::new(),
+        id_token_alg: "RS256",
+    };
+    Ok(Server {
+        kind: Kind::Gatehouse,
+        pid: child.id().context("pid")?,
+        child,
+        es256: Endpoints {
+            id_token_alg: "ES256",
+            ..endpoints.as_client("bench-es256", "bench-secret")
+        },
+        refresh: Endpoints {
+            scope: format!("{SCOPE} offline_access"),
+            ..endpoints.as_client("bench-refresh", "bench-secret")
+        },
+        machine: Machine {
+            token,
+            client_id: "bench-machine".into(),
+            client_secret: "bench-secret".into(),
+            scope: MACHINE_SCOPE.into(),
+            extra: Vec::new(),
+        },
+        endpoints,
+        startup: vec![(fresh_label, fresh), ("existing database".into(), again)],
+        version,
+        storage,
+        config: Some(config),
+        issuer,
+    })
+}
+
+/// Runs `node script` (which prints `READY <issuer>` once listening) in `dir`.
+async fn spawn_node(script: &Path, dir: &Path, peer_dir: &Path) -> anyhow::Result<(Child, String)> {
+    let mut child = Command::new("node")
+        .arg(script)
+        .current_dir(dir)
+        .env("PORT", "0")
+        .env("PEER_DIR", peer_dir.canonicalize()?)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting node (oidc-provider)")?;
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await??
+        .unwrap_or_default();
+    let issuer = line
+        .strip_prefix("READY ")
+        .context("oidc-provider did not start")?
+        .trim()
+        .to_owned();
+    // Keep draining its stdout so it never blocks or dies on a closed pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, issuer))
+}
+
+/// Registers a client at an oidc-provider (RFC 7591): `(client_id, client_secret)`.
+pub async fn register(http: &reqwest::Client, issuer: &str, metadata: Value) -> anyhow::Result<(String, String)> {
+    let reg: Value = http
+        .post(format!("{issuer}/reg"))
+        .json(&metadata)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok((
+        reg["client_id"].as_str().context("client_id")?.into(),
+        reg["client_secret"].as_str().context("client_secret")?.into(),
+    ))
+}
+
+fn panva_version(peer_dir: &Path) -> anyhow::Result<String> {
+    let pkg: Value = serde_json::from_str(&std::fs::read_to_string(
+        peer_dir.join("node_modules/oidc-provider/package.json"),
+    )?)?;
+    let node = String::from_utf8_lossy(&std::process::Command::new("node").arg("--version").output()?.stdout)
+        .trim()
+        .to_owned();
+    Ok(format!(
+        "oidc-provider {} on node {node}",
+        pkg["version"].as_str().unwrap_or("?")
+    ))
+}
+
+/// Starts panva oidc-provider with the benchmark's configuration (bench/panva.mjs).
+pub async fn start_panva(peer_dir: &Path) -> anyhow::Result<Server> {
+    let http = http_client()?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("panva.mjs");
+    let t = Instant::now();
+    let (child, issuer) = spawn_node(&script, peer_dir, peer_dir).await?;
+    let started = wait_ready(&http, &format!("{issuer}/.well-known/openid-configuration"), t).await?;
+    let code_client = |alg: &str, grants: &[&str]| {
+        json!({
+            "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_basic",
+            "grant_types": grants, "response_types": ["code"],
+            "id_token_signed_response_alg": alg,
+        })
+    };
+    let (id, secret) = register(&http, &issuer, code_client("RS256", &["authorization_code"])).await?;
+    let (es_id, es_secret) = register(&http, &issuer, code_client("ES256", &["authorization_code"])).await?;
+    let (rt_id, rt_secret) = register(
+        &http,
+        &issuer,
+        code_client("RS256", &["authorization_code", "refresh_token"]),
+    )
+    .await?;
+    let (m_id, m_secret) = register(
+        &http,
+        &issuer,
+        json!({
+            "redirect_uris": [], "token_endpoint_auth_method": "client_secret_basic",
+            "grant_types": ["client_credentials"], "response_types": [],
+            "scope": "api:read api:write",
+        }),
+    )
+    .await?;
+    let (authorize, token, userinfo) = endpoints(&http, &issuer).await?;
+    let endpoints = Endpoints {
+        authorize,
+        token: token.clone(),
+        userinfo,
+        client_id: id,
+        client_secret: secret,
+        redirect_uri: REDIRECT.into(),
+        username: "bench".into(),
+        password: PASSWORD.into(),
+        scope: SCOPE.into(),
+        extra: Vec::new(),
+        id_token_alg: "RS256",
+    };
+    Ok(Server {
+        kind: Kind::Panva,
+        pid: child.id().context("pid")?,
+        child,
+        es256: Endpoints {
+            id_token_alg: "ES256",
+            ..endpoints.as_client(&es_id, &es_secret)
+        },
+        refresh: Endpoints {
+            scope: format!("{SCOPE} offline_access"),
+            // OIDC Core §11: offline_access only with prompt=consent (panva holds to it).
+            extra: vec![("prompt".into(), "consent".into())],
+            ..endpoints.as_client(&rt_id, &rt_secret)
+        },
+        machine: Machine {
+            token,
+            client_id: m_id,
+            client_secret: m_secret,
+            scope: MACHINE_SCOPE.into(),
+            extra: vec![("resource".into(), PANVA_API.into())],
+        },
+        endpoints,
+        startup: vec![("in-memory adapter".into(), started)],
+        version: panva_version(peer_dir)?,
+        storage: String::new(),
+        config: None,
+        issuer,
+    })
+}
+
+/// The test suite's upstream OpenID Provider (tests/peers/oidc-provider/server.mjs), for the
+/// brokered flow: its process and issuer.
+pub struct Upstream {
+    child: Child,
+    pub pid: u32,
+    pub issuer: String,
+    pub version: String,
+}
+
+/// Starts the upstream OP the integration tests broker to.
+pub async fn start_upstream(peer_dir: &Path) -> anyhow::Result<Upstream> {
+    let http = http_client()?;
+    let t = Instant::now();
+    let (child, issuer) = spawn_node(Path::new("server.mjs"), peer_dir, peer_dir).await?;
+    wait_ready(&http, &format!("{issuer}/.well-known/openid-configuration"), t).await?;
+    Ok(Upstream {
+        pid: child.id().context("pid")?,
+        child,
+        issuer,
+        version: panva_version(peer_dir)?,
+    })
+}
+
+impl Upstream {
+    /// Stops the process.
+    pub async fn stop(mut self) {
+        self.child.kill().await.ok();
+        self.child.wait().await.ok();
     }
 }
 
@@ -305,9 +542,35 @@ impl Server {
     /// Name and version for the report.
     pub fn describe(&self) -> String {
         match self.kind {
-            Kind::Gatehouse => format!("Gatehouse ({}, SQLite)", self.version),
+            Kind::Gatehouse => format!("Gatehouse ({}, {})", self.version, self.storage),
             Kind::Panva => format!("panva {}", self.version),
         }
+    }
+
+    /// A short name for tables.
+    pub fn short(&self) -> String {
+        match self.kind {
+            Kind::Gatehouse => format!("Gatehouse, {}", self.storage),
+            Kind::Panva => "panva".into(),
+        }
+    }
+
+    /// Kills the process with SIGKILL, as a crash would, and waits for it to be gone.
+    pub async fn crash(&mut self) -> anyhow::Result<()> {
+        // SAFETY: kill has no memory preconditions; the pid is our own child's, not yet reaped.
+        let rc = unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGKILL) };
+        anyhow::ensure!(rc == 0, "kill -9 {} failed", self.pid);
+        self.child.wait().await?;
+        Ok(())
+    }
+
+    /// Starts Gatehouse again on the same config and database (after [`Server::crash`]).
+    pub async fn restart(&mut self, bin: &Path) -> anyhow::Result<Duration> {
+        let config = self.config.clone().context("only Gatehouse restarts")?;
+        let t = Instant::now();
+        self.child = spawn_gatehouse(bin, &config).await?;
+        self.pid = self.child.id().context("pid")?;
+        wait_ready(&http_client()?, &format!("{}/healthz", self.issuer), t).await
     }
 
     /// Stops the process.

@@ -13,6 +13,9 @@ mod m20261130_000010_durable_tokens;
 mod m20261130_000011_mfa;
 mod m20261130_000012_machine_clients;
 mod m20261130_000013_passkeys;
+mod m20261130_000014_mail;
+mod m20261130_000016_audit;
+mod m20261130_000017_runtime_providers;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -33,6 +36,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_mfa::Migration),
             Box::new(m20261130_000012_machine_clients::Migration),
             Box::new(m20261130_000013_passkeys::Migration),
+            Box::new(m20261130_000014_mail::Migration),
+            Box::new(m20261130_000016_audit::Migration),
+            Box::new(m20261130_000017_runtime_providers::Migration),
         ]
     }
 }

@@ -215,6 +215,7 @@ pub async fn link_existing(db: &DatabaseConnection, id: &ExternalIdentity, user:
         return Err(BrokerError::AlreadyLinked);
     }
     federated::link(db, &id.provider, &id.subject, &user.id, &id.raw_claims).await?;
+    crate::audit::record(db, linked(id, &user.id)).await?;
     tracing::info!(provider = %id.provider, user_id = %user.id, "linked external identity");
     Ok(())
 }
@@ -231,9 +232,19 @@ pub async fn create_and_link(
     }
     let user = users::create(&txn, new).await?;
     federated::link(&txn, &id.provider, &id.subject, &user.id, &id.raw_claims).await?;
+    crate::audit::record(&txn, linked(id, &user.id).detail(serde_json::json!({"created": true}))).await?;
     txn.commit().await?;
     tracing::info!(provider = %id.provider, user_id = %user.id, username = %user.username, "created user from external identity");
     Ok(user)
+}
+
+/// The audit event of linking `id` to the account `user_id` (the person proved both).
+fn linked(id: &ExternalIdentity, user_id: &str) -> crate::audit::Event {
+    use crate::audit::{Actor, Event, EventKind};
+    Event::new(EventKind::IdentityLinked, Actor::Person(user_id.to_owned()))
+        .user(user_id)
+        .provider(id.provider.clone())
+        .method("federated")
 }
 
 #[cfg(test)]

@@ -105,7 +105,11 @@ async fn a_verified_email_on_both_sides_links_silently_when_the_policy_allows() 
     let db = db().await;
     let alice = local(&db, "alice", "alice@example.com", true).await;
     let up = MockUpstream::new("corp", "s1", trusted(LinkingPolicy::LinkByVerifiedEmail));
-    assert!(matches!(decision(&db, &up).await, LinkDecision::LinkVerifiedEmail(u) if u.id == alice.id));
+    let decided = decision(&db, &up).await;
+    assert!(
+        matches!(&decided, LinkDecision::LinkVerifiedEmail(u) if u.id == alice.id),
+        "{decided:?}"
+    );
     let id = arriving(&up).await;
     assert!(matches!(resolve(&db, up.config(), &id).await.unwrap(), Resolution::SignedIn(u) if u.id == alice.id));
     assert!(
@@ -271,4 +275,39 @@ async fn the_profile_answer_is_checked_before_an_account_is_made() {
     );
     assert_eq!(user.name.as_deref(), Some("Bob"));
     assert!(!user.email_verified, "an address the person typed is not verified");
+}
+
+#[tokio::test]
+async fn linking_an_identity_is_written_to_the_audit_trail_with_its_provider() {
+    use crate::store::audit::{list, AuditQuery};
+    let db = db().await;
+    let alice = local(&db, "alice", "alice@example.com", true).await;
+    let up = MockUpstream::new("corp", "s1", trusted(LinkingPolicy::Create));
+    let id = arriving(&up).await;
+    link_existing(&db, &id, &alice).await.unwrap();
+    let fresh = MockUpstream::new("social", "s2", |_, id| id.username = Some("newcomer".into()));
+    let id = arriving(&fresh).await;
+    let made = create_and_link(&db, &id, new_user_from(fresh.config(), &id, None, None))
+        .await
+        .unwrap();
+    let q = AuditQuery {
+        kind: Some("identity.link".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let rows = list(&db, &q).await.unwrap();
+    // Both links can fall in the same millisecond, where the time-ordered ids tie: compare
+    // the events, not their order.
+    let mut seen: Vec<_> = rows
+        .iter()
+        .map(|r| (r.provider.as_deref(), r.user_id.as_deref(), r.actor_kind.as_str()))
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (Some("corp"), Some(alice.id.as_str()), "person"),
+            (Some("social"), Some(made.id.as_str()), "person")
+        ]
+    );
 }

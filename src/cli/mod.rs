@@ -1,4 +1,7 @@
-//! The command line: `serve`, `migrate`, `user add`, `client add|list`.
+//! The command line: `serve`, `migrate`, `user add|list|disable|delete`,
+//! `client add|list|disable|delete`, `audit list`.
+pub mod operate;
+
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +15,8 @@ use crate::keys::SigningAlg;
 use crate::store::clients::{self, NewClient};
 use crate::store::users::{self, NewUser};
 use crate::store::{self, random_token};
+
+mod check;
 
 /// Gatehouse single sign-on server.
 #[derive(Parser, Debug)]
@@ -31,6 +36,9 @@ pub enum Command {
     Serve,
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Validate the configuration and contact every upstream provider; one line per problem,
+    /// exit code 1 when there is any.
+    Check,
     /// Manage local users.
     #[command(subcommand)]
     User(UserCommand),
@@ -40,6 +48,9 @@ pub enum Command {
     /// Manage token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Read the audit trail.
+    #[command(subcommand)]
+    Audit(operate::AuditCommand),
 }
 
 /// `gatehouse keys …`.
@@ -60,6 +71,26 @@ pub enum UserCommand {
     Unlock {
         /// The user's username or email address.
         username: String,
+    },
+    /// List users (search by part of a username, email or name).
+    List(operate::UserList),
+    /// Disable a user: every session ends and every token is revoked at once.
+    Disable {
+        /// The user's id, username or email address.
+        user: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        /// The user's id, username or email address.
+        user: String,
+    },
+    /// Delete a user and everything attached to it.
+    Delete {
+        /// The user's id, username or email address.
+        user: String,
+        /// Confirm: deleting cannot be undone.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -86,6 +117,17 @@ pub enum ClientCommand {
     Add(ClientAdd),
     /// List registered clients.
     List,
+    /// Disable a client: unknown to every endpoint, and every token it holds ends.
+    Disable { client_id: String },
+    /// Enable a disabled client again.
+    Enable { client_id: String },
+    /// Delete a client; every token it holds ends.
+    Delete {
+        client_id: String,
+        /// Confirm: deleting cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// `gatehouse client add`.
@@ -135,10 +177,17 @@ pub struct ClientAdd {
 /// Parses arguments, runs, and maps failures to exit code 1 with a one-line message.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The log format is configuration; a configuration that does not load is reported by
-    // `run` (once), with the default format.
-    let log = Config::load(cli.config.as_deref()).map(|c| c.log).unwrap_or_default();
-    init_tracing(&log);
+    // Loaded once: the log format is configuration, and a configuration that does not load is
+    // reported once, with the default format.
+    let config = Config::load(cli.config.as_deref());
+    init_tracing(config.as_ref().map(|c| &c.log).unwrap_or(&Default::default()));
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => return fail(&anyhow::Error::new(e)),
+    };
+    for warning in crate::config::environment::unknown_variables(std::env::vars()) {
+        tracing::warn!("{warning}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -146,13 +195,33 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, config)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(&e),
     }
+}
+
+/// Prints `error: …` once and answers exit code 1.
+fn fail(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {}", one_line(e));
+    ExitCode::FAILURE
+}
+
+/// The error and its causes on one line, each cause only when the text so far does not already
+/// say it (many errors repeat their source in their own message).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn init_tracing(log: &crate::config::LogConfig) {
@@ -182,17 +251,31 @@ fn read_stdin_line(what: &str) -> anyhow::Result<String> {
     Ok(line)
 }
 
-/// Runs one command.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(cli.config.as_deref())?;
+/// Runs one command with the configuration loaded from `cli.config`.
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve => crate::app::serve(config).await,
+        Command::Serve => crate::app::serve(config, cli.config).await,
+        Command::Check => crate::cli::check::run(&config).await,
         Command::Migrate => migrate(&config).await,
         Command::User(UserCommand::Add(a)) => add_user(&config, a).await,
         Command::User(UserCommand::Unlock { username }) => unlock_user(&config, &username).await,
         Command::Client(ClientCommand::Add(a)) => add_client(&config, a).await,
         Command::Keys(cmd) => keys(&config, cmd).await,
         Command::Client(ClientCommand::List) => list_clients(&config).await,
+        Command::User(UserCommand::List(a)) => operate::list_users(&config, a).await,
+        Command::User(UserCommand::Disable { user }) => operate::set_user_disabled(&config, &user, true).await,
+        Command::User(UserCommand::Enable { user }) => operate::set_user_disabled(&config, &user, false).await,
+        Command::User(UserCommand::Delete { user, yes }) => operate::delete_user(&config, &user, yes).await,
+        Command::Client(ClientCommand::Disable { client_id }) => {
+            operate::set_client_disabled(&config, &client_id, true).await
+        }
+        Command::Client(ClientCommand::Enable { client_id }) => {
+            operate::set_client_disabled(&config, &client_id, false).await
+        }
+        Command::Client(ClientCommand::Delete { client_id, yes }) => {
+            operate::delete_client(&config, &client_id, yes).await
+        }
+        Command::Audit(operate::AuditCommand::List(a)) => operate::list_events(&config, a).await,
     }
 }
 
@@ -333,7 +416,7 @@ async fn keys(config: &Config, cmd: KeysCommand) -> anyhow::Result<()> {
             for k in keys.rotate().await? {
                 println!("new {} key {}", k.alg, k.kid);
             }
-            println!("running servers sign with the new keys within a minute");
+            println!("running servers sign with the new keys within seconds");
         }
         KeysCommand::List => {
             for k in keys.list().await? {
@@ -363,11 +446,12 @@ async fn list_clients(config: &Config) -> anyhow::Result<()> {
     let db = open_database(config).await?;
     for c in clients::list(&db).await? {
         println!(
-            "{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}{}",
             c.id,
             client_kind(c.public),
             c.name,
-            c.redirect_uris.join(" ")
+            c.redirect_uris.join(" "),
+            if c.disabled { "\tdisabled" } else { "" }
         );
     }
     Ok(())
@@ -412,6 +496,15 @@ mod tests {
         assert_eq!(c.assertion_keys.hmac_secret.as_deref(), Some("s3cret"));
         assert!(!c.require_pkce);
         assert_eq!(c.id_token_alg, SigningAlg::ES256);
+    }
+
+    #[test]
+    fn an_error_repeated_by_its_source_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("invalid configuration: {0}")]
+        struct Outer(#[source] std::io::Error);
+        let e = anyhow::Error::new(Outer(std::io::Error::other("bad key `isuer`"))).context("loading");
+        assert_eq!(one_line(&e), "loading: invalid configuration: bad key `isuer`");
     }
 
     #[test]

@@ -18,8 +18,8 @@ pub enum DeclarationError {
     MissingEnv { what: String, var: String },
     #[error("client {0}: id_token_signed_response_alg must be RS256 or ES256")]
     BadAlg(String),
-    #[error("client: {0}")]
-    Client(#[from] clients::ClientError),
+    #[error("client {id}: {source}")]
+    Client { id: String, source: clients::ClientError },
     #[error("user: {0}")]
     User(#[from] users::UserError),
     #[error("database: {0}")]
@@ -71,18 +71,29 @@ fn to_new_client(c: &ClientDecl) -> Result<NewClient, DeclarationError> {
 /// Upserts declared clients (the file is their source of truth), creates missing declared users,
 /// and registers the demo client when the demo is on.
 pub async fn apply(db: &DatabaseConnection, config: &Config) -> Result<(), DeclarationError> {
+    let mut declared = Vec::new();
     for c in &config.clients {
-        clients::upsert(db, to_new_client(c)?).await?;
+        declared.push(upsert_client(db, to_new_client(c)?).await?);
     }
     // The account page is a client of Gatehouse like any other (see login::account).
-    clients::upsert(db, account_client(config)).await?;
+    declared.push(upsert_client(db, account_client(config)).await?);
     if config.demo.enabled {
-        clients::upsert(db, demo_client(config)).await?;
+        declared.push(upsert_client(db, demo_client(config)).await?);
     }
+    clients::mark_declared(db, &declared).await?;
     for u in &config.users {
         create_user_if_missing(db, u).await?;
     }
     Ok(())
+}
+
+/// Registers one client; a refusal names it.
+async fn upsert_client(db: &DatabaseConnection, new: NewClient) -> Result<String, DeclarationError> {
+    let id = new.id.clone();
+    clients::upsert(db, new)
+        .await
+        .map(|c| c.id.clone())
+        .map_err(|source| DeclarationError::Client { id, source })
 }
 
 /// The account page's registration: it has no use for refresh tokens.

@@ -6,9 +6,11 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 
 pub mod declared;
+pub mod environment;
 pub mod presets;
 mod provider;
 pub mod server;
+pub mod smtp;
 pub use provider::{
     IdpInitiated, ProfileRequest, ProviderConfig, ProviderKind, ResponseMode, SamlBinding, SamlSettings,
     SignedClientSecret, UpstreamAuthMethod, UpstreamMfa,
@@ -36,6 +38,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "mfa",
     "log",
     "metrics",
+    "smtp",
 ];
 
 /// Why the configuration could not be loaded.
@@ -92,6 +95,9 @@ pub struct Config {
     /// `/metrics` (Prometheus).
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Outgoing mail; without it no mail is sent.
+    #[serde(default)]
+    pub smtp: Option<smtp::SmtpConfig>,
 }
 
 /// `[metrics]`: Prometheus text at `/metrics`, off by default.
@@ -231,6 +237,11 @@ pub struct LimitsConfig {
     pub client_auth_failures_per_minute: u32,
     /// Pending sign-ins (stored authorization requests) one address may start per minute.
     pub interactions_per_minute: u32,
+    /// Password-reset mails to one address, counted on every node (in the database); past the
+    /// limit the page answers as usual but sends nothing.
+    pub reset_per_address: crate::store::throttles::ThrottlePolicy,
+    /// Password-reset requests from one client address, counted on every node.
+    pub reset_per_client: crate::store::throttles::ThrottlePolicy,
 }
 
 impl Default for LimitsConfig {
@@ -242,6 +253,16 @@ impl Default for LimitsConfig {
             registrations_per_hour: 10,
             client_auth_failures_per_minute: 30,
             interactions_per_minute: 120,
+            reset_per_address: crate::store::throttles::ThrottlePolicy {
+                free_attempts: 3,
+                first_delay_secs: 300,
+                max_delay_secs: 3600,
+            },
+            reset_per_client: crate::store::throttles::ThrottlePolicy {
+                free_attempts: 10,
+                first_delay_secs: 60,
+                max_delay_secs: 3600,
+            },
         }
     }
 }
@@ -378,6 +399,49 @@ fn yes() -> bool {
     true
 }
 
+impl ClientDecl {
+    /// The rules of one declared client; each message names it.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let c = self;
+        if c.redirect_uris.is_empty() && c.machine_scopes.is_empty() {
+            return Err(ConfigError::Rule(format!("client {}: redirect_uris is empty", c.id)));
+        }
+        if c.public && (c.secret.is_some() || c.secret_env.is_some()) {
+            return Err(ConfigError::Rule(format!(
+                "client {}: a public client has no secret",
+                c.id
+            )));
+        }
+        if !c.public && c.secret.is_none() && c.secret_env.is_none() && c.jwks.is_none() && c.jwks_uri.is_none() {
+            return Err(ConfigError::Rule(format!(
+                "client {}: a confidential client needs `secret`, `secret_env`, `jwks` or `jwks_uri`",
+                c.id
+            )));
+        }
+        if c.public && !c.machine_scopes.is_empty() {
+            return Err(ConfigError::Rule(format!(
+                "client {}: a public client cannot use client_credentials (machine_scopes)",
+                c.id
+            )));
+        }
+        for scope in &c.machine_scopes {
+            crate::store::clients::check_machine_scope(scope)
+                .map_err(|e| ConfigError::Rule(format!("client {}: {e}", c.id)))?;
+        }
+        let uris = c
+            .redirect_uris
+            .iter()
+            .chain(&c.post_logout_redirect_uris)
+            .chain(&c.backchannel_logout_uri)
+            .chain(&c.frontchannel_logout_uri)
+            .chain(&c.jwks_uri);
+        for uri in uris {
+            crate::store::clients::check_uri(uri).map_err(|e| ConfigError::Rule(format!("client {}: {e}", c.id)))?;
+        }
+        Ok(())
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -400,6 +464,7 @@ impl Default for Config {
             mfa: MfaConfig::default(),
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
+            smtp: None,
         }
     }
 }
@@ -430,6 +495,8 @@ impl Config {
         let catalog = presets::Catalog::load(config.providers_dir.as_deref())?;
         config.providers = catalog.resolve(&config.provider_entries)?;
         config.validate()?;
+        environment::check_secret_variables(&config, |var| std::env::var_os(var).is_some())
+            .map_err(ConfigError::Rule)?;
         Ok(config)
     }
 
@@ -444,6 +511,9 @@ impl Config {
             ));
         }
         self.server.validate().map_err(ConfigError::Rule)?;
+        if let Some(smtp) = &self.smtp {
+            smtp.validate().map_err(ConfigError::Rule)?;
+        }
         for a in &self.metrics.allow {
             if a.parse::<ipnet::IpNet>().is_err() && a.parse::<std::net::IpAddr>().is_err() {
                 return Err(ConfigError::Rule(format!(
@@ -459,33 +529,7 @@ impl Config {
                 return Err(ConfigError::Rule(format!("provider id {:?} is declared twice", p.id)));
             }
         }
-        for c in &self.clients {
-            if c.redirect_uris.is_empty() && c.machine_scopes.is_empty() {
-                return Err(ConfigError::Rule(format!("client {}: redirect_uris is empty", c.id)));
-            }
-            if c.public && (c.secret.is_some() || c.secret_env.is_some()) {
-                return Err(ConfigError::Rule(format!(
-                    "client {}: a public client has no secret",
-                    c.id
-                )));
-            }
-            if !c.public && c.secret.is_none() && c.secret_env.is_none() && c.jwks.is_none() && c.jwks_uri.is_none() {
-                return Err(ConfigError::Rule(format!(
-                    "client {}: a confidential client needs `secret`, `secret_env`, `jwks` or `jwks_uri`",
-                    c.id
-                )));
-            }
-            if c.public && !c.machine_scopes.is_empty() {
-                return Err(ConfigError::Rule(format!(
-                    "client {}: a public client cannot use client_credentials (machine_scopes)",
-                    c.id
-                )));
-            }
-            for scope in &c.machine_scopes {
-                crate::store::clients::check_machine_scope(scope)
-                    .map_err(|e| ConfigError::Rule(format!("client {}: {e}", c.id)))?;
-            }
-        }
+        self.clients.iter().try_for_each(ClientDecl::validate)?;
         Ok(())
     }
 

@@ -67,3 +67,27 @@ pub async fn terminate(ctx: SignOut<'_>, login: &LoginSession) -> Result<Ended, 
     }
     Ok(ended)
 }
+
+/// Ends every open sign-in session of a user except `keep_sid` (the browser that changed the
+/// password), each as [`terminate`] would, and revokes all the user's refresh tokens except
+/// those of `keep_sid`. Returns how many sessions ended.
+pub async fn end_all_of_user(ctx: SignOut<'_>, user_id: &str, keep_sid: Option<&str>) -> Result<usize, DbErr> {
+    // Every session not ended yet, however idle: an idle one may still hold refresh tokens.
+    let open = login_sessions::live_for_user(ctx.db, user_id, i64::MAX / 4, i64::MAX / 4).await?;
+    let mut ended = 0;
+    for row in open.into_iter().filter(|r| Some(r.sid.as_str()) != keep_sid) {
+        let login = LoginSession {
+            user_id: row.user_id,
+            sid: row.sid,
+            auth_time: row.created_at,
+            amr: serde_json::from_str(&row.amr).unwrap_or_default(),
+            idp: row.idp,
+            upstream_session: None,
+            interaction: None,
+        };
+        terminate(ctx, &login).await?;
+        ended += 1;
+    }
+    refresh_tokens::revoke_user(ctx.db, user_id, keep_sid).await?;
+    Ok(ended)
+}

@@ -222,6 +222,7 @@ impl KeyStore {
             .exec(&self.db)
             .await?;
         self.cache.invalidate(&()).await;
+        crate::store::changes::bump(&self.db, crate::store::changes::Topic::Keys).await?;
         Ok(made)
     }
 
@@ -238,6 +239,16 @@ impl KeyStore {
         let made = self.rotate().await?;
         tracing::info!(kids = ?made.iter().map(|k| &k.kid).collect::<Vec<_>>(), "scheduled key rotation");
         Ok(true)
+    }
+
+    /// Forgets the cached keys (another node rotated them).
+    pub async fn forget(&self) {
+        self.cache.invalidate(&()).await;
+    }
+
+    /// Seconds a retired key keeps verifying (and stays in the JWKS) after its retirement.
+    pub fn grace_secs(&self) -> i64 {
+        self.grace_secs
     }
 
     /// Every stored key, newest first.

@@ -16,7 +16,8 @@ use crate::web::interaction::client_of;
 use crate::web::pages::{ConsentPage, Layout};
 use crate::web::{csrf, found};
 
-fn describe(scope: &str) -> String {
+/// What a scope lets an application do, in words.
+pub fn describe(scope: &str) -> String {
     match scope {
         "openid" => "Know who you are (your account identifier)".into(),
         "profile" => "See your name and username".into(),

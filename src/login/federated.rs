@@ -59,7 +59,8 @@ async fn sign_in(
     amr: &[&str],
 ) -> Result<Response, PageError> {
     session.remove_value(PENDING).await?;
-    let provider = state.upstreams.get(&identity.provider).map(|u| u.config());
+    let registry = state.upstreams.current();
+    let provider = registry.get(&identity.provider).map(|u| u.config());
     let policy = provider.map(|p| p.mfa).unwrap_or_default();
     let contexts = provider.map(|p| p.mfa_authn_contexts.as_slice()).unwrap_or_default();
     tracing::debug!(provider = %identity.provider, upstream_amr = ?identity.raw_claims.get("amr"), ?policy, "brokered sign-in");
@@ -188,6 +189,10 @@ pub async fn callback(
             return Err(upstream_failure(&state, &name, ix.as_deref(), explain(&e)));
         }
     };
+    // A login the account page started (linking a provider, confirming a deletion).
+    if let Some(intent) = super::account::upstream_intent(&session, &finished.interaction_id).await? {
+        return super::account::finish_upstream(&state, &session, provider.as_ref(), intent, finished.result).await;
+    }
     let ix = interaction::load_pending(&state, Some(&finished.interaction_id)).await?;
     let identity = finished.result.map_err(|e| {
         tracing::warn!(provider = %provider_id, error = %e, "upstream login failed");

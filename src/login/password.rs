@@ -35,17 +35,19 @@ pub(crate) async fn render(
     let base = state.base();
     let providers: Vec<_> = state
         .upstreams
+        .current()
         .all()
         .map(|u| u.config())
         .filter(|p| !p.hide_on_login && client.allows_provider(&p.id))
         .map(|p| ProviderButton {
             name: p.name.clone(),
             href: format!("{base}/broker/start/{}?interaction={}", p.id, ix.id),
-            icon: state.upstreams.icon_src(&p.id).map(str::to_owned),
+            icon: state.upstreams.current().icon_src(&p.id).map(str::to_owned),
         })
         .collect();
     let hrd = state
         .upstreams
+        .current()
         .all()
         .any(|u| !u.config().email_domains.is_empty() && client.allows_provider(&u.config().id));
     let page = LoginPage {
@@ -56,6 +58,7 @@ pub(crate) async fn render(
         username: username.or(ix.request.login_hint.as_deref()).map(str::to_owned),
         error: error.map(str::to_owned),
         registration_enabled: state.config.registration.enabled,
+        forgot_password: state.mailer.enabled(),
         scopes: ix.request.scopes.clone(),
         providers,
         hrd,
@@ -141,7 +144,11 @@ pub async fn discover(
     csrf::verify(&session, form.csrf.as_deref()).await?;
     let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
     let email = form.email.trim();
-    let provider = state.upstreams.for_email(email).map(|u| u.config().id.clone());
+    let provider = state
+        .upstreams
+        .current()
+        .for_email(email)
+        .map(|u| u.config().id.clone());
     match provider {
         Some(p) => redirect_to_provider(&state, &session, &ix, &p, Some(email)).await,
         None => {

@@ -160,5 +160,7 @@ pub async fn submit(
         Err(e) => return Err(PageError::internal(e)),
     };
     tracing::info!(user_id = %user.id, username = %user.username, %address, "self-registered");
+    // The address stays unverified until its link is opened (see `mail_links::verification`).
+    super::email::after_registration(&state, &user).await;
     login_session::password_sign_in(&state, &session, &ix, user.id).await
 }

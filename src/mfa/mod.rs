@@ -7,6 +7,7 @@ pub mod totp;
 
 use sea_orm::{ConnectionTrait, DbErr};
 
+use crate::audit::{Actor, Event, EventKind};
 use crate::store::mfa as repo;
 use crate::store::throttles::{self, Admission, ThrottlePolicy};
 use crate::store::users::User;
@@ -136,7 +137,9 @@ impl<C: ConnectionTrait> Verifier<'_, C> {
         if check != CodeCheck::Accepted {
             return Ok((check, Vec::new()));
         }
-        Ok((check, self.new_recovery_codes(&user.id, now).await?))
+        let codes = self.replace_recovery_codes(&user.id, now).await?;
+        self.audit(EventKind::MfaEnrolled, &user.id).await?;
+        Ok((check, codes))
     }
 
     /// Checks a code of the person's confirmed authenticator app.
@@ -188,6 +191,12 @@ impl<C: ConnectionTrait> Verifier<'_, C> {
 
     /// A new set of recovery codes for the person, replacing the old set; shown once.
     pub async fn new_recovery_codes(&self, user_id: &str, now: i64) -> Result<Vec<String>, MfaError> {
+        let codes = self.replace_recovery_codes(user_id, now).await?;
+        self.audit(EventKind::RecoveryCodesReplaced, user_id).await?;
+        Ok(codes)
+    }
+
+    async fn replace_recovery_codes(&self, user_id: &str, now: i64) -> Result<Vec<String>, MfaError> {
         let codes = recovery::new_set();
         let hashes: Vec<String> = codes.iter().filter_map(|c| recovery::hash(c)).collect();
         repo::replace_recovery_codes(self.db, user_id, &hashes, now).await?;
@@ -196,6 +205,15 @@ impl<C: ConnectionTrait> Verifier<'_, C> {
 
     /// Removes the person's authenticator app and recovery codes.
     pub async fn remove(&self, user_id: &str) -> Result<(), MfaError> {
-        Ok(repo::remove_all(self.db, user_id).await?)
+        repo::remove_all(self.db, user_id).await?;
+        self.audit(EventKind::MfaRemoved, user_id).await
+    }
+
+    /// Records a change the person made to their own second factors.
+    async fn audit(&self, kind: EventKind, user_id: &str) -> Result<(), MfaError> {
+        let event = Event::new(kind, Actor::Person(user_id.to_owned()))
+            .user(user_id)
+            .method("totp");
+        Ok(crate::audit::record(self.db, event).await?)
     }
 }

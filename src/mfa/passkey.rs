@@ -7,9 +7,9 @@ use base64::Engine;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
-    AuthenticationResult, CreationChallengeResponse, DiscoverableAuthentication, Passkey, PasskeyAuthentication,
-    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid,
-    Webauthn, WebauthnBuilder, WebauthnError,
+    AuthenticationResult, CreationChallengeResponse, DiscoverableAuthentication, DiscoverableKey, Passkey,
+    PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    RequestChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
 };
 
 use crate::flow::acr::AMR_MFA;
@@ -113,11 +113,6 @@ pub async fn list<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Vec<Passk
             last_used_at: p.last_used_at,
         })
         .collect())
-}
-
-/// Removes the person's passkey with this id; `false` when they have none such.
-pub async fn remove<C: ConnectionTrait>(db: &C, user_id: &str, id: &str) -> Result<bool, DbErr> {
-    repo::remove(db, user_id, id).await
 }
 
 /// A passkey name as given, trimmed; `None` when empty or too long.
@@ -312,10 +307,11 @@ impl<C: ConnectionTrait> Passkeys<'_, C> {
             return Ok(Assertion::Throttled { retry_after_secs: secs });
         }
         let passkey: Passkey = serde_json::from_str(&stored.passkey)?;
-        match self
-            .webauthn
-            .finish_discoverable_authentication_v2(&answer, sign_in.state, &passkey)
-        {
+        match self.webauthn.finish_discoverable_authentication(
+            &answer,
+            sign_in.state,
+            &[DiscoverableKey::from(&passkey)],
+        ) {
             // A passkey alone is a sign-in only with user verification (webauthn-rs requires
             // it for passkeys; checked again here since the amr depends on it).
             Ok(result) if result.user_verified() => self.accepted(&key, stored, &result, now).await,

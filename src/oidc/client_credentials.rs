@@ -62,12 +62,23 @@ pub async fn grant(
     params: &HashMap<String, String>,
 ) -> Result<Response, TokenError> {
     let scope = granted_scope(client, params.get("scope").map(String::as_str))?;
+    // A token for the admin API names that API as its audience (RFC 9068 §3), and only it.
+    let admin_audience = crate::admin::audience(&state.issuer);
+    let aud =
+        match crate::admin::splits_audiences(&scope) {
+            Some(true) => return Err(TokenError::InvalidScope(
+                "admin scopes are granted in a token of their own (one audience per token); ask for them separately"
+                    .into(),
+            )),
+            Some(false) => admin_audience.as_str(),
+            None => client.id.as_str(),
+        };
     let ttl = state.config.lifetimes.access_token;
     let iat = now();
     let claims = JwtAccessToken {
         iss: state.issuer.clone(),
         sub: &client.id,
-        aud: &client.id,
+        aud,
         client_id: &client.id,
         exp: iat + ttl as i64,
         iat,

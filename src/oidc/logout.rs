@@ -145,7 +145,12 @@ async fn finish(state: &AppState, session: &Session, dest: &Destination, ended: 
     });
     // A brokered session: end it at the provider too, then come back here to finish.
     if let Some((provider, hint)) = &ended.upstream {
-        if let Some(up) = state.upstreams.get(provider).filter(|u| u.config().upstream_logout) {
+        if let Some(up) = state
+            .upstreams
+            .current()
+            .get(provider)
+            .filter(|u| u.config().upstream_logout)
+        {
             let back = state.config.endpoint(&format!("/logout/upstream/{provider}"));
             let st = random_token();
             if let Some(url) = up.logout_url(hint.as_deref(), &back, &st).await {

@@ -9,12 +9,12 @@ use serde::Serialize;
 use super::claims::{at_hash, user_claims, IdTokenClaims, JwtAccessToken};
 use super::client_auth::{AuthMethod, ClientForm};
 use super::pkce;
+use crate::audit::{self, Actor, Event, EventKind};
 use crate::keys::KeySet;
 use crate::state::AppState;
 use crate::store::clients::{AccessTokenFormat, Client, RefreshPolicy, TokenSettings};
 use crate::store::codes::{self, CodeRow, Redemption};
 use crate::store::refresh_tokens::{self, Family, NewRefresh, RefreshRow, Rotation, Standing};
-use crate::store::session_clients;
 use crate::store::tokens::{self, NewAccessToken};
 use crate::store::{now, random_token, users};
 
@@ -150,7 +150,8 @@ async fn authorization_code(
     let code = required(params, "code")?;
     let row = redeem_code(state, client, code).await?;
     check_code_use(&row, params, client.public && method == AuthMethod::None)?;
-    let user = active_user(state, client, &row.user_id, row.idp.as_deref()).await?;
+    let user = users::find(&state.db, &row.user_id).await?;
+    let user = active_user(state, client, user, row.idp.as_deref()).await?;
     let code_hash = row.code_hash.clone();
     let response = issue(state, client, Grant::from_code(user, row)).await?;
     // A replay racing this redemption may have looked for these tokens before they existed.
@@ -165,14 +166,7 @@ async fn authorization_code(
 /// Consumes the code `client` presents. A code used before is a replay: what was issued from
 /// it is revoked.
 async fn redeem_code(state: &AppState, client: &Client, code: &str) -> Result<CodeRow, TokenError> {
-    let Some(row) = codes::find(&state.db, code).await? else {
-        return Err(TokenError::InvalidGrant("the code is invalid".into()));
-    };
-    // Binding first, so another client can neither redeem nor burn this code.
-    if row.client_id != client.id {
-        return Err(TokenError::InvalidGrant("the code was issued to another client".into()));
-    }
-    match codes::redeem(&state.db, row).await? {
+    match codes::redeem(&state.db, code, &client.id).await? {
         Redemption::Fresh(row) => Ok(row),
         Redemption::Replayed(row) => {
             // Marked first: a first redemption still issuing sees the mark after storing its
@@ -183,6 +177,8 @@ async fn redeem_code(state: &AppState, client: &Client, code: &str) -> Result<Co
             Err(TokenError::InvalidGrant("the code was already used".into()))
         }
         Redemption::Expired => Err(TokenError::InvalidGrant("the code has expired".into())),
+        Redemption::Unknown => Err(TokenError::InvalidGrant("the code is invalid".into())),
+        Redemption::OtherClient => Err(TokenError::InvalidGrant("the code was issued to another client".into())),
     }
 }
 
@@ -222,10 +218,10 @@ async fn revoke_issued_from_code(state: &AppState, code_hash: &str) -> Result<()
 async fn active_user(
     state: &AppState,
     client: &Client,
-    user_id: &str,
+    user: Option<users::User>,
     idp: Option<&str>,
 ) -> Result<users::User, TokenError> {
-    let user = match users::find(&state.db, user_id).await? {
+    let user = match user {
         Some(u) if !u.disabled => u,
         _ => return Err(TokenError::InvalidGrant("the user is no longer active".into())),
     };
@@ -251,7 +247,7 @@ async fn refresh_token(
     params: &HashMap<String, String>,
 ) -> Result<Response, TokenError> {
     let presented = required(params, "refresh_token")?;
-    let row = find_refresh_token(state, client, presented).await?;
+    let (row, user) = find_refresh_token(state, client, presented).await?;
     match refresh_tokens::standing(&row) {
         Standing::Usable => {}
         Standing::Rotated => return retry_or_replay(state, client, params, row, presented).await,
@@ -260,7 +256,7 @@ async fn refresh_token(
     }
     // Checked before rotating: a refused request leaves the token usable.
     let scope = narrowed_scope(&row.scope, params)?;
-    let user = active_user(state, client, &row.user_id, row.idp.as_deref()).await?;
+    let user = active_user(state, client, user, row.idp.as_deref()).await?;
     let mut grant = Grant::continuing(user, scope, &row);
     let rotation = refresh_tokens::rotate(
         &state.db,
@@ -279,9 +275,13 @@ async fn refresh_token(
     issue(state, client, grant).await
 }
 
-/// The stored row of the refresh token `client` presents, whatever its standing.
-async fn find_refresh_token(state: &AppState, client: &Client, presented: &str) -> Result<RefreshRow, TokenError> {
-    let Some(row) = refresh_tokens::find(&state.db, presented).await? else {
+/// The stored row of the refresh token `client` presents, whatever its standing, with its user.
+async fn find_refresh_token(
+    state: &AppState,
+    client: &Client,
+    presented: &str,
+) -> Result<(RefreshRow, Option<users::User>), TokenError> {
+    let Some((row, user)) = refresh_tokens::find_with_user(&state.db, presented).await? else {
         return Err(TokenError::InvalidGrant("the refresh token is invalid".into()));
     };
     if row.client_id != client.id {
@@ -289,7 +289,7 @@ async fn find_refresh_token(state: &AppState, client: &Client, presented: &str) 
             "the refresh token was issued to another client".into(),
         ));
     }
-    Ok(row)
+    Ok((row, user))
 }
 
 /// A narrower scope may be asked for, never a wider one (RFC 6749 §6).
@@ -325,7 +325,8 @@ async fn retry_or_replay(
     let window = state.config.lifetimes.refresh_retry_window as i64;
     if let Some((next, successor)) = refresh_tokens::retry_candidate(&state.db, &row, presented, window).await? {
         let scope = narrowed_scope(&successor.scope, params)?;
-        let user = active_user(state, client, &successor.user_id, successor.idp.as_deref()).await?;
+        let user = users::find(&state.db, &successor.user_id).await?;
+        let user = active_user(state, client, user, successor.idp.as_deref()).await?;
         if refresh_tokens::claim_retry(&state.db, &row, window).await? {
             tracing::info!(client_id = %client.id, family = %row.family_id, "refresh token retried within its window; same successor returned");
             let grant = Grant {
@@ -336,6 +337,11 @@ async fn retry_or_replay(
         }
     }
     let revoked = refresh_tokens::revoke_family(&state.db, &row.family_id).await?;
+    let event = Event::new(EventKind::RefreshTokenReuse, Actor::System)
+        .user(row.user_id.clone())
+        .client(client.id.clone())
+        .detail(serde_json::json!({"family": row.family_id, "revoked": revoked}));
+    audit::record_refusal(&state.db, event).await;
     tracing::warn!(client_id = %client.id, user_id = %row.user_id, family = %row.family_id, revoked, "refresh token reused after rotation; family revoked");
     Err(TokenError::InvalidGrant("the refresh token was already used".into()))
 }
@@ -348,7 +354,10 @@ async fn issue(state: &AppState, client: &Client, g: Grant) -> Result<Response, 
     let access_token = access_token(state, client, &keys, &g, family.as_ref(), iat).await?;
     let refresh = refresh_token_of(state, client, &g, family.as_ref()).await?;
     let id_token = id_token(state, client, &keys, &g, &access_token, iat)?;
-    session_clients::record(&state.db, &g.sid, &client.id, &g.user.id).await?;
+    state
+        .participants
+        .record(&state.db, &g.sid, &client.id, &g.user.id)
+        .await?;
     tracing::info!(client_id = %client.id, user_id = %g.user.id, refresh = refresh.is_some(), "tokens issued");
     let mut res = Json(TokenResponse {
         access_token,

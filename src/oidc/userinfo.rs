@@ -7,7 +7,7 @@ use axum::Json;
 
 use super::claims::user_claims;
 use crate::state::AppState;
-use crate::store::{tokens, users};
+use crate::store::tokens;
 use crate::web::parse_params;
 
 /// A Bearer token failure (RFC 6750 §3.1).
@@ -81,7 +81,7 @@ fn bearer(headers: &HeaderMap, body: &[u8]) -> Result<String, BearerError> {
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let result = async {
         let token = bearer(&headers, &body)?;
-        let row = tokens::find_active(&state.db, &token)
+        let (row, user) = tokens::find_active_with_user(&state.db, &token)
             .await
             .map_err(|_| BearerError::Server)?
             .ok_or(BearerError::InvalidToken(
@@ -91,9 +91,7 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap, body: B
         if !scopes.contains(&"openid") {
             return Err(BearerError::InsufficientScope);
         }
-        let user = users::find(&state.db, &row.user_id)
-            .await
-            .map_err(|_| BearerError::Server)?
+        let user = user
             .filter(|u| !u.disabled)
             .ok_or(BearerError::InvalidToken("the user is no longer active"))?;
         let mut res = Json(user_claims(&user, &scopes)).into_response();

@@ -94,6 +94,12 @@ pub struct Client {
     /// Scopes the client may be granted for itself with `client_credentials`; empty = that
     /// grant is refused.
     pub machine_scopes: Vec<String>,
+    /// Refused everywhere until enabled again (the registry does not return it).
+    pub disabled: bool,
+    /// When it was registered (Unix seconds).
+    pub created_at: i64,
+    /// Declared in the configuration file, its source of truth: read-only elsewhere.
+    pub declared: bool,
 }
 
 /// Where a client's public keys for `private_key_jwt` come from.
@@ -138,6 +144,11 @@ impl Client {
             Some(h) => h.as_bytes().ct_eq(hash_secret(presented).as_bytes()).into(),
             None => false,
         }
+    }
+
+    /// Whether a client secret is registered (its hash; the secret itself is never kept).
+    pub fn has_secret(&self) -> bool {
+        self.secret_hash.is_some()
     }
 
     /// Whether PKCE must accompany every authorize request.
@@ -189,7 +200,9 @@ pub enum ClientError {
     Db(#[from] DbErr),
 }
 
-fn check_uri(uri: &str) -> Result<(), ClientError> {
+/// Refuses a redirect (or logout, or JWKS) URI that is not absolute, has a fragment or an
+/// unsafe scheme.
+pub fn check_uri(uri: &str) -> Result<(), ClientError> {
     let parsed = url::Url::parse(uri).map_err(|_| ClientError::InvalidUri(uri.into(), "not an absolute URL"))?;
     if parsed.fragment().is_some() {
         return Err(ClientError::InvalidUri(uri.into(), "must not contain a fragment"));
@@ -240,6 +253,9 @@ fn to_client(m: client::Model) -> Client {
             .machine_scopes
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default(),
+        disabled: m.disabled,
+        created_at: m.created_at,
+        declared: m.declared,
     }
 }
 
@@ -265,6 +281,11 @@ pub fn check_machine_scope(scope: &str) -> Result<(), ClientError> {
 
 /// Refuses a registration that is inconsistent or has a malformed URI, scope or key set.
 fn check_registration(new: &NewClient) -> Result<(), ClientError> {
+    check_settings(new, false)
+}
+
+/// [`check_registration`] for a client that may keep the secret it has (`keeps_secret`).
+fn check_settings(new: &NewClient, keeps_secret: bool) -> Result<(), ClientError> {
     for u in new
         .redirect_uris
         .iter()
@@ -276,9 +297,13 @@ fn check_registration(new: &NewClient) -> Result<(), ClientError> {
     }
     match (new.public, &new.secret) {
         (true, Some(_)) => return Err(ClientError::PublicWithSecret),
-        (false, None) if !new.assertion_keys.any() => return Err(ClientError::MissingSecret),
+        (true, None) if keeps_secret => return Err(ClientError::PublicWithSecret),
+        (false, None) if !keeps_secret && !new.assertion_keys.any() => return Err(ClientError::MissingSecret),
         // client_secret_jwt's key is the client secret itself.
-        _ if new.assertion_keys.hmac_secret.is_some() && new.assertion_keys.hmac_secret != new.secret => {
+        _ if !keeps_secret
+            && new.assertion_keys.hmac_secret.is_some()
+            && new.assertion_keys.hmac_secret != new.secret =>
+        {
             return Err(ClientError::MissingSecret)
         }
         _ => {}
@@ -301,11 +326,28 @@ fn check_registration(new: &NewClient) -> Result<(), ClientError> {
 /// Creates the client, or replaces its settings when the id exists.
 pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client, ClientError> {
     check_registration(&new)?;
+    save(db, new, false).await
+}
+
+/// Replaces an existing client's settings but keeps its secret (hash) and its client_secret_jwt
+/// key as they are; `new.secret` must be `None`.
+pub async fn update_keeping_secret<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client, ClientError> {
+    check_settings(&new, true)?;
+    save(db, new, true).await
+}
+
+async fn save<C: ConnectionTrait>(db: &C, new: NewClient, keep_secret: bool) -> Result<Client, ClientError> {
     let existing = client::Entity::find_by_id(new.id.clone()).one(db).await?;
+    let kept = existing.as_ref().filter(|_| keep_secret);
     let model = client::ActiveModel {
         id: Set(new.id),
         name: Set(new.name),
-        secret_hash: Set(new.secret.as_deref().map(hash_secret)),
+        secret_hash: Set(match kept {
+            Some(e) => e.secret_hash.clone(),
+            None => new.secret.as_deref().map(hash_secret),
+        }),
+        disabled: Set(existing.as_ref().is_some_and(|e| e.disabled)),
+        declared: Set(existing.as_ref().is_some_and(|e| e.declared)),
         public: Set(new.public),
         redirect_uris: Set(serde_json::to_string(&new.redirect_uris).unwrap_or_default()),
         post_logout_redirect_uris: Set(serde_json::to_string(&new.post_logout_redirect_uris).unwrap_or_default()),
@@ -327,7 +369,10 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
         backchannel_logout_uri: Set(new.backchannel_logout_uri.clone()),
         jwks: Set(new.assertion_keys.jwks.clone()),
         jwks_uri: Set(new.assertion_keys.jwks_uri.clone()),
-        secret_for_jwt: Set(new.assertion_keys.hmac_secret.clone()),
+        secret_for_jwt: Set(match kept {
+            Some(e) => e.secret_for_jwt.clone(),
+            None => new.assertion_keys.hmac_secret.clone(),
+        }),
         require_par: Set(new.require_par),
         introspect_any: Set(new.introspect_any),
         require_mfa: Set(new.require_mfa),
@@ -341,7 +386,33 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, new: NewClient) -> Result<Client
     } else {
         model.insert(db).await?
     };
+    // Every node's cached copy goes within a second (`propagation`), not after the cache's TTL.
+    super::changes::bump(db, super::changes::Topic::Clients).await?;
     Ok(to_client(saved))
+}
+
+/// Marks exactly the clients `ids` as declared by the configuration file (a client dropped from
+/// the file becomes an ordinary one, which the admin API may then change or delete).
+pub async fn mark_declared<C: ConnectionTrait>(db: &C, ids: &[String]) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    client::Entity::update_many()
+        .col_expr(client::Column::Declared, Expr::value(false))
+        .filter(client::Column::Id.is_not_in(ids.iter().cloned()))
+        .exec(db)
+        .await?;
+    client::Entity::update_many()
+        .col_expr(client::Column::Declared, Expr::value(true))
+        .filter(client::Column::Id.is_in(ids.iter().cloned()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The client with this id, disabled or not, read on `db` itself (inside a transaction, where
+/// the registry's own connection may be the one the transaction holds).
+pub async fn find<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<Client>, DbErr> {
+    Ok(client::Entity::find_by_id(id.to_owned()).one(db).await?.map(to_client))
 }
 
 /// Every client, by id.
@@ -387,11 +458,23 @@ impl ClientRegistry {
                     client::Entity::find_by_id(key)
                         .one(&db)
                         .await?
+                        // A disabled client is unknown to the protocol until enabled again.
+                        .filter(|m| !m.disabled)
                         .map(|m| Arc::new(to_client(m))),
                 )
             })
             .await
             .map_err(|e| DbErr::Custom(e.to_string()))
+    }
+
+    /// Forgets every cached client (another node or a reload changed some).
+    pub fn invalidate_all(&self) {
+        self.cache.invalidate_all();
+    }
+
+    /// Drops the cached copy of a client this node changed (other nodes' copies expire).
+    pub async fn forget(&self, id: &str) {
+        self.cache.invalidate(id).await;
     }
 
     /// Registers or updates a client and drops its cached copy.

@@ -22,7 +22,7 @@ pub struct NewCode {
     pub idp: Option<String>,
 }
 
-/// What redeeming a found code came to.
+/// What presenting a code came to.
 #[derive(Debug)]
 pub enum Redemption {
     /// First use: the code's bindings, now consumed.
@@ -31,6 +31,10 @@ pub enum Redemption {
     Replayed(CodeRow),
     /// Past its lifetime (and now consumed).
     Expired,
+    /// No such code.
+    Unknown,
+    /// Issued to another client, which can neither redeem nor burn it.
+    OtherClient,
 }
 
 /// Issues a code; returns the plaintext once.
@@ -57,26 +61,30 @@ pub async fn issue<C: ConnectionTrait>(db: &C, new: NewCode, ttl: u64) -> Result
     Ok(code)
 }
 
-/// Looks a code up without consuming it.
-pub async fn find<C: ConnectionTrait>(db: &C, code: &str) -> Result<Option<CodeRow>, DbErr> {
-    authorization_code::Entity::find_by_id(hash_secret(code)).one(db).await
-}
-
-/// Consumes a code atomically: exactly one caller ever gets `Fresh`.
-pub async fn redeem<C: ConnectionTrait>(db: &C, row: CodeRow) -> Result<Redemption, DbErr> {
-    let res = authorization_code::Entity::update_many()
-        .col_expr(authorization_code::Column::ConsumedAt, Expr::value(now()))
-        .filter(authorization_code::Column::CodeHash.eq(row.code_hash.clone()))
+/// Consumes `code` for `client_id` atomically: exactly one caller ever gets `Fresh`. The first
+/// use is one statement (UPDATE … RETURNING); only a failed one reads the row to say why.
+pub async fn redeem<C: ConnectionTrait>(db: &C, code: &str, client_id: &str) -> Result<Redemption, DbErr> {
+    let code_hash = hash_secret(code);
+    let t = now();
+    let consumed = authorization_code::Entity::update_many()
+        .col_expr(authorization_code::Column::ConsumedAt, Expr::value(t))
+        .filter(authorization_code::Column::CodeHash.eq(code_hash.clone()))
+        // Binding first, so another client can neither redeem nor burn this code.
+        .filter(authorization_code::Column::ClientId.eq(client_id))
         .filter(authorization_code::Column::ConsumedAt.is_null())
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    if res.rows_affected != 1 {
-        return Ok(Redemption::Replayed(row));
+    if let Some(row) = consumed.into_iter().next() {
+        return Ok(match row.expires_at <= t {
+            true => Redemption::Expired,
+            false => Redemption::Fresh(row),
+        });
     }
-    if row.expires_at <= now() {
-        return Ok(Redemption::Expired);
-    }
-    Ok(Redemption::Fresh(row))
+    Ok(match authorization_code::Entity::find_by_id(code_hash).one(db).await? {
+        None => Redemption::Unknown,
+        Some(row) if row.client_id != client_id => Redemption::OtherClient,
+        Some(row) => Redemption::Replayed(row),
+    })
 }
 
 /// Remembers that the code was presented again after its first use.

@@ -1,10 +1,12 @@
 //! Remembered consent: which scopes a user has granted to a client.
 use std::collections::BTreeSet;
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::entities::consent_grant;
 use super::now;
+
+pub use consent_grant::Model as ConsentGrant;
 
 /// The scopes this user has granted this client.
 pub async fn granted<C: ConnectionTrait>(db: &C, user_id: &str, client_id: &str) -> Result<BTreeSet<String>, DbErr> {
@@ -39,4 +41,23 @@ pub async fn grant<C: ConnectionTrait>(db: &C, user_id: &str, client_id: &str, s
         model.insert(db).await?;
     }
     Ok(())
+}
+
+/// Every grant the user has made, newest first.
+pub async fn for_user<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Vec<ConsentGrant>, DbErr> {
+    consent_grant::Entity::find()
+        .filter(consent_grant::Column::UserId.eq(user_id))
+        .order_by_desc(consent_grant::Column::GrantedAt)
+        .all(db)
+        .await
+}
+
+/// Forgets the user's grant to the client; `false` when there was none.
+pub async fn withdraw<C: ConnectionTrait>(db: &C, user_id: &str, client_id: &str) -> Result<bool, DbErr> {
+    let res = consent_grant::Entity::delete_many()
+        .filter(consent_grant::Column::UserId.eq(user_id))
+        .filter(consent_grant::Column::ClientId.eq(client_id))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
 }

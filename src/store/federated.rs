@@ -58,3 +58,14 @@ pub async fn touch<C: ConnectionTrait>(
     m.update(db).await?;
     Ok(())
 }
+
+/// Removes the link of `user_id` to this external identity; `false` when it was not theirs.
+pub async fn unlink<C: ConnectionTrait>(db: &C, provider: &str, subject: &str, user_id: &str) -> Result<bool, DbErr> {
+    let res = federated_identity::Entity::delete_many()
+        .filter(federated_identity::Column::ProviderId.eq(provider))
+        .filter(federated_identity::Column::Subject.eq(subject))
+        .filter(federated_identity::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}

@@ -41,17 +41,22 @@ pub async fn touch<C: ConnectionTrait>(db: &C, sid: &str) -> Result<bool, DbErr>
     Ok(res.rows_affected == 1)
 }
 
-/// Whether the session is still live, noting activity at most once a minute (cheap reads on
+/// The session's user when the session is still live (one query), noting activity at most
+/// once a minute (cheap reads on
 /// the hot path, a write only now and then).
-pub async fn still_live<C: ConnectionTrait>(db: &C, sid: &str) -> Result<bool, DbErr> {
-    match find(db, sid).await? {
-        Some(row) if row.ended_at.is_none() => {
+pub async fn live_user<C: ConnectionTrait>(db: &C, sid: &str) -> Result<Option<super::users::User>, DbErr> {
+    let found = login_session::Entity::find_by_id(sid.to_owned())
+        .find_also_related(super::entities::user::Entity)
+        .one(db)
+        .await?;
+    match found {
+        Some((row, user)) if row.ended_at.is_none() => {
             if now() - row.last_seen_at >= 60 {
                 touch(db, sid).await?;
             }
-            Ok(true)
+            Ok(user)
         }
-        _ => Ok(false),
+        _ => Ok(None),
     }
 }
 

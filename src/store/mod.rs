@@ -1,15 +1,21 @@
 //! Storage: the database connection, sea-orm entities and one repository per aggregate.
+pub mod account_removal;
+pub mod audit;
 pub mod backchannel_outbox;
+pub mod changes;
 pub mod clients;
 pub mod codes;
 pub mod consent;
+pub mod email_tokens;
 pub mod entities;
 pub mod federated;
 pub mod handoffs;
 pub mod interactions;
 pub mod login_sessions;
+pub mod mail_outbox;
 pub mod mfa;
 pub mod passkeys;
+pub mod providers;
 pub mod refresh_tokens;
 pub mod replay;
 pub mod saml_keys;
@@ -25,7 +31,7 @@ use base64::Engine;
 use rand::RngCore;
 use std::time::Duration;
 
-use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sha2::{Digest, Sha256};
 
@@ -91,11 +97,24 @@ pub async fn connect_with(url: &str, acquire_timeout: Duration) -> Result<Databa
             // Set on the connection itself, so it holds for every connection sqlx ever opens.
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
+                    // In WAL mode, NORMAL syncs at checkpoints instead of every commit: a
+                    // committed write survives the process dying (kill -9: it is in the WAL,
+                    // in the OS page cache) but not a power loss or kernel crash.
+                    // `gatehouse-bench --crash-check` kills the server under load and checks.
+                    .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
                     .foreign_keys(true)
             });
     }
-    Database::connect(opts).await
+    let mut db = Database::connect(opts).await?;
+    // `GATEHOUSE_LOG=gatehouse::sql=trace` lists every statement with its time: how the
+    // benchmark's per-flow statement counts in BENCHMARKS.md were taken.
+    if tracing::enabled!(target: "gatehouse::sql", tracing::Level::TRACE) {
+        db.set_metric_callback(|info| {
+            tracing::trace!(target: "gatehouse::sql", elapsed_us = info.elapsed.as_micros() as u64, failed = info.failed, sql = %info.statement.sql);
+        });
+    }
+    Ok(db)
 }
 
 /// Applies every pending migration, one node at a time.

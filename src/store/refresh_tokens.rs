@@ -131,6 +131,17 @@ pub async fn find<C: ConnectionTrait>(db: &C, token: &str) -> Result<Option<Refr
     refresh_token::Entity::find_by_id(hash_secret(token)).one(db).await
 }
 
+/// The stored token with its user (one query), whatever its standing.
+pub async fn find_with_user<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+) -> Result<Option<(RefreshRow, Option<super::users::User>)>, DbErr> {
+    refresh_token::Entity::find_by_id(hash_secret(token))
+        .find_also_related(super::entities::user::Entity)
+        .one(db)
+        .await
+}
+
 /// Whether the token can still be used (for introspection).
 pub fn is_active(row: &RefreshRow) -> bool {
     row.rotated_at.is_none() && row.revoked_at.is_none() && row.expires_at > now()
@@ -228,6 +239,40 @@ pub async fn revoke_family<C: ConnectionTrait>(db: &C, family_id: &str) -> Resul
     Ok(refresh.rows_affected)
 }
 
+/// The user's usable refresh tokens, whatever the client (an application holding one still has
+/// access).
+pub async fn usable_for_user<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Vec<RefreshRow>, DbErr> {
+    refresh_token::Entity::find()
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RotatedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .filter(refresh_token::Column::ExpiresAt.gt(now()))
+        .all(db)
+        .await
+}
+
+/// Revokes every refresh token the user's grants gave the client, and the access tokens the
+/// client holds for the user.
+pub async fn revoke_client_access<C: ConnectionTrait>(db: &C, user_id: &str, client_id: &str) -> Result<u64, DbErr> {
+    let t = now();
+    let refresh = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(t))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::ClientId.eq(client_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(t))
+        .filter(access_token::Column::UserId.eq(user_id))
+        .filter(access_token::Column::ClientId.eq(client_id))
+        .filter(access_token::Column::Machine.eq(false))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(refresh.rows_affected)
+}
+
 /// At the end of a browser session: revokes its non-offline refresh tokens.
 pub async fn revoke_session<C: ConnectionTrait>(db: &C, sid: &str) -> Result<u64, DbErr> {
     let families: Vec<String> = refresh_token::Entity::find()
@@ -239,6 +284,27 @@ pub async fn revoke_session<C: ConnectionTrait>(db: &C, sid: &str) -> Result<u64
         .into_iter()
         .map(|r| r.family_id)
         .collect();
+    let mut n = 0;
+    for f in families {
+        n += revoke_family(db, &f).await?;
+    }
+    Ok(n)
+}
+
+/// Revokes every refresh-token family of a user (offline ones too), except those of the
+/// browser session `keep_sid`; returns how many tokens were revoked.
+pub async fn revoke_user<C: ConnectionTrait>(db: &C, user_id: &str, keep_sid: Option<&str>) -> Result<u64, DbErr> {
+    let mut families: Vec<String> = refresh_token::Entity::find()
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|r| Some(r.sid.as_str()) != keep_sid)
+        .map(|r| r.family_id)
+        .collect();
+    families.sort();
+    families.dedup();
     let mut n = 0;
     for f in families {
         n += revoke_family(db, &f).await?;

@@ -80,6 +80,18 @@ pub async fn find_active<C: ConnectionTrait>(db: &C, token: &str) -> Result<Opti
     Ok(row.filter(|r| r.revoked_at.is_none() && r.expires_at > now()))
 }
 
+/// The token if it is known, unexpired and unrevoked, with its user (one query).
+pub async fn find_active_with_user<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+) -> Result<Option<(AccessTokenRow, Option<super::users::User>)>, DbErr> {
+    let row = access_token::Entity::find_by_id(hash_secret(token))
+        .find_also_related(super::entities::user::Entity)
+        .one(db)
+        .await?;
+    Ok(row.filter(|(r, _)| r.revoked_at.is_none() && r.expires_at > now()))
+}
+
 /// The token's row whatever its state (revocation needs to see revoked ones too).
 pub async fn find<C: ConnectionTrait>(db: &C, token: &str) -> Result<Option<AccessTokenRow>, DbErr> {
     access_token::Entity::find_by_id(hash_secret(token)).one(db).await

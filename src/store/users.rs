@@ -223,6 +223,18 @@ pub async fn sync_attributes<C: ConnectionTrait>(db: &C, user: User, attrs: Sync
     m.update(db).await
 }
 
+/// Sets (or, with `None`, clears) the display name; `false` when there is no such user.
+pub async fn set_name<C: ConnectionTrait>(db: &C, id: &str, name: Option<String>) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::Expr;
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::Name, Expr::value(name))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now()))
+        .filter(user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
 /// The user with this id.
 pub async fn find<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<User>, DbErr> {
     user::Entity::find_by_id(id.to_owned()).one(db).await
@@ -291,6 +303,35 @@ pub async fn password_matches(user: Option<&User>, password: &str) -> bool {
     on_hashing_pool(move || verify_password(&password, stored.as_deref()))
         .await
         .unwrap_or(false)
+}
+
+/// Replaces the user's password (argon2id, on the hashing pool).
+pub async fn set_password<C: ConnectionTrait>(db: &C, user: User, password: &str) -> Result<User, UserError> {
+    let p = password.to_owned();
+    let hash = on_hashing_pool(move || hash_password(&p))
+        .await
+        .ok_or_else(|| UserError::Hash("hashing task failed".into()))??;
+    let mut m: user::ActiveModel = user.into();
+    m.password_hash = Set(Some(hash));
+    m.updated_at = Set(now());
+    Ok(m.update(db).await?)
+}
+
+/// Records that the person proved they read mail at `email`: it becomes the account's address,
+/// verified. `Ok(None)` when another account holds that address and proved it first (the
+/// uniqueness rule of [`claim_email`]); an unproven claim of another account is dropped.
+pub async fn confirm_email<C: ConnectionTrait>(db: &C, user: User, email: &str) -> Result<Option<User>, DbErr> {
+    let Ok(email) = names::normalize_email(email) else {
+        return Ok(None);
+    };
+    if !claim_email(db, &email, true, Some(&user.id)).await? {
+        return Ok(None);
+    }
+    let mut m: user::ActiveModel = user.into();
+    m.email = Set(Some(email));
+    m.email_verified = Set(true);
+    m.updated_at = Set(now());
+    m.update(db).await.map(Some)
 }
 
 /// An enabled user with nothing but an id and a username, for unit tests of what is built

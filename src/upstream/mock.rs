@@ -42,6 +42,10 @@ impl Upstream for MockUpstream {
         &self.config
     }
 
+    async fn probe(&self) -> Result<super::probe::Probe, UpstreamError> {
+        Ok(super::probe::Probe::default())
+    }
+
     async fn begin(&self, start: LoginStart<'_>) -> Result<Start, UpstreamError> {
         Ok(Start::Redirect(format!(
             "https://mock.test/authorize?state={}",

@@ -5,6 +5,8 @@ pub mod mapping;
 pub mod mock;
 pub mod oauth;
 pub mod oidc;
+pub mod probe;
+pub mod runtime;
 pub mod saml;
 pub mod secret;
 
@@ -208,6 +210,9 @@ pub trait Upstream: Send + Sync {
     /// Finishes from the IdP's callback. `Err` only when the state is unknown (no interaction)
     /// or the answer arrived in another browser than the one that started the login.
     async fn finish(&self, callback: &Callback, arrival: Arrival<'_>) -> Result<Finished, UpstreamError>;
+    /// Contacts the provider as a login would (discovery and keys, endpoints, metadata) and
+    /// tells what it found; `Err` names what does not answer as it should.
+    async fn probe(&self) -> Result<probe::Probe, UpstreamError>;
     /// Where to send the browser to end the upstream session too; `None` when the provider has
     /// no upstream logout (or this session cannot use it).
     async fn logout_url(
@@ -265,6 +270,118 @@ pub trait SpMetadata: Send + Sync {
     async fn document(&self) -> Result<String, UpstreamError>;
 }
 
+/// Where the providers in force come from: the config file (read-only at run time, replaced by
+/// a SIGHUP reload) and the database (runtime providers, see `upstream::runtime`).
+#[derive(Default)]
+struct Sources {
+    file: Vec<ProviderConfig>,
+    runtime: Vec<ProviderConfig>,
+}
+
+/// What building a connector needs beyond the provider's own settings.
+#[derive(Clone)]
+struct Builder {
+    issuer: String,
+    db: sea_orm::DatabaseConnection,
+    http: reqwest::Client,
+}
+
+/// The registry in force, replaced as a whole when a source changes (SIGHUP reloads the config
+/// file's providers; runtime providers change in the database): a request takes the
+/// [`LiveRegistry::current`] one and keeps it to its end, so a reload never changes a provider
+/// under a login that has begun.
+#[derive(Clone)]
+pub struct LiveRegistry(Arc<Live>);
+
+struct Live {
+    current: std::sync::RwLock<Arc<Registry>>,
+    sources: std::sync::Mutex<Sources>,
+    builder: Builder,
+}
+
+impl LiveRegistry {
+    /// The config file's providers, for `issuer`; runtime ones are added with
+    /// [`LiveRegistry::set_runtime`].
+    pub fn new(config: &Config, db: &sea_orm::DatabaseConnection, http: &reqwest::Client) -> Result<Self, String> {
+        let builder = Builder {
+            issuer: config.issuer_str(),
+            db: db.clone(),
+            http: http.clone(),
+        };
+        let registry = Registry::from_providers(&config.providers, &builder.issuer, db, http)?;
+        Ok(Self(Arc::new(Live {
+            current: std::sync::RwLock::new(Arc::new(registry)),
+            sources: std::sync::Mutex::new(Sources {
+                file: config.providers.clone(),
+                runtime: Vec::new(),
+            }),
+            builder,
+        })))
+    }
+
+    /// The registry in force now.
+    pub fn current(&self) -> Arc<Registry> {
+        // A poisoned lock still holds a whole registry (a swap cannot be half-done).
+        self.0.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The config file's providers (enabled or not), in file order.
+    pub fn file_providers(&self) -> Vec<ProviderConfig> {
+        self.0.sources.lock().unwrap_or_else(|p| p.into_inner()).file.clone()
+    }
+
+    /// The config file's providers are now `file` (a reload): refused as a whole, the registry
+    /// in force unchanged, when one cannot be built.
+    pub fn set_file(&self, file: Vec<ProviderConfig>) -> Result<(), String> {
+        let mut sources = self.0.sources.lock().unwrap_or_else(|p| p.into_inner());
+        let registry = self.build(&file, &sources.runtime)?;
+        sources.file = file;
+        self.put(registry);
+        Ok(())
+    }
+
+    /// The database's providers are now `runtime` (enabled ones only are used). A runtime
+    /// provider whose id the config file also declares, or that cannot be built, is left out
+    /// (with a warning) rather than stopping the others.
+    pub fn set_runtime(&self, runtime: Vec<ProviderConfig>) {
+        let mut sources = self.0.sources.lock().unwrap_or_else(|p| p.into_inner());
+        let usable: Vec<ProviderConfig> = runtime
+            .into_iter()
+            .filter(|p| {
+                if sources.file.iter().any(|f| f.id == p.id) {
+                    tracing::warn!(provider = %p.id, "a runtime provider has the id of one in the config file; the file's is used");
+                    return false;
+                }
+                match Registry::from_providers(std::slice::from_ref(p), &self.0.builder.issuer, &self.0.builder.db, &self.0.builder.http) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::warn!(provider = %p.id, error = %e, "runtime provider left out");
+                        false
+                    }
+                }
+            })
+            .collect();
+        match self.build(&sources.file, &usable) {
+            Ok(registry) => {
+                sources.runtime = usable;
+                self.put(registry);
+            }
+            Err(e) => tracing::warn!(error = %e, "runtime providers not applied"),
+        }
+    }
+
+    /// The config file's providers first (in file order), then the runtime ones.
+    fn build(&self, file: &[ProviderConfig], runtime: &[ProviderConfig]) -> Result<Registry, String> {
+        let all: Vec<ProviderConfig> = file.iter().chain(runtime).cloned().collect();
+        let b = &self.0.builder;
+        Registry::from_providers(&all, &b.issuer, &b.db, &b.http)
+    }
+
+    fn put(&self, registry: Registry) {
+        *self.0.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(registry);
+    }
+}
+
 /// The configured, enabled providers, in login-page order.
 #[derive(Clone, Default)]
 pub struct Registry {
@@ -275,15 +392,25 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Builds a connector per enabled provider.
+    /// Builds a connector per enabled provider of the config file.
     pub fn from_config(
         config: &Config,
         db: &sea_orm::DatabaseConnection,
         http: &reqwest::Client,
     ) -> Result<Self, String> {
+        Self::from_providers(&config.providers, &config.issuer_str(), db, http)
+    }
+
+    /// Builds a connector per enabled provider, for Gatehouse at `issuer` (no trailing slash).
+    pub fn from_providers(
+        providers: &[ProviderConfig],
+        issuer: &str,
+        db: &sea_orm::DatabaseConnection,
+        http: &reqwest::Client,
+    ) -> Result<Self, String> {
         let mut reg = Registry::default();
-        for p in config.providers.iter().filter(|p| p.enabled) {
-            let callback = || config.endpoint(&format!("/broker/callback/{}", p.id));
+        for p in providers.iter().filter(|p| p.enabled) {
+            let callback = || format!("{issuer}/broker/callback/{}", p.id);
             let connector: Arc<dyn Upstream> = match p.kind {
                 ProviderKind::Oidc => Arc::new(oidc::OidcUpstream::new(
                     p.clone(),
@@ -299,12 +426,7 @@ impl Registry {
                     db.clone(),
                     http.clone(),
                 )),
-                ProviderKind::Saml => Arc::new(saml::SamlUpstream::new(
-                    p.clone(),
-                    &config.issuer_str(),
-                    db.clone(),
-                    http.clone(),
-                )),
+                ProviderKind::Saml => Arc::new(saml::SamlUpstream::new(p.clone(), issuer, db.clone(), http.clone())),
             };
             if let Some(svg) = &p.icon {
                 // As an image, not inline markup: an SVG loaded by <img> cannot run script.

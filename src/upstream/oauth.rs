@@ -181,6 +181,18 @@ impl Upstream for OAuth2Upstream {
         &self.config
     }
 
+    async fn probe(&self) -> Result<super::probe::Probe, UpstreamError> {
+        let endpoints = [
+            &self.config.authorization_endpoint,
+            &self.config.token_endpoint,
+            &self.config.userinfo_endpoint,
+        ];
+        for url in endpoints.into_iter().flatten() {
+            super::probe::answers(&self.http, url.as_str()).await?;
+        }
+        Ok(super::probe::Probe::default())
+    }
+
     async fn begin(&self, start: LoginStart<'_>) -> Result<Start, UpstreamError> {
         let client = self.client(None)?;
         let state = random_token();

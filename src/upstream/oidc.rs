@@ -103,10 +103,10 @@ impl OidcUpstream {
                     .send()
                     .await
                     .and_then(reqwest::Response::error_for_status)
-                    .map_err(|e| format!("{url}: {}", error_chain(&e)))?
+                    .map_err(|e| format!("{url}: {}", super::probe::error_chain(&e)))?
                     .json()
                     .await
-                    .map_err(|e| format!("{url}: {}", error_chain(&e)))?;
+                    .map_err(|e| format!("{url}: {}", super::probe::error_chain(&e)))?;
                 let end_session = doc["end_session_endpoint"].as_str().map(str::to_owned);
                 let metadata: CoreProviderMetadata = serde_json::from_value(doc).map_err(|e| format!("{url}: {e}"))?;
                 let published = metadata.issuer().as_str().trim_end_matches('/').to_owned();
@@ -119,7 +119,7 @@ impl OidcUpstream {
                 }
                 let jwks = openidconnect::JsonWebKeySet::fetch_async(metadata.jwks_uri(), &http)
                     .await
-                    .map_err(|e| format!("JWKS: {}", error_chain(&e)))?;
+                    .map_err(|e| format!("JWKS: {}", super::probe::error_chain(&e)))?;
                 Ok(Arc::new(Discovered {
                     metadata: metadata.set_jwks(jwks),
                     end_session,
@@ -292,6 +292,18 @@ impl Upstream for OidcUpstream {
         &self.config
     }
 
+    async fn probe(&self) -> Result<super::probe::Probe, UpstreamError> {
+        self.metadata.invalidate(&()).await;
+        let discovered = self.metadata().await?;
+        if discovered.metadata.jwks().keys().is_empty() {
+            return Err(UpstreamError::Unavailable(format!(
+                "{}: the JWK Set has no keys",
+                discovered.metadata.jwks_uri().as_str()
+            )));
+        }
+        Ok(super::probe::Probe::default())
+    }
+
     async fn begin(&self, start: LoginStart<'_>) -> Result<Start, UpstreamError> {
         let discovered = self.metadata().await?;
         let client = self.client(&discovered.metadata, None)?;
@@ -396,18 +408,6 @@ fn name_from_user_param(user: &str) -> Option<String> {
         .collect::<Vec<_>>()
         .join(" ");
     (!name.is_empty()).then_some(name)
-}
-
-/// An error with its sources, for the log.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    msg
 }
 
 #[cfg(test)]

@@ -807,6 +807,17 @@ impl Upstream for SamlUpstream {
         &self.config
     }
 
+    /// The IdP's metadata (through the cache logins use) and its signing certificates' dates.
+    async fn probe(&self) -> Result<super::probe::Probe, UpstreamError> {
+        let idp = self.idp().await?;
+        let certificates = idp
+            .signing_certs
+            .iter()
+            .map(|c| super::probe::CertificateDates::from_der(c.der_data()))
+            .collect::<Result<_, _>>()?;
+        Ok(super::probe::Probe { certificates })
+    }
+
     async fn begin(&self, start: LoginStart<'_>) -> Result<Start, UpstreamError> {
         let idp = self.idp().await?;
         let keys = self.keys().await?;

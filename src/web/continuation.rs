@@ -25,11 +25,14 @@ pub async fn active_login(
     let Some(login) = login_session::current(session).await? else {
         return Ok(None);
     };
-    let expired = now() - login.auth_time > state.config.session.absolute_timeout as i64
-        // Ended from the account page (possibly on another node), or never recorded.
-        || !crate::store::login_sessions::still_live(&state.db, &login.sid).await?;
-    match users::find(&state.db, &login.user_id).await? {
-        Some(user) if !user.disabled && !expired => Ok(Some((login, user))),
+    let expired = now() - login.auth_time > state.config.session.absolute_timeout as i64;
+    // None when ended from the account page (possibly on another node), or never recorded.
+    let user = match expired {
+        true => None,
+        false => crate::store::login_sessions::live_user(&state.db, &login.sid).await?,
+    };
+    match user {
+        Some(user) if !user.disabled && user.id == login.user_id => Ok(Some((login, user))),
         _ => {
             login_session::end_session(state, session).await?;
             Ok(None)
@@ -67,8 +70,7 @@ pub async fn decide(
             upstream: login
                 .idp
                 .as_deref()
-                .and_then(|p| state.upstreams.get(p))
-                .map(|u| u.config().mfa),
+                .and_then(|p| state.upstreams.current().get(p).map(|u| u.config().mfa)),
         },
         None => MfaPolicy::default(),
     };
@@ -114,7 +116,7 @@ pub async fn proceed(
         }
         (Step::Login, _) => {
             let ix = pending(state, &req, ix).await?;
-            match crate::broker::policy::hinted_provider(&state.upstreams, &req, client) {
+            match crate::broker::policy::hinted_provider(&state.upstreams.current(), &req, client) {
                 Some(provider) => redirect_to_provider(state, session, &ix, &provider, req.login_hint.as_deref()).await,
                 None => Ok(found(&ix.login_url(&base))),
             }

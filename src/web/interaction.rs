@@ -19,9 +19,12 @@ pub async fn start(state: &AppState, request: &AuthorizeRequest) -> Result<Inter
 
 /// Loads a pending interaction; an unknown, finished or expired one becomes a page with a way back.
 pub async fn load_pending(state: &AppState, id: Option<&str>) -> Result<Interaction, PageError> {
-    core::load_pending(&state.db, id, now())
+    let ix = core::load_pending(&state.db, id, now())
         .await
-        .map_err(|e| page(state, e))
+        .map_err(|e| page(state, e))?;
+    // Audit events of this request (a sign-in, a failure) name the client it is for.
+    crate::audit::note_client(&ix.request.client_id);
+    Ok(ix)
 }
 
 /// The page for an interaction that cannot be used.

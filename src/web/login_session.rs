@@ -37,6 +37,7 @@ pub async fn establish(state: &AppState, session: &Session, auth: Authenticated)
         .await?;
     session.insert(KEY, &login).await?;
     csrf::rotate(session).await?;
+    audit_sign_in(state, &login).await?;
     tracing::info!(user_id = %login.user_id, sid = %login.sid, amr = ?login.amr, "signed in");
     match &login.idp {
         Some(provider) => crate::metrics::sign_in("federated", provider, "success"),
@@ -44,6 +45,32 @@ pub async fn establish(state: &AppState, session: &Session, auth: Authenticated)
         None => crate::metrics::sign_in("passkey", "local", "success"),
     }
     Ok(login)
+}
+
+/// Records the sign-in in the audit trail; a sign-in the trail cannot show does not happen.
+async fn audit_sign_in(state: &AppState, login: &LoginSession) -> Result<(), PageError> {
+    use crate::audit::{Actor, Event, EventKind};
+    let method = match (&login.idp, login.amr.iter().any(|m| m == "pwd")) {
+        (Some(_), _) => "federated".to_string(),
+        (None, true) => "password".to_string(),
+        (None, false) => login.amr.join(" "),
+    };
+    let mut event = Event::new(EventKind::SignInSuccess, Actor::Person(login.user_id.clone()))
+        .user(login.user_id.clone())
+        .method(method)
+        .detail(serde_json::json!({"sid": login.sid, "amr": login.amr}));
+    if let Some(p) = &login.idp {
+        event = event.provider(p.clone());
+    }
+    if crate::audit::noted_client().is_none() {
+        if let Some(ix) = &login.interaction {
+            if let Some(row) = crate::store::interactions::find(&state.db, ix).await? {
+                event = event.client(row.client_id);
+            }
+        }
+    }
+    crate::audit::record(&state.db, event).await?;
+    Ok(())
 }
 
 /// Signs the browser in after a local password check (login form, registration) and sends it

@@ -1,4 +1,5 @@
 //! Shared HTTP pieces: templates, error pages, CSRF tokens, security headers, redirects.
+pub mod audit_context;
 pub mod continuation;
 pub mod csrf;
 pub mod error;

@@ -60,6 +60,8 @@ pub struct LoginPage {
     pub username: Option<String>,
     pub error: Option<String>,
     pub registration_enabled: bool,
+    /// Whether to offer "Forgot password?" (mail can be sent).
+    pub forgot_password: bool,
     /// The requested scopes as asked for (unused by the built-in template).
     pub scopes: Vec<String>,
     pub providers: Vec<ProviderButton>,
@@ -229,27 +231,42 @@ impl Page for ReviewProfilePage {
     const TEMPLATE: &'static str = "broker_profile";
 }
 
-/// The account page: who is signed in, and every live session with a button to end it.
+/// The account page: the profile, the ways to sign in, every live session, the applications
+/// with access, second factors, and the way to delete the account.
 #[derive(Debug, Serialize)]
 pub struct AccountPage {
     #[serde(flatten)]
     pub layout: Layout,
     pub username: String,
+    /// The display name.
+    pub name: Option<String>,
     pub email: Option<String>,
+    pub email_verified: bool,
     pub sessions: Vec<SessionRow>,
+    /// The account has a local password.
+    pub has_password: bool,
+    /// External identities linked to the account.
+    pub linked: Vec<LinkedLoginRow>,
+    /// Providers the person may link (one more login each).
+    pub linkable: Vec<ProviderChoice>,
+    /// Applications with access to the account.
+    pub apps: Vec<AppAccessRow>,
     pub csrf: String,
     /// The server can hold second factors (`[mfa] secret_key` is set).
     pub mfa_available: bool,
     /// The person has an authenticator app.
     pub totp: bool,
     pub recovery_codes_left: u64,
+    /// A second-factor action failed.
     pub error: Option<String>,
+    /// What the last action did (shown once).
+    pub notice: Option<String>,
+    /// Why the last action was refused.
+    pub alert: Option<String>,
     /// The server can hold passkeys (its issuer is on a domain name).
     pub passkeys_available: bool,
     /// The person's passkeys.
     pub passkeys: Vec<PasskeyRow>,
-    /// The person can confirm with a password (not only through an upstream provider).
-    pub has_password: bool,
 }
 
 /// One passkey on the account page.
@@ -258,12 +275,23 @@ pub struct PasskeyRow {
     /// The credential id, base64url.
     pub id: String,
     pub name: String,
-    pub added: String,
-    pub last_used: Option<String>,
+    pub added: When,
+    pub last_used: Option<When>,
 }
 
 impl Page for AccountPage {
     const TEMPLATE: &'static str = "account";
+}
+
+/// A moment as people read it, with the machine-readable form for `<time datetime>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct When {
+    /// "30 Nov 2026, 06:32 UTC".
+    pub date: String,
+    /// "2 hours ago".
+    pub ago: String,
+    /// RFC 3339.
+    pub iso: String,
 }
 
 /// One live session on the account page.
@@ -272,10 +300,76 @@ pub struct SessionRow {
     pub sid: String,
     /// This browser's own session.
     pub current: bool,
-    pub signed_in: String,
-    pub last_seen: String,
-    /// How the person signed in ("pwd", "fed + pwd via acme").
+    pub signed_in: When,
+    pub last_seen: When,
+    /// How the person signed in, in words ("Contoso and Password").
     pub method: String,
+}
+
+/// One external identity linked to the account.
+#[derive(Debug, Serialize)]
+pub struct LinkedLoginRow {
+    pub provider: String,
+    /// The provider's display name.
+    pub provider_name: String,
+    pub subject: String,
+    /// Who the person is there (an email or a name), when the provider said.
+    pub label: Option<String>,
+    pub linked: When,
+    pub last_used: When,
+    /// Another way to sign in remains without it.
+    pub removable: bool,
+}
+
+/// An upstream provider offered as a choice.
+#[derive(Debug, Serialize)]
+pub struct ProviderChoice {
+    pub id: String,
+    pub name: String,
+}
+
+/// One application with access to the account.
+#[derive(Debug, Serialize)]
+pub struct AppAccessRow {
+    pub client_id: String,
+    pub client_name: String,
+    /// What it may do, in words.
+    pub scopes: Vec<String>,
+    pub since: When,
+    /// It can act while the person is away (holds a refresh token).
+    pub offline: bool,
+}
+
+/// "Delete my account": re-authentication, then the deletion.
+#[derive(Debug, Serialize)]
+pub struct AccountDeletePage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub username: String,
+    pub csrf: String,
+    /// The person confirms with the account's password.
+    pub has_password: bool,
+    /// Linked providers the person may confirm with instead, by signing in there again.
+    pub providers: Vec<ProviderChoice>,
+    /// The person signed in again at a provider moments ago: no password needed now.
+    pub confirmed_with: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Page for AccountDeletePage {
+    const TEMPLATE: &'static str = "account_delete";
+}
+
+/// The account is gone.
+#[derive(Debug, Serialize)]
+pub struct AccountDeletedPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub username: String,
+}
+
+impl Page for AccountDeletedPage {
+    const TEMPLATE: &'static str = "account_deleted";
 }
 
 /// A form that posts itself to an upstream provider (SAML HTTP-POST binding).
@@ -361,4 +455,102 @@ pub struct RecoveryCodesPage {
 
 impl Page for RecoveryCodesPage {
     const TEMPLATE: &'static str = "mfa_recovery_codes";
+}
+
+/// A short message with a way on ("Check your inbox", "Password changed").
+#[derive(Debug, Serialize)]
+pub struct NoticePage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub message: String,
+    pub link: Option<Link>,
+}
+
+impl Page for NoticePage {
+    const TEMPLATE: &'static str = "notice";
+}
+
+/// "Forgot your password?": the address to send a reset link to.
+#[derive(Debug, Serialize)]
+pub struct ForgotPasswordPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub csrf: String,
+    /// The pending sign-in to return to afterwards.
+    pub interaction: Option<String>,
+    pub email: String,
+    pub error: Option<String>,
+}
+
+impl Page for ForgotPasswordPage {
+    const TEMPLATE: &'static str = "forgot_password";
+}
+
+/// Choosing a new password with a reset link.
+#[derive(Debug, Serialize)]
+pub struct ResetPasswordPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub csrf: String,
+    /// The link's token, carried through the form.
+    pub token: String,
+    pub username: String,
+    pub error: Option<String>,
+}
+
+impl Page for ResetPasswordPage {
+    const TEMPLATE: &'static str = "reset_password";
+}
+
+/// "Confirm your email address": the button that uses a verification link.
+#[derive(Debug, Serialize)]
+pub struct VerifyEmailPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub csrf: String,
+    pub token: String,
+    pub email: String,
+    pub username: String,
+}
+
+impl Page for VerifyEmailPage {
+    const TEMPLATE: &'static str = "verify_email";
+}
+
+/// The account's email address: whether it is verified, changing it, a new link.
+#[derive(Debug, Serialize)]
+pub struct EmailSettingsPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub csrf: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    /// An address waiting for its verification link to be opened.
+    pub pending_email: Option<String>,
+    /// The change asks for the current password (the account has one).
+    pub needs_password: bool,
+    /// What was typed as the new address.
+    pub new_email: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+impl Page for EmailSettingsPage {
+    const TEMPLATE: &'static str = "account_email";
+}
+
+/// Changing the password: the current one, then the new one twice.
+#[derive(Debug, Serialize)]
+pub struct PasswordChangePage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub csrf: String,
+    pub username: String,
+    /// The account has a password (one without, from an upstream provider, sets a first one).
+    pub has_password: bool,
+    pub error: Option<String>,
+}
+
+impl Page for PasswordChangePage {
+    const TEMPLATE: &'static str = "account_password";
 }

@@ -24,6 +24,8 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("broker_link", include_str!("../../templates/broker_link.hbs")),
     ("broker_profile", include_str!("../../templates/broker_profile.hbs")),
     ("account", include_str!("../../templates/account.hbs")),
+    ("account_delete", include_str!("../../templates/account_delete.hbs")),
+    ("account_deleted", include_str!("../../templates/account_deleted.hbs")),
     ("post_form", include_str!("../../templates/post_form.hbs")),
     ("mfa", include_str!("../../templates/mfa.hbs")),
     ("mfa_enrol", include_str!("../../templates/mfa_enrol.hbs")),
@@ -31,6 +33,12 @@ const BUILT_IN: &[(&str, &str)] = &[
         "mfa_recovery_codes",
         include_str!("../../templates/mfa_recovery_codes.hbs"),
     ),
+    ("notice", include_str!("../../templates/notice.hbs")),
+    ("forgot_password", include_str!("../../templates/forgot_password.hbs")),
+    ("reset_password", include_str!("../../templates/reset_password.hbs")),
+    ("verify_email", include_str!("../../templates/verify_email.hbs")),
+    ("account_email", include_str!("../../templates/account_email.hbs")),
+    ("account_password", include_str!("../../templates/account_password.hbs")),
 ];
 
 /// Why templates could not be loaded.
@@ -43,6 +51,8 @@ pub enum TemplateError {
     },
     #[error("reading template {path}: {source}")]
     Io { path: String, source: std::io::Error },
+    #[error("templates_dir {path}: {file} overrides no template (known: {known})")]
+    Unknown { path: String, file: String, known: String },
 }
 
 /// The page renderer.
@@ -67,6 +77,9 @@ impl Templates {
             // The built-in `if`/`unless` treat a missing field as false even in strict mode.
             hb.register_helper("if", Box::new(StrictIf { positive: true }));
             hb.register_helper("unless", Box::new(StrictIf { positive: false }));
+        }
+        if let Some(dir) = dir {
+            refuse_unknown_overrides(dir)?;
         }
         for (name, text) in BUILT_IN {
             let override_path = dir.map(|d| d.join(format!("{name}.hbs"))).filter(|p| p.exists());
@@ -109,6 +122,37 @@ impl Templates {
     /// The page's HTML.
     pub fn render<P: Page>(&self, page: &P) -> Result<String, handlebars::RenderError> {
         self.hb.render(P::TEMPLATE, page)
+    }
+}
+
+/// A misspelled override (`logn.hbs`) would be ignored in silence: every `.hbs` file in the
+/// folder must name a built-in template, and the folder must exist.
+fn refuse_unknown_overrides(dir: &Path) -> Result<(), TemplateError> {
+    let path = dir.display().to_string();
+    let entries = std::fs::read_dir(dir).map_err(|source| TemplateError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut unknown: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|f| {
+            f.strip_suffix(".hbs")
+                .is_some_and(|n| !BUILT_IN.iter().any(|(b, _)| *b == n))
+        })
+        .collect();
+    unknown.sort();
+    match unknown.into_iter().next() {
+        None => Ok(()),
+        Some(file) => Err(TemplateError::Unknown {
+            path,
+            file,
+            known: BUILT_IN
+                .iter()
+                .map(|(n, _)| format!("{n}.hbs"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
     }
 }
 
@@ -188,6 +232,14 @@ mod tests {
         })
     }
 
+    fn sample_when() -> When {
+        When {
+            date: "30 Nov 2026, 06:32 UTC".into(),
+            ago: "2 hours ago".into(),
+            iso: "2026-11-30T06:32:07Z".into(),
+        }
+    }
+
     /// Every built-in template, rendered strictly with its page: once with every optional
     /// field set and every list filled, once with none, so both sides of each `{{#if}}` run.
     #[test]
@@ -218,6 +270,7 @@ mod tests {
                     username: some("alice"),
                     error: some("Invalid username or password."),
                     registration_enabled: full,
+                    forgot_password: full,
                     scopes: list(vec!["openid".into()]),
                     providers: if full {
                         vec![
@@ -343,16 +396,57 @@ mod tests {
                 AccountPage {
                     layout: layout("Your account"),
                     username: "alice".into(),
+                    name: some("Alice Liddell"),
                     email: some("alice@example.com"),
+                    email_verified: full,
                     sessions: if full {
                         ["sid-1", "sid-2"]
                             .iter()
                             .map(|sid| SessionRow {
                                 sid: (*sid).into(),
                                 current: *sid == "sid-1",
-                                signed_in: "today".into(),
-                                last_seen: "now".into(),
-                                method: "pwd".into(),
+                                signed_in: sample_when(),
+                                last_seen: sample_when(),
+                                method: "Password".into(),
+                            })
+                            .collect()
+                    } else {
+                        vec![]
+                    },
+                    has_password: full,
+                    linked: if full {
+                        [true, false]
+                            .iter()
+                            .map(|removable| LinkedLoginRow {
+                                provider: "acme".into(),
+                                provider_name: "Acme".into(),
+                                subject: "sub".into(),
+                                label: removable.then(|| "alice@acme.example".into()),
+                                linked: sample_when(),
+                                last_used: sample_when(),
+                                removable: *removable,
+                            })
+                            .collect()
+                    } else {
+                        vec![]
+                    },
+                    linkable: if full {
+                        vec![ProviderChoice {
+                            id: "gh".into(),
+                            name: "GitHub".into(),
+                        }]
+                    } else {
+                        vec![]
+                    },
+                    apps: if full {
+                        [true, false]
+                            .iter()
+                            .map(|offline| AppAccessRow {
+                                client_id: "app".into(),
+                                client_name: "App".into(),
+                                scopes: vec!["See your email address".into()],
+                                since: sample_when(),
+                                offline: *offline,
                             })
                             .collect()
                     } else {
@@ -368,13 +462,44 @@ mod tests {
                         vec![PasskeyRow {
                             id: "Y3JlZA".into(),
                             name: "Laptop".into(),
-                            added: "today".into(),
-                            last_used: some("now"),
+                            added: sample_when(),
+                            last_used: full.then(sample_when),
                         }]
                     } else {
                         vec![]
                     },
-                    has_password: full,
+                    notice: some("Your name is saved."),
+                    alert: some("That login is your only way in."),
+                },
+            );
+            for has_password in [true, false] {
+                renders(
+                    &t,
+                    seen,
+                    AccountDeletePage {
+                        layout: layout("Delete your account"),
+                        username: "alice".into(),
+                        csrf: "token".into(),
+                        has_password,
+                        providers: if full {
+                            vec![ProviderChoice {
+                                id: "acme".into(),
+                                name: "Acme".into(),
+                            }]
+                        } else {
+                            vec![]
+                        },
+                        confirmed_with: some("Acme"),
+                        error: some("That is not your password."),
+                    },
+                );
+            }
+            renders(
+                &t,
+                seen,
+                AccountDeletedPage {
+                    layout: layout("Account deleted"),
+                    username: "alice".into(),
                 },
             );
             renders(
@@ -435,6 +560,77 @@ mod tests {
                     } else {
                         vec![]
                     },
+                },
+            );
+            renders(
+                &t,
+                seen,
+                NoticePage {
+                    layout: layout("Check your inbox"),
+                    message: "A link is on its way.".into(),
+                    link: full.then(|| Link {
+                        href: "/base/login?interaction=ix".into(),
+                        label: "Back to sign in".into(),
+                    }),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                ForgotPasswordPage {
+                    layout: layout("Forgot your password?"),
+                    csrf: "token".into(),
+                    interaction: some("ix"),
+                    email: "alice@example.com".into(),
+                    error: some("Enter a valid email address."),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                ResetPasswordPage {
+                    layout: layout("Choose a new password"),
+                    csrf: "token".into(),
+                    token: "tok".into(),
+                    username: "alice".into(),
+                    error: some("The two passwords differ."),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                VerifyEmailPage {
+                    layout: layout("Confirm your email address"),
+                    csrf: "token".into(),
+                    token: "tok".into(),
+                    email: "alice@example.com".into(),
+                    username: "alice".into(),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                EmailSettingsPage {
+                    layout: layout("Email address"),
+                    csrf: "token".into(),
+                    email: some("alice@example.com"),
+                    email_verified: full,
+                    pending_email: some("alice@new.example"),
+                    needs_password: full,
+                    new_email: "alice@new.example".into(),
+                    error: some("Enter a valid email address."),
+                    notice: some("We sent a confirmation link."),
+                },
+            );
+            renders(
+                &t,
+                seen,
+                PasswordChangePage {
+                    layout: layout("Change your password"),
+                    csrf: "token".into(),
+                    username: "alice".into(),
+                    has_password: full,
+                    error: some("Your current password is not right."),
                 },
             );
         }

@@ -50,7 +50,7 @@ pub async fn browser_hash(session: &Session, create: bool) -> Result<Option<Stri
 }
 
 pub fn provider_of(state: &AppState, id: &str) -> Result<Arc<dyn Upstream>, PageError> {
-    state.upstreams.get(id).cloned().ok_or(PageError::NotFound)
+    state.upstreams.current().get(id).cloned().ok_or(PageError::NotFound)
 }
 
 /// A failed upstream login: the pending request is kept, with ways on.
@@ -102,6 +102,26 @@ pub async fn check_allowed(state: &AppState, ix: &Interaction, provider: &dyn Up
     })
 }
 
+/// The response that takes the browser to the provider: a redirect, or a form that posts itself.
+pub fn send_to_provider(state: &AppState, provider: &dyn Upstream, start: Start) -> Response {
+    match start {
+        Start::Redirect(url) => found(&url),
+        Start::PostForm { action, fields } => {
+            let fields = fields
+                .into_iter()
+                .map(|(name, value)| HiddenField { name, value })
+                .collect();
+            let page = PostFormPage {
+                layout: Layout::new(format!("Continue to {}", provider.config().name), state.base()),
+                provider: provider.config().name.clone(),
+                action,
+                fields,
+            };
+            state.templates.page(StatusCode::OK, &page)
+        }
+    }
+}
+
 /// Sends the browser to the provider for `ix` (used by the button, idp_hint and home-realm discovery).
 pub async fn redirect_to_provider(
     state: &AppState,
@@ -128,20 +148,7 @@ pub async fn redirect_to_provider(
         browser_hash: &browser,
     };
     match provider.begin(start).await {
-        Ok(Start::Redirect(url)) => Ok(found(&url)),
-        Ok(Start::PostForm { action, fields }) => {
-            let fields = fields
-                .into_iter()
-                .map(|(name, value)| HiddenField { name, value })
-                .collect();
-            let page = PostFormPage {
-                layout: Layout::new(format!("Continue to {}", provider.config().name), state.base()),
-                provider: provider.config().name.clone(),
-                action,
-                fields,
-            };
-            Ok(state.templates.page(StatusCode::OK, &page))
-        }
+        Ok(start) => Ok(send_to_provider(state, provider.as_ref(), start)),
         Err(e) => {
             tracing::warn!(provider = provider_id, error = %e, "upstream login could not start");
             Err(upstream_failure(

@@ -6,6 +6,8 @@
 //! test file; a helper only one test file uses stays private in that file.
 mod abuse;
 mod account;
+mod account_lifecycle;
+mod admin_api;
 mod backchannel_outbox;
 mod broker;
 mod cli;
@@ -17,10 +19,14 @@ mod flow;
 mod harness;
 mod keys_compat;
 mod lifecycle;
+mod live_changes;
 mod machine_clients;
+mod mail;
 mod mfa;
 mod negative;
+mod operate_cli;
 mod operations;
+mod operator_cli;
 mod outage;
 mod pages;
 mod passkeys;

@@ -273,6 +273,12 @@ async fn metrics_count_sign_ins_tokens_throttles_and_latency_for_allowed_address
         .unwrap()
         .starts_with("text/plain; version=0.0.4"));
     let text = res.text().await.unwrap();
+    let parsed = prometheus_parse(&text);
+    assert_eq!(
+        parsed["gatehouse_http_request_duration_seconds"]["type"], "histogram",
+        "the Prometheus parser reads the latency histogram: {parsed}"
+    );
+    assert_eq!(parsed["gatehouse_sign_ins"]["type"], "counter", "{parsed}");
     let s = samples(&text);
     assert_eq!(
         value_of(
@@ -311,4 +317,144 @@ async fn metrics_count_sign_ins_tokens_throttles_and_latency_for_allowed_address
         reqwest::get(closed.url("/metrics")).await.unwrap().status(),
         StatusCode::NOT_FOUND
     );
+}
+
+/// The metrics text as the reference parser (Python `prometheus_client`, Debian
+/// `python3-prometheus-client`, installed by scripts/test) reads it: per family its type and
+/// samples (name, labels, value). Panics, with the parser's complaint, on text it refuses.
+fn prometheus_parse(text: &str) -> Value {
+    use std::io::Write;
+    const SCRIPT: &str = r#"
+import json, math, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = {}
+for f in text_string_to_metric_families(sys.stdin.read()):
+    out[f.name] = {"type": f.type, "samples": [
+        {"name": s.name, "labels": s.labels, "value": None if math.isnan(s.value) else s.value}
+        for s in f.samples]}
+print(json.dumps(out))
+"#;
+    // Debian's interpreter, which has the package (a python3 earlier on PATH may not).
+    let python = ["/usr/bin/python3", "python3"]
+        .into_iter()
+        .find(|p| !p.starts_with('/') || std::path::Path::new(p).exists())
+        .unwrap();
+    let mut child = std::process::Command::new(python)
+        .args(["-c", SCRIPT])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run python3 (scripts/test installs it)");
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the Prometheus parser refused the metrics (is python3-prometheus-client installed?): {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The value of the sample `name` whose labels include every pair of `labels`.
+fn gauge(parsed: &Value, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    parsed[name]["samples"].as_array()?.iter().find_map(|s| {
+        let matches = labels.iter().all(|(k, v)| s["labels"][*k] == *v);
+        (s["name"] == name && matches).then(|| s["value"].as_f64()).flatten()
+    })
+}
+
+#[tokio::test]
+async fn metrics_show_days_until_saml_certificates_end_and_signing_keys_age_to_a_real_parser() {
+    use super::harness::peers::saml_peer;
+    use super::harness::saml::{saml_server_with, PROVIDER};
+
+    let server = saml_server_with(None, |_, c| {
+        c.metrics.enabled = true;
+        c.keys.rotate_after_days = 90;
+    })
+    .await;
+    let text = reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let parsed = prometheus_parse(&text);
+
+    // The IdP's certificate, read here from its metadata independently of Gatehouse.
+    let xml = reqwest::get(&saml_peer().metadata_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let b64: String = xml
+        .split("X509Certificate>")
+        .nth(1)
+        .and_then(|c| c.split('<').next())
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    use base64::Engine;
+    let der = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    let cert = openssl::x509::X509::from_der(&der).unwrap();
+    let left = openssl::asn1::Asn1Time::days_from_now(0)
+        .unwrap()
+        .diff(cert.not_after())
+        .unwrap();
+    let expected_days = f64::from(left.days) + f64::from(left.secs) / 86_400.0;
+    assert_eq!(
+        parsed["gatehouse_saml_idp_certificate_expiry_days"]["type"], "gauge",
+        "{parsed}"
+    );
+    let shown = gauge(
+        &parsed,
+        "gatehouse_saml_idp_certificate_expiry_days",
+        &[("provider", PROVIDER)],
+    )
+    .unwrap_or_else(|| panic!("no certificate gauge for {PROVIDER}: {text}"));
+    assert!(
+        (shown - expected_days).abs() < 0.01,
+        "{shown} days shown, the certificate ends in {expected_days}"
+    );
+
+    // This server's keys: just made, rotation due in 90 days.
+    let keys = server.state.keys.list().await.unwrap();
+    assert_eq!(keys.len(), 2);
+    for k in &keys {
+        let labels = [("kid", k.kid.as_str()), ("alg", k.alg.as_str())];
+        let age = gauge(&parsed, "gatehouse_signing_key_age_days", &labels).unwrap_or_else(|| panic!("{text}"));
+        assert!((0.0..0.01).contains(&age), "age {age}");
+        let due =
+            gauge(&parsed, "gatehouse_signing_key_rotation_due_days", &labels).unwrap_or_else(|| panic!("{text}"));
+        assert!((89.99..=90.0).contains(&due), "rotation due in {due}");
+    }
+
+    // After a rotation the old keys count down to the end of their grace (the longest token
+    // lifetime plus two minutes), and the new ones are current.
+    server.state.keys.rotate().await.unwrap();
+    let parsed = prometheus_parse(
+        &reqwest::get(server.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let grace_days = server.state.keys.grace_secs() as f64 / 86_400.0;
+    for k in &keys {
+        let labels = [("kid", k.kid.as_str()), ("alg", k.alg.as_str())];
+        let ends = gauge(&parsed, "gatehouse_signing_key_expiry_days", &labels).unwrap();
+        assert!(
+            (grace_days - 0.001..=grace_days).contains(&ends),
+            "{ends} vs {grace_days}"
+        );
+        assert!(gauge(
+            &parsed,
+            "gatehouse_signing_key_age_days",
+            &[labels[0], ("state", "retired")]
+        )
+        .is_some());
+    }
 }

@@ -44,6 +44,10 @@ pub struct Model {
     /// JSON array of the scopes the client may be granted for itself (client_credentials);
     /// `None` = that grant is refused.
     pub machine_scopes: Option<String>,
+    /// Refused everywhere (an unknown client to the protocol) until enabled again.
+    pub disabled: bool,
+    /// Declared in the configuration file (read-only through the admin API and the CLI).
+    pub declared: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

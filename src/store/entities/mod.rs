@@ -1,18 +1,23 @@
 //! sea-orm entities, one per table (see `migrations/`).
 pub mod access_token;
+pub mod audit_event;
 pub mod authorization_code;
 pub mod backchannel_outbox;
 pub mod broker_handoff;
+pub mod change_version;
 pub mod client;
 pub mod consent_grant;
+pub mod email_token;
 pub mod federated_identity;
 pub mod interaction;
 pub mod login_session;
 pub mod login_throttle;
+pub mod mail_outbox;
 pub mod passkey;
 pub mod pushed_request;
 pub mod recovery_code;
 pub mod refresh_token;
+pub mod runtime_provider;
 pub mod saml_sp_key;
 pub mod session_client;
 pub mod signing_key;

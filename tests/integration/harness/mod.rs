@@ -12,6 +12,7 @@ pub mod peers;
 pub mod pg_cluster;
 pub mod rogue_idp;
 pub mod saml;
+pub mod smtp;
 pub mod social_standins;
 pub mod urls;
 

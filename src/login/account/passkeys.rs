@@ -8,7 +8,9 @@ use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::account::render;
+use super::linked::offered;
+use super::{account_url, refuse, render};
+use crate::account::sign_in_methods::{self, Method, RemovalError};
 use crate::mfa::passkey::{clean_name, Registered, Registration, MAX_NAME_CHARS};
 use crate::state::AppState;
 use crate::web::continuation::active_login;
@@ -78,7 +80,7 @@ pub async fn add(
     Form(form): Form<AddForm>,
 ) -> Result<Response, PageError> {
     csrf::verify(&session, form.csrf.as_deref()).await?;
-    let account = format!("{}/account", state.base());
+    let account = account_url(&state);
     let Some((login, user)) = active_login(&state, &session).await? else {
         return Ok(see_other(&account));
     };
@@ -125,18 +127,30 @@ pub async fn remove(
     Form(form): Form<RemoveForm>,
 ) -> Result<Response, PageError> {
     csrf::verify(&session, form.csrf.as_deref()).await?;
-    let account = format!("{}/account", state.base());
+    let account = account_url(&state);
     let Some((login, user)) = active_login(&state, &session).await? else {
         return Ok(see_other(&account));
     };
     if let Some(message) = reauth::confirm(&state, address, &user, &form.confirm).await? {
         return render(&state, &session, &login, &user, Some(message)).await;
     }
-    if !crate::mfa::passkey::remove(&state.db, &user.id, &form.id).await? {
-        return Err(PageError::bad_request(
-            "No such passkey",
-            "That passkey does not exist or is not yours.",
-        ));
+    let passkey = Method::Passkey {
+        credential_id: &form.id,
+    };
+    match sign_in_methods::remove(&state.db, &user.id, passkey, &offered(&state)).await {
+        Ok(()) => {}
+        Err(RemovalError::LastMethod) => {
+            let alert =
+                "That passkey is the only way to sign in to this account, so it stays. Add another way in first.";
+            return refuse(&state, &session, &login, &user, alert, StatusCode::CONFLICT).await;
+        }
+        Err(RemovalError::NotFound) => {
+            return Err(PageError::bad_request(
+                "No such passkey",
+                "That passkey does not exist or is not yours.",
+            ))
+        }
+        Err(RemovalError::Db(e)) => return Err(e.into()),
     }
     tracing::info!(user_id = %user.id, credential_id = %form.id, "passkey removed");
     Ok(see_other(&account))

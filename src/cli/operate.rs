@@ -1,0 +1,196 @@
+//! The CLI's operating verbs (`user list|disable|enable|delete`, `client disable|enable|delete`,
+//! `audit list`), on the same core as the admin API; each change is audited as the operator.
+use anyhow::bail;
+use clap::{Args, Subcommand};
+
+use crate::admin::{self, Operator, Paging};
+use crate::audit::Actor;
+use crate::config::Config;
+
+/// `gatehouse audit …`.
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// List recorded security events, newest first.
+    List(AuditList),
+}
+
+/// `gatehouse audit list`.
+#[derive(Args, Debug)]
+pub struct AuditList {
+    /// An event kind (sign_in.failure) or a family (admin.*).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Events about this user (id, username or email).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Events about or through this client.
+    #[arg(long)]
+    pub client: Option<String>,
+    /// From this Unix millisecond on.
+    #[arg(long)]
+    pub since: Option<i64>,
+    /// Before this Unix millisecond.
+    #[arg(long)]
+    pub until: Option<i64>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u64,
+    #[arg(long, default_value_t = 0)]
+    pub offset: u64,
+    /// One JSON object per line instead of columns.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `gatehouse user list`.
+#[derive(Args, Debug)]
+pub struct UserList {
+    /// Part of a username, email or name (any case).
+    #[arg(long)]
+    pub search: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u64,
+    #[arg(long, default_value_t = 0)]
+    pub offset: u64,
+}
+
+/// Who runs the command, as the audit trail names them: the operating-system user.
+fn operator_name() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        // SAFETY: getuid has no preconditions and cannot fail.
+        .unwrap_or_else(|| format!("uid {}", unsafe { libc::getuid() }))
+}
+
+/// Opens the database and names the operator.
+async fn operating(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    super::open_database(config).await
+}
+
+fn operator<'a>(db: &'a sea_orm::DatabaseConnection, config: &'a Config) -> Operator<'a> {
+    Operator {
+        db,
+        config,
+        actor: Actor::Operator(operator_name()),
+    }
+}
+
+/// `gatehouse user list`.
+pub async fn list_users(config: &Config, a: UserList) -> anyhow::Result<()> {
+    let db = operating(config).await?;
+    let op = operator(&db, config);
+    let page = admin::users::list(&op, a.search.as_deref(), Paging::new(Some(a.limit), Some(a.offset))?).await?;
+    for u in &page.items {
+        println!(
+            "{}\t{}\t{}\t{}",
+            u.id,
+            u.username,
+            u.email.as_deref().unwrap_or("-"),
+            if u.disabled { "disabled" } else { "enabled" }
+        );
+    }
+    eprintln!("{} of {} users", page.items.len(), page.total);
+    Ok(())
+}
+
+/// `gatehouse user disable|enable`.
+pub async fn set_user_disabled(config: &Config, user: &str, disabled: bool) -> anyhow::Result<()> {
+    let db = operating(config).await?;
+    let op = operator(&db, config);
+    let found = admin::users::find(&op, user).await?;
+    if disabled {
+        let ended = admin::users::disable(&op, &found.id).await?;
+        println!(
+            "disabled {}: {} sessions ended, {} refresh tokens revoked",
+            found.username, ended.sessions_ended, ended.refresh_tokens_revoked
+        );
+    } else {
+        let patch = admin::users::UserPatch {
+            disabled: Some(false),
+            ..Default::default()
+        };
+        admin::users::update(&op, &found.id, patch).await?;
+        println!("enabled {}", found.username);
+    }
+    Ok(())
+}
+
+/// `gatehouse user delete`.
+pub async fn delete_user(config: &Config, user: &str, yes: bool) -> anyhow::Result<()> {
+    if !yes {
+        bail!("deleting a user cannot be undone; add --yes to confirm");
+    }
+    let db = operating(config).await?;
+    let op = operator(&db, config);
+    let found = admin::users::find(&op, user).await?;
+    admin::users::delete(&op, &found.id).await?;
+    println!("deleted user {} (id {})", found.username, found.id);
+    Ok(())
+}
+
+/// `gatehouse client disable|enable`.
+pub async fn set_client_disabled(config: &Config, id: &str, disabled: bool) -> anyhow::Result<()> {
+    let db = operating(config).await?;
+    let (_, revoked) = admin::clients::set_disabled(&operator(&db, config), id, disabled).await?;
+    if disabled {
+        println!("disabled client {id}: {revoked} refresh tokens revoked");
+    } else {
+        println!("enabled client {id}");
+    }
+    Ok(())
+}
+
+/// `gatehouse client delete`.
+pub async fn delete_client(config: &Config, id: &str, yes: bool) -> anyhow::Result<()> {
+    if !yes {
+        bail!("deleting a client cannot be undone; add --yes to confirm");
+    }
+    let db = operating(config).await?;
+    let revoked = admin::clients::delete(&operator(&db, config), id).await?;
+    println!("deleted client {id}: {revoked} refresh tokens revoked");
+    Ok(())
+}
+
+/// `gatehouse audit list`.
+pub async fn list_events(config: &Config, a: AuditList) -> anyhow::Result<()> {
+    let db = operating(config).await?;
+    let op = operator(&db, config);
+    let user_id = match &a.user {
+        Some(u) => Some(
+            admin::users::find(&op, u)
+                .await
+                .map(|u| u.id)
+                // A deleted account's events are still there, by its id.
+                .unwrap_or_else(|_| u.clone()),
+        ),
+        None => None,
+    };
+    let filter = admin::events::EventFilter {
+        kind: a.kind,
+        user_id,
+        client_id: a.client,
+        since_ms: a.since,
+        until_ms: a.until,
+    };
+    let page = admin::events::list(&op, filter, Paging::new(Some(a.limit), Some(a.offset))?).await?;
+    for e in &page.items {
+        if a.json {
+            println!("{}", serde_json::to_string(e)?);
+        } else {
+            let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            println!(
+                "{}\t{}\t{}:{}\tuser={}\tclient={}\taddress={}",
+                e.at_ms,
+                e.kind,
+                e.actor_kind,
+                dash(&e.actor_id),
+                dash(&e.user_id),
+                dash(&e.client_id),
+                dash(&e.address)
+            );
+        }
+    }
+    eprintln!("{} of {} events", page.items.len(), page.total);
+    Ok(())
+}

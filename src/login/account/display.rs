@@ -1,0 +1,123 @@
+//! What the account page shows people instead of raw data: times as a date and "2 hours ago",
+//! and sign-in methods by name ("Password", "Authenticator app", the provider's name) instead
+//! of RFC 8176 `amr` values.
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+pub use crate::web::pages::When;
+
+/// "30 Nov 2026, 06:32 UTC".
+const DATE: &[BorrowedFormatItem<'static>] =
+    format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
+
+/// The moment `t` (Unix seconds) seen at `now`.
+pub fn when(t: i64, now: i64) -> When {
+    let Ok(at) = OffsetDateTime::from_unix_timestamp(t) else {
+        return When {
+            date: String::new(),
+            ago: String::new(),
+            iso: String::new(),
+        };
+    };
+    When {
+        date: at.format(DATE).unwrap_or_default(),
+        ago: ago(now - t),
+        iso: at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    }
+}
+
+fn plural(n: i64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit} ago")
+    } else {
+        format!("{n} {unit}s ago")
+    }
+}
+
+/// How long ago something happened `secs` seconds back, in the largest whole unit.
+pub fn ago(secs: i64) -> String {
+    match secs {
+        s if s < 60 => "just now".into(),
+        s if s < 3_600 => plural(s / 60, "minute"),
+        s if s < 86_400 => plural(s / 3_600, "hour"),
+        s if s < 30 * 86_400 => plural(s / 86_400, "day"),
+        s if s < 365 * 86_400 => plural(s / (30 * 86_400), "month"),
+        s => plural(s / (365 * 86_400), "year"),
+    }
+}
+
+/// The name of one authentication method (RFC 8176 `amr` value), or `None` for values that
+/// only summarise others (`mfa`) or stand for the provider, named separately (`fed`).
+pub fn method_name(amr: &str) -> Option<&'static str> {
+    Some(match amr {
+        "pwd" => "Password",
+        "otp" => "Authenticator app",
+        "hwk" | "swk" => "Passkey",
+        "pin" => "PIN",
+        "fpt" | "face" | "user" => "Device unlock",
+        "sms" => "Text message",
+        "mfa" | "fed" => return None,
+        _ => "Another method",
+    })
+}
+
+/// How a session was signed in: the provider's display name first when it was brokered, then
+/// each local method ("Contoso and Password", "Password and Authenticator app").
+pub fn methods(amr: &[String], provider: Option<&str>) -> String {
+    let mut names: Vec<&str> = provider.into_iter().collect();
+    for name in amr.iter().filter_map(|a| method_name(a)) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    match names.as_slice() {
+        [] => "an unknown method".into(),
+        [one] => (*one).into(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_reads_as_a_day_month_year_and_utc_clock() {
+        // 2026-11-30T06:32:07Z
+        let t = 1_796_020_327;
+        let w = when(t, t + 2 * 3_600 + 5);
+        assert_eq!(w.date, "30 Nov 2026, 06:32 UTC");
+        assert_eq!(w.ago, "2 hours ago");
+        assert_eq!(w.iso, "2026-11-30T06:32:07Z");
+    }
+
+    #[test]
+    fn how_long_ago_uses_the_largest_whole_unit() {
+        assert_eq!(ago(5), "just now");
+        assert_eq!(ago(60), "1 minute ago");
+        assert_eq!(ago(59 * 60), "59 minutes ago");
+        assert_eq!(ago(3_600), "1 hour ago");
+        assert_eq!(ago(86_400 * 2), "2 days ago");
+        assert_eq!(ago(86_400 * 61), "2 months ago");
+        assert_eq!(ago(86_400 * 400), "1 year ago");
+    }
+
+    #[test]
+    fn methods_are_named_for_people_not_by_their_codes() {
+        let amr = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(methods(&amr(&["pwd"]), None), "Password");
+        assert_eq!(
+            methods(&amr(&["pwd", "otp", "mfa"]), None),
+            "Password and Authenticator app"
+        );
+        assert_eq!(methods(&amr(&["fed"]), Some("GitHub")), "GitHub");
+        assert_eq!(
+            methods(&amr(&["fed", "pwd", "otp", "mfa"]), Some("Contoso")),
+            "Contoso, Password and Authenticator app"
+        );
+        assert_eq!(methods(&[], None), "an unknown method");
+    }
+}

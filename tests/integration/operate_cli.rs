@@ -1,0 +1,161 @@
+//! The CLI's operating verbs (`user list|disable|enable|delete`, `client disable|enable|delete`,
+//! `audit list`), run as real processes on the database of a running server.
+use std::process::Command;
+
+use reqwest::StatusCode;
+
+use super::harness::browser::Browser;
+use super::harness::client_app::{authorize, post_token, signed_in};
+use super::harness::*;
+
+fn gatehouse(server: &TestServer, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(args)
+        .env("GATEHOUSE_DATABASE_URL", &server.state.config.database_url)
+        .env("USER", "ops-person")
+        .env_remove("GATEHOUSE_CONFIG")
+        .output()
+        .expect("run gatehouse");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_are_listed_disabled_enabled_and_deleted_from_the_command_line() {
+    let server = TestServer::start().await;
+    let browser = Browser::new();
+    browser.sign_in(&server, &authorize(&server, "")).await;
+    assert!(signed_in(&browser, &server).await);
+
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["user", "list", "--search", "ALI"]));
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(lines[0].contains("\talice\talice@example.com\tenabled"), "{out}");
+
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["user", "disable", "alice@example.com"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("disabled alice: 1 sessions ended"), "{out}");
+    assert!(
+        !signed_in(&browser, &server).await,
+        "her session ended on the server at once"
+    );
+    let (_, out, _) = tokio::task::block_in_place(|| gatehouse(&server, &["user", "list"]));
+    assert!(
+        out.lines().any(|l| l.contains("\talice\t") && l.ends_with("disabled")),
+        "{out}"
+    );
+
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["user", "enable", "alice"]));
+    assert!(ok && out.contains("enabled alice"), "{out}{err}");
+    assert!(!browser
+        .sign_in(&server, &authorize(&server, ""))
+        .await
+        .contains("error="));
+
+    let (ok, _, err) = tokio::task::block_in_place(|| gatehouse(&server, &["user", "delete", "bob"]));
+    assert!(!ok && err.contains("--yes"), "deleting asks for confirmation: {err}");
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["user", "delete", "bob", "--yes"]));
+    assert!(ok && out.contains("deleted user bob"), "{out}{err}");
+    let (_, out, _) = tokio::task::block_in_place(|| gatehouse(&server, &["user", "list"]));
+    assert!(!out.contains("\tbob\t"), "{out}");
+    let (ok, _, err) = tokio::task::block_in_place(|| gatehouse(&server, &["user", "disable", "nobody"]));
+    assert!(!ok && err.contains("no user"), "{err}");
+
+    // Each change is in the audit trail, naming the operating-system user.
+    let (ok, out, err) =
+        tokio::task::block_in_place(|| gatehouse(&server, &["audit", "list", "--kind", "admin.*", "--json"]));
+    assert!(ok, "{err}");
+    let events: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["admin.user.delete", "admin.user.enable", "admin.user.disable"],
+        "{out}"
+    );
+    assert!(events
+        .iter()
+        .all(|e| e["actor_kind"] == "operator" && e["actor_id"] == "ops-person"));
+    let (ok, out, _) = tokio::task::block_in_place(|| {
+        gatehouse(
+            &server,
+            &["audit", "list", "--user", "alice", "--kind", "sign_in.success"],
+        )
+    });
+    assert!(ok && out.lines().count() == 2, "two sign-ins of alice: {out}");
+    assert!(out.lines().all(|l| l.contains("\tsign_in.success\tperson:")), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_are_disabled_and_deleted_from_the_command_line_unless_declared_in_the_config() {
+    let server = TestServer::start().await;
+    // A client registered at run time (by `client add`), not in the configuration.
+    let (ok, out, err) =
+        tokio::task::block_in_place(|| gatehouse(&server, &["client", "add", "batch", "--machine-scope", "batch:run"]));
+    assert!(ok, "{out}{err}");
+    let secret = out
+        .lines()
+        .find_map(|l| l.strip_prefix("client secret (shown once): "))
+        .unwrap()
+        .to_owned();
+    let token = |secret: String| {
+        let server = &server;
+        async move {
+            reqwest::Client::new()
+                .post(server.url("/token"))
+                .basic_auth("batch", Some(super::harness::urls::urlencode(&secret)))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(token(secret.clone()).await, StatusCode::OK);
+
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["client", "disable", "batch"]));
+    assert!(ok && out.contains("disabled client batch"), "{out}{err}");
+    // The running server forgets its cached copy within its cache lifetime; this node never
+    // cached a refusal, so the next request reads the database.
+    let refused = eventually_async(|| token(secret.clone())).await;
+    assert_eq!(refused, StatusCode::UNAUTHORIZED);
+    let (_, out, _) = tokio::task::block_in_place(|| gatehouse(&server, &["client", "list"]));
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("batch\t") && l.ends_with("\tdisabled")),
+        "{out}"
+    );
+    let (ok, _, _) = tokio::task::block_in_place(|| gatehouse(&server, &["client", "enable", "batch"]));
+    assert!(ok);
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["client", "delete", "batch", "--yes"]));
+    assert!(ok && out.contains("deleted client batch"), "{out}{err}");
+    let (_, out, _) = tokio::task::block_in_place(|| gatehouse(&server, &["client", "list"]));
+    assert!(!out.contains("batch"), "{out}");
+
+    // The configuration file's clients stay as declared.
+    let (ok, _, err) = tokio::task::block_in_place(|| gatehouse(&server, &["client", "delete", RP_ID, "--yes"]));
+    assert!(!ok && err.contains("declared in the configuration file"), "{err}");
+    let (status, _) = post_token(&server, RP_ID, &[("grant_type", "client_credentials")]).await;
+    assert_ne!(status, StatusCode::UNAUTHORIZED, "rp still authenticates");
+}
+
+/// The status `check` answers once it is 401, polling for up to 35 s (the client cache's
+/// lifetime on a node that cached the client before the change).
+async fn eventually_async<F, Fut>(mut check: F) -> StatusCode
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = StatusCode>,
+{
+    let mut last = StatusCode::OK;
+    for _ in 0..70 {
+        last = check().await;
+        if last == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    last
+}

@@ -81,6 +81,8 @@ fn login_routes() -> Router<AppState> {
         .route("/login/passkey", post(passkey::sign_in))
         .route("/login/mfa/passkey/options", post(passkey::second_factor_options))
         .route("/login/mfa/passkey", post(passkey::second_factor))
+        .route("/login/mfa/enrol/passkey/options", post(passkey_enrolment::options))
+        .route("/login/mfa/enrol/passkey", post(passkey_enrolment::submit))
         .route("/register", get(register::page).post(register::submit))
         .route("/consent", get(consent::page).post(consent::submit))
 }

@@ -2,6 +2,7 @@
 //! removing it would lock them out for good (there is no one to ask).
 use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 
+use crate::audit::{Actor, Event, EventKind};
 use crate::store::account_removal::lock_account;
 use crate::store::federated::{self, FederatedIdentity};
 use crate::store::{passkeys, users};
@@ -115,6 +116,10 @@ pub async fn remove<C: ConnectionTrait + TransactionTrait, F: Fn(&str) -> bool>(
                 return Err(RemovalError::LastMethod);
             }
             federated::unlink(&txn, provider, subject, user_id).await?;
+            let event = Event::new(EventKind::IdentityUnlinked, Actor::Person(user_id.to_owned()))
+                .user(user_id)
+                .provider(provider);
+            crate::audit::record(&txn, event).await?;
         }
         Method::Passkey { credential_id } => {
             let owned = passkeys::find(&txn, credential_id).await?;
@@ -126,6 +131,10 @@ pub async fn remove<C: ConnectionTrait + TransactionTrait, F: Fn(&str) -> bool>(
                 return Err(RemovalError::LastMethod);
             }
             passkeys::remove(&txn, user_id, credential_id).await?;
+            let event = Event::new(EventKind::MfaRemoved, Actor::Person(user_id.to_owned()))
+                .user(user_id)
+                .method("passkey");
+            crate::audit::record(&txn, event).await?;
         }
     }
     txn.commit().await?;
@@ -194,5 +203,59 @@ mod tests {
         };
         assert!(m.may_unlink("old", "old-sub"));
         assert_eq!(m.count(), 1);
+    }
+
+    /// A password-less account with one passkey, in an in-memory database.
+    async fn passkey_only_account() -> (sea_orm::DatabaseConnection, String) {
+        let db = crate::store::connect("sqlite::memory:").await.unwrap();
+        crate::store::migrate(&db).await.unwrap();
+        let new = users::NewUser {
+            username: "pat".into(),
+            email: None,
+            email_verified: false,
+            name: None,
+            password: None,
+            groups: vec![],
+        };
+        let user = users::create(&db, new).await.unwrap();
+        let key = passkeys::NewPasskey {
+            credential_id: "cred-1",
+            user_id: &user.id,
+            user_handle: "handle",
+            name: "Phone",
+            passkey_json: "{}".into(),
+        };
+        assert!(passkeys::insert(&db, key, 0).await.unwrap());
+        (db, user.id)
+    }
+
+    #[tokio::test]
+    async fn the_only_passkey_of_an_account_without_a_password_stays() {
+        let (db, user_id) = passkey_only_account().await;
+        let on = Offered {
+            provider: |_: &str| true,
+            passkeys: true,
+        };
+        let only = Method::Passkey {
+            credential_id: "cred-1",
+        };
+        let refused = remove(&db, &user_id, only, &on).await;
+        assert!(matches!(refused, Err(RemovalError::LastMethod)), "{refused:?}");
+        assert_eq!(passkeys::for_user(&db, &user_id).await.unwrap().len(), 1);
+        // Someone else's or an unknown credential is not found, whoever asks.
+        let unknown = Method::Passkey {
+            credential_id: "cred-2",
+        };
+        assert!(matches!(
+            remove(&db, &user_id, unknown, &on).await,
+            Err(RemovalError::NotFound)
+        ));
+        // With passkeys off on this server it is no way in, so it may go.
+        let off = Offered {
+            provider: |_: &str| true,
+            passkeys: false,
+        };
+        remove(&db, &user_id, only, &off).await.unwrap();
+        assert!(passkeys::for_user(&db, &user_id).await.unwrap().is_empty());
     }
 }

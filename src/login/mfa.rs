@@ -133,10 +133,11 @@ pub async fn render_enrolment(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let e = enrolment(state, user).await?;
+    let interaction = during.as_ref().map(|(ix, _)| ix.id.clone());
     let page = MfaEnrolPage {
         layout: Layout::new("Set up an authenticator app", state.base()),
         action,
-        interaction: during.as_ref().map(|(ix, _)| ix.id.clone()),
+        interaction: interaction.clone(),
         client_name: during.map(|(_, name)| name),
         csrf: csrf::token(session).await?,
         qr_data_uri: crate::mfa::totp::qr_svg(&e.otpauth_uri).map(|svg| {
@@ -148,6 +149,7 @@ pub async fn render_enrolment(
         }),
         otpauth_uri: e.otpauth_uri,
         secret: e.secret_base32,
+        passkey_option: interaction.is_some() && state.webauthn.is_some(),
         error: error.map(str::to_owned),
     };
     Ok(state.templates.form(&page, error, StatusCode::UNAUTHORIZED))

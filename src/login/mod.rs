@@ -5,6 +5,7 @@ pub mod email;
 pub mod federated;
 pub mod mfa;
 pub mod passkey;
+pub mod passkey_enrolment;
 pub mod password;
 pub mod password_change;
 pub mod recovery;

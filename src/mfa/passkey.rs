@@ -2,12 +2,13 @@
 //! one as a second factor, or alone ("Sign in with a passkey", a discoverable credential). The
 //! ceremony states returned here must be kept server-side, bound to the browser (the caller
 //! keeps them in the server-side session); they are single use. HTTP-free.
+use crate::audit::{Actor, Event, EventKind};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
-    AuthenticationResult, CreationChallengeResponse, DiscoverableAuthentication, DiscoverableKey, Passkey,
+    AuthenticationResult, CreationChallengeResponse, Credential, DiscoverableAuthentication, DiscoverableKey, Passkey,
     PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
     RequestChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
 };
@@ -65,8 +66,9 @@ pub struct SignIn {
 /// What registering came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Registered {
-    /// Stored under this name.
-    Added { name: String },
+    /// Stored under this name; `amr` is what its creation proved (the key's kind, and `mfa`
+    /// with user verification, which webauthn-rs requires of a passkey).
+    Added { name: String, amr: Vec<String> },
     /// The authenticator's answer did not verify against the ceremony.
     Refused,
     /// That credential is registered already (to this or another account).
@@ -208,7 +210,16 @@ impl<C: ConnectionTrait> Passkeys<'_, C> {
         if !repo::insert(self.db, new, now).await? {
             return Ok(Registered::Duplicate);
         }
-        Ok(Registered::Added { name: reg.name })
+        let event = Event::new(EventKind::MfaEnrolled, Actor::Person(user.id.clone()))
+            .user(&user.id)
+            .method("passkey");
+        crate::audit::record(self.db, event).await?;
+        let backup_eligible = Credential::from(passkey).backup_eligible;
+        let key = if backup_eligible { "swk" } else { "hwk" };
+        Ok(Registered::Added {
+            name: reg.name,
+            amr: vec![key.to_owned(), AMR_MFA.to_owned()],
+        })
     }
 
     /// Starts a second-factor check for `user`; `None` when they have no passkey.

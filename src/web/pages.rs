@@ -436,6 +436,8 @@ pub struct MfaEnrolPage {
     /// The `otpauth://` URI as a QR code: an SVG `data:` URI for an `<img>` (CSP allows
     /// `data:` images, and no markup is injected into the page).
     pub qr_data_uri: Option<String>,
+    /// A passkey may be set up instead (during sign-in, on a server where passkeys are on).
+    pub passkey_option: bool,
     pub error: Option<String>,
 }
 

@@ -529,6 +529,7 @@ mod tests {
                     otpauth_uri: "otpauth://totp/Gatehouse:alice?secret=ABC".into(),
                     secret: "ABC".into(),
                     qr_data_uri: some("data:image/svg+xml;base64,PHN2Zy8+"),
+                    passkey_option: full,
                     error: some("That code is not right."),
                 },
             );

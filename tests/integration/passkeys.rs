@@ -316,3 +316,55 @@ async fn on_an_issuer_without_a_domain_name_passkeys_are_not_offered() {
     let claims = id_token_claims(&server, &back).await;
     assert_eq!(claims["acr"], ACR_SINGLE);
 }
+
+#[tokio::test]
+async fn a_client_requiring_a_second_step_lets_a_person_without_one_set_up_a_passkey_instead_of_an_app() {
+    let server = server_on_localhost(|c| c.clients[0].require_mfa = true).await;
+    let browser = Browser::new();
+    let at = password_step(&browser, &server, &authorize(&server, ""), ALICE, ALICE_PASSWORD).await;
+    assert!(at.contains("/login/mfa/enrol?interaction="), "{at}");
+    let page = browser.page(&at).await;
+    assert!(page.html.contains("Set up a passkey"), "{}", page.html);
+    let ix = page.field("interaction").expect("interaction");
+    let csrf = page.field("csrf").expect("csrf");
+    // A nameless passkey is refused before any ceremony.
+    let (status, _) = options(
+        &browser,
+        &server.url("/login/mfa/enrol/passkey/options"),
+        &[("interaction", &ix), ("csrf", &csrf), ("name", " ")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, opts) = options(
+        &browser,
+        &server.url("/login/mfa/enrol/passkey/options"),
+        &[("interaction", &ix), ("csrf", &csrf), ("name", "Phone")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{opts}");
+    let (mut passkey, answer) = SoftPasskey::create(&opts, &origin(&server));
+    let form = [
+        ("interaction", ix.as_str()),
+        ("csrf", csrf.as_str()),
+        ("credential", &answer.to_string()),
+    ];
+    let res = browser.post(&server.url("/login/mfa/enrol/passkey"), &form).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap());
+    let back = browser.follow(&server, &redirect_target(&server, &res)).await;
+    let claims = id_token_claims(&server, &back).await;
+    assert_eq!(
+        amr(&claims),
+        ["pwd", "hwk", "mfa"],
+        "the new passkey is the second step"
+    );
+    assert_eq!(claims["acr"], ACR_MFA);
+    // The same answer again does nothing: the ceremony was used up.
+    let again = browser.post(&server.url("/login/mfa/enrol/passkey"), &form).await;
+    assert_ne!(again.status(), StatusCode::SEE_OTHER);
+    // From now on the passkey is asked after the password, and it alone signs in too.
+    let other = Browser::new();
+    let at = password_step(&other, &server, &authorize(&server, ""), ALICE, ALICE_PASSWORD).await;
+    assert!(at.contains("/login/mfa?interaction="), "{at}");
+    let res = second_factor(&other, &server, &at, &mut passkey).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}

@@ -94,7 +94,7 @@ pub async fn add(
         .finish_registration(&user, ceremony, &form.credential, now)
         .await?
     {
-        Registered::Added { name } => {
+        Registered::Added { name, .. } => {
             tracing::info!(user_id = %user.id, name, "passkey added");
             Ok(see_other(&account))
         }

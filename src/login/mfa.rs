@@ -150,6 +150,7 @@ pub async fn render_enrolment(
         otpauth_uri: e.otpauth_uri,
         secret: e.secret_base32,
         passkey_option: interaction.is_some() && state.webauthn.is_some(),
+        ask_password: interaction.is_none() && user.password_hash.is_some(),
         error: error.map(str::to_owned),
     };
     Ok(state.templates.form(&page, error, StatusCode::UNAUTHORIZED))

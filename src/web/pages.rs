@@ -438,6 +438,8 @@ pub struct MfaEnrolPage {
     pub qr_data_uri: Option<String>,
     /// A passkey may be set up instead (during sign-in, on a server where passkeys are on).
     pub passkey_option: bool,
+    /// The current password is asked too (on the account page, for an account with one).
+    pub ask_password: bool,
     pub error: Option<String>,
 }
 

@@ -530,6 +530,7 @@ mod tests {
                     secret: "ABC".into(),
                     qr_data_uri: some("data:image/svg+xml;base64,PHN2Zy8+"),
                     passkey_option: full,
+                    ask_password: full,
                     error: some("That code is not right."),
                 },
             );

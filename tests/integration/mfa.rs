@@ -433,3 +433,31 @@ async fn the_enrolment_page_shows_the_key_as_a_qr_code_of_its_otpauth_uri() {
         .build();
     assert_eq!(String::from_utf8(svg).unwrap(), expected);
 }
+
+#[tokio::test]
+async fn setting_up_an_app_on_the_account_page_asks_the_current_password() {
+    let server = TestServer::start().await;
+    let browser = Browser::new();
+    browser
+        .sign_in_as(&server, &server.url("/account"), ALICE, ALICE_PASSWORD)
+        .await;
+    let page = browser.page(&server.url("/account/mfa/totp")).await;
+    assert!(page.html.contains("Your current password"), "{}", page.html);
+    let secret = secret_on(&page);
+    let csrf = page.field("csrf").unwrap();
+    let code = code_at(&secret, now());
+    // A valid code from the new app with a wrong (or no) password turns nothing on.
+    for confirm in ["", "not-her-password"] {
+        let res = browser
+            .post(
+                &server.url("/account/mfa/totp"),
+                &[("csrf", csrf.as_str()), ("code", &code), ("confirm", confirm)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "confirm={confirm:?}");
+    }
+    let account = browser.page(&server.url("/account")).await;
+    assert!(account.html.contains("Authenticator app: off."), "{}", account.html);
+    let (_, codes) = confirm_enrolment_with(&browser, &server, &page, "/account/mfa/totp", Some(ALICE_PASSWORD)).await;
+    assert!(!recovery_codes_on(&codes.html).is_empty());
+}

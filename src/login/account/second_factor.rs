@@ -35,6 +35,10 @@ pub struct TotpForm {
     csrf: Option<String>,
     #[serde(default)]
     code: String,
+    /// The current password (asked when the account has one: a borrowed session alone must
+    /// not add a factor that would then lock the owner out).
+    #[serde(default)]
+    confirm: String,
 }
 
 /// `POST /account/mfa/totp`: the first code turns the app on; the recovery codes are shown once.
@@ -49,6 +53,12 @@ pub async fn totp_submit(
     let Some((login, user)) = active_login(&state, &session).await? else {
         return Ok(see_other(&account));
     };
+    if user.password_hash.is_some() {
+        if let Some(message) = crate::web::reauth::confirm(&state, address, &user, &form.confirm).await? {
+            let action = format!("{}/account/mfa/totp", state.base());
+            return mfa::render_enrolment(&state, &session, &user, action, None, Some(message)).await;
+        }
+    }
     match mfa::confirm_enrolment(&state, address, &user, &form.code).await? {
         Ok(codes) => {
             // The person just proved the factor: this sign-in has it now.

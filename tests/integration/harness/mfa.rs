@@ -58,11 +58,26 @@ pub fn recovery_codes_on(html: &str) -> Vec<String> {
 /// Confirms the enrolment page `page` (posting to `action`, with its hidden fields) with the
 /// current code; returns the recovery codes page.
 pub async fn confirm_enrolment(browser: &Browser, server: &TestServer, page: &Page, action: &str) -> (String, Page) {
+    confirm_enrolment_with(browser, server, page, action, None).await
+}
+
+/// [`confirm_enrolment`], also typing `password` into the page's password field (the account
+/// page asks for it).
+pub async fn confirm_enrolment_with(
+    browser: &Browser,
+    server: &TestServer,
+    page: &Page,
+    action: &str,
+    password: Option<&str>,
+) -> (String, Page) {
     let secret = secret_on(page);
     let mut form = vec![
         ("csrf", page.field("csrf").expect("csrf")),
         ("code", code_at(&secret, now())),
     ];
+    if let Some(password) = password {
+        form.push(("confirm", password.to_owned()));
+    }
     if let Some(ix) = page.field("interaction") {
         form.push(("interaction", ix));
     }
@@ -82,7 +97,8 @@ pub async fn enrol_on_account(browser: &Browser, server: &TestServer, user: &str
     assert_eq!(back, server.url("/account"), "signed in on the account page");
     let page = browser.page(&server.url("/account/mfa/totp")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
-    let (secret, codes_page) = confirm_enrolment(browser, server, &page, "/account/mfa/totp").await;
+    let (secret, codes_page) =
+        confirm_enrolment_with(browser, server, &page, "/account/mfa/totp", Some(password)).await;
     let recovery_codes = recovery_codes_on(&codes_page.html);
     Enrolled { secret, recovery_codes }
 }

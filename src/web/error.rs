@@ -51,6 +51,18 @@ impl PageError {
         }
     }
 
+    /// This page with `href` as its way on, unless it offers one already.
+    pub fn or_link(self, href: String, label: &str) -> Self {
+        match self {
+            Self::BadRequest {
+                title,
+                message,
+                link: None,
+            } => Self::with_link(&title, &message, href, label),
+            other => other,
+        }
+    }
+
     /// Logs a fault and hides its details from the person behind a reference.
     pub fn internal(e: impl std::fmt::Display) -> Self {
         let reference = crate::store::random_token()[..10].to_string();

@@ -1,13 +1,16 @@
 //! The themed error page every `PageError` (and the fallback 404) becomes, in one middleware.
-//! Every such page shows the request id (the `x-request-id` header, on the log line too).
-//! A bare refusal that never became a
+//! Every such page shows the request id (the `x-request-id` header, on the log line too) and
+//! offers a way on: the error's own link, or else the account page for a browser that is
+//! signed in and the start page for one that is not. A bare refusal that never became a
 //! `PageError` (an extractor's rejection, a 405, a refused body) on a page meant for people
 //! becomes the same page.
 use axum::extract::State;
 use axum::http::{header, StatusCode, Uri};
 use axum::response::Response;
+use tower_sessions::Session;
 
-use super::error::ErrorNotice;
+use super::error::{ErrorNotice, Link};
+use super::login_session;
 use super::pages::{ErrorPage, Layout};
 use crate::state::AppState;
 
@@ -17,6 +20,7 @@ pub async fn render_error_pages(
     State(state): State<AppState>,
     request_id: Option<axum::Extension<tower_http::request_id::RequestId>>,
     uri: Uri,
+    session: Session,
     res: Response,
 ) -> Response {
     let notice = match res.extensions().get::<ErrorNotice>() {
@@ -24,10 +28,14 @@ pub async fn render_error_pages(
         None if is_bare_refusal(&res) && !answers_machines(uri.path(), &state.base()) => bare_notice(res.status()),
         None => return res,
     };
+    let link = match notice.link {
+        Some(link) => Some(link),
+        None => Some(way_out(&state, &session).await),
+    };
     let page = ErrorPage {
         layout: Layout::new(notice.title, state.base()),
         message: notice.message,
-        link: notice.link,
+        link,
         request_id: request_id.and_then(|id| id.header_value().to_str().ok().map(str::to_owned)),
     };
     let mut page_res = state.templates.page(res.status(), &page);
@@ -37,6 +45,22 @@ pub async fn render_error_pages(
         }
     }
     page_res
+}
+
+/// Where a dead end leads on: the account page when this browser is signed in, else the start
+/// page (both always answer 200).
+async fn way_out(state: &AppState, session: &Session) -> Link {
+    // A session that cannot be read (the database is away) counts as signed out.
+    match login_session::current(session).await {
+        Ok(Some(_)) => Link {
+            href: format!("{}/account", state.base()),
+            label: "Go to your account".into(),
+        },
+        _ => Link {
+            href: format!("{}/", state.base()),
+            label: "Go to the start page".into(),
+        },
+    }
 }
 
 /// An error status whose body is plain text or nothing: axum's extractor rejections, a 405, a

@@ -1,5 +1,6 @@
 //! Pages that tell of a failure, as a person meets them: each shows the request id that its
-//! `x-request-id` header carries and that the server's log line of the failure carries too.
+//! `x-request-id` header carries and that the server's log line of the failure carries too,
+//! and a dead end offers a way out that leads to a page that works.
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -73,6 +74,12 @@ async fn failure(res: reqwest::Response) -> (StatusCode, String, String, String)
     let html = res.text().await.unwrap();
     let shown = shown_request_id(&html).unwrap_or_else(|| panic!("no request id on the {status} page: {html}"));
     (status, header, shown, html)
+}
+
+/// The way on that an error page offers (its button).
+fn way_out(html: &str) -> Option<String> {
+    let rest = html.split("<a class=\"button\" href=\"").nth(1)?;
+    Some(unescape(rest.split('"').next()?))
 }
 
 #[tokio::test]
@@ -163,4 +170,83 @@ async fn every_failure_page_shows_the_request_id_of_its_header_and_its_log_line(
         let logged = logged.unwrap_or_else(|| panic!("{what}: no log line of request {id} in {lines:#?}"));
         assert_eq!(logged["fields"]["status"], status.as_u16(), "{what}: {logged}");
     }
+}
+
+#[tokio::test]
+async fn an_unknown_application_offers_the_start_page_or_the_account_and_both_open() {
+    let server = TestServer::start().await;
+    let unknown_app = server.url(&format!(
+        "/authorize?response_type=code&client_id=nobody&redirect_uri={}&scope=openid",
+        urlencode(RP_REDIRECT)
+    ));
+
+    // Signed out: the start page.
+    let stranger = Browser::new();
+    let page = stranger.page(&unknown_app).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.html.contains("Unknown application"), "{}", page.html);
+    let to = way_out(&page.html).unwrap_or_else(|| panic!("a way out: {}", page.html));
+    assert_eq!(to, "/");
+    let start = stranger.page(&server.url(&to)).await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.html);
+
+    // Signed in: the account page, which shows the account.
+    let alice = Browser::new();
+    alice.sign_in(&server, &authorize(&server, "")).await;
+    let page = alice.page(&unknown_app).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    let to = way_out(&page.html).unwrap_or_else(|| panic!("a way out: {}", page.html));
+    assert_eq!(to, "/account");
+    let account = alice.page(&server.url(&to)).await;
+    assert_eq!(account.status, StatusCode::OK, "{}", account.html);
+    assert!(account.html.contains(ALICE), "{}", account.html);
+
+    // Other dead ends have one too: a missing page.
+    let page = stranger.page(&server.url("/no-such-page")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert_eq!(way_out(&page.html).as_deref(), Some("/"));
+}
+
+#[tokio::test]
+async fn a_refused_sign_out_request_still_offers_signing_out_here() {
+    let server = TestServer::start().await;
+    let alice = Browser::new();
+    alice.sign_in(&server, &authorize(&server, "")).await;
+
+    // An unknown application, and a known one with an unregistered return address.
+    for bad in [
+        "/logout?client_id=nobody".to_owned(),
+        format!(
+            "/logout?client_id={RP_ID}&post_logout_redirect_uri={}",
+            urlencode("https://evil.example/")
+        ),
+    ] {
+        let page = alice.page(&server.url(&bad)).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{bad}");
+        let to = way_out(&page.html).unwrap_or_else(|| panic!("a way out: {}", page.html));
+        assert_eq!(to, "/logout", "{bad}");
+    }
+    // Still signed in: the plain sign-out asks, then signs out and stays here.
+    let ask = alice.page(&server.url("/logout")).await;
+    assert_eq!(ask.status, StatusCode::OK, "{}", ask.html);
+    let res = alice
+        .post(
+            &server.url("/logout/confirm"),
+            &[("csrf", &ask.field("csrf").expect("csrf")), ("decision", "logout")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("You are signed out"));
+    assert_eq!(
+        super::harness::client_app::prompt_none_error(&alice, &server)
+            .await
+            .as_deref(),
+        Some("login_required")
+    );
+    // Signed out already, the same link just says so.
+    let page = alice.page(&server.url("/logout?client_id=nobody")).await;
+    let to = way_out(&page.html).unwrap();
+    let done = alice.page(&server.url(&to)).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.html.contains("You are signed out"), "{}", done.html);
 }

@@ -405,7 +405,8 @@ async fn an_email_change_keeps_the_old_address_until_the_new_one_is_verified() {
         .await
         .link("/email/verify?token=")
         .unwrap();
-    assert_eq!(mail.count_to(ALICE_EMAIL), 0, "nothing went to the old address");
+    mail.latest(ALICE_EMAIL, "new email address").await;
+    assert_eq!(mail.count_to(ALICE_EMAIL), 1, "only the notice went to the old address");
 
     let page = alice.page(&link).await;
     let res = alice
@@ -426,7 +427,70 @@ async fn an_email_change_keeps_the_old_address_until_the_new_one_is_verified() {
     ask_for_reset(&Browser::new(), &server, ALICE_EMAIL).await;
     ask_for_reset(&Browser::new(), &server, "alice@new.example").await;
     mail.latest("alice@new.example", "Reset").await;
-    assert_eq!(mail.count_to(ALICE_EMAIL), 0);
+    assert_eq!(mail.count_to(ALICE_EMAIL), 1, "no reset link, only the earlier notice");
+}
+
+#[tokio::test]
+async fn an_email_change_tells_the_old_address_with_nothing_that_confirms_it() {
+    let mail = MailServer::start().await;
+    let server = server_with(&mail).await;
+    let alice = alice_at_account(&server).await;
+    let page = alice.page(&server.url("/account/email")).await;
+    let res = alice
+        .post(
+            &server.url("/account/email"),
+            &[
+                ("csrf", &page.field("csrf").unwrap()),
+                ("email", "nora@new.example"),
+                ("password", ALICE_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Both mails arrive: the link to the new address, the notice to the old one.
+    let verify = mail.latest("nora@new.example", "Confirm").await;
+    let link = verify
+        .link("/email/verify?token=")
+        .expect("the link goes to the new address");
+    let token = query_param(&link, "token").unwrap();
+    let notice = mail.latest(ALICE_EMAIL, "new email address").await;
+    assert_eq!(mail.count_to(ALICE_EMAIL), 1);
+    for body in [&notice.text, &unescape(&notice.html)] {
+        assert!(body.contains("@new.example"), "names the new address's domain: {body}");
+        assert!(!body.contains("nora@new.example"), "but not the whole address: {body}");
+        assert!(!body.contains(&token), "the token stays in the new inbox: {body}");
+        assert!(
+            !body.contains("/email/verify") && !body.contains("token="),
+            "no link that confirms: {body}"
+        );
+        assert!(body.contains("/login/forgot"), "the way to stop an intruder: {body}");
+    }
+    assert_eq!(
+        user(&server, ALICE).await.email.as_deref(),
+        Some(ALICE_EMAIL),
+        "nothing changed yet"
+    );
+
+    // An address never proven hears nothing: bob's change goes to the new address only.
+    let bob = Browser::new();
+    let to = location(&bob.get(&server.url("/account")).await).expect("to sign in");
+    bob.sign_in_as(&server, &to, "bob", "bob-password-123").await;
+    let page = bob.page(&server.url("/account/email")).await;
+    let res = bob
+        .post(
+            &server.url("/account/email"),
+            &[
+                ("csrf", &page.field("csrf").unwrap()),
+                ("email", "bob@new.example"),
+                ("password", "bob-password-123"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    mail.latest("bob@new.example", "Confirm").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(mail.count_to("bob@example.com"), 0);
 }
 
 #[tokio::test]

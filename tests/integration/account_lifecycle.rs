@@ -605,7 +605,6 @@ async fn a_live_upstream_session_alone_does_not_confirm_deleting_the_account() {
 }
 
 #[tokio::test]
-#[ignore = "the upstream OP first asks to end erin's session there (its /session/end/confirm page) before frank can sign in; the walk does not follow that page yet"]
 async fn a_confirmation_with_a_login_of_another_account_does_not_delete() {
     let server = server_with(|_, _| {}).await;
     let erin = Browser::new();
@@ -623,9 +622,15 @@ async fn a_confirmation_with_a_login_of_another_account_does_not_delete() {
     .await;
     let to = location(&res).expect("off to the provider");
     let stop = server.url("/account/delete");
-    // The OP still has erin's session from her sign-in; she signs in there again, as frank.
-    let at = erin.walk(&format!("{to}&prompt=login"), &stop).await;
+    // The OP still has erin's session from her sign-in and asks again (prompt=login); she
+    // signs in there as frank. The OP first ends erin's session there (its self-posting
+    // /session/end/confirm form), then answers with frank.
+    let at = erin.walk(&to, &stop).await;
     let at = erin.upstream_submit(&at, "/login", "frank", &stop).await;
+    let at = match &at.page {
+        Some(page) if page.html.contains("/session/end/confirm") => erin.submit_self_posting_form(&at, &stop).await,
+        _ => at,
+    };
     let refused = at.page.expect("a refusal, not the delete page");
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.html);
     assert!(unescape(&refused.html).contains("cannot confirm deleting it"));

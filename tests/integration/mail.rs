@@ -537,3 +537,102 @@ async fn the_password_change_page_asks_for_the_current_password_and_ends_the_oth
     assert!(!signs_in_with(&server, ALICE, ALICE_PASSWORD).await);
     mail.latest(ALICE_EMAIL, "password was changed").await;
 }
+
+/// Opens the verification `link` in `browser` (signed in to its account) and confirms it; the
+/// answer's status.
+async fn confirm_address(browser: &Browser, server: &TestServer, link: &str) -> StatusCode {
+    let page = browser.page(link).await;
+    if page.status != StatusCode::OK {
+        return page.status;
+    }
+    browser
+        .post(
+            &server.url("/email/verify"),
+            &[
+                ("csrf", &page.field("csrf").unwrap()),
+                ("token", &page.field("token").unwrap()),
+            ],
+        )
+        .await
+        .status()
+}
+
+#[tokio::test]
+async fn a_verification_link_expires_and_one_replaced_by_a_newer_link_stops_working() {
+    let mail = MailServer::start().await;
+    let server = server_with(&mail).await;
+    let res = register(&server, "carol", "carol@example.com", "Carol", "carol-quiet-lantern").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let first = mail
+        .latest("carol@example.com", "Confirm")
+        .await
+        .link("/email/verify?token=")
+        .unwrap();
+    let carol = Browser::new();
+    carol
+        .sign_in_as(&server, &authorize(&server, ""), "carol", "carol-quiet-lantern")
+        .await;
+
+    // A day later the link has expired: opened, it says so and verifies nothing.
+    email_token::Entity::update_many()
+        .col_expr(email_token::Column::ExpiresAt, Expr::value(gatehouse::store::now() - 1))
+        .exec(&server.state.db)
+        .await
+        .unwrap();
+    let page = carol.page(&first).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.html.contains("This link does not work"), "{}", page.html);
+    assert!(page.html.contains("/account/email"), "offers a new link: {}", page.html);
+    assert!(!user(&server, "carol").await.email_verified);
+
+    // "Send the link again": a new link; the older one (even unexpired) no longer works.
+    let settings = carol.page(&server.url("/account/email")).await;
+    let res = carol
+        .post(
+            &server.url("/account/email/resend"),
+            &[("csrf", &settings.field("csrf").unwrap())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let messages = mail.wait_for("carol@example.com", 2, 10).await;
+    let second = messages[1].link("/email/verify?token=").unwrap();
+    assert_ne!(first, second);
+    let res = carol
+        .post(
+            &server.url("/account/email/resend"),
+            &[("csrf", &settings.field("csrf").unwrap())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let messages = mail.wait_for("carol@example.com", 3, 10).await;
+    let third = messages[2].link("/email/verify?token=").unwrap();
+    assert_eq!(confirm_address(&carol, &server, &second).await, StatusCode::BAD_REQUEST);
+    assert!(!user(&server, "carol").await.email_verified);
+    assert_eq!(confirm_address(&carol, &server, &third).await, StatusCode::OK);
+    assert!(user(&server, "carol").await.email_verified);
+}
+
+#[tokio::test]
+async fn the_id_token_says_email_verified_only_once_the_link_is_opened() {
+    let mail = MailServer::start().await;
+    let server = server_with(&mail).await;
+    let res = register(&server, "carol", "carol@example.com", "Carol", "carol-quiet-lantern").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let carol = Browser::new();
+    let back = carol
+        .sign_in_as(&server, &authorize(&server, ""), "carol", "carol-quiet-lantern")
+        .await;
+    let claims = super::harness::client_app::id_token_claims(&server, &back).await;
+    assert_eq!(claims["email"], "carol@example.com");
+    assert_eq!(claims["email_verified"], false, "{claims}");
+
+    let link = mail
+        .latest("carol@example.com", "Confirm")
+        .await
+        .link("/email/verify?token=")
+        .unwrap();
+    assert_eq!(confirm_address(&carol, &server, &link).await, StatusCode::OK);
+    let back = carol.follow(&server, &authorize(&server, "")).await;
+    let claims = super::harness::client_app::id_token_claims(&server, &back).await;
+    assert_eq!(claims["email_verified"], true, "{claims}");
+}

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 use super::harness::browser::{unescape, Browser};
@@ -151,8 +152,24 @@ async fn every_failure_page_shows_the_request_id_of_its_header_and_its_log_line(
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{html}");
     check("throttled", (status, header, shown, html));
 
+    // A fault on our side (a stored sign-in that no longer reads): the reference to quote is
+    // the request id too.
+    let login = browser.follow(&server, &authorize(&server, "")).await;
+    let ix = super::harness::urls::query_param(&login, "interaction").unwrap();
+    server
+        .state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE interactions SET request = 'not json' WHERE id = '{ix}'"
+        ))
+        .await
+        .unwrap();
+    let (status, header, shown, html) = failure(browser.get(&login).await).await;
+    assert!(html.contains(&format!("this reference: {header}")), "{html}");
+    check("fault", (status, header, shown, html));
+
     let statuses: Vec<u16> = seen.iter().map(|(_, s, _)| s.as_u16()).collect();
-    assert_eq!(statuses, [404, 400, 400, 400, 400, 403, 415, 401, 429], "{seen:?}");
+    assert_eq!(statuses, [404, 400, 400, 400, 400, 403, 415, 401, 429, 500], "{seen:?}");
     let ids: std::collections::HashSet<&String> = seen.iter().map(|(_, _, id)| id).collect();
     assert_eq!(ids.len(), seen.len(), "one id per request");
 

@@ -161,8 +161,9 @@ async fn session_layer(state: &AppState) -> anyhow::Result<SessionManagerLayer<S
 }
 
 /// The middleware around every route, innermost first: request guard, body limit, error
-/// pages, sessions, availability, security headers, HSTS (https only), tracing in a span with
-/// the request id, the request id (returned as `x-request-id`), a proxy's request id checked.
+/// pages, sessions, availability, security headers, HSTS (https only), the request id at hand
+/// for pages (`request_id::scope`), tracing in a span with the request id, the request id
+/// (returned as `x-request-id`), a proxy's request id checked.
 fn with_layers(app: Router<AppState>, state: &AppState, sessions: SessionManagerLayer<SessionBackend>) -> Router {
     let hsts = state
         .config
@@ -189,6 +190,7 @@ fn with_layers(app: Router<AppState>, state: &AppState, sessions: SessionManager
     ))
     .layer(tower::util::option_layer(hsts))
     .route_layer(axum::middleware::from_fn_with_state(state.clone(), home::measure))
+    .layer(axum::middleware::from_fn(web::request_id::scope))
     .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(web::request_id::span))
     .layer(tower_http::request_id::PropagateRequestIdLayer::new(
         web::request_id::HEADER,

@@ -6,11 +6,30 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 
+use crate::config::ProviderKind;
 use crate::flow::signout::SignOut;
 use crate::store::account_removal::{lock_account, remove_account};
 use crate::store::backchannel_outbox::{self as outbox, NewNotification};
 use crate::store::clients;
 use crate::store::entities::session_client;
+
+/// How far behind ours a provider's clock may run when it says when the person signed in.
+pub const UPSTREAM_CLOCK_LEEWAY_SECS: i64 = 10;
+
+/// Whether a login at a provider, asked for at `asked_at` with re-authentication
+/// (`LoginStart::reauthenticate`), shows that the person signed in there again rather than
+/// riding on a session they already had. An OpenID provider must say when (`auth_time`, which
+/// it owes in the answer to `max_age`), and not before the ask. OAuth 2.0 and SAML answers
+/// carry no such time here: those providers are trusted to have honoured the request.
+pub fn signed_in_afresh(kind: ProviderKind, claims: &serde_json::Value, asked_at: i64) -> bool {
+    match kind {
+        ProviderKind::Oidc => claims
+            .get("auth_time")
+            .and_then(serde_json::Value::as_i64)
+            .is_some_and(|at| at >= asked_at - UPSTREAM_CLOCK_LEEWAY_SECS),
+        ProviderKind::Oauth2 | ProviderKind::Saml => true,
+    }
+}
 
 /// What deleting the account did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,4 +88,26 @@ pub async fn delete_account(ctx: SignOut<'_>, user_id: &str) -> Result<Deletion,
     }
     tracing::info!(%user_id, notifications, "account deleted");
     Ok(Deletion::Deleted { notifications })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_an_upstream_sign_in_made_after_the_ask_confirms() {
+        let asked = 1_000_000;
+        let oidc = |claims| signed_in_afresh(ProviderKind::Oidc, &claims, asked);
+        assert!(oidc(json!({"auth_time": asked + 3})));
+        assert!(
+            oidc(json!({"auth_time": asked - UPSTREAM_CLOCK_LEEWAY_SECS})),
+            "a clock a little behind"
+        );
+        assert!(!oidc(json!({"auth_time": asked - 600})), "the session from before");
+        assert!(!oidc(json!({"sub": "x"})), "no auth_time: not shown to be fresh");
+        assert!(!oidc(json!({"auth_time": "soon"})));
+        assert!(signed_in_afresh(ProviderKind::Saml, &json!({}), asked));
+        assert!(signed_in_afresh(ProviderKind::Oauth2, &json!({}), asked));
+    }
 }

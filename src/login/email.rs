@@ -8,6 +8,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::recovery::mail_links;
+use crate::mail_links::email_change;
 use crate::mail_links::verification::{self, Refusal};
 use crate::mail_links::Links;
 use crate::state::AppState;
@@ -282,7 +283,7 @@ pub async fn change_submit(
     if let Err(retry_after_secs) = admit_mail(&state, &user).await? {
         return Err(PageError::TooManyAttempts { retry_after_secs });
     }
-    verification::send(&links, &user, &email)
+    email_change::request(&links, &user, &email)
         .await
         .map_err(PageError::internal)?;
     tracing::info!(user_id = %user.id, "email change asked for; waiting for verification");

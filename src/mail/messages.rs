@@ -46,6 +46,37 @@ impl Mail for PasswordChanged {
     const TEMPLATE: &'static str = "password_changed";
 }
 
+/// "A change of your email address was asked for": the notice to the account's old address
+/// when a new one is waiting to be confirmed. It carries no link that could confirm the
+/// change, only the ways to stop an intruder (a new password, the account page).
+#[derive(Debug, Serialize)]
+pub struct EmailChangeRequested {
+    pub site: String,
+    pub username: String,
+    /// The new address, partly hidden ("n…@example.org"): enough for the owner to recognise
+    /// their own, not enough to hand a stranger's address to whoever reads the old inbox.
+    pub new_email_hint: String,
+    /// Where to ask for a reset link.
+    pub reset_link: String,
+    /// The account page.
+    pub account_link: String,
+}
+
+impl Mail for EmailChangeRequested {
+    const TEMPLATE: &'static str = "email_change_requested";
+}
+
+/// `nora@example.org` as `n…@example.org`.
+pub fn partly_hidden(email: &str) -> String {
+    match email.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}…@{domain}")
+        }
+        None => "…".into(),
+    }
+}
+
 /// A duration in words for mails ("15 minutes", "24 hours", "1 day").
 pub fn in_words(secs: i64) -> String {
     let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
@@ -67,5 +98,11 @@ mod tests {
         assert_eq!(super::in_words(86_400), "24 hours");
         assert_eq!(super::in_words(3 * 86_400), "3 days");
         assert_eq!(super::in_words(3600), "1 hour");
+    }
+
+    #[test]
+    fn a_new_address_is_shown_partly_hidden() {
+        assert_eq!(super::partly_hidden("nora@example.org"), "n…@example.org");
+        assert_eq!(super::partly_hidden("nonsense"), "…");
     }
 }

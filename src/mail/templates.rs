@@ -53,6 +53,18 @@ const BUILT_IN: &[(&str, &str)] = &[
         "password_changed.html",
         include_str!("../../templates/mail/password_changed.html.hbs"),
     ),
+    (
+        "email_change_requested.subject",
+        include_str!("../../templates/mail/email_change_requested.subject.hbs"),
+    ),
+    (
+        "email_change_requested.txt",
+        include_str!("../../templates/mail/email_change_requested.txt.hbs"),
+    ),
+    (
+        "email_change_requested.html",
+        include_str!("../../templates/mail/email_change_requested.html.hbs"),
+    ),
 ];
 
 /// Why the mail templates could not be loaded.
@@ -182,6 +194,23 @@ mod tests {
             .unwrap();
         assert!(changed.subject.contains("password was changed"), "{}", changed.subject);
         assert!(changed.text.contains("/login/forgot") && changed.html.contains("/login/forgot"));
+        let notice = t
+            .render(&EmailChangeRequested {
+                site: "sso.example.com".into(),
+                username: "alice".into(),
+                new_email_hint: "n…@example.org".into(),
+                reset_link: "https://sso.example.com/login/forgot".into(),
+                account_link: "https://sso.example.com/account".into(),
+            })
+            .unwrap();
+        assert!(notice.subject.contains("email address"), "{}", notice.subject);
+        for body in [&notice.text, &notice.html] {
+            assert!(
+                body.contains("n…@example.org") && body.contains("/login/forgot"),
+                "{body}"
+            );
+            assert!(!body.contains("token"), "nothing that confirms: {body}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Flows that prove something by a link sent by mail: address verification (after
-//! registration or an email change) and password reset. HTTP-free: the pages in `login/`
+//! registration or an email change, whose old address hears of it) and password reset. HTTP-free: the pages in `login/`
 //! parse, call these, and render.
+pub mod email_change;
 pub mod reset;
 pub mod verification;
 

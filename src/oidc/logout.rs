@@ -70,6 +70,16 @@ async fn verify_hint(state: &AppState, token: &str) -> Result<Hint, PageError> {
     })
 }
 
+/// A refused sign-out request still leaves the way out: `/logout` without the application's
+/// parameters signs out here (asking first when signed in, else saying "signed out") and sends
+/// the browser nowhere else.
+fn plain_sign_out(state: &AppState, refused: PageError) -> PageError {
+    refused.or_link(
+        format!("{}/logout", state.base()),
+        "Sign out here, without returning to the application",
+    )
+}
+
 /// Where to go once signed out, checked against the client's registration.
 struct Destination {
     client: Option<Arc<Client>>,
@@ -217,12 +227,14 @@ pub async fn logout(
     body: Bytes,
 ) -> Result<Response, PageError> {
     let params = get_or_post_params(&method, query, &body)
-        .map_err(|e| PageError::bad_request("Sign-out request not valid", &e))?;
+        .map_err(|e| plain_sign_out(&state, PageError::bad_request("Sign-out request not valid", &e)))?;
     let hint = match params.get("id_token_hint").filter(|h| !h.is_empty()) {
-        Some(h) => Some(verify_hint(&state, h).await?),
+        Some(h) => Some(verify_hint(&state, h).await.map_err(|e| plain_sign_out(&state, e))?),
         None => None,
     };
-    let dest = destination(&state, &params, hint.as_ref()).await?;
+    let dest = destination(&state, &params, hint.as_ref())
+        .await
+        .map_err(|e| plain_sign_out(&state, e))?;
     let current = login_session::current(&session).await?;
     // A hint for this very session (or none to end) proves the application asked: no question needed.
     let hint_matches = hint.as_ref().is_some_and(|h| match &current {
@@ -279,7 +291,9 @@ pub async fn confirm(
         }
     }
     // Re-checked: the form's hidden fields are browser input like any other.
-    let dest = destination(&state, &params, None).await?;
+    let dest = destination(&state, &params, None)
+        .await
+        .map_err(|e| plain_sign_out(&state, e))?;
     let ended = end_session(&state, &session).await?;
     finish(&state, &session, &dest, ended).await
 }

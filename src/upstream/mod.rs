@@ -149,6 +149,10 @@ pub struct LoginStart<'a> {
     /// Hash of a secret only the starting browser's session holds: the answer is accepted only
     /// in that browser.
     pub browser_hash: &'a str,
+    /// The person must prove who they are at the provider now, whatever session they have
+    /// there (OIDC `prompt=login` and `max_age=0`, OAuth 2.0 `prompt=login`, SAML
+    /// `ForceAuthn`): for confirming something grave, such as deleting the account.
+    pub reauthenticate: bool,
 }
 
 /// What finishing at the callback found.

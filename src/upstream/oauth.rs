@@ -212,6 +212,10 @@ impl Upstream for OAuth2Upstream {
             // GitHub calls it `login`; others ignore unknown parameters.
             req = req.add_extra_param("login_hint", hint.to_owned());
         }
+        if start.reauthenticate {
+            // Not in OAuth 2.0 itself, but what the providers that can re-ask understand.
+            req = req.add_extra_param("prompt", "login");
+        }
         let (url, _) = req.url();
         // No ID token, so no nonce: the state alone binds the answer to the interaction.
         upstream_states::create(

@@ -332,6 +332,13 @@ impl Upstream for OidcUpstream {
         if self.config.response_mode == ResponseMode::FormPost {
             req = req.add_extra_param("response_mode", "form_post");
         }
+        if start.reauthenticate {
+            // max_age=0 also makes the ID token carry auth_time (OIDC Core 3.1.2.1), which the
+            // caller checks: a provider that ignored both is caught there.
+            req = req
+                .add_prompt(openidconnect::core::CoreAuthPrompt::Login)
+                .set_max_age(std::time::Duration::ZERO);
+        }
         let (url, _, _) = req.url();
         upstream_states::create(
             &self.db,

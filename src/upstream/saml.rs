@@ -833,6 +833,9 @@ impl Upstream for SamlUpstream {
         let mut request = sp.make_authentication_request(&sso).map_err(fail)?;
         // samael's ids are `id-<u32>`: guessable. An NCName from the CSPRNG instead.
         request.id = format!("_{}", random_token());
+        if start.reauthenticate {
+            request.force_authn = Some(true);
+        }
         let relay_state = random_token();
         // The request id waits server-side under the RelayState: the IdP's POST carries no cookie.
         upstream_states::create(

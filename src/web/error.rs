@@ -51,9 +51,22 @@ impl PageError {
         }
     }
 
-    /// Logs a fault and hides its details from the person behind a reference.
+    /// This page with `href` as its way on, unless it offers one already.
+    pub fn or_link(self, href: String, label: &str) -> Self {
+        match self {
+            Self::BadRequest {
+                title,
+                message,
+                link: None,
+            } => Self::with_link(&title, &message, href, label),
+            other => other,
+        }
+    }
+
+    /// Logs a fault and hides its details from the person behind a reference: the request id
+    /// (one id to quote, the one on the page and in the header), or a fresh one outside a request.
     pub fn internal(e: impl std::fmt::Display) -> Self {
-        let reference = crate::store::random_token()[..10].to_string();
+        let reference = super::request_id::current().unwrap_or_else(|| crate::store::random_token()[..10].to_string());
         tracing::error!(reference, error = %e, "internal error");
         Self::Internal(reference)
     }

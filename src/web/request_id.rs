@@ -1,6 +1,7 @@
 //! A request id on every request: kept from a proxy's `x-request-id` when well formed, else a
 //! new UUID (tower-http's `SetRequestId`); returned as `x-request-id`, a field of the request's
-//! span (so of every log line written while serving it), and shown on error pages.
+//! span (so of every log line written while serving it), and shown on every page that tells of
+//! a failure (`web::templates` reads it through [`current`], so no handler has to pass it on).
 use axum::extract::Request;
 use axum::http::{Extensions, HeaderName, HeaderValue};
 use axum::middleware::Next;
@@ -34,6 +35,24 @@ pub fn of(extensions: &Extensions) -> Option<String> {
         .get::<RequestId>()
         .and_then(|id| id.header_value().to_str().ok())
         .map(str::to_owned)
+}
+
+tokio::task_local! {
+    /// The id of the request being served on this task.
+    static CURRENT: String;
+}
+
+/// Serves the rest of the request with its id at hand for [`current`].
+pub async fn scope(req: Request, next: Next) -> Response {
+    match of(req.extensions()) {
+        Some(id) => CURRENT.scope(id, next.run(req)).await,
+        None => next.run(req).await,
+    }
+}
+
+/// The id of the request being served (`None` outside a request, as in unit tests).
+pub fn current() -> Option<String> {
+    CURRENT.try_with(String::clone).ok()
 }
 
 /// The span every request is served in: its id, method and path (not the query, which may

@@ -106,14 +106,29 @@ impl Templates {
 
     /// Renders a page with its template; a failure (a broken override, or in a strict build a
     /// field the template reads that the page lacks) is logged and becomes a plain error page.
+    ///
+    /// A page answering with an error status tells of a failure: it is logged (with the
+    /// request's id, a field of the request's span) and shows the request's id, so what the
+    /// person quotes finds the log line.
     pub fn page<P: Page>(&self, status: StatusCode, page: &P) -> Response {
-        match self.render(page) {
-            Ok(html) => html_response(status, html),
+        let failure = status.is_client_error() || status.is_server_error();
+        let request_id = failure.then(super::request_id::current).flatten();
+        match self.render_with(page, request_id.as_deref()) {
+            Ok((html, title)) => {
+                if failure {
+                    log_failure(status, P::TEMPLATE, &title);
+                }
+                html_response(status, html)
+            }
             Err(e) => {
                 tracing::error!(template = P::TEMPLATE, error = %e, "template rendering failed");
+                let reference = request_id
+                    .or_else(super::request_id::current)
+                    .map(|id| format!("<p>Request id: <code>{}</code></p>", handlebars::html_escape(&id)))
+                    .unwrap_or_default();
                 html_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "<!doctype html><title>Error</title><p>This page could not be shown.</p>".into(),
+                    format!("<!doctype html><title>Error</title><p>This page could not be shown.</p>{reference}"),
                 )
             }
         }
@@ -121,7 +136,35 @@ impl Templates {
 
     /// The page's HTML.
     pub fn render<P: Page>(&self, page: &P) -> Result<String, handlebars::RenderError> {
-        self.hb.render(P::TEMPLATE, page)
+        self.render_with(page, None).map(|(html, _)| html)
+    }
+
+    /// The page's HTML and title. The layout shows `failure_request_id` when set: `request_id`
+    /// given here, unless the page has a `request_id` of its own (the error page), which its
+    /// template shows itself.
+    fn render_with<P: Page>(
+        &self,
+        page: &P,
+        request_id: Option<&str>,
+    ) -> Result<(String, String), handlebars::RenderError> {
+        let mut data = serde_json::to_value(page).map_err(RenderErrorReason::SerdeError)?;
+        let title = data["title"].as_str().unwrap_or_default().to_owned();
+        if let Some(fields) = data.as_object_mut() {
+            let shown = request_id.filter(|_| !fields.contains_key("request_id"));
+            fields.insert("failure_request_id".into(), shown.into());
+        }
+        Ok((self.hb.render(P::TEMPLATE, &data)?, title))
+    }
+}
+
+/// The log line of a page that tells of a failure (inside the request's span: it carries the
+/// request id the page shows).
+fn log_failure(status: StatusCode, template: &str, title: &str) {
+    let status = status.as_u16();
+    if status >= 500 {
+        tracing::warn!(status, page = template, title, "failure page shown");
+    } else {
+        tracing::info!(status, page = template, title, "failure page shown");
     }
 }
 
@@ -725,6 +768,32 @@ mod tests {
         assert!(r.contains("&lt;script&gt;"));
         assert!(!r.contains("<script>x"));
         assert!(r.contains("&lt;b&gt;id&lt;/b&gt;") && !r.contains("<b>id"), "{r}");
+    }
+
+    #[test]
+    fn a_failure_page_shows_the_request_id_once() {
+        let t = Templates::load_with(None, true).unwrap();
+        let notice = NoticePage {
+            layout: layout("Wrong"),
+            message: "m".into(),
+            link: None,
+        };
+        let (html, title) = t.render_with(&notice, Some("rid-1")).unwrap();
+        assert_eq!(title, "Wrong");
+        assert_eq!(html.matches("Request id: <code>rid-1</code>").count(), 1, "{html}");
+        assert!(
+            !t.render(&notice).unwrap().contains("Request id"),
+            "not on a page that did not fail"
+        );
+        // The error page shows its own, and the layout does not repeat it.
+        let page = ErrorPage {
+            layout: layout("T"),
+            message: "m".into(),
+            link: None,
+            request_id: Some("rid-2".into()),
+        };
+        let (html, _) = t.render_with(&page, Some("rid-2")).unwrap();
+        assert_eq!(html.matches("Request id:").count(), 1, "{html}");
     }
 
     #[test]

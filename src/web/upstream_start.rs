@@ -146,6 +146,7 @@ pub async fn redirect_to_provider(
         interaction_id: &ix.id,
         login_hint,
         browser_hash: &browser,
+        reauthenticate: false,
     };
     match provider.begin(start).await {
         Ok(start) => Ok(send_to_provider(state, provider.as_ref(), start)),

@@ -405,7 +405,8 @@ async fn an_email_change_keeps_the_old_address_until_the_new_one_is_verified() {
         .await
         .link("/email/verify?token=")
         .unwrap();
-    assert_eq!(mail.count_to(ALICE_EMAIL), 0, "nothing went to the old address");
+    mail.latest(ALICE_EMAIL, "new email address").await;
+    assert_eq!(mail.count_to(ALICE_EMAIL), 1, "only the notice went to the old address");
 
     let page = alice.page(&link).await;
     let res = alice
@@ -426,7 +427,70 @@ async fn an_email_change_keeps_the_old_address_until_the_new_one_is_verified() {
     ask_for_reset(&Browser::new(), &server, ALICE_EMAIL).await;
     ask_for_reset(&Browser::new(), &server, "alice@new.example").await;
     mail.latest("alice@new.example", "Reset").await;
-    assert_eq!(mail.count_to(ALICE_EMAIL), 0);
+    assert_eq!(mail.count_to(ALICE_EMAIL), 1, "no reset link, only the earlier notice");
+}
+
+#[tokio::test]
+async fn an_email_change_tells_the_old_address_with_nothing_that_confirms_it() {
+    let mail = MailServer::start().await;
+    let server = server_with(&mail).await;
+    let alice = alice_at_account(&server).await;
+    let page = alice.page(&server.url("/account/email")).await;
+    let res = alice
+        .post(
+            &server.url("/account/email"),
+            &[
+                ("csrf", &page.field("csrf").unwrap()),
+                ("email", "nora@new.example"),
+                ("password", ALICE_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Both mails arrive: the link to the new address, the notice to the old one.
+    let verify = mail.latest("nora@new.example", "Confirm").await;
+    let link = verify
+        .link("/email/verify?token=")
+        .expect("the link goes to the new address");
+    let token = query_param(&link, "token").unwrap();
+    let notice = mail.latest(ALICE_EMAIL, "new email address").await;
+    assert_eq!(mail.count_to(ALICE_EMAIL), 1);
+    for body in [&notice.text, &unescape(&notice.html)] {
+        assert!(body.contains("@new.example"), "names the new address's domain: {body}");
+        assert!(!body.contains("nora@new.example"), "but not the whole address: {body}");
+        assert!(!body.contains(&token), "the token stays in the new inbox: {body}");
+        assert!(
+            !body.contains("/email/verify") && !body.contains("token="),
+            "no link that confirms: {body}"
+        );
+        assert!(body.contains("/login/forgot"), "the way to stop an intruder: {body}");
+    }
+    assert_eq!(
+        user(&server, ALICE).await.email.as_deref(),
+        Some(ALICE_EMAIL),
+        "nothing changed yet"
+    );
+
+    // An address never proven hears nothing: bob's change goes to the new address only.
+    let bob = Browser::new();
+    let to = location(&bob.get(&server.url("/account")).await).expect("to sign in");
+    bob.sign_in_as(&server, &to, "bob", "bob-password-123").await;
+    let page = bob.page(&server.url("/account/email")).await;
+    let res = bob
+        .post(
+            &server.url("/account/email"),
+            &[
+                ("csrf", &page.field("csrf").unwrap()),
+                ("email", "bob@new.example"),
+                ("password", "bob-password-123"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    mail.latest("bob@new.example", "Confirm").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(mail.count_to("bob@example.com"), 0);
 }
 
 #[tokio::test]
@@ -472,4 +536,103 @@ async fn the_password_change_page_asks_for_the_current_password_and_ends_the_oth
     assert!(signs_in_with(&server, ALICE, NEW_PASSWORD).await);
     assert!(!signs_in_with(&server, ALICE, ALICE_PASSWORD).await);
     mail.latest(ALICE_EMAIL, "password was changed").await;
+}
+
+/// Opens the verification `link` in `browser` (signed in to its account) and confirms it; the
+/// answer's status.
+async fn confirm_address(browser: &Browser, server: &TestServer, link: &str) -> StatusCode {
+    let page = browser.page(link).await;
+    if page.status != StatusCode::OK {
+        return page.status;
+    }
+    browser
+        .post(
+            &server.url("/email/verify"),
+            &[
+                ("csrf", &page.field("csrf").unwrap()),
+                ("token", &page.field("token").unwrap()),
+            ],
+        )
+        .await
+        .status()
+}
+
+#[tokio::test]
+async fn a_verification_link_expires_and_one_replaced_by_a_newer_link_stops_working() {
+    let mail = MailServer::start().await;
+    let server = server_with(&mail).await;
+    let res = register(&server, "carol", "carol@example.com", "Carol", "carol-quiet-lantern").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let first = mail
+        .latest("carol@example.com", "Confirm")
+        .await
+        .link("/email/verify?token=")
+        .unwrap();
+    let carol = Browser::new();
+    carol
+        .sign_in_as(&server, &authorize(&server, ""), "carol", "carol-quiet-lantern")
+        .await;
+
+    // A day later the link has expired: opened, it says so and verifies nothing.
+    email_token::Entity::update_many()
+        .col_expr(email_token::Column::ExpiresAt, Expr::value(gatehouse::store::now() - 1))
+        .exec(&server.state.db)
+        .await
+        .unwrap();
+    let page = carol.page(&first).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.html.contains("This link does not work"), "{}", page.html);
+    assert!(page.html.contains("/account/email"), "offers a new link: {}", page.html);
+    assert!(!user(&server, "carol").await.email_verified);
+
+    // "Send the link again": a new link; the older one (even unexpired) no longer works.
+    let settings = carol.page(&server.url("/account/email")).await;
+    let res = carol
+        .post(
+            &server.url("/account/email/resend"),
+            &[("csrf", &settings.field("csrf").unwrap())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let messages = mail.wait_for("carol@example.com", 2, 10).await;
+    let second = messages[1].link("/email/verify?token=").unwrap();
+    assert_ne!(first, second);
+    let res = carol
+        .post(
+            &server.url("/account/email/resend"),
+            &[("csrf", &settings.field("csrf").unwrap())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let messages = mail.wait_for("carol@example.com", 3, 10).await;
+    let third = messages[2].link("/email/verify?token=").unwrap();
+    assert_eq!(confirm_address(&carol, &server, &second).await, StatusCode::BAD_REQUEST);
+    assert!(!user(&server, "carol").await.email_verified);
+    assert_eq!(confirm_address(&carol, &server, &third).await, StatusCode::OK);
+    assert!(user(&server, "carol").await.email_verified);
+}
+
+#[tokio::test]
+async fn the_id_token_says_email_verified_only_once_the_link_is_opened() {
+    let mail = MailServer::start().await;
+    let server = server_with(&mail).await;
+    let res = register(&server, "carol", "carol@example.com", "Carol", "carol-quiet-lantern").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let carol = Browser::new();
+    let back = carol
+        .sign_in_as(&server, &authorize(&server, ""), "carol", "carol-quiet-lantern")
+        .await;
+    let claims = super::harness::client_app::id_token_claims(&server, &back).await;
+    assert_eq!(claims["email"], "carol@example.com");
+    assert_eq!(claims["email_verified"], false, "{claims}");
+
+    let link = mail
+        .latest("carol@example.com", "Confirm")
+        .await
+        .link("/email/verify?token=")
+        .unwrap();
+    assert_eq!(confirm_address(&carol, &server, &link).await, StatusCode::OK);
+    let back = carol.follow(&server, &authorize(&server, "")).await;
+    let claims = super::harness::client_app::id_token_claims(&server, &back).await;
+    assert_eq!(claims["email_verified"], true, "{claims}");
 }

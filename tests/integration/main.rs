@@ -15,6 +15,7 @@ mod client_auth;
 mod concurrency;
 mod consent_logout;
 mod edge;
+mod error_pages;
 mod flow;
 mod harness;
 mod keys_compat;

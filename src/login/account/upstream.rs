@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::{account_url, tell};
+use crate::account::deletion::signed_in_afresh;
 use crate::account::linking::{link_to_account, LinkOutcome};
 use crate::state::AppState;
 use crate::store::{federated, now, random_token};
@@ -43,6 +44,9 @@ pub struct UpstreamIntent {
     sid: String,
     provider: String,
     purpose: Purpose,
+    /// When it was started: a confirmation must be a sign-in at the provider made since.
+    #[serde(default)]
+    started_at: i64,
 }
 
 /// A recent confirmation at a provider, for deleting the account.
@@ -74,6 +78,7 @@ pub(super) async fn start(
         sid: login.sid.clone(),
         provider: provider_id.to_owned(),
         purpose,
+        started_at: now(),
     };
     session.insert(INTENT_KEY, &intent).await?;
     let browser = browser_hash(session, true).await?.unwrap_or_default();
@@ -81,6 +86,7 @@ pub(super) async fn start(
         interaction_id: &intent.id,
         login_hint: None,
         browser_hash: &browser,
+        reauthenticate: purpose == Purpose::ConfirmDeletion,
     };
     match provider.begin(start).await {
         Ok(start) => Ok(send_to_provider(state, provider.as_ref(), start)),
@@ -178,6 +184,14 @@ pub async fn finish_upstream(
                     state,
                     "Not this account's login",
                     &format!("That {name} login is not linked to this account, so it cannot confirm deleting it."),
+                ));
+            }
+            if !signed_in_afresh(provider.config().kind, &identity.raw_claims, intent.started_at) {
+                tracing::warn!(provider = %intent.provider, user_id = %user.id, auth_time = ?identity.raw_claims.get("auth_time"), "deletion not confirmed: no new sign-in at the provider");
+                return Err(back_to_account(
+                    state,
+                    &format!("{name} did not ask you to sign in again"),
+                    &format!("{name} answered without a new sign-in, so it does not confirm deleting your account. Your account was not deleted."),
                 ));
             }
             let confirmation = Confirmation {

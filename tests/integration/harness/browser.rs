@@ -191,6 +191,39 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// At a page that posts its one form on by script (the upstream OP's `form_post` pages,
+    /// such as "end the session of the account signed in here first"), posts that form's
+    /// hidden fields as a browser would, then walks on to `stop`.
+    pub async fn submit_self_posting_form(&self, at: &Walk, stop: &str) -> Walk {
+        let page = at
+            .page
+            .as_ref()
+            .unwrap_or_else(|| panic!("expected a self-posting form at {}", at.url));
+        let form = page
+            .html
+            .split("<form")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no form at {}: {}", at.url, page.html));
+        let attribute = |tag: &str, name: &str| -> Option<String> {
+            let rest = tag.split(&format!("{name}=\"")).nth(1)?;
+            Some(unescape(rest.split('"').next()?))
+        };
+        let action = attribute(form, "action").expect("the form's action");
+        let fields: Vec<(String, String)> = form
+            .split("<input")
+            .skip(1)
+            .filter(|input| input.contains("type=\"hidden\""))
+            .filter_map(|input| Some((attribute(input, "name")?, attribute(input, "value").unwrap_or_default())))
+            .collect();
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let action = resolve(&at.url, &action);
+        let res = self.post(&action, &fields).await;
+        let next = location(&res).unwrap_or_else(|| panic!("the form at {action} answered {}", res.status()));
+        self.walk(&resolve(&action, &next), stop).await
+    }
+}
+
 /// The href of the first link whose target contains `part` (HTML entities undone).
 pub fn link_href(html: &str, part: &str) -> Option<String> {
     html.split("href=\"")

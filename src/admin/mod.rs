@@ -57,6 +57,11 @@ pub enum AdminError {
     /// A stored runtime provider could not be read or written.
     #[error("runtime provider: {0}")]
     ProviderStore(#[from] crate::store::providers::ProviderRowError),
+    /// What the operation needs is not set up on this server (mail without `[smtp]`).
+    #[error("{0}")]
+    Unavailable(&'static str),
+    #[error("mail: {0}")]
+    Mail(#[from] crate::mail::MailError),
     #[error("signing keys: {0}")]
     Keys(#[from] crate::keys::KeyError),
     #[error("password hashing failed: {0}")]

@@ -56,6 +56,7 @@ fn documented() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(users::disable_user))
         .routes(routes!(users::enable_user))
         .routes(routes!(users::clear_throttle))
+        .routes(routes!(users::send_password_reset))
         .routes(routes!(users::unlink_identity))
         .routes(routes!(providers::list_providers, providers::create_provider))
         .routes(routes!(

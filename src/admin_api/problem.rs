@@ -175,7 +175,17 @@ impl From<AdminError> for Problem {
                 "Declared in the configuration file",
                 e.to_string(),
             ),
-            AdminError::Keys(_) | AdminError::Hash(_) | AdminError::Db(_) | AdminError::ProviderStore(_) => {
+            AdminError::Unavailable(_) => Problem::new(
+                StatusCode::CONFLICT,
+                Some("not-configured"),
+                "Not set up on this server",
+                e.to_string(),
+            ),
+            AdminError::Mail(_)
+            | AdminError::Keys(_)
+            | AdminError::Hash(_)
+            | AdminError::Db(_)
+            | AdminError::ProviderStore(_) => {
                 tracing::error!(error = %e, "admin API fault");
                 Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

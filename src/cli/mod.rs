@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `user add|list|disable|delete`,
-//! `client add|list|disable|delete`, `audit list`.
+//! `client add|list|disable|delete`, `audit list|purge`.
 pub mod operate;
 
 use std::io::Read;
@@ -276,6 +276,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             operate::delete_client(&config, &client_id, yes).await
         }
         Command::Audit(operate::AuditCommand::List(a)) => operate::list_events(&config, a).await,
+        Command::Audit(operate::AuditCommand::Purge) => operate::purge_events(&config).await,
     }
 }
 

@@ -1,5 +1,5 @@
 //! The CLI's operating verbs (`user list|disable|enable|delete`, `client disable|enable|delete`,
-//! `audit list`), on the same core as the admin API; each change is audited as the operator.
+//! `audit list|purge`), on the same core as the admin API; each change is audited as the operator.
 use anyhow::bail;
 use clap::{Args, Subcommand};
 
@@ -12,6 +12,8 @@ use crate::config::Config;
 pub enum AuditCommand {
     /// List recorded security events, newest first.
     List(AuditList),
+    /// Remove the events older than `[audit] retention_days` (serve does it every ten minutes).
+    Purge,
 }
 
 /// `gatehouse audit list`.
@@ -192,5 +194,16 @@ pub async fn list_events(config: &Config, a: AuditList) -> anyhow::Result<()> {
         }
     }
     eprintln!("{} of {} events", page.items.len(), page.total);
+    Ok(())
+}
+
+/// `gatehouse audit purge`.
+pub async fn purge_events(config: &Config) -> anyhow::Result<()> {
+    let db = operating(config).await?;
+    let removed = crate::audit::purge_expired(&db, &config.audit, Actor::Operator(operator_name())).await?;
+    println!(
+        "{removed} audit event(s) older than {} day(s) removed",
+        config.audit.retention_days
+    );
     Ok(())
 }

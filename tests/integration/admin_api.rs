@@ -1386,3 +1386,93 @@ async fn an_operator_mails_a_reset_link_that_sets_a_new_password_and_is_audited(
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["field"], "id");
 }
+
+/// Appends an audit event that happened `age_ms` ago; its id.
+async fn old_event(server: &TestServer, age_ms: i64, kind: &str) -> String {
+    gatehouse::store::audit::append(
+        &server.state.db,
+        gatehouse::store::audit::NewAuditRow {
+            at_ms: gatehouse::audit::now_ms() - age_ms,
+            kind: kind.into(),
+            actor_kind: "system".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+/// Runs `sql` on the server's database; whether the database accepted it.
+async fn accepted(server: &TestServer, sql: &str) -> bool {
+    use sea_orm::ConnectionTrait;
+    server.state.db.execute_unprepared(sql).await.is_ok()
+}
+
+async fn has_event(server: &TestServer, id: &str) -> bool {
+    use sea_orm::EntityTrait;
+    gatehouse::store::entities::audit_event::Entity::find_by_id(id.to_owned())
+        .one(&server.state.db)
+        .await
+        .unwrap()
+        .is_some()
+}
+
+#[tokio::test]
+async fn the_retention_purge_removes_only_events_past_it_and_the_table_refuses_every_other_change() {
+    const DAY: i64 = 86_400_000;
+    // The server's own purge (at start, then every ten minutes) keeps a century: the purges
+    // below, with a retention of 30 days, are the only ones that remove anything.
+    let server = TestServer::start_with(|c| {
+        admin_clients(c);
+        c.audit.retention_days = 36_500;
+    })
+    .await;
+    let retention = gatehouse::config::audit::AuditConfig { retention_days: 30 };
+    let expired = old_event(&server, 40 * DAY, "sign_in.success").await;
+    let kept = old_event(&server, 29 * DAY, "sign_in.success").await;
+    let recent = old_event(&server, 60_000, "sign_in.success").await;
+
+    // Before the purge raised the cutoff nothing may be deleted, however old.
+    assert!(!accepted(&server, &format!("DELETE FROM audit_events WHERE id = '{expired}'")).await);
+    assert!(has_event(&server, &expired).await);
+
+    let removed = gatehouse::audit::purge_expired(&server.state.db, &retention, gatehouse::audit::Actor::System)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert!(!has_event(&server, &expired).await, "past the retention: purged");
+    assert!(has_event(&server, &kept).await, "within the retention: kept");
+    assert!(has_event(&server, &recent).await);
+
+    // A recent row cannot be deleted nor changed; the cutoff cannot be pulled up to now.
+    assert!(!accepted(&server, &format!("DELETE FROM audit_events WHERE id = '{recent}'")).await);
+    assert!(!accepted(&server, &format!("DELETE FROM audit_events WHERE id = '{kept}'")).await);
+    assert!(!accepted(&server, "DELETE FROM audit_events").await);
+    assert!(
+        !accepted(
+            &server,
+            &format!("UPDATE audit_events SET kind = 'x' WHERE id = '{kept}'")
+        )
+        .await
+    );
+    assert!(
+        !accepted(&server, "UPDATE audit_events SET at_ms = 0").await,
+        "nor aged to be purged"
+    );
+    let now = gatehouse::audit::now_ms();
+    assert!(!accepted(&server, &format!("UPDATE audit_retention SET cutoff_ms = {now}")).await);
+    assert!(!accepted(&server, "DELETE FROM audit_retention").await);
+    assert!(has_event(&server, &recent).await && has_event(&server, &kept).await);
+
+    // The purge itself is in the trail, and a second one finds nothing.
+    let t = machine_token(&server, ADMIN).await;
+    let purges = events(&server, &t, "kind=admin.audit.purge").await;
+    assert_eq!(purges.len(), 1, "{purges:?}");
+    assert_eq!(purges[0]["detail"]["removed"], 1);
+    assert_eq!(purges[0]["actor_kind"], "system");
+    let again = gatehouse::audit::purge_expired(&server.state.db, &retention, gatehouse::audit::Actor::System)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+}

@@ -159,3 +159,31 @@ where
     }
     last
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_purge_removes_the_events_past_the_retention_from_the_command_line() {
+    // The server's own purge keeps a century; the command's config has the default 365 days.
+    let server = TestServer::start_with(|c| c.audit.retention_days = 36_500).await;
+    let old = gatehouse::store::audit::append(
+        &server.state.db,
+        gatehouse::store::audit::NewAuditRow {
+            at_ms: gatehouse::audit::now_ms() - 400 * 86_400_000,
+            kind: "sign_in.success".into(),
+            actor_kind: "system".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["audit", "purge"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("1 audit event(s) older than 365 day(s) removed"), "{out}");
+    let (_, listed, _) = tokio::task::block_in_place(|| gatehouse(&server, &["audit", "list", "--limit", "200"]));
+    assert!(!listed.contains(&old.id), "{listed}");
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("admin.audit.purge") && l.contains("operator:ops-person")),
+        "{listed}"
+    );
+}

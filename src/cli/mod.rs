@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `user add|list|disable|delete`,
-//! `client add|list|disable|delete`, `audit list|purge`.
+//! `client add|list|disable|delete`, `provider list|disable|enable|delete`, `audit list|purge`.
 pub mod operate;
 
 use std::io::Read;
@@ -48,6 +48,9 @@ pub enum Command {
     /// Manage token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage upstream identity providers (runtime ones; the config file's are read-only).
+    #[command(subcommand)]
+    Provider(operate::ProviderCommand),
     /// Read the audit trail.
     #[command(subcommand)]
     Audit(operate::AuditCommand),
@@ -277,6 +280,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Audit(operate::AuditCommand::List(a)) => operate::list_events(&config, a).await,
         Command::Audit(operate::AuditCommand::Purge) => operate::purge_events(&config).await,
+        Command::Provider(cmd) => operate::provider(&config, cmd).await,
     }
 }
 

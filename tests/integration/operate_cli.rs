@@ -1,5 +1,6 @@
 //! The CLI's operating verbs (`user list|disable|enable|delete`, `client disable|enable|delete`,
-//! `audit list`), run as real processes on the database of a running server.
+//! `provider list|disable|enable|delete`, `audit list|purge`), run as real processes on the database
+//! of a running server.
 use std::process::Command;
 
 use reqwest::StatusCode;
@@ -186,4 +187,68 @@ async fn audit_purge_removes_the_events_past_the_retention_from_the_command_line
             .any(|l| l.contains("admin.audit.purge") && l.contains("operator:ops-person")),
         "{listed}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_providers_are_listed_disabled_and_deleted_from_the_command_line_and_the_server_follows() {
+    use gatehouse::upstream::runtime;
+    let server = TestServer::start().await;
+    runtime::create(
+        &server.state.db,
+        &server.state.upstreams,
+        &gatehouse::audit::Actor::System,
+        gatehouse::config::ProviderConfig {
+            id: "runtime-corp".into(),
+            name: "Runtime Corp".into(),
+            issuer: Some(super::harness::peers::oidc_peer().issuer.parse().unwrap()),
+            client_id: "x".into(),
+            client_secret: Some("cli-secret-value".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let offered = || async {
+        let b = Browser::new();
+        let login = b.follow(&server, &authorize(&server, "")).await;
+        b.page(&login).await.html.contains("Runtime Corp")
+    };
+    assert!(offered().await);
+
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["provider", "list"]));
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "runtime-corp\tRuntime Corp\truntime\tenabled");
+    assert!(!out.contains("cli-secret-value"));
+
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["provider", "disable", "runtime-corp"]));
+    assert!(ok && out.contains("disabled provider runtime-corp"), "{out}{err}");
+    let mut gone = false;
+    for _ in 0..50 {
+        if !offered().await {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the running server stops offering it within seconds");
+
+    let (ok, _, err) = tokio::task::block_in_place(|| gatehouse(&server, &["provider", "delete", "runtime-corp"]));
+    assert!(!ok && err.contains("--yes"), "{err}");
+    let (ok, _, err) =
+        tokio::task::block_in_place(|| gatehouse(&server, &["provider", "delete", "runtime-corp", "--yes"]));
+    assert!(ok, "{err}");
+    let (_, out, _) = tokio::task::block_in_place(|| gatehouse(&server, &["provider", "list"]));
+    assert_eq!(out.trim(), "");
+    let (ok, _, err) =
+        tokio::task::block_in_place(|| gatehouse(&server, &["provider", "delete", "runtime-corp", "--yes"]));
+    assert!(!ok && err.contains("runtime-corp"), "{err}");
+
+    let (_, listed, _) =
+        tokio::task::block_in_place(|| gatehouse(&server, &["audit", "list", "--kind", "admin.provider.*"]));
+    let kinds: Vec<&str> = listed
+        .lines()
+        .filter(|l| l.contains("operator:ops-person"))
+        .filter_map(|l| l.split('\t').nth(1))
+        .collect();
+    assert_eq!(kinds, ["admin.provider.delete", "admin.provider.disable"], "{listed}");
 }

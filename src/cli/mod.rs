@@ -82,6 +82,11 @@ pub enum UserCommand {
         /// The user's id, username or email address.
         user: String,
     },
+    /// Mail a user a single-use password reset link (sent by the running server's mail task).
+    ResetPassword {
+        /// The user's id, username or email address.
+        user: String,
+    },
     /// Enable a disabled user again.
     Enable {
         /// The user's id, username or email address.
@@ -267,6 +272,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Client(ClientCommand::List) => list_clients(&config).await,
         Command::User(UserCommand::List(a)) => operate::list_users(&config, a).await,
         Command::User(UserCommand::Disable { user }) => operate::set_user_disabled(&config, &user, true).await,
+        Command::User(UserCommand::ResetPassword { user }) => operate::send_password_reset(&config, &user).await,
         Command::User(UserCommand::Enable { user }) => operate::set_user_disabled(&config, &user, false).await,
         Command::User(UserCommand::Delete { user, yes }) => operate::delete_user(&config, &user, yes).await,
         Command::Client(ClientCommand::Disable { client_id }) => {

@@ -266,3 +266,19 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
     }
     Ok(())
 }
+
+/// `gatehouse user reset-password USER`: queues the reset mail in the outbox, which the running
+/// server sends.
+pub async fn send_password_reset(config: &Config, user: &str) -> anyhow::Result<()> {
+    let db = operating(config).await?;
+    let op = operator(&db, config);
+    let found = admin::users::find(&op, user).await?;
+    let mailer = crate::mail::Mailer::queue_only(config.smtp.as_ref(), config.templates_dir.as_deref())?;
+    let links = crate::mail_links::Links::of(config, &db, &mailer);
+    let queued = admin::users::send_password_reset(&op, links.as_ref(), &found.id).await?;
+    println!(
+        "reset link for {} queued to {} (valid {} s); the running server sends it",
+        found.username, queued.email, queued.expires_in
+    );
+    Ok(())
+}

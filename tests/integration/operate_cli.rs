@@ -252,3 +252,63 @@ async fn runtime_providers_are_listed_disabled_and_deleted_from_the_command_line
         .collect();
     assert_eq!(kinds, ["admin.provider.delete", "admin.provider.disable"], "{listed}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_link_queued_from_the_command_line_is_mailed_by_the_server_and_sets_a_password() {
+    use super::harness::smtp::{MailServer, FROM};
+    let mail = MailServer::start().await;
+    let smtp = mail.config();
+    let server = TestServer::start_with(move |c| c.smtp = Some(smtp)).await;
+    let port = mail.port.to_string();
+    let out = tokio::task::block_in_place(|| {
+        Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(["user", "reset-password", "alice"])
+            .env("GATEHOUSE_DATABASE_URL", &server.state.config.database_url)
+            .env("GATEHOUSE_ISSUER", &server.issuer)
+            .env("GATEHOUSE_SMTP__HOST", "127.0.0.1")
+            .env("GATEHOUSE_SMTP__PORT", &port)
+            .env("GATEHOUSE_SMTP__TLS", "none")
+            .env("GATEHOUSE_SMTP__FROM", FROM)
+            .env("USER", "ops-person")
+            .env_remove("GATEHOUSE_CONFIG")
+            .output()
+            .expect("run gatehouse")
+    });
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("queued to alice@example.com"), "{stdout}");
+
+    // The running server's mail task sends it; its link sets a new password.
+    let message = mail.latest("alice@example.com", "Reset your password").await;
+    let link = message.link("/login/reset?token=").expect("a reset link");
+    assert!(link.starts_with(&server.issuer), "{link}");
+    let browser = Browser::new();
+    let form = browser.page(&link).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.html);
+    let new_password = "violet kettle orbit drum";
+    let res = browser
+        .post(
+            link.split('?').next().unwrap(),
+            &[
+                ("csrf", &form.field("csrf").expect("csrf")),
+                ("token", &form.field("token").expect("token")),
+                ("password", new_password),
+                ("password_confirm", new_password),
+            ],
+        )
+        .await;
+    assert!(res.text().await.unwrap().contains("Password changed"));
+    let b = Browser::new();
+    let login = b.follow(&server, &authorize(&server, "")).await;
+    assert_eq!(
+        b.submit_login(&login, ALICE, new_password).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    let (_, listed, _) =
+        tokio::task::block_in_place(|| gatehouse(&server, &["audit", "list", "--kind", "admin.user.password_reset"]));
+    assert!(listed.contains("operator:ops-person"), "{listed}");
+}

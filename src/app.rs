@@ -210,6 +210,7 @@ fn spawn_purge(state: &AppState) {
     let limits = state.limits.clone();
     let rotate_after = state.config.keys.rotate_after_days as i64 * 86_400;
     let absolute = state.config.session.absolute_timeout as i64;
+    let audit_retention = state.config.audit.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
@@ -230,6 +231,11 @@ fn spawn_purge(state: &AppState) {
             limits.forget_quiet();
             for e in results.into_iter().filter_map(Result::err) {
                 tracing::warn!(error = %e, "purging expired records failed");
+            }
+            match crate::audit::purge_expired(&db, &audit_retention, crate::audit::Actor::System).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "audit events past their retention purged"),
+                Err(e) => tracing::warn!(error = %e, "purging old audit events failed"),
             }
             if rotate_after > 0 {
                 if let Err(e) = keys.rotate_if_older_than(rotate_after).await {

@@ -222,6 +222,26 @@ pub async fn record_refusal<C: ConnectionTrait>(db: &C, event: Event) {
     }
 }
 
+/// Purges the events older than the retention (`[audit] retention_days`), recording how many
+/// went (as `admin.audit.purge`, by `actor`) in the same transaction. The database refuses any
+/// other removal.
+pub async fn purge_expired(
+    db: &sea_orm::DatabaseConnection,
+    retention: &crate::config::audit::AuditConfig,
+    actor: Actor,
+) -> Result<u64, DbErr> {
+    use sea_orm::TransactionTrait;
+    let cutoff_ms = retention.cutoff_ms(now_ms());
+    let txn = db.begin().await?;
+    let removed = repo::purge_before(&txn, cutoff_ms).await?;
+    if removed > 0 {
+        let detail = serde_json::json!({"removed": removed, "cutoff_ms": cutoff_ms});
+        record(&txn, Event::new(EventKind::Admin("audit.purge"), actor).detail(detail)).await?;
+    }
+    txn.commit().await?;
+    Ok(removed)
+}
+
 /// Unix milliseconds now.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -16,6 +16,7 @@ mod m20261130_000013_passkeys;
 mod m20261130_000014_mail;
 mod m20261130_000016_audit;
 mod m20261130_000017_runtime_providers;
+mod m20261130_000018_audit_retention;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_mail::Migration),
             Box::new(m20261130_000016_audit::Migration),
             Box::new(m20261130_000017_runtime_providers::Migration),
+            Box::new(m20261130_000018_audit_retention::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 pub mod clients;
 pub mod events;
 pub mod keys;
+pub mod providers;
 pub mod sessions;
 pub mod users;
 
@@ -50,6 +51,17 @@ pub enum AdminError {
     /// The client is declared in the configuration file, which stays its source of truth.
     #[error("client {0:?} is declared in the configuration file and is read-only here")]
     Declared(String),
+    /// The upstream provider is declared in the configuration file, which stays its source of truth.
+    #[error("provider {0:?} is declared in the configuration file and is read-only here")]
+    DeclaredProvider(String),
+    /// A stored runtime provider could not be read or written.
+    #[error("runtime provider: {0}")]
+    ProviderStore(#[from] crate::store::providers::ProviderRowError),
+    /// What the operation needs is not set up on this server (mail without `[smtp]`).
+    #[error("{0}")]
+    Unavailable(&'static str),
+    #[error("mail: {0}")]
+    Mail(#[from] crate::mail::MailError),
     #[error("signing keys: {0}")]
     Keys(#[from] crate::keys::KeyError),
     #[error("password hashing failed: {0}")]

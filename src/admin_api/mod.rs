@@ -9,6 +9,7 @@ pub mod clients;
 pub mod events;
 pub mod keys;
 pub mod problem;
+pub mod providers;
 pub mod sessions;
 pub mod users;
 
@@ -25,11 +26,12 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Gatehouse admin API", description = "Operate Gatehouse: clients, users, sessions, signing keys and the audit trail."),
+    info(title = "Gatehouse admin API", description = "Operate Gatehouse: clients, users, upstream providers, sessions, signing keys and the audit trail."),
     components(schemas(problem::ProblemBody, problem::FieldError)),
     tags(
         (name = "clients", description = "Client applications"),
         (name = "users", description = "Accounts"),
+        (name = "providers", description = "Upstream identity providers"),
         (name = "sessions", description = "Sign-in sessions"),
         (name = "keys", description = "Token signing keys"),
         (name = "events", description = "The audit trail"),
@@ -54,7 +56,16 @@ fn documented() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(users::disable_user))
         .routes(routes!(users::enable_user))
         .routes(routes!(users::clear_throttle))
+        .routes(routes!(users::send_password_reset))
         .routes(routes!(users::unlink_identity))
+        .routes(routes!(providers::list_providers, providers::create_provider))
+        .routes(routes!(
+            providers::get_provider,
+            providers::update_provider,
+            providers::delete_provider
+        ))
+        .routes(routes!(providers::disable_provider))
+        .routes(routes!(providers::enable_provider))
         .routes(routes!(sessions::list_sessions))
         .routes(routes!(sessions::end_session))
         .routes(routes!(keys::list_keys))
@@ -74,7 +85,7 @@ pub fn openapi(issuer: &str) -> OpenApiDoc {
 /// shares (the 401 and 403 answers).
 fn finish(doc: &mut OpenApiDoc, issuer: &str) {
     let scopes = Scopes::from_iter([
-        (READ_SCOPE, "Read clients, users, sessions, keys and events"),
+        (READ_SCOPE, "Read clients, users, providers, sessions, keys and events"),
         (WRITE_SCOPE, "Change them"),
     ]);
     let flow = Flow::ClientCredentials(ClientCredentials::new(format!("{issuer}/token"), scopes));

@@ -169,13 +169,23 @@ impl From<AdminError> for Problem {
                 p.field = Some(field);
                 p
             }
-            AdminError::Declared(_) => Problem::new(
+            AdminError::Declared(_) | AdminError::DeclaredProvider(_) => Problem::new(
                 StatusCode::CONFLICT,
                 Some("declared-in-config"),
                 "Declared in the configuration file",
                 e.to_string(),
             ),
-            AdminError::Keys(_) | AdminError::Hash(_) | AdminError::Db(_) => {
+            AdminError::Unavailable(_) => Problem::new(
+                StatusCode::CONFLICT,
+                Some("not-configured"),
+                "Not set up on this server",
+                e.to_string(),
+            ),
+            AdminError::Mail(_)
+            | AdminError::Keys(_)
+            | AdminError::Hash(_)
+            | AdminError::Db(_)
+            | AdminError::ProviderStore(_) => {
                 tracing::error!(error = %e, "admin API fault");
                 Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

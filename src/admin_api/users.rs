@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::auth::{Reader, Writer};
 use super::body::{JsonBody, QueryParams};
 use super::problem::Problem;
-use crate::admin::users::{self, Ended, NewUserInput, UserDetail, UserPatch, UserView};
+use crate::admin::users::{self, Ended, NewUserInput, ResetMailQueued, UserDetail, UserPatch, UserView};
 use crate::admin::{Page, Paging};
 use crate::state::AppState;
 
@@ -168,4 +168,22 @@ pub async fn unlink_identity(
 ) -> Result<StatusCode, Problem> {
     users::unlink(&caller.operator(&state), &id, &provider).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Mails the account a single-use password reset link (as "Forgot password?" does).
+#[utoipa::path(post, path = "/admin/api/v1/users/{id}/password-reset", tag = "users",
+    params(("id" = String, Path, description = "The user id")),
+    responses(
+        (status = 202, description = "The mail is queued", body = ResetMailQueued),
+        (status = 409, description = "The account is disabled or has no email, or the server sends no mail", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("machine_token" = ["admin:write"])))]
+pub async fn send_password_reset(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let links = crate::login::recovery::mail_links(&state);
+    let queued = users::send_password_reset(&caller.operator(&state), links.as_ref(), &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(queued)).into_response())
 }

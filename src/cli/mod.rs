@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `user add|list|disable|delete`,
-//! `client add|list|disable|delete`, `audit list`.
+//! `client add|list|disable|delete`, `provider list|disable|enable|delete`, `audit list|purge`.
 pub mod operate;
 
 use std::io::Read;
@@ -48,6 +48,9 @@ pub enum Command {
     /// Manage token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage upstream identity providers (runtime ones; the config file's are read-only).
+    #[command(subcommand)]
+    Provider(operate::ProviderCommand),
     /// Read the audit trail.
     #[command(subcommand)]
     Audit(operate::AuditCommand),
@@ -76,6 +79,11 @@ pub enum UserCommand {
     List(operate::UserList),
     /// Disable a user: every session ends and every token is revoked at once.
     Disable {
+        /// The user's id, username or email address.
+        user: String,
+    },
+    /// Mail a user a single-use password reset link (sent by the running server's mail task).
+    ResetPassword {
         /// The user's id, username or email address.
         user: String,
     },
@@ -264,6 +272,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Client(ClientCommand::List) => list_clients(&config).await,
         Command::User(UserCommand::List(a)) => operate::list_users(&config, a).await,
         Command::User(UserCommand::Disable { user }) => operate::set_user_disabled(&config, &user, true).await,
+        Command::User(UserCommand::ResetPassword { user }) => operate::send_password_reset(&config, &user).await,
         Command::User(UserCommand::Enable { user }) => operate::set_user_disabled(&config, &user, false).await,
         Command::User(UserCommand::Delete { user, yes }) => operate::delete_user(&config, &user, yes).await,
         Command::Client(ClientCommand::Disable { client_id }) => {
@@ -276,6 +285,8 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             operate::delete_client(&config, &client_id, yes).await
         }
         Command::Audit(operate::AuditCommand::List(a)) => operate::list_events(&config, a).await,
+        Command::Audit(operate::AuditCommand::Purge) => operate::purge_events(&config).await,
+        Command::Provider(cmd) => operate::provider(&config, cmd).await,
     }
 }
 

@@ -1,5 +1,5 @@
 //! The CLI's operating verbs (`user list|disable|enable|delete`, `client disable|enable|delete`,
-//! `audit list`), on the same core as the admin API; each change is audited as the operator.
+//! `provider list|disable|enable|delete`, `audit list|purge`), on the same core as the admin API; each change is audited as the operator.
 use anyhow::bail;
 use clap::{Args, Subcommand};
 
@@ -12,6 +12,8 @@ use crate::config::Config;
 pub enum AuditCommand {
     /// List recorded security events, newest first.
     List(AuditList),
+    /// Remove the events older than `[audit] retention_days` (serve does it every ten minutes).
+    Purge,
 }
 
 /// `gatehouse audit list`.
@@ -192,5 +194,91 @@ pub async fn list_events(config: &Config, a: AuditList) -> anyhow::Result<()> {
         }
     }
     eprintln!("{} of {} events", page.items.len(), page.total);
+    Ok(())
+}
+
+/// `gatehouse audit purge`.
+pub async fn purge_events(config: &Config) -> anyhow::Result<()> {
+    let db = operating(config).await?;
+    let removed = crate::audit::purge_expired(&db, &config.audit, Actor::Operator(operator_name())).await?;
+    println!(
+        "{removed} audit event(s) older than {} day(s) removed",
+        config.audit.retention_days
+    );
+    Ok(())
+}
+
+/// `gatehouse provider …`: upstream providers, the config file's (read-only) and the runtime
+/// ones made through the admin API. Other nodes apply a change within seconds.
+#[derive(Subcommand, Debug)]
+pub enum ProviderCommand {
+    /// List providers: id, name, where declared, enabled or disabled.
+    List,
+    /// Disable a runtime provider: no longer offered, its logins refused.
+    Disable {
+        /// The provider id.
+        id: String,
+    },
+    /// Enable a disabled runtime provider again.
+    Enable {
+        /// The provider id.
+        id: String,
+    },
+    /// Delete a runtime provider.
+    Delete {
+        /// The provider id.
+        id: String,
+        /// Confirm: deleting cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Runs a `gatehouse provider …` verb.
+pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<()> {
+    let db = operating(config).await?;
+    let live = crate::upstream::LiveRegistry::new(config, &db, &reqwest::Client::new()).map_err(anyhow::Error::msg)?;
+    let op = operator(&db, config);
+    match cmd {
+        ProviderCommand::List => {
+            let page = admin::providers::list(&op, &live, Paging::new(Some(admin::MAX_PAGE), None)?).await?;
+            for p in page.items {
+                let origin = if p.read_only { "config-file" } else { "runtime" };
+                let state = if p.enabled { "enabled" } else { "disabled" };
+                println!("{}\t{}\t{origin}\t{state}", p.id, p.name);
+            }
+        }
+        ProviderCommand::Disable { id } => {
+            admin::providers::set_enabled(&op, &live, &id, false).await?;
+            println!("disabled provider {id}");
+        }
+        ProviderCommand::Enable { id } => {
+            admin::providers::set_enabled(&op, &live, &id, true).await?;
+            println!("enabled provider {id}");
+        }
+        ProviderCommand::Delete { id, yes } => {
+            if !yes {
+                bail!("deleting provider {id} cannot be undone: add --yes");
+            }
+            admin::providers::delete(&op, &live, &id).await?;
+            println!("deleted provider {id}");
+        }
+    }
+    Ok(())
+}
+
+/// `gatehouse user reset-password USER`: queues the reset mail in the outbox, which the running
+/// server sends.
+pub async fn send_password_reset(config: &Config, user: &str) -> anyhow::Result<()> {
+    let db = operating(config).await?;
+    let op = operator(&db, config);
+    let found = admin::users::find(&op, user).await?;
+    let mailer = crate::mail::Mailer::queue_only(config.smtp.as_ref(), config.templates_dir.as_deref())?;
+    let links = crate::mail_links::Links::of(config, &db, &mailer);
+    let queued = admin::users::send_password_reset(&op, links.as_ref(), &found.id).await?;
+    println!(
+        "reset link for {} queued to {} (valid {} s); the running server sends it",
+        found.username, queued.email, queued.expires_in
+    );
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 
+pub mod audit;
 pub mod declared;
 pub mod environment;
 pub mod presets;
@@ -39,6 +40,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "log",
     "metrics",
     "smtp",
+    "audit",
 ];
 
 /// Why the configuration could not be loaded.
@@ -98,6 +100,9 @@ pub struct Config {
     /// Outgoing mail; without it no mail is sent.
     #[serde(default)]
     pub smtp: Option<smtp::SmtpConfig>,
+    /// How long the audit trail keeps events.
+    #[serde(default)]
+    pub audit: audit::AuditConfig,
 }
 
 /// `[metrics]`: Prometheus text at `/metrics`, off by default.
@@ -465,6 +470,7 @@ impl Default for Config {
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
             smtp: None,
+            audit: audit::AuditConfig::default(),
         }
     }
 }
@@ -511,6 +517,7 @@ impl Config {
             ));
         }
         self.server.validate().map_err(ConfigError::Rule)?;
+        self.audit.validate().map_err(ConfigError::Rule)?;
         if let Some(smtp) = &self.smtp {
             smtp.validate().map_err(ConfigError::Rule)?;
         }

@@ -22,14 +22,7 @@ const RETURN_KEY: &str = "reset_return_interaction";
 
 /// The mail-link context of this server, when it can send mail.
 pub fn mail_links(state: &AppState) -> Option<Links> {
-    let smtp = state.config.smtp.clone()?;
-    state.mailer.enabled().then(|| Links {
-        db: state.db.clone(),
-        mailer: state.mailer.clone(),
-        issuer: state.issuer.clone(),
-        site: state.config.issuer.host_str().unwrap_or("Gatehouse").to_owned(),
-        smtp,
-    })
+    Links::of(&state.config, &state.db, &state.mailer)
 }
 
 fn links_or_404(state: &AppState) -> Result<Links, PageError> {

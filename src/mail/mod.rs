@@ -96,6 +96,23 @@ impl Mailer {
         })
     }
 
+    /// A mailer that only queues, for a command-line process: the sending task of `serve` (on
+    /// any node of the database) sends what it stores in the outbox. Nothing without `[smtp]`.
+    pub fn queue_only(
+        config: Option<&SmtpConfig>,
+        templates_dir: Option<&std::path::Path>,
+    ) -> Result<Self, MailSetupError> {
+        if config.is_none() {
+            return Ok(Self { on: None });
+        }
+        let templates = MailTemplates::load(templates_dir)?;
+        // No receiver: the wake-up in `queue` is dropped; the senders poll the outbox anyway.
+        let (wake, _) = mpsc::channel(1);
+        Ok(Self {
+            on: Some(Arc::new(On { templates, wake })),
+        })
+    }
+
     /// Whether mail can be sent at all (`[smtp]` is configured).
     pub fn enabled(&self) -> bool {
         self.on.is_some()

@@ -23,6 +23,18 @@ pub struct Links {
 }
 
 impl Links {
+    /// The links of a server configured by `config`, when it can send mail (`[smtp]`).
+    pub fn of(config: &crate::config::Config, db: &DatabaseConnection, mailer: &Mailer) -> Option<Self> {
+        let smtp = config.smtp.clone()?;
+        mailer.enabled().then(|| Links {
+            db: db.clone(),
+            mailer: mailer.clone(),
+            issuer: config.issuer_str(),
+            site: config.issuer.host_str().unwrap_or("Gatehouse").to_owned(),
+            smtp,
+        })
+    }
+
     /// The absolute URL of `path?token=…`.
     pub fn link(&self, path: &str, token: &str) -> String {
         crate::urls::with_query(&format!("{}{path}", self.issuer), &[("token", token)])

@@ -12,7 +12,7 @@ use crate::store::email_tokens::{self, EmailToken, Purpose};
 use crate::store::now;
 use crate::store::throttles::{self, Admission};
 use crate::store::users::{self, User, UserError};
-use sea_orm::DbErr;
+use sea_orm::{ConnectionTrait, DbErr};
 
 /// The page's path the link points to.
 pub const PATH: &str = "/login/reset";
@@ -60,17 +60,25 @@ async fn send_link(links: &Links, email: &str) -> Result<(), LinkError> {
         tracing::info!("password reset asked for an address no account has; no mail");
         return Ok(());
     };
+    mail_link(links, &links.db, &user, email).await?;
+    Ok(())
+}
+
+/// Issues a reset link for `user` at `email` and queues its mail, on `db`: the caller's
+/// transaction when the mail goes with another write (an operator's audit row). Returns the
+/// seconds the link is valid. The "forgot password" page and the admin API both send this way.
+pub async fn mail_link<C: ConnectionTrait>(links: &Links, db: &C, user: &User, email: &str) -> Result<i64, LinkError> {
     let ttl = links.smtp.reset_link_secs;
-    let token = email_tokens::issue(&links.db, Purpose::ResetPassword, &user.id, email, ttl).await?;
+    let token = email_tokens::issue(db, Purpose::ResetPassword, &user.id, email, ttl).await?;
     let mail = ResetPassword {
         site: links.site.clone(),
         username: user.username.clone(),
         link: links.link(PATH, &token),
         valid_for: in_words(ttl),
     };
-    links.mailer.queue(&links.db, email, &mail, ttl).await?;
+    links.mailer.queue(db, email, &mail, ttl).await?;
     tracing::info!(user_id = %user.id, "password reset link sent");
-    Ok(())
+    Ok(ttl)
 }
 
 /// The unused, unexpired link `token` and its (enabled) account.

@@ -1,5 +1,6 @@
-//! The audit trail's table: rows are appended and read, never changed or removed (there is no
-//! function for either here, and the database refuses both with a trigger).
+//! The audit trail's table: rows are appended and read, never changed; the only removal is the
+//! retention purge of events older than a cutoff (the database refuses any other UPDATE or
+//! DELETE with a trigger, and a cutoff closer than a day to now).
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -102,6 +103,26 @@ fn selected(q: &AuditQuery) -> sea_orm::Select<audit_event::Entity> {
         find = find.filter(audit_event::Column::AtMs.lt(t));
     }
     find
+}
+
+/// Removes the events older than `cutoff_ms` (Unix milliseconds): raises the cutoff the delete
+/// trigger checks, then deletes exactly the rows before it (call it in a transaction). Returns
+/// how many went. The database refuses a cutoff less than a day old.
+pub async fn purge_before<C: ConnectionTrait>(txn: &C, cutoff_ms: i64) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, Query};
+    let raise = Query::update()
+        .table(Alias::new("audit_retention"))
+        .value(Alias::new("cutoff_ms"), cutoff_ms)
+        .and_where(Expr::col(Alias::new("id")).eq(1))
+        .and_where(Expr::col(Alias::new("cutoff_ms")).lt(cutoff_ms))
+        .to_owned();
+    txn.execute(txn.get_database_backend().build(&raise)).await?;
+    let removed = audit_event::Entity::delete_many()
+        .filter(audit_event::Column::AtMs.lt(cutoff_ms))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    Ok(removed)
 }
 
 #[cfg(test)]

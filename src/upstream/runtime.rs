@@ -2,10 +2,12 @@
 //! core), stored in the database next to the config file's providers, which stay read-only.
 //! Every change raises the `providers` change version in the same transaction: each node's
 //! [`LiveRegistry`] picks it up within seconds (`propagation`); [`refresh`] applies it here at
-//! once.
+//! once. Every change writes its audit row (naming who made it, never the client secret) in the
+//! same transaction.
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use super::LiveRegistry;
+use crate::audit::{self, Actor, Event, EventKind};
 use crate::config::ProviderConfig;
 use crate::store::changes::{self, Topic};
 use crate::store::providers::{self, ProviderRowError, StoredProvider};
@@ -66,6 +68,7 @@ pub async fn list(db: &DatabaseConnection, live: &LiveRegistry) -> Result<Vec<Li
 pub async fn create(
     db: &DatabaseConnection,
     live: &LiveRegistry,
+    actor: &Actor,
     config: ProviderConfig,
 ) -> Result<StoredProvider, ProviderChangeError> {
     check(live, &config)?;
@@ -74,6 +77,8 @@ pub async fn create(
         return Err(ProviderChangeError::Exists(config.id));
     }
     let stored = providers::insert(&tx, &config).await?;
+    let detail = serde_json::json!({"kind": config.kind, "name": config.name, "enabled": config.enabled});
+    audit::record(&tx, event("provider.create", actor, &config.id).detail(detail)).await?;
     changes::bump(&tx, Topic::Providers).await?;
     tx.commit().await?;
     refresh(db, live).await?;
@@ -84,13 +89,19 @@ pub async fn create(
 pub async fn update(
     db: &DatabaseConnection,
     live: &LiveRegistry,
+    actor: &Actor,
     config: ProviderConfig,
 ) -> Result<StoredProvider, ProviderChangeError> {
     check(live, &config)?;
     let tx = db.begin().await?;
+    let before = providers::find(&tx, &config.id)
+        .await?
+        .ok_or_else(|| ProviderChangeError::NotFound(config.id.clone()))?;
     let stored = providers::update(&tx, &config)
         .await?
         .ok_or_else(|| ProviderChangeError::NotFound(config.id.clone()))?;
+    let detail = serde_json::json!({"changed": changed_settings(&before.config, &config)});
+    audit::record(&tx, event("provider.update", actor, &config.id).detail(detail)).await?;
     changes::bump(&tx, Topic::Providers).await?;
     tx.commit().await?;
     refresh(db, live).await?;
@@ -102,6 +113,7 @@ pub async fn update(
 pub async fn set_enabled(
     db: &DatabaseConnection,
     live: &LiveRegistry,
+    actor: &Actor,
     id: &str,
     enabled: bool,
 ) -> Result<StoredProvider, ProviderChangeError> {
@@ -115,6 +127,8 @@ pub async fn set_enabled(
     let stored = providers::update(&tx, &config)
         .await?
         .ok_or_else(|| ProviderChangeError::NotFound(id.into()))?;
+    let op = if enabled { "provider.enable" } else { "provider.disable" };
+    audit::record(&tx, event(op, actor, id)).await?;
     changes::bump(&tx, Topic::Providers).await?;
     tx.commit().await?;
     refresh(db, live).await?;
@@ -122,12 +136,18 @@ pub async fn set_enabled(
 }
 
 /// Deletes a runtime provider.
-pub async fn delete(db: &DatabaseConnection, live: &LiveRegistry, id: &str) -> Result<(), ProviderChangeError> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    live: &LiveRegistry,
+    actor: &Actor,
+    id: &str,
+) -> Result<(), ProviderChangeError> {
     refuse_file_id(live, id)?;
     let tx = db.begin().await?;
     if !providers::delete(&tx, id).await? {
         return Err(ProviderChangeError::NotFound(id.into()));
     }
+    audit::record(&tx, event("provider.delete", actor, id)).await?;
     changes::bump(&tx, Topic::Providers).await?;
     tx.commit().await?;
     refresh(db, live).await
@@ -138,6 +158,30 @@ pub async fn refresh(db: &DatabaseConnection, live: &LiveRegistry) -> Result<(),
     let stored = providers::list(db).await?;
     live.set_runtime(stored.into_iter().map(|s| s.config).collect());
     Ok(())
+}
+
+/// The audit event of a change to provider `id`.
+fn event(op: &'static str, actor: &Actor, id: &str) -> Event {
+    Event::new(EventKind::Admin(op), actor.clone()).provider(id)
+}
+
+/// The names of the settings that differ (names only: the client secret's value never reaches
+/// the audit trail).
+fn changed_settings(before: &ProviderConfig, after: &ProviderConfig) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 fn refuse_file_id(live: &LiveRegistry, id: &str) -> Result<(), ProviderChangeError> {

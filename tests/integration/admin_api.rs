@@ -140,12 +140,20 @@ async fn the_openapi_document_lists_exactly_the_served_endpoints_each_behind_a_b
         "POST /admin/api/v1/users/{id}/disable",
         "POST /admin/api/v1/users/{id}/enable",
         "DELETE /admin/api/v1/users/{id}/throttle",
+        "POST /admin/api/v1/users/{id}/password-reset",
         "DELETE /admin/api/v1/users/{id}/identities/{provider}",
         "GET /admin/api/v1/sessions",
         "DELETE /admin/api/v1/sessions/{sid}",
         "GET /admin/api/v1/keys",
         "POST /admin/api/v1/keys/rotate",
         "GET /admin/api/v1/events",
+        "GET /admin/api/v1/providers",
+        "POST /admin/api/v1/providers",
+        "GET /admin/api/v1/providers/{id}",
+        "PATCH /admin/api/v1/providers/{id}",
+        "DELETE /admin/api/v1/providers/{id}",
+        "POST /admin/api/v1/providers/{id}/disable",
+        "POST /admin/api/v1/providers/{id}/enable",
     ];
     expected.sort_by_key(|e| {
         let (m, p) = e.split_once(' ').unwrap();
@@ -1003,4 +1011,468 @@ async fn unlinking_an_identity_shows_in_the_user_and_in_the_audit_trail() {
         (unlinked[0]["actor_kind"].as_str(), unlinked[0]["actor_id"].as_str()),
         (Some("machine"), Some(ADMIN))
     );
+}
+
+/// A server with the admin clients and a config-declared provider `from-file`, registered at the
+/// real upstream OP as client of a provider `corp` that does not exist yet; with that
+/// registration's client id and secret.
+async fn server_for_runtime_providers() -> (TestServer, String, String) {
+    use super::harness::peers::oidc_peer;
+    let peer = oidc_peer();
+    let mut p = TestServer::prepare().await;
+    let (client_id, secret) = peer
+        .register_client(
+            &p.config.endpoint("/broker/callback/corp"),
+            &p.config.endpoint("/logout/upstream/corp"),
+        )
+        .await;
+    extra_clients(&mut p.config, None);
+    admin_clients(&mut p.config);
+    p.config.providers = vec![gatehouse::config::ProviderConfig {
+        id: "from-file".into(),
+        name: "From the file".into(),
+        issuer: Some(peer.issuer.parse().unwrap()),
+        client_id: "file-client".into(),
+        client_secret: Some("file-secret-never-shown".into()),
+        ..Default::default()
+    }];
+    (p.launch().await, client_id, secret)
+}
+
+/// The login page a client app's sign-in shows, and its URL.
+async fn login_page(server: &TestServer, browser: &Browser) -> (String, String) {
+    let login = browser
+        .follow(server, &super::harness::client_app::authorize(server, ""))
+        .await;
+    let html = browser.page(&login).await.html;
+    (login, html)
+}
+
+#[tokio::test]
+async fn a_provider_created_through_the_api_signs_people_in_at_once_and_is_changed_disabled_and_deleted() {
+    use super::harness::federation::federated_login;
+    use super::harness::peers::oidc_peer;
+    use super::harness::urls::query_param;
+
+    let (server, upstream_client, upstream_secret) = server_for_runtime_providers().await;
+    let admin = machine_token(&server, ADMIN).await;
+    let reader = machine_token(&server, READER).await;
+    let mut bodies: Vec<String> = Vec::new();
+    let corp = json!({
+        "id": "corp",
+        "name": "Contoso",
+        "issuer": oidc_peer().issuer,
+        "client_id": upstream_client,
+        "client_secret": upstream_secret,
+        "scopes": ["openid", "profile", "email", "groups"],
+        "fetch_userinfo": true,
+        "trust_email": true,
+    });
+
+    // Refused without a token, and with a read-only one; nothing made.
+    let (status, headers, body) = call(&server, Method::POST, "/providers", None, Some(corp.clone())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(is_problem(&headers));
+    let (status, headers, body) = call(&server, Method::POST, "/providers", Some(&reader), Some(corp.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(challenge(&headers).contains("insufficient_scope"));
+    // Bad input names the field; nothing half-written.
+    let mut no_name = corp.clone();
+    no_name.as_object_mut().unwrap().remove("name");
+    for (bad, field) in [
+        (no_name, "name"),
+        (
+            json!({"id": "x y", "name": "X", "issuer": oidc_peer().issuer, "client_id": "a", "client_secret": "b"}),
+            "id",
+        ),
+        (
+            json!({"id": "corp", "name": "X", "issuer": "not a url", "client_id": "a"}),
+            "issuer",
+        ),
+        (
+            json!({"id": "corp", "name": "X", "issuer": oidc_peer().issuer, "client_id": "a", "client_secret_env": "DATABASE_URL"}),
+            "client_secret_env",
+        ),
+        (
+            json!({"id": "corp", "name": "X", "issuer": oidc_peer().issuer, "client_id": ""}),
+            "client_id",
+        ),
+    ] {
+        let (status, headers, body) = call(&server, Method::POST, "/providers", Some(&admin), Some(bad.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        assert!(is_problem(&headers));
+        assert_eq!(body["field"], field, "{bad}: {body}");
+    }
+    let (_, _, listed) = call(&server, Method::GET, "/providers", Some(&reader), None).await;
+    assert_eq!(listed["total"], 1, "only the file's provider: {listed}");
+    assert_eq!(listed["items"][0]["id"], "from-file");
+    assert_eq!(listed["items"][0]["origin"], "config_file");
+    assert_eq!(listed["items"][0]["read_only"], true);
+    assert_eq!(listed["items"][0]["has_client_secret"], true);
+    bodies.push(listed.to_string());
+    let (_, html) = login_page(&server, &Browser::new()).await;
+    assert!(!html.contains("Sign in with Contoso"));
+
+    // Created: offered and working at once, without a restart.
+    let (status, _, made) = call(&server, Method::POST, "/providers", Some(&admin), Some(corp.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["origin"], "runtime");
+    assert_eq!(made["read_only"], false);
+    assert_eq!(made["has_client_secret"], true);
+    assert_eq!(made["settings"]["client_id"], upstream_client.as_str());
+    bodies.push(made.to_string());
+    let (status, _, _) = call(&server, Method::POST, "/providers", Some(&admin), Some(corp.clone())).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the id is taken");
+    let end = federated_login(&Browser::new(), &server, "ann").await;
+    assert!(end.url.starts_with(RP_REDIRECT), "back at the client: {}", end.url);
+    assert!(query_param(&end.url, "code").is_some(), "{}", end.url);
+    let (_, _, ann) = call(
+        &server,
+        Method::GET,
+        "/users?search=ann@contoso.test",
+        Some(&reader),
+        None,
+    )
+    .await;
+    assert_eq!(ann["total"], 1, "the brokered login made her account: {ann}");
+    let ann_id = ann["items"][0]["id"].as_str().unwrap().to_owned();
+    let (_, _, detail) = call(&server, Method::GET, &format!("/users/{ann_id}"), Some(&reader), None).await;
+    assert_eq!(detail["identities"][0]["provider"], "corp", "{detail}");
+
+    // Changed: the given field only (the secret is kept), in force at once.
+    let (status, _, changed) = call(
+        &server,
+        Method::PATCH,
+        "/providers/corp",
+        Some(&admin),
+        Some(json!({"name": "Contoso Group"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["name"], "Contoso Group");
+    assert_eq!(changed["has_client_secret"], true);
+    bodies.push(changed.to_string());
+    let (status, _, body) = call(
+        &server,
+        Method::PATCH,
+        "/providers/corp",
+        Some(&admin),
+        Some(json!({"name": "Half", "issuer": "nope"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("issuer"))
+    );
+    let (_, _, got) = call(&server, Method::GET, "/providers/corp", Some(&reader), None).await;
+    assert_eq!(got["name"], "Contoso Group", "nothing half-written: {got}");
+    bodies.push(got.to_string());
+    let (_, html) = login_page(&server, &Browser::new()).await;
+    assert!(html.contains("Sign in with Contoso Group"), "{html}");
+
+    // The file's provider is read-only through the API.
+    for (method, path, body) in [
+        (Method::PATCH, "/providers/from-file", Some(json!({"name": "Renamed"}))),
+        (Method::DELETE, "/providers/from-file", None),
+        (Method::POST, "/providers/from-file/disable", None),
+        (
+            Method::POST,
+            "/providers",
+            Some(
+                json!({"id": "from-file", "name": "Again", "issuer": oidc_peer().issuer, "client_id": "a", "client_secret": "b"}),
+            ),
+        ),
+    ] {
+        let (status, headers, answer) = call(&server, method.clone(), path, Some(&admin), body).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{method} {path}: {answer}");
+        assert!(is_problem(&headers));
+        assert_eq!(answer["type"], "urn:gatehouse:problem:declared-in-config", "{answer}");
+        bodies.push(answer.to_string());
+    }
+    let (_, _, file) = call(&server, Method::GET, "/providers/from-file", Some(&reader), None).await;
+    assert_eq!(file["name"], "From the file");
+    bodies.push(file.to_string());
+
+    // Disabled: no longer offered, and its start is refused.
+    let (status, _, disabled) = call(&server, Method::POST, "/providers/corp/disable", Some(&admin), None).await;
+    assert_eq!(status, StatusCode::OK, "{disabled}");
+    assert_eq!(disabled["enabled"], false);
+    bodies.push(disabled.to_string());
+    let browser = Browser::new();
+    let (login, html) = login_page(&server, &browser).await;
+    assert!(!html.contains("/broker/start/corp"), "{html}");
+    let interaction = query_param(&login, "interaction").expect("an interaction");
+    let start = browser
+        .get(&server.url(&format!("/broker/start/corp?interaction={interaction}")))
+        .await;
+    let to_upstream = super::harness::browser::location(&start).is_some_and(|l| l.starts_with(&oidc_peer().issuer));
+    assert!(
+        !to_upstream,
+        "a disabled provider's start is refused: {}",
+        start.status()
+    );
+    let (_, _, listed) = call(&server, Method::GET, "/providers", Some(&reader), None).await;
+    assert_eq!(listed["items"][1]["enabled"], false, "still listed: {listed}");
+    bodies.push(listed.to_string());
+    let (status, _, enabled) = call(&server, Method::POST, "/providers/corp/enable", Some(&admin), None).await;
+    assert_eq!((status, &enabled["enabled"]), (StatusCode::OK, &json!(true)));
+
+    // Deleted.
+    let (status, _, _) = call(&server, Method::DELETE, "/providers/corp", Some(&admin), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, gone) = call(&server, Method::GET, "/providers/corp", Some(&reader), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{gone}");
+    let (status, _, _) = call(&server, Method::DELETE, "/providers/corp", Some(&admin), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, html) = login_page(&server, &Browser::new()).await;
+    assert!(!html.contains("Contoso"));
+
+    // Every change is in the audit trail, by the machine client, in order.
+    let changes = events(&server, &admin, "kind=admin.provider.*&limit=200").await;
+    let kinds: Vec<&str> = changes.iter().rev().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "admin.provider.create",
+            "admin.provider.update",
+            "admin.provider.disable",
+            "admin.provider.enable",
+            "admin.provider.delete"
+        ]
+    );
+    assert!(
+        changes
+            .iter()
+            .all(|e| e["actor_kind"] == "machine" && e["actor_id"] == ADMIN && e["provider"] == "corp"),
+        "{changes:?}"
+    );
+    assert_eq!(changes[3]["detail"]["changed"], json!(["name"]), "{changes:?}");
+
+    // The secrets are in no answer and no audit row.
+    let (_, _, all_events) = call(&server, Method::GET, "/events?limit=200", Some(&reader), None).await;
+    bodies.push(all_events.to_string());
+    let (_, _, doc) = call(&server, Method::GET, "/openapi.json", None, None).await;
+    assert!(doc["paths"]["/admin/api/v1/providers"]["post"].is_object());
+    assert_eq!(
+        doc["components"]["schemas"]["ProviderSettings"]["properties"]["client_secret"]["writeOnly"], true,
+        "documented as write-only"
+    );
+    use sea_orm::ConnectionTrait;
+    let db = &server.state.db;
+    let rows = db
+        .query_all(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT kind, detail FROM audit_events",
+        ))
+        .await
+        .unwrap();
+    for row in rows {
+        let detail: Option<String> = row.try_get("", "detail").unwrap_or_default();
+        bodies.push(detail.unwrap_or_default());
+    }
+    for body in &bodies {
+        assert!(!body.contains(&upstream_secret), "the secret leaked: {body}");
+        assert!(!body.contains("file-secret-never-shown"), "the secret leaked: {body}");
+    }
+}
+
+#[tokio::test]
+async fn an_operator_mails_a_reset_link_that_sets_a_new_password_and_is_audited() {
+    use super::harness::smtp::MailServer;
+    const NEW_PASSWORD: &str = "violet kettle orbit drum";
+
+    // Without [smtp] the API says so, and names nothing it did.
+    let plain = server().await;
+    let t = machine_token(&plain, ADMIN).await;
+    let alice = accounts::local_id(&plain, ALICE).await;
+    let (status, headers, body) = call(
+        &plain,
+        Method::POST,
+        &format!("/users/{alice}/password-reset"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(is_problem(&headers));
+    assert_eq!(body["type"], "urn:gatehouse:problem:not-configured");
+
+    let mail = MailServer::start().await;
+    let smtp = mail.config();
+    let server = TestServer::start_with(move |c| {
+        c.smtp = Some(smtp);
+        extra_clients(c, None);
+        admin_clients(c);
+    })
+    .await;
+    let admin = machine_token(&server, ADMIN).await;
+    let reader = machine_token(&server, READER).await;
+    let alice = accounts::local_id(&server, ALICE).await;
+    let path = format!("/users/{alice}/password-reset");
+    let (status, _, _) = call(&server, Method::POST, &path, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = call(&server, Method::POST, &path, Some(&reader), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = call(
+        &server,
+        Method::POST,
+        "/users/nobody/password-reset",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(mail.count_to("alice@example.com"), 0, "no mail for refused calls");
+
+    let (status, _, queued) = call(&server, Method::POST, &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    assert_eq!(queued["email"], "alice@example.com");
+    assert!(queued["expires_in"].as_i64().unwrap() > 0);
+
+    // The mail arrives at the real SMTP server; its link sets a new password.
+    let message = mail.latest("alice@example.com", "Reset your password").await;
+    let link = message.link("/login/reset?token=").expect("a reset link in the mail");
+    assert!(link.starts_with(&server.issuer), "{link}");
+    let browser = Browser::new();
+    let form = browser.page(&link).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.html);
+    let res = browser
+        .post(
+            link.split('?').next().unwrap(),
+            &[
+                ("csrf", &form.field("csrf").expect("csrf")),
+                ("token", &form.field("token").expect("token")),
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    let done = res.text().await.unwrap();
+    assert!(done.contains("Password changed"), "{done}");
+    let signs_in = |password: &'static str| {
+        let server = &server;
+        async move {
+            let b = Browser::new();
+            let login = b
+                .follow(server, &super::harness::client_app::authorize(server, ""))
+                .await;
+            b.submit_login(&login, ALICE, password).await.status() == StatusCode::SEE_OTHER
+        }
+    };
+    assert!(signs_in(NEW_PASSWORD).await, "the new password works");
+    assert!(!signs_in(ALICE_PASSWORD).await, "the old one is gone");
+
+    // Audited with the machine client that asked; the link's token is not in the row.
+    let sent = events(&server, &admin, "kind=admin.user.password_reset").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["user_id"], alice.as_str());
+    assert_eq!(
+        (sent[0]["actor_kind"].as_str(), sent[0]["actor_id"].as_str()),
+        (Some("machine"), Some(ADMIN))
+    );
+    let token = link.split("token=").nth(1).unwrap();
+    assert!(!sent[0].to_string().contains(token));
+
+    // A disabled account gets no link.
+    call(
+        &server,
+        Method::POST,
+        &format!("/users/{alice}/disable"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    let (status, _, body) = call(&server, Method::POST, &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["field"], "id");
+}
+
+/// Appends an audit event that happened `age_ms` ago; its id.
+async fn old_event(server: &TestServer, age_ms: i64, kind: &str) -> String {
+    gatehouse::store::audit::append(
+        &server.state.db,
+        gatehouse::store::audit::NewAuditRow {
+            at_ms: gatehouse::audit::now_ms() - age_ms,
+            kind: kind.into(),
+            actor_kind: "system".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+/// Runs `sql` on the server's database; whether the database accepted it.
+async fn accepted(server: &TestServer, sql: &str) -> bool {
+    use sea_orm::ConnectionTrait;
+    server.state.db.execute_unprepared(sql).await.is_ok()
+}
+
+async fn has_event(server: &TestServer, id: &str) -> bool {
+    use sea_orm::EntityTrait;
+    gatehouse::store::entities::audit_event::Entity::find_by_id(id.to_owned())
+        .one(&server.state.db)
+        .await
+        .unwrap()
+        .is_some()
+}
+
+#[tokio::test]
+async fn the_retention_purge_removes_only_events_past_it_and_the_table_refuses_every_other_change() {
+    const DAY: i64 = 86_400_000;
+    // The server's own purge (at start, then every ten minutes) keeps a century: the purges
+    // below, with a retention of 30 days, are the only ones that remove anything.
+    let server = TestServer::start_with(|c| {
+        admin_clients(c);
+        c.audit.retention_days = 36_500;
+    })
+    .await;
+    let retention = gatehouse::config::audit::AuditConfig { retention_days: 30 };
+    let expired = old_event(&server, 40 * DAY, "sign_in.success").await;
+    let kept = old_event(&server, 29 * DAY, "sign_in.success").await;
+    let recent = old_event(&server, 60_000, "sign_in.success").await;
+
+    // Before the purge raised the cutoff nothing may be deleted, however old.
+    assert!(!accepted(&server, &format!("DELETE FROM audit_events WHERE id = '{expired}'")).await);
+    assert!(has_event(&server, &expired).await);
+
+    let removed = gatehouse::audit::purge_expired(&server.state.db, &retention, gatehouse::audit::Actor::System)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert!(!has_event(&server, &expired).await, "past the retention: purged");
+    assert!(has_event(&server, &kept).await, "within the retention: kept");
+    assert!(has_event(&server, &recent).await);
+
+    // A recent row cannot be deleted nor changed; the cutoff cannot be pulled up to now.
+    assert!(!accepted(&server, &format!("DELETE FROM audit_events WHERE id = '{recent}'")).await);
+    assert!(!accepted(&server, &format!("DELETE FROM audit_events WHERE id = '{kept}'")).await);
+    assert!(!accepted(&server, "DELETE FROM audit_events").await);
+    assert!(
+        !accepted(
+            &server,
+            &format!("UPDATE audit_events SET kind = 'x' WHERE id = '{kept}'")
+        )
+        .await
+    );
+    assert!(
+        !accepted(&server, "UPDATE audit_events SET at_ms = 0").await,
+        "nor aged to be purged"
+    );
+    let now = gatehouse::audit::now_ms();
+    assert!(!accepted(&server, &format!("UPDATE audit_retention SET cutoff_ms = {now}")).await);
+    assert!(!accepted(&server, "DELETE FROM audit_retention").await);
+    assert!(has_event(&server, &recent).await && has_event(&server, &kept).await);
+
+    // The purge itself is in the trail, and a second one finds nothing.
+    let t = machine_token(&server, ADMIN).await;
+    let purges = events(&server, &t, "kind=admin.audit.purge").await;
+    assert_eq!(purges.len(), 1, "{purges:?}");
+    assert_eq!(purges[0]["detail"]["removed"], 1);
+    assert_eq!(purges[0]["actor_kind"], "system");
+    let again = gatehouse::audit::purge_expired(&server.state.db, &retention, gatehouse::audit::Actor::System)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use gatehouse::audit::Actor;
 use gatehouse::config::ProviderConfig;
 use gatehouse::oidc::pkce::s256;
 use sea_orm::ConnectionTrait;
@@ -331,7 +332,7 @@ async fn runtime_providers_clients_and_keys_changed_on_one_node_take_effect_on_t
         client_secret: Some("y".into()),
         ..Default::default()
     };
-    runtime::create(&a.state.db, &a.state.upstreams, provider.clone())
+    runtime::create(&a.state.db, &a.state.upstreams, &Actor::System, provider.clone())
         .await
         .unwrap();
     assert!(a.state.upstreams.current().get("runtime-corp").is_some());
@@ -342,12 +343,12 @@ async fn runtime_providers_clients_and_keys_changed_on_one_node_take_effect_on_t
     assert!(page.contains("/broker/start/runtime-corp?interaction"), "{page}");
 
     // Disabled on A: gone from B.
-    runtime::set_enabled(&a.state.db, &a.state.upstreams, "runtime-corp", false)
+    runtime::set_enabled(&a.state.db, &a.state.upstreams, &Actor::System, "runtime-corp", false)
         .await
         .unwrap();
     let gone = within(5, || async move { !spa_login().await.1.contains("Runtime Corp") }).await;
     assert!(gone.is_some(), "B hides the disabled provider");
-    runtime::delete(&a.state.db, &a.state.upstreams, "runtime-corp")
+    runtime::delete(&a.state.db, &a.state.upstreams, &Actor::System, "runtime-corp")
         .await
         .unwrap();
     assert!(runtime::list(&a.state.db, &a.state.upstreams).await.unwrap().is_empty());
@@ -437,6 +438,7 @@ async fn runtime_providers_are_refused_with_the_field_named_and_the_file_s_stay_
         runtime::create(
             db,
             live,
+            &Actor::System,
             ProviderConfig {
                 id: "from-file".into(),
                 ..good.clone()
@@ -445,12 +447,13 @@ async fn runtime_providers_are_refused_with_the_field_named_and_the_file_s_stay_
         .await,
     );
     assert!(matches!(e, ProviderChangeError::DeclaredInFile(_)), "{e}");
-    let e = refused(runtime::delete(db, live, "from-file").await);
+    let e = refused(runtime::delete(db, live, &Actor::System, "from-file").await);
     assert!(matches!(e, ProviderChangeError::DeclaredInFile(_)), "{e}");
     let e = refused(
         runtime::create(
             db,
             live,
+            &Actor::System,
             ProviderConfig {
                 client_id: String::new(),
                 ..good.clone()
@@ -466,6 +469,7 @@ async fn runtime_providers_are_refused_with_the_field_named_and_the_file_s_stay_
         runtime::create(
             db,
             live,
+            &Actor::System,
             ProviderConfig {
                 client_secret: None,
                 client_secret_env: Some("DATABASE_PASSWORD".into()),
@@ -484,19 +488,20 @@ async fn runtime_providers_are_refused_with_the_field_named_and_the_file_s_stay_
         ),
         "the server's environment is not for API callers: {e}"
     );
-    let e = refused(runtime::update(db, live, good.clone()).await);
+    let e = refused(runtime::update(db, live, &Actor::System, good.clone()).await);
     assert!(matches!(e, ProviderChangeError::NotFound(_)), "{e}");
     assert!(
         runtime::list(db, live).await.unwrap().len() == 1,
         "nothing half-written"
     );
 
-    runtime::create(db, live, good.clone()).await.unwrap();
-    let e = refused(runtime::create(db, live, good.clone()).await);
+    runtime::create(db, live, &Actor::System, good.clone()).await.unwrap();
+    let e = refused(runtime::create(db, live, &Actor::System, good.clone()).await);
     assert!(matches!(e, ProviderChangeError::Exists(_)), "{e}");
     runtime::update(
         db,
         live,
+        &Actor::System,
         ProviderConfig {
             name: "Renamed".into(),
             ..good.clone()

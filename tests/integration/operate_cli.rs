@@ -1,5 +1,6 @@
 //! The CLI's operating verbs (`user list|disable|enable|delete`, `client disable|enable|delete`,
-//! `audit list`), run as real processes on the database of a running server.
+//! `provider list|disable|enable|delete`, `audit list|purge`), run as real processes on the database
+//! of a running server.
 use std::process::Command;
 
 use reqwest::StatusCode;
@@ -158,4 +159,156 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     last
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_purge_removes_the_events_past_the_retention_from_the_command_line() {
+    // The server's own purge keeps a century; the command's config has the default 365 days.
+    let server = TestServer::start_with(|c| c.audit.retention_days = 36_500).await;
+    let old = gatehouse::store::audit::append(
+        &server.state.db,
+        gatehouse::store::audit::NewAuditRow {
+            at_ms: gatehouse::audit::now_ms() - 400 * 86_400_000,
+            kind: "sign_in.success".into(),
+            actor_kind: "system".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["audit", "purge"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("1 audit event(s) older than 365 day(s) removed"), "{out}");
+    let (_, listed, _) = tokio::task::block_in_place(|| gatehouse(&server, &["audit", "list", "--limit", "200"]));
+    assert!(!listed.contains(&old.id), "{listed}");
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("admin.audit.purge") && l.contains("operator:ops-person")),
+        "{listed}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_providers_are_listed_disabled_and_deleted_from_the_command_line_and_the_server_follows() {
+    use gatehouse::upstream::runtime;
+    let server = TestServer::start().await;
+    runtime::create(
+        &server.state.db,
+        &server.state.upstreams,
+        &gatehouse::audit::Actor::System,
+        gatehouse::config::ProviderConfig {
+            id: "runtime-corp".into(),
+            name: "Runtime Corp".into(),
+            issuer: Some(super::harness::peers::oidc_peer().issuer.parse().unwrap()),
+            client_id: "x".into(),
+            client_secret: Some("cli-secret-value".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let offered = || async {
+        let b = Browser::new();
+        let login = b.follow(&server, &authorize(&server, "")).await;
+        b.page(&login).await.html.contains("Runtime Corp")
+    };
+    assert!(offered().await);
+
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["provider", "list"]));
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "runtime-corp\tRuntime Corp\truntime\tenabled");
+    assert!(!out.contains("cli-secret-value"));
+
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["provider", "disable", "runtime-corp"]));
+    assert!(ok && out.contains("disabled provider runtime-corp"), "{out}{err}");
+    let mut gone = false;
+    for _ in 0..50 {
+        if !offered().await {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the running server stops offering it within seconds");
+
+    let (ok, _, err) = tokio::task::block_in_place(|| gatehouse(&server, &["provider", "delete", "runtime-corp"]));
+    assert!(!ok && err.contains("--yes"), "{err}");
+    let (ok, _, err) =
+        tokio::task::block_in_place(|| gatehouse(&server, &["provider", "delete", "runtime-corp", "--yes"]));
+    assert!(ok, "{err}");
+    let (_, out, _) = tokio::task::block_in_place(|| gatehouse(&server, &["provider", "list"]));
+    assert_eq!(out.trim(), "");
+    let (ok, _, err) =
+        tokio::task::block_in_place(|| gatehouse(&server, &["provider", "delete", "runtime-corp", "--yes"]));
+    assert!(!ok && err.contains("runtime-corp"), "{err}");
+
+    let (_, listed, _) =
+        tokio::task::block_in_place(|| gatehouse(&server, &["audit", "list", "--kind", "admin.provider.*"]));
+    let kinds: Vec<&str> = listed
+        .lines()
+        .filter(|l| l.contains("operator:ops-person"))
+        .filter_map(|l| l.split('\t').nth(1))
+        .collect();
+    assert_eq!(kinds, ["admin.provider.delete", "admin.provider.disable"], "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_link_queued_from_the_command_line_is_mailed_by_the_server_and_sets_a_password() {
+    use super::harness::smtp::{MailServer, FROM};
+    let mail = MailServer::start().await;
+    let smtp = mail.config();
+    let server = TestServer::start_with(move |c| c.smtp = Some(smtp)).await;
+    let port = mail.port.to_string();
+    let out = tokio::task::block_in_place(|| {
+        Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(["user", "reset-password", "alice"])
+            .env("GATEHOUSE_DATABASE_URL", &server.state.config.database_url)
+            .env("GATEHOUSE_ISSUER", &server.issuer)
+            .env("GATEHOUSE_SMTP__HOST", "127.0.0.1")
+            .env("GATEHOUSE_SMTP__PORT", &port)
+            .env("GATEHOUSE_SMTP__TLS", "none")
+            .env("GATEHOUSE_SMTP__FROM", FROM)
+            .env("USER", "ops-person")
+            .env_remove("GATEHOUSE_CONFIG")
+            .output()
+            .expect("run gatehouse")
+    });
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("queued to alice@example.com"), "{stdout}");
+
+    // The running server's mail task sends it; its link sets a new password.
+    let message = mail.latest("alice@example.com", "Reset your password").await;
+    let link = message.link("/login/reset?token=").expect("a reset link");
+    assert!(link.starts_with(&server.issuer), "{link}");
+    let browser = Browser::new();
+    let form = browser.page(&link).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.html);
+    let new_password = "violet kettle orbit drum";
+    let res = browser
+        .post(
+            link.split('?').next().unwrap(),
+            &[
+                ("csrf", &form.field("csrf").expect("csrf")),
+                ("token", &form.field("token").expect("token")),
+                ("password", new_password),
+                ("password_confirm", new_password),
+            ],
+        )
+        .await;
+    assert!(res.text().await.unwrap().contains("Password changed"));
+    let b = Browser::new();
+    let login = b.follow(&server, &authorize(&server, "")).await;
+    assert_eq!(
+        b.submit_login(&login, ALICE, new_password).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    let (_, listed, _) =
+        tokio::task::block_in_place(|| gatehouse(&server, &["audit", "list", "--kind", "admin.user.password_reset"]));
+    assert!(listed.contains("operator:ops-person"), "{listed}");
 }

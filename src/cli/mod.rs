@@ -54,6 +54,9 @@ pub enum Command {
     /// Read the audit trail.
     #[command(subcommand)]
     Audit(operate::AuditCommand),
+    /// List and end live sign-in sessions.
+    #[command(subcommand)]
+    Session(operate::SessionCommand),
 }
 
 /// `gatehouse keys …`.
@@ -287,6 +290,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Audit(operate::AuditCommand::List(a)) => operate::list_events(&config, a).await,
         Command::Audit(operate::AuditCommand::Purge) => operate::purge_events(&config).await,
         Command::Provider(cmd) => operate::provider(&config, cmd).await,
+        Command::Session(cmd) => operate::session(&config, cmd).await,
     }
 }
 

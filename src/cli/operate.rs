@@ -1,5 +1,6 @@
 //! The CLI's operating verbs (`user list|disable|enable|delete`, `client disable|enable|delete`,
-//! `provider list|disable|enable|delete`, `audit list|purge`), on the same core as the admin API; each change is audited as the operator.
+//! `provider list|disable|enable|delete`, `session list|end`, `audit list|purge`), on the same
+//! core as the admin API; each change is audited as the operator.
 use anyhow::bail;
 use clap::{Args, Subcommand};
 
@@ -232,6 +233,60 @@ pub enum ProviderCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+/// `gatehouse session …`: live sign-in sessions.
+#[derive(Subcommand, Debug)]
+pub enum SessionCommand {
+    /// List live sessions, newest first: sid, user, methods, provider, started, last seen.
+    List {
+        /// Only this user's (id, username or email).
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
+    /// End a session as its logout would: refused on every node, refresh tokens revoked,
+    /// back-channel logouts queued for the running server to deliver.
+    End {
+        /// The session id (`sid`).
+        sid: String,
+    },
+}
+
+/// Runs a `gatehouse session …` verb.
+pub async fn session(config: &Config, cmd: SessionCommand) -> anyhow::Result<()> {
+    let db = operating(config).await?;
+    let op = operator(&db, config);
+    match cmd {
+        SessionCommand::List { user, limit, offset } => {
+            let user_id = match user {
+                Some(u) => Some(admin::users::find(&op, &u).await?.id),
+                None => None,
+            };
+            let paging = Paging::new(Some(limit), Some(offset))?;
+            let page = admin::sessions::list(&op, user_id.as_deref(), paging).await?;
+            for s in &page.items {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    s.sid,
+                    s.user_id,
+                    s.amr.join(","),
+                    s.idp.as_deref().unwrap_or("-"),
+                    s.created_at,
+                    s.last_seen_at
+                );
+            }
+            eprintln!("{} of {} live sessions", page.items.len(), page.total);
+        }
+        SessionCommand::End { sid } => {
+            let queued = admin::sessions::end(&op, &sid).await?;
+            println!("ended session {sid}: {queued} back-channel logout(s) queued");
+        }
+    }
+    Ok(())
 }
 
 /// Runs a `gatehouse provider …` verb.

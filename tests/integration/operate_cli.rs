@@ -1,5 +1,5 @@
 //! The CLI's operating verbs (`user list|disable|enable|delete`, `client disable|enable|delete`,
-//! `provider list|disable|enable|delete`, `audit list|purge`), run as real processes on the database
+//! `provider list|disable|enable|delete`, `session list|end`, `audit list|purge`), run as real processes on the database
 //! of a running server.
 use std::process::Command;
 
@@ -311,4 +311,41 @@ async fn a_reset_link_queued_from_the_command_line_is_mailed_by_the_server_and_s
     let (_, listed, _) =
         tokio::task::block_in_place(|| gatehouse(&server, &["audit", "list", "--kind", "admin.user.password_reset"]));
     assert!(listed.contains("operator:ops-person"), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_listed_and_ended_from_the_command_line() {
+    let server = TestServer::start().await;
+    let alice = Browser::new();
+    alice.sign_in(&server, &authorize(&server, "")).await;
+    let bob = Browser::new();
+    bob.sign_in_as(&server, &authorize(&server, ""), "bob", "bob-password-123")
+        .await;
+    assert!(signed_in(&alice, &server).await && signed_in(&bob, &server).await);
+
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["session", "list"]));
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["session", "list", "--user", "alice"]));
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(lines[0].contains("\tpwd\t-\t"), "{out}");
+    let sid = lines[0].split('\t').next().unwrap().to_owned();
+
+    let (ok, out, err) = tokio::task::block_in_place(|| gatehouse(&server, &["session", "end", &sid]));
+    assert!(ok && out.contains(&format!("ended session {sid}")), "{out}{err}");
+    assert!(
+        !signed_in(&alice, &server).await,
+        "her session ended on the server at once"
+    );
+    assert!(signed_in(&bob, &server).await, "only hers");
+    let (ok, _, err) = tokio::task::block_in_place(|| gatehouse(&server, &["session", "end", &sid]));
+    assert!(
+        !ok && err.contains("live session"),
+        "an ended session is not found again: {err}"
+    );
+    let (ok, out, _) =
+        tokio::task::block_in_place(|| gatehouse(&server, &["audit", "list", "--kind", "admin.session.end", "--json"]));
+    assert!(ok && out.lines().count() == 1 && out.contains("ops-person"), "{out}");
 }

@@ -43,6 +43,7 @@ fn site_routes() -> Router<AppState> {
         .route("/metrics", get(home::metrics))
         .route("/static/gatehouse.css", get(home::stylesheet))
         .route("/static/autosubmit.js", get(home::autosubmit_script))
+        .route("/static/theme/{*path}", get(web::theme::theme_file))
         .route("/demo/start", get(demo::start))
         .route("/demo/callback", get(demo::callback))
 }

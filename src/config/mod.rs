@@ -11,6 +11,7 @@ pub mod presets;
 mod provider;
 pub mod server;
 pub mod smtp;
+pub mod ui;
 pub use provider::{
     IdpInitiated, ProfileRequest, ProviderConfig, ProviderKind, ResponseMode, SamlBinding, SamlSettings,
     SignedClientSecret, UpstreamAuthMethod, UpstreamMfa,
@@ -39,6 +40,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "log",
     "metrics",
     "smtp",
+    "ui",
 ];
 
 /// Why the configuration could not be loaded.
@@ -98,6 +100,9 @@ pub struct Config {
     /// Outgoing mail; without it no mail is sent.
     #[serde(default)]
     pub smtp: Option<smtp::SmtpConfig>,
+    /// The pages' look (`[ui] theme_dir`).
+    #[serde(default)]
+    pub ui: ui::UiConfig,
 }
 
 /// `[metrics]`: Prometheus text at `/metrics`, off by default.
@@ -465,6 +470,7 @@ impl Default for Config {
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
             smtp: None,
+            ui: ui::UiConfig::default(),
         }
     }
 }

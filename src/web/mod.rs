@@ -15,6 +15,7 @@ pub mod password_attempt;
 pub mod request_id;
 pub mod second_factor;
 pub mod templates;
+pub mod theme;
 pub mod upstream_start;
 
 use axum::http::{header, HeaderValue, StatusCode};

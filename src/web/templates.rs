@@ -58,6 +58,8 @@ pub enum TemplateError {
 /// The page renderer.
 pub struct Templates {
     hb: Handlebars<'static>,
+    /// The operator's stylesheet below the base (`[ui] theme_dir`), linked after the built-in one.
+    theme_css: Option<String>,
 }
 
 impl Templates {
@@ -96,7 +98,13 @@ impl Templates {
                     source: Box::new(e),
                 })?;
         }
-        Ok(Self { hb })
+        Ok(Self { hb, theme_css: None })
+    }
+
+    /// Every page links `path` (below the issuer's base) after the built-in stylesheet.
+    pub fn with_theme_stylesheet(mut self, path: Option<String>) -> Self {
+        self.theme_css = path;
+        self
     }
 
     /// A form page: 200, or `failure` when the form is shown again because of `error`.
@@ -121,7 +129,12 @@ impl Templates {
 
     /// The page's HTML.
     pub fn render<P: Page>(&self, page: &P) -> Result<String, handlebars::RenderError> {
-        self.hb.render(P::TEMPLATE, page)
+        let mut data = serde_json::to_value(page).map_err(|e| RenderErrorReason::SerdeError(e))?;
+        // What every page's layout reads besides its own fields.
+        if let Some(fields) = data.as_object_mut() {
+            fields.insert("theme_css".into(), self.theme_css.clone().into());
+        }
+        self.hb.render(P::TEMPLATE, &data)
     }
 }
 

@@ -35,5 +35,6 @@ mod saml_attacks;
 mod schema;
 mod social;
 mod takeover;
+mod theme;
 mod third_party_rp;
 mod two_tabs;

@@ -178,6 +178,8 @@ fn with_layers(app: Router<AppState>, state: &AppState, sessions: SessionManager
         state.clone(),
         web::audit_context::scope,
     ))
+    // Outside the error pages, which render in the request's language too.
+    .layer(axum::middleware::from_fn(web::locale::negotiate))
     .layer(tower::util::option_layer(hsts))
     .route_layer(axum::middleware::from_fn_with_state(state.clone(), home::measure))
     .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(web::request_id::span))

@@ -292,7 +292,7 @@ async fn render_link(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let page = LinkAccountPage {
-        layout: Layout::new("Link your account", state.base()),
+        layout: Layout::new(crate::i18n::text("title-link-account"), state.base()),
         provider_name: provider.config().name.clone(),
         email: id.email.as_deref().map(mask_email),
         interaction: ix.id.clone(),
@@ -378,7 +378,7 @@ async fn render_profile(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let page = ReviewProfilePage {
-        layout: Layout::new("Review your profile", state.base()),
+        layout: Layout::new(crate::i18n::text("title-review-profile"), state.base()),
         provider_name: provider.config().name.clone(),
         interaction: ix.id.clone(),
         csrf: csrf::token(session).await?,

@@ -111,7 +111,7 @@ pub async fn submit(
         }
     }
     let page = NoticePage {
-        layout: Layout::new("Password changed", state.base()),
+        layout: Layout::new(crate::i18n::text("title-password-changed"), state.base()),
         message: format!(
             "The password of {} is changed. Your other sign-ins have ended; this browser stays signed in.",
             user.username

@@ -58,7 +58,7 @@ async fn render_forgot(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let page = ForgotPasswordPage {
-        layout: Layout::new("Forgot your password?", state.base()),
+        layout: Layout::new(crate::i18n::text("title-forgot-password"), state.base()),
         csrf: csrf::token(session).await?,
         interaction,
         email: email.into(),
@@ -117,7 +117,7 @@ pub async fn forgot_submit(
             }
             let minutes = crate::mail::messages::in_words(links.smtp.reset_link_secs);
             let page = NoticePage {
-                layout: Layout::new("Check your inbox", state.base()),
+                layout: Layout::new(crate::i18n::text("title-check-inbox"), state.base()),
                 message: format!(
                     "If an account has the address {email}, a link to choose a new password is on its way. It works once, for {minutes}. No mail? Check the spam folder, or ask again in a few minutes."
                 ),
@@ -154,7 +154,7 @@ async fn render_reset(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let page = ResetPasswordPage {
-        layout: Layout::new("Choose a new password", state.base()),
+        layout: Layout::new(crate::i18n::text("title-new-password"), state.base()),
         csrf: csrf::token(session).await?,
         token: token.into(),
         username: username.into(),
@@ -240,7 +240,7 @@ pub async fn reset_submit(
                 },
             };
             let page = NoticePage {
-                layout: Layout::new("Password changed", state.base()),
+                layout: Layout::new(crate::i18n::text("title-password-changed"), state.base()),
                 message: format!(
                     "The password of {} is changed, and every sign-in of the account has ended. Sign in with the new password.",
                     user.username

@@ -56,7 +56,12 @@ pub async fn authorize(
         false => validate(&params, &client, redirect_uri),
     };
     let req = match checked {
-        Ok(req) => req,
+        Ok(req) => {
+            if let Some(lang) = req.ui_locales.as_deref().and_then(crate::i18n::Lang::from_ui_locales) {
+                crate::i18n::prefer(lang);
+            }
+            req
+        }
         Err(rejection) => {
             // An oversized state is not echoed back.
             let client_state = params.get("state").map(String::as_str).filter(|s| s.len() <= 2048);

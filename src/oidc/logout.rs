@@ -238,7 +238,7 @@ pub async fn logout(
         None => None,
     };
     let page = ConfirmLogoutPage {
-        layout: Layout::new("Sign out", state.base()),
+        layout: Layout::new(crate::i18n::text("title-sign-out"), state.base()),
         csrf: csrf::token(&session).await?,
         username,
         post_logout_redirect_uri: dest.post_logout_redirect_uri,

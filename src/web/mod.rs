@@ -9,6 +9,7 @@ pub mod headers;
 pub mod interaction;
 pub mod limits;
 pub mod listener;
+pub mod locale;
 pub mod login_session;
 pub mod pages;
 pub mod password_attempt;

@@ -75,6 +75,7 @@ impl Templates {
     pub fn load_with(dir: Option<&Path>, strict: bool) -> Result<Self, TemplateError> {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(strict);
+        hb.register_helper("t", Box::new(crate::i18n::Translate));
         if strict {
             // The built-in `if`/`unless` treat a missing field as false even in strict mode.
             hb.register_helper("if", Box::new(StrictIf { positive: true }));
@@ -129,10 +130,11 @@ impl Templates {
 
     /// The page's HTML.
     pub fn render<P: Page>(&self, page: &P) -> Result<String, handlebars::RenderError> {
-        let mut data = serde_json::to_value(page).map_err(|e| RenderErrorReason::SerdeError(e))?;
+        let mut data = serde_json::to_value(page).map_err(RenderErrorReason::SerdeError)?;
         // What every page's layout reads besides its own fields.
         if let Some(fields) = data.as_object_mut() {
             fields.insert("theme_css".into(), self.theme_css.clone().into());
+            fields.insert("lang".into(), crate::i18n::current().tag().into());
         }
         self.hb.render(P::TEMPLATE, &data)
     }

@@ -112,7 +112,13 @@ pub fn send_to_provider(state: &AppState, provider: &dyn Upstream, start: Start)
                 .map(|(name, value)| HiddenField { name, value })
                 .collect();
             let page = PostFormPage {
-                layout: Layout::new(format!("Continue to {}", provider.config().name), state.base()),
+                layout: Layout::new(
+                    crate::i18n::text_with(
+                        "title-continue-to",
+                        &[("provider", crate::i18n::arg(provider.config().name.clone()))],
+                    ),
+                    state.base(),
+                ),
                 provider: provider.config().name.clone(),
                 action,
                 fields,

@@ -18,6 +18,7 @@ mod edge;
 mod flow;
 mod harness;
 mod keys_compat;
+mod languages;
 mod lifecycle;
 mod live_changes;
 mod machine_clients;

@@ -154,7 +154,7 @@ async fn gather(
     let apps = consents::rows(state, user, now).await?;
     let factors = crate::mfa::factors(&state.db, &user.id).await?;
     Ok(AccountPage {
-        layout: Layout::new("Your account", state.base()),
+        layout: Layout::new(crate::i18n::text("title-account"), state.base()),
         username: user.username.clone(),
         name: user.name.clone(),
         email: user.email.clone(),

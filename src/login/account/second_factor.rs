@@ -58,7 +58,7 @@ pub async fn totp_submit(
         }
         Err(error) => {
             let action = format!("{}/account/mfa/totp", state.base());
-            mfa::render_enrolment(&state, &session, &user, action, None, Some(error)).await
+            mfa::render_enrolment(&state, &session, &user, action, None, Some(&error)).await
         }
     }
 }
@@ -92,7 +92,7 @@ pub async fn manage(
         None => CodeKind::Totp,
     };
     if let Some(error) = check_code(&state, address, &user, kind, &form.code).await? {
-        return render(&state, &session, &login, &user, Some(error)).await;
+        return render(&state, &session, &login, &user, Some(&error)).await;
     }
     match form.action.as_str() {
         "recovery" => {

@@ -129,3 +129,57 @@ method-sms = SMS
 method-other = Eine andere Methode
 method-unknown = einer unbekannten Methode
 methods-and = { $init } und { $last }
+
+## Autorisierungsanfragen (oidc/authorize.rs, web/continuation.rs)
+authorize-invalid-title = Ungültige Anmeldeanfrage
+authorize-invalid = Die Anwendung hat eine ungültige Anfrage gesendet: { $reason }.
+authorize-bad-redirect-title = Ungültige Rücksprungadresse
+authorize-bad-redirect = Die Anwendung wollte Sie von Gatehouse an eine Adresse zurückschicken lassen, die sie nicht registriert hat; daher hat Gatehouse hier angehalten.
+authorize-no-client = Die Anwendung hat nicht gesagt, wer sie ist (client_id fehlt).
+authorize-unknown-client = Die Anwendung, die Sie hierher geschickt hat, ist bei Gatehouse nicht registriert.
+continuation-finished = Diese Anmeldeanfrage wurde bereits abgeschlossen, vielleicht in einem anderen Tab.
+
+## Passwort zurücksetzen (login/recovery.rs)
+recovery-invalid-email = Geben Sie eine gültige E-Mail-Adresse ein.
+recovery-sent = Wenn ein Konto die Adresse { $email } hat, ist ein Link zum Wählen eines neuen Passworts unterwegs. Er funktioniert einmal, { $valid_for } lang. Keine Mail? Sehen Sie im Spam-Ordner nach oder fragen Sie in ein paar Minuten erneut.
+recovery-link-dead-title = Dieser Link funktioniert nicht
+recovery-link-dead = Dieser Link zum Zurücksetzen des Passworts ist unbekannt, wurde bereits verwendet oder ist abgelaufen. Fordern Sie einen neuen an.
+recovery-ask-again = Neuen Link anfordern
+recovery-passwords-differ = Die beiden Passwörter stimmen nicht überein.
+recovery-sign-in-account = Bei Ihrem Konto anmelden
+recovery-changed = Das Passwort von { $username } ist geändert, und alle Anmeldungen des Kontos wurden beendet. Melden Sie sich mit dem neuen Passwort an.
+
+## Anmeldung bei einem Anbieter (web/upstream_start.rs, login/federated.rs)
+upstream-failed-title = Die Anmeldung mit { $provider } hat nicht funktioniert
+upstream-unavailable = Der Identitätsanbieter war nicht erreichbar. Versuchen Sie es gleich noch einmal oder melden Sie sich anders an.
+upstream-authn-failed = Der Identitätsanbieter konnte Sie nicht authentifizieren. Sie können es erneut versuchen oder sich anders anmelden.
+upstream-denied = Der Identitätsanbieter hat Sie nicht angemeldet (abgebrochen oder abgelehnt). Sie können es erneut versuchen oder sich anders anmelden.
+upstream-unknown-state = Diese Anmeldeantwort ist unbekannt, abgelaufen oder wurde bereits verwendet. Starten Sie die Anmeldung neu.
+upstream-other-browser = Diese Anmeldung wurde in einem anderen Browser begonnen. Zu Ihrer Sicherheit kann sie nur dort abgeschlossen werden: Wechseln Sie zurück in diesen Browser oder beginnen Sie hier neu.
+upstream-unverified = Die Antwort des Identitätsanbieters ließ sich nicht prüfen, daher hat Gatehouse ihr nicht vertraut. Versuchen Sie es erneut oder melden Sie sich anders an.
+upstream-not-allowed-title = Anmeldemethode nicht verfügbar
+upstream-not-allowed = { $client } akzeptiert keine Anmeldung mit { $provider }.
+upstream-choose-another = Andere Methode wählen
+broker-already-linked-title = Bereits verknüpft
+broker-already-linked = Diese Anmeldung wurde inzwischen mit einem Konto verknüpft. Melden Sie sich erneut an, um sie zu nutzen.
+broker-account-disabled = Dieses Konto ist gesperrt.
+broker-account-gone = Das mit dieser Anmeldung verknüpfte Konto existiert nicht mehr.
+broker-link-only = Nur Personen, die hier bereits ein Konto haben, dürfen sich mit { $provider } anmelden. Melden Sie sich anders an oder fragen Sie Ihre Administration.
+broker-existing-only = Dieser Anbieter kann nur mit einem bestehenden Konto verwendet werden.
+broker-invalid-username = Wählen Sie einen Benutzernamen: nur Buchstaben, Ziffern und . _ -.
+broker-missing-email = Ihr Anbieter hat keine E-Mail-Adresse mitgeteilt. Geben Sie eine ein.
+broker-email-taken = Diese E-Mail-Adresse gehört zu einem anderen Konto. Verwenden Sie eine andere Adresse oder gehen Sie zurück und verknüpfen Sie mit diesem Konto.
+broker-username-refused = Dieser Benutzername ist nicht erlaubt ({ $why }).
+broker-create-failed = Gatehouse konnte das Konto nicht erstellen.
+
+## Abmeldeanfragen (oidc/logout.rs)
+logout-invalid-title = Ungültige Abmeldeanfrage
+logout-unverified = Die Anwendung hat eine Abmeldeanfrage gesendet, die Gatehouse nicht prüfen konnte.
+logout-unknown-client = Die Anwendung ist bei Gatehouse nicht registriert.
+logout-bad-redirect = Die Anwendung wollte an eine Adresse zurückgeschickt werden, die sie für die Abmeldung nicht registriert hat; daher hat Gatehouse hier angehalten.
+
+## Passwort ändern (login/password_change.rs)
+password-wrong-current = Ihr aktuelles Passwort stimmt nicht.
+password-new-differ = Die beiden neuen Passwörter stimmen nicht überein.
+password-same = Das neue Passwort ist das, das Sie bereits haben.
+password-changed = Das Passwort von { $username } ist geändert. Ihre anderen Anmeldungen wurden beendet; dieser Browser bleibt angemeldet.

@@ -129,3 +129,57 @@ method-sms = Text message
 method-other = Another method
 method-unknown = an unknown method
 methods-and = { $init } and { $last }
+
+## Authorization requests (oidc/authorize.rs, web/continuation.rs)
+authorize-invalid-title = Invalid sign-in request
+authorize-invalid = The application sent an invalid request: { $reason }.
+authorize-bad-redirect-title = Invalid redirect address
+authorize-bad-redirect = The application asked Gatehouse to send you back to an address it has not registered, so Gatehouse stopped here.
+authorize-no-client = The application did not say who it is (client_id is missing).
+authorize-unknown-client = The application that sent you here is not registered with Gatehouse.
+continuation-finished = This sign-in request was already completed, perhaps in another tab.
+
+## Password reset (login/recovery.rs)
+recovery-invalid-email = Enter a valid email address.
+recovery-sent = If an account has the address { $email }, a link to choose a new password is on its way. It works once, for { $valid_for }. No mail? Check the spam folder, or ask again in a few minutes.
+recovery-link-dead-title = This link does not work
+recovery-link-dead = This password reset link is unknown, was already used, or has expired. Ask for a new one.
+recovery-ask-again = Ask for a new link
+recovery-passwords-differ = The two passwords differ.
+recovery-sign-in-account = Sign in to your account
+recovery-changed = The password of { $username } is changed, and every sign-in of the account has ended. Sign in with the new password.
+
+## Upstream sign-in (web/upstream_start.rs, login/federated.rs)
+upstream-failed-title = Sign-in with { $provider } did not work
+upstream-unavailable = The identity provider could not be reached. Try again in a moment, or sign in another way.
+upstream-authn-failed = The identity provider could not authenticate you. You can try again or sign in another way.
+upstream-denied = The identity provider did not sign you in (it was cancelled or refused). You can try again or sign in another way.
+upstream-unknown-state = This sign-in response is unknown, expired or was already used. Start the sign-in again.
+upstream-other-browser = This sign-in was started in another browser. For your safety it can only finish in the browser where it began: go back to that browser, or start again here.
+upstream-unverified = The identity provider's answer could not be verified, so Gatehouse did not trust it. Try again, or sign in another way.
+upstream-not-allowed-title = Sign-in method not available
+upstream-not-allowed = { $client } does not accept sign-in with { $provider }.
+upstream-choose-another = Choose another method
+broker-already-linked-title = Already linked
+broker-already-linked = This login was linked to an account in the meantime. Sign in again to use it.
+broker-account-disabled = This account is disabled.
+broker-account-gone = The account linked to this login no longer exists.
+broker-link-only = Only people who already have an account here may sign in with { $provider }. Sign in another way, or ask your administrator.
+broker-existing-only = This provider may only be used with an existing account.
+broker-invalid-username = Choose a username: letters, digits and . _ - only.
+broker-missing-email = Your provider did not share an email address. Enter one.
+broker-email-taken = That email address belongs to another account. Use another address, or go back and link to that account.
+broker-username-refused = That username is not allowed: it { $why }.
+broker-create-failed = Gatehouse could not create the account.
+
+## Sign-out requests (oidc/logout.rs)
+logout-invalid-title = Sign-out request not valid
+logout-unverified = The application sent a sign-out request Gatehouse could not verify.
+logout-unknown-client = The application is not registered with Gatehouse.
+logout-bad-redirect = The application asked to be sent back to an address it has not registered for sign-out, so Gatehouse stopped here.
+
+## Password change (login/password_change.rs)
+password-wrong-current = Your current password is not right.
+password-new-differ = The two new passwords differ.
+password-same = The new password is the one you have now.
+password-changed = The password of { $username } is changed. Your other sign-ins have ended; this browser stays signed in.

@@ -35,8 +35,8 @@ struct HintClaims {
 
 fn invalid_hint() -> PageError {
     PageError::bad_request(
-        "Sign-out request not valid",
-        "The application sent a sign-out request Gatehouse could not verify.",
+        &crate::i18n::text("logout-invalid-title"),
+        &crate::i18n::text("logout-unverified"),
     )
 }
 
@@ -86,7 +86,7 @@ async fn destination(
     let client_id = match (get("client_id"), hint) {
         (Some(id), Some(h)) if !h.aud.contains(&id) => {
             return Err(PageError::bad_request(
-                "Sign-out request not valid",
+                &crate::i18n::text("logout-invalid-title"),
                 "client_id does not match the ID token.",
             ))
         }
@@ -97,8 +97,8 @@ async fn destination(
     let client = match &client_id {
         Some(id) => Some(state.clients.get(id).await?.ok_or_else(|| {
             PageError::bad_request(
-                "Unknown application",
-                "The application is not registered with Gatehouse.",
+                &crate::i18n::text("ix-unknown-client-title"),
+                &crate::i18n::text("logout-unknown-client"),
             )
         })?),
         None => None,
@@ -109,13 +109,13 @@ async fn destination(
             Some(c) if c.has_post_logout_redirect_uri(u) => {}
             Some(_) => {
                 return Err(PageError::bad_request(
-                    "Invalid redirect address",
-                    "The application asked to be sent back to an address it has not registered for sign-out, so Gatehouse stopped here.",
+                    &crate::i18n::text("authorize-bad-redirect-title"),
+                    &crate::i18n::text("logout-bad-redirect"),
                 ))
             }
             None => {
                 return Err(PageError::bad_request(
-                    "Sign-out request not valid",
+                    &crate::i18n::text("logout-invalid-title"),
                     "post_logout_redirect_uri needs an id_token_hint or a client_id.",
                 ))
             }
@@ -217,7 +217,7 @@ pub async fn logout(
     body: Bytes,
 ) -> Result<Response, PageError> {
     let params = get_or_post_params(&method, query, &body)
-        .map_err(|e| PageError::bad_request("Sign-out request not valid", &e))?;
+        .map_err(|e| PageError::bad_request(&crate::i18n::text("logout-invalid-title"), &e))?;
     let hint = match params.get("id_token_hint").filter(|h| !h.is_empty()) {
         Some(h) => Some(verify_hint(&state, h).await?),
         None => None,

@@ -110,6 +110,21 @@ pub async fn measure(
     res
 }
 
+/// `GET /static/passkeys.js`: runs the WebAuthn ceremonies of the passkey forms.
+pub async fn passkeys_script() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        include_str!("../static/passkeys.js"),
+    )
+        .into_response()
+}
+
 /// `GET /static/autosubmit.js`: submits a page's form on load (SAML HTTP-POST binding).
 pub async fn autosubmit_script() -> Response {
     (

@@ -42,6 +42,8 @@ pub struct Inner {
     pub limits: Arc<crate::web::limits::AddressLimits>,
     /// The key sealing TOTP secrets (`[mfa] secret_key`); without it nobody can enrol.
     pub mfa_secrets: Option<crate::mfa::SecretBox>,
+    /// The WebAuthn relying party (passkeys); `None` when the issuer's host is no domain name.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// Outgoing mail (`[smtp]`): queues messages and wakes this node's sending task.
     pub mailer: crate::mail::Mailer,
     /// Renders `/metrics` when `[metrics] enabled`.
@@ -125,6 +127,10 @@ impl AppState {
                 None
             }
         };
+        let webauthn = crate::mfa::passkey::relying_party(&config.issuer, "Gatehouse").map(Arc::new);
+        if webauthn.is_none() {
+            tracing::warn!(issuer = %config.issuer, "the issuer's host is not a domain name: passkeys are off");
+        }
         let mailer = crate::mail::Mailer::spawn(
             &db,
             config.smtp.as_ref(),
@@ -151,6 +157,7 @@ impl AppState {
             http,
             limits,
             mfa_secrets,
+            webauthn,
             db,
             issuer: config.issuer_str(),
             config,
@@ -166,6 +173,16 @@ impl AppState {
             throttle: &self.config.limits.account,
             issuer_label: self.config.issuer.host_str().unwrap_or("Gatehouse"),
         }
+    }
+
+    /// Passkey operations against this state's database, relying party and password throttle;
+    /// `None` when passkeys are off.
+    pub fn passkeys(&self) -> Option<crate::mfa::passkey::Passkeys<'_, DatabaseConnection>> {
+        Some(crate::mfa::passkey::Passkeys {
+            db: &self.db,
+            webauthn: self.webauthn.as_deref()?,
+            throttle: &self.config.limits.account,
+        })
     }
 
     /// The issuer's path ("" at the root): prefix for every link in pages.

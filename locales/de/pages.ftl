@@ -219,3 +219,33 @@ password-set-heading = Passwort festlegen
 password-lead = für <strong>{ $username }</strong>. Ihre anderen Anmeldungen werden beendet; dieser Browser bleibt angemeldet.
 password-change-submit = Passwort ändern
 password-set-submit = Passwort festlegen
+
+## Passkeys (login.hbs, mfa.hbs, mfa_enrol.hbs, account.hbs)
+login-passkey = Mit einem Passkey anmelden
+mfa-with-passkey = Mit einem Passkey
+mfa-passkey-hint = Ihr Gerät fragt nach seiner PIN, Ihrem Fingerabdruck oder Gesicht.
+mfa-use-passkey = Passkey verwenden
+mfa-passkey-needs-js = Passkeys brauchen JavaScript.
+mfa-with-app = Mit Ihrer Authenticator-App
+enrol-step-scan = Scannen Sie in Ihrer Authenticator-App diesen Code oder fügen Sie ein Konto mit dem Schlüssel darunter hinzu (zeitbasiert):
+enrol-qr-alt = QR-Code des Schlüssels für Ihre Authenticator-App
+enrol-or-passkey = Oder einen Passkey verwenden
+enrol-passkey-hint = Die Bildschirmsperre Ihres Geräts oder ein Sicherheitsschlüssel statt einer App.
+enrol-passkey-name = Name für den Passkey
+enrol-passkey-placeholder = z. B. Laptop, YubiKey
+enrol-passkey-submit = Passkey einrichten
+enrol-passkey-needs-js = Das Einrichten eines Passkeys braucht JavaScript.
+account-passkeys = Passkeys
+account-passkey-added = Hinzugefügt <time datetime="{ $iso }">{ $date }</time>
+account-passkey-used = ; zuletzt genutzt { $ago }
+account-passkey-unused = ; noch nicht genutzt
+account-passkey-remove-password = Ihr Passwort oder ein Code, um „{ $name }“ zu entfernen
+account-passkey-remove-code = Ein Code aus Ihrer App, um „{ $name }“ zu entfernen
+account-passkey-remove = Entfernen
+account-no-passkeys = Noch keine Passkeys. Ein Passkey meldet Sie mit der Bildschirmsperre Ihres Geräts oder einem Sicherheitsschlüssel an, ohne Passwort.
+account-passkey-name = Name für den neuen Passkey
+account-passkey-confirm-password = Ihr Passwort oder ein Code aus Ihrer App
+account-passkey-confirm-code = Ein Code aus Ihrer Authenticator-App
+account-passkey-add = Passkey hinzufügen
+account-passkey-needs-js = Das Hinzufügen eines Passkeys braucht JavaScript.
+account-no-passkey-support = Passkeys sind auf diesem Server nicht verfügbar.

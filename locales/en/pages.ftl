@@ -219,3 +219,33 @@ password-set-heading = Set a password
 password-lead = for <strong>{ $username }</strong>. Your other sign-ins end; this browser stays signed in.
 password-change-submit = Change the password
 password-set-submit = Set the password
+
+## Passkeys (login.hbs, mfa.hbs, mfa_enrol.hbs, account.hbs)
+login-passkey = Sign in with a passkey
+mfa-with-passkey = With a passkey
+mfa-passkey-hint = Your device asks for its PIN, fingerprint or face.
+mfa-use-passkey = Use a passkey
+mfa-passkey-needs-js = Passkeys need JavaScript.
+mfa-with-app = With your authenticator app
+enrol-step-scan = In your authenticator app, scan this code, or add an account with the key below it (time-based):
+enrol-qr-alt = QR code of the key for your authenticator app
+enrol-or-passkey = Or use a passkey
+enrol-passkey-hint = Your device's screen lock or a security key, instead of an app.
+enrol-passkey-name = Name for the passkey
+enrol-passkey-placeholder = e.g. Laptop, YubiKey
+enrol-passkey-submit = Set up a passkey
+enrol-passkey-needs-js = Setting up a passkey needs JavaScript.
+account-passkeys = Passkeys
+account-passkey-added = Added <time datetime="{ $iso }">{ $date }</time>
+account-passkey-used = ; last used { $ago }
+account-passkey-unused = ; not used yet
+account-passkey-remove-password = Your password or a code, to remove “{ $name }”
+account-passkey-remove-code = A code from your app, to remove “{ $name }”
+account-passkey-remove = Remove
+account-no-passkeys = No passkeys yet. A passkey signs you in with your device's screen lock or a security key, without a password.
+account-passkey-name = Name for the new passkey
+account-passkey-confirm-password = Your password, or a code from your app
+account-passkey-confirm-code = A code from your authenticator app
+account-passkey-add = Add a passkey
+account-passkey-needs-js = Adding a passkey needs JavaScript.
+account-no-passkey-support = Passkeys are not available on this server.

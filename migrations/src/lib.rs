@@ -12,6 +12,7 @@ mod m20261130_000009_throttles;
 mod m20261130_000010_durable_tokens;
 mod m20261130_000011_mfa;
 mod m20261130_000012_machine_clients;
+mod m20261130_000013_passkeys;
 mod m20261130_000014_mail;
 mod m20261130_000016_audit;
 mod m20261130_000017_runtime_providers;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_durable_tokens::Migration),
             Box::new(m20261130_000011_mfa::Migration),
             Box::new(m20261130_000012_machine_clients::Migration),
+            Box::new(m20261130_000013_passkeys::Migration),
             Box::new(m20261130_000014_mail::Migration),
             Box::new(m20261130_000016_audit::Migration),
             Box::new(m20261130_000017_runtime_providers::Migration),

@@ -246,6 +246,10 @@ pub struct ProviderConfig {
     /// Second factors after a login through this provider.
     #[serde(default)]
     pub mfa: UpstreamMfa,
+    /// SAML `AuthnContextClassRef` values that mean the IdP used a second factor (e.g.
+    /// `https://refeds.org/profile/mfa`); they count under `mfa = "trust_upstream"`.
+    #[serde(default)]
+    pub mfa_authn_contexts: Vec<String>,
 }
 
 /// What a login through an upstream provider counts for, second-factor-wise.
@@ -253,7 +257,7 @@ pub struct ProviderConfig {
 #[serde(rename_all = "snake_case")]
 pub enum UpstreamMfa {
     /// The upstream's own second factor counts: an `amr` with `mfa`, `otp`, `hwk` or `swk`
-    /// satisfies a client or request that requires one (a local factor is asked otherwise).
+    /// (or, from a SAML IdP, an `AuthnContextClassRef` listed in `mfa_authn_contexts`) satisfies a client or request that requires one (a local factor is asked otherwise).
     TrustUpstream,
     /// A local factor is asked after every login through this provider.
     AlwaysLocal,
@@ -306,6 +310,7 @@ impl Default for ProviderConfig {
             upstream_logout: true,
             enabled: true,
             mfa: UpstreamMfa::None,
+            mfa_authn_contexts: Vec::new(),
         }
     }
 }
@@ -323,6 +328,11 @@ impl ProviderConfig {
         }
         if self.saml.is_some() {
             return Err(format!("provider {id}: [providers.saml] is for kind saml"));
+        }
+        if !self.mfa_authn_contexts.is_empty() {
+            return Err(format!(
+                "provider {id}: `mfa_authn_contexts` is for kind saml (OIDC providers send `amr`)"
+            ));
         }
         self.check_client_credentials()?;
         match self.kind {

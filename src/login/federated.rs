@@ -59,19 +59,17 @@ async fn sign_in(
     amr: &[&str],
 ) -> Result<Response, PageError> {
     session.remove_value(PENDING).await?;
-    let policy = state
-        .upstreams
-        .current()
-        .get(&identity.provider)
-        .map(|u| u.config().mfa)
-        .unwrap_or_default();
+    let registry = state.upstreams.current();
+    let provider = registry.get(&identity.provider).map(|u| u.config());
+    let policy = provider.map(|p| p.mfa).unwrap_or_default();
+    let contexts = provider.map(|p| p.mfa_authn_contexts.as_slice()).unwrap_or_default();
     tracing::debug!(provider = %identity.provider, upstream_amr = ?identity.raw_claims.get("amr"), ?policy, "brokered sign-in");
     login_session::establish(
         state,
         session,
         Authenticated {
             user_id: user.id.clone(),
-            amr: crate::broker::policy::brokered_amr(amr, policy, &identity.raw_claims),
+            amr: crate::broker::policy::brokered_amr(amr, policy, contexts, &identity.raw_claims),
             idp: Some(identity.provider.clone()),
             upstream_session: identity.upstream_session.clone(),
             interaction: Some(ix.id.clone()),

@@ -1,4 +1,5 @@
-//! The second step of a sign-in: the challenge page (`/login/mfa`) and, when policy demands a
+//! The second step of a sign-in: the challenge page (`/login/mfa`: a passkey, an app's code or a
+//! recovery code; the passkey ceremony itself is in `login::passkey`) and, when policy demands a
 //! factor the person has not set up, the enrolment page (`/login/mfa/enrol`).
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -23,7 +24,7 @@ use crate::web::second_factor::{add_second_factor, check_code, CodeKind};
 use crate::web::{csrf, see_other};
 
 /// The interaction's sign-in, when `want` is its next step; otherwise where to go instead.
-async fn at_step(
+pub(crate) async fn at_step(
     state: &AppState,
     session: &Session,
     ix: &Interaction,
@@ -42,7 +43,8 @@ async fn at_step(
     }
 }
 
-async fn render(
+/// The challenge page: the person's factors, each a clear choice.
+pub(crate) async fn render(
     state: &AppState,
     session: &Session,
     ix: &Interaction,
@@ -60,6 +62,8 @@ async fn render(
         error: error.map(str::to_owned),
         recovery,
         recovery_codes_left: factors.recovery_codes_left,
+        totp: factors.totp,
+        passkeys: factors.passkeys > 0 && state.webauthn.is_some(),
     };
     Ok(state.templates.form(&page, error, StatusCode::UNAUTHORIZED))
 }
@@ -129,14 +133,23 @@ pub async fn render_enrolment(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let e = enrolment(state, user).await?;
+    let interaction = during.as_ref().map(|(ix, _)| ix.id.clone());
     let page = MfaEnrolPage {
         layout: Layout::new(crate::i18n::text("title-enrol"), state.base()),
         action,
-        interaction: during.as_ref().map(|(ix, _)| ix.id.clone()),
+        interaction: interaction.clone(),
         client_name: during.map(|(_, name)| name),
         csrf: csrf::token(session).await?,
+        qr_data_uri: crate::mfa::totp::qr_svg(&e.otpauth_uri).map(|svg| {
+            use base64::Engine;
+            format!(
+                "data:image/svg+xml;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(svg)
+            )
+        }),
         otpauth_uri: e.otpauth_uri,
         secret: e.secret_base32,
+        passkey_option: interaction.is_some() && state.webauthn.is_some(),
         error: error.map(str::to_owned),
     };
     Ok(state.templates.form(&page, error, StatusCode::UNAUTHORIZED))

@@ -4,6 +4,8 @@ pub mod consent;
 pub mod email;
 pub mod federated;
 pub mod mfa;
+pub mod passkey;
+pub mod passkey_enrolment;
 pub mod password;
 pub mod password_change;
 pub mod recovery;

@@ -24,7 +24,7 @@ pub struct InteractionQuery {
     pub interaction: Option<String>,
 }
 
-async fn render(
+pub(crate) async fn render(
     state: &AppState,
     session: &Session,
     ix: &Interaction,
@@ -62,6 +62,7 @@ async fn render(
         scopes: ix.request.scopes.clone(),
         providers,
         hrd,
+        passkeys: state.webauthn.is_some(),
     };
     Ok(state.templates.form(&page, error, StatusCode::UNAUTHORIZED))
 }

@@ -1,6 +1,7 @@
-//! Second factors: enrolling an authenticator app (TOTP), checking its codes once each, and
-//! recovery codes. HTTP-free; wrong codes count toward the account's password throttle.
+//! Second factors: enrolling an authenticator app (TOTP), checking its codes once each,
+//! recovery codes, and passkeys (WebAuthn, `passkey`). HTTP-free; wrong codes count toward the account's password throttle.
 pub mod crypto;
+pub mod passkey;
 pub mod recovery;
 pub mod totp;
 
@@ -48,12 +49,14 @@ pub struct Factors {
     pub totp: bool,
     /// Unused recovery codes.
     pub recovery_codes_left: u64,
+    /// Registered passkeys (WebAuthn credentials).
+    pub passkeys: u64,
 }
 
 impl Factors {
     /// Whether the person has a second factor they can be asked for.
     pub fn enrolled(&self) -> bool {
-        self.totp
+        self.totp || self.passkeys > 0
     }
 }
 
@@ -81,9 +84,11 @@ pub async fn factors<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Factor
     } else {
         0
     };
+    let passkeys = crate::store::passkeys::for_user(db, user_id).await?.len() as u64;
     Ok(Factors {
         totp,
         recovery_codes_left,
+        passkeys,
     })
 }
 

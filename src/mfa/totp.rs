@@ -42,6 +42,20 @@ pub fn provisioning(totp: &Totp) -> (String, String) {
     (totp.to_url().unwrap_or_default(), totp.secret().to_base32())
 }
 
+/// The `otpauth://` URI as a QR code, an SVG document (what authenticator apps scan);
+/// `None` only when the URI is too long for any QR code.
+pub fn qr_svg(otpauth_uri: &str) -> Option<String> {
+    use qrcode::render::svg;
+    // Medium error correction: the URI fits comfortably and scans from a screen.
+    let code = qrcode::QrCode::with_error_correction_level(otpauth_uri.as_bytes(), qrcode::EcLevel::M).ok()?;
+    Some(
+        code.render::<svg::Color>()
+            .min_dimensions(200, 200)
+            .quiet_zone(true)
+            .build(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +95,16 @@ mod tests {
             uri.contains(&format!("secret={b32}")) && uri.contains("issuer=Gatehouse"),
             "{uri}"
         );
+    }
+
+    #[test]
+    fn the_qr_code_is_an_svg_of_the_uri() {
+        let (uri, _) = provisioning(&totp(RFC_SECRET, "Gatehouse", "alice"));
+        let svg = qr_svg(&uri).expect("fits");
+        assert!(svg.contains("<svg") && svg.contains("viewBox"), "{svg}");
+        // Decoding is the scanner's job; the code must at least carry enough modules for the URI.
+        let code = qrcode::QrCode::with_error_correction_level(uri.as_bytes(), qrcode::EcLevel::M).unwrap();
+        assert!(code.width() >= 33, "version 4 or larger for a ~100-byte URI");
+        assert!(qr_svg(&"x".repeat(5000)).is_none(), "too long for a QR code");
     }
 }

@@ -4,8 +4,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use super::entities::{
-    access_token, authorization_code, consent_grant, email_token, federated_identity, login_session, refresh_token,
-    session_client, user,
+    access_token, authorization_code, consent_grant, email_token, federated_identity, login_session, passkey,
+    refresh_token, session_client, user,
 };
 use super::{mfa, now};
 
@@ -22,8 +22,8 @@ pub async fn lock_account<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<b
 }
 
 /// Deletes the account and every row that belongs to it: its links to external identities,
-/// sign-in sessions and the clients they touched, codes, access and refresh tokens, grants, mailed links and
-/// second factors. `false` when the account was already gone.
+/// sign-in sessions and the clients they touched, codes, access and refresh tokens, grants, mailed links,
+/// passkeys and second factors. `false` when the account was already gone.
 pub async fn remove_account<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<bool, DbErr> {
     macro_rules! delete_where_user {
         ($entity:ident) => {
@@ -41,6 +41,7 @@ pub async fn remove_account<C: ConnectionTrait>(db: &C, user_id: &str) -> Result
     delete_where_user!(access_token);
     delete_where_user!(consent_grant);
     delete_where_user!(email_token);
+    delete_where_user!(passkey);
     mfa::remove_all(db, user_id).await?;
     let res = user::Entity::delete_by_id(user_id.to_owned()).exec(db).await?;
     Ok(res.rows_affected == 1)

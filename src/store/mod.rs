@@ -14,6 +14,7 @@ pub mod interactions;
 pub mod login_sessions;
 pub mod mail_outbox;
 pub mod mfa;
+pub mod passkeys;
 pub mod providers;
 pub mod refresh_tokens;
 pub mod replay;

@@ -10,6 +10,10 @@ pub mod runtime;
 pub mod saml;
 pub mod secret;
 
+/// The raw claim in which the SAML connector reports the assertion's `AuthnContextClassRef`s
+/// (read by the broker under `mfa = "trust_upstream"`).
+pub const AUTHN_CONTEXTS_CLAIM: &str = "authn_context_class_refs";
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

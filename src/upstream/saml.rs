@@ -379,6 +379,12 @@ impl SamlUpstream {
             .iter()
             .flatten()
             .find_map(|s| s.session_index.clone());
+        let class_refs: Vec<String> = a
+            .authn_statements
+            .iter()
+            .flatten()
+            .filter_map(|s| s.authn_context.as_ref()?.value.as_ref()?.value.clone())
+            .collect();
         Ok(json!({
             "sub": subject,
             "email": email,
@@ -391,6 +397,7 @@ impl SamlUpstream {
             "name_id": name_id.map(|n| n.value.clone()),
             "name_id_format": format,
             "session_index": session_index,
+            (super::AUTHN_CONTEXTS_CLAIM): class_refs,
             "issuer": a.issuer.value,
             "attributes": attributes.0,
         }))

@@ -41,7 +41,8 @@ pub async fn establish(state: &AppState, session: &Session, auth: Authenticated)
     tracing::info!(user_id = %login.user_id, sid = %login.sid, amr = ?login.amr, "signed in");
     match &login.idp {
         Some(provider) => crate::metrics::sign_in("federated", provider, "success"),
-        None => crate::metrics::sign_in("password", "local", "success"),
+        None if login.amr.iter().any(|a| a == "pwd") => crate::metrics::sign_in("password", "local", "success"),
+        None => crate::metrics::sign_in("passkey", "local", "success"),
     }
     Ok(login)
 }

@@ -67,6 +67,8 @@ pub struct LoginPage {
     pub providers: Vec<ProviderButton>,
     /// Whether to offer home-realm discovery by work email.
     pub hrd: bool,
+    /// Whether to offer "Sign in with a passkey".
+    pub passkeys: bool,
 }
 
 impl Page for LoginPage {
@@ -261,6 +263,20 @@ pub struct AccountPage {
     pub notice: Option<String>,
     /// Why the last action was refused.
     pub alert: Option<String>,
+    /// The server can hold passkeys (its issuer is on a domain name).
+    pub passkeys_available: bool,
+    /// The person's passkeys.
+    pub passkeys: Vec<PasskeyRow>,
+}
+
+/// One passkey on the account page.
+#[derive(Debug, Serialize)]
+pub struct PasskeyRow {
+    /// The credential id, base64url.
+    pub id: String,
+    pub name: String,
+    pub added: When,
+    pub last_used: Option<When>,
 }
 
 impl Page for AccountPage {
@@ -391,6 +407,10 @@ pub struct MfaPage {
     /// The recovery-code form is open (the person chose it, or a recovery code was wrong).
     pub recovery: bool,
     pub recovery_codes_left: u64,
+    /// The person has an authenticator app.
+    pub totp: bool,
+    /// The person has passkeys (and the server can use them).
+    pub passkeys: bool,
 }
 
 impl Page for MfaPage {
@@ -413,6 +433,11 @@ pub struct MfaEnrolPage {
     pub otpauth_uri: String,
     /// The secret in base32, to type into the app.
     pub secret: String,
+    /// The `otpauth://` URI as a QR code: an SVG `data:` URI for an `<img>` (CSP allows
+    /// `data:` images, and no markup is injected into the page).
+    pub qr_data_uri: Option<String>,
+    /// A passkey may be set up instead (during sign-in, on a server where passkeys are on).
+    pub passkey_option: bool,
     pub error: Option<String>,
 }
 

@@ -86,9 +86,20 @@ pub async fn check_code(
 pub async fn add_second_factor(
     state: &AppState,
     session: &Session,
-    mut login: LoginSession,
+    login: LoginSession,
 ) -> Result<LoginSession, PageError> {
-    for m in ["otp", AMR_MFA] {
+    add_factor(state, session, login, &["otp"]).await
+}
+
+/// Adds a proven second factor with its method references (`otp`, or `hwk`/`swk` for a
+/// passkey) and `mfa` to the browser's sign-in, rotating the session id and CSRF token.
+pub async fn add_factor(
+    state: &AppState,
+    session: &Session,
+    mut login: LoginSession,
+    methods: &[&str],
+) -> Result<LoginSession, PageError> {
+    for m in methods.iter().copied().chain([AMR_MFA]) {
         if !login.amr.iter().any(|a| a == m) {
             login.amr.push(m.to_owned());
         }

@@ -304,6 +304,7 @@ mod tests {
                         vec![]
                     },
                     hrd: full,
+                    passkeys: full,
                 },
             );
             renders(
@@ -471,6 +472,17 @@ mod tests {
                     totp: full,
                     recovery_codes_left: 7,
                     error: some("That code is not right."),
+                    passkeys_available: full,
+                    passkeys: if full {
+                        vec![PasskeyRow {
+                            id: "Y3JlZA".into(),
+                            name: "Laptop".into(),
+                            added: sample_when(),
+                            last_used: full.then(sample_when),
+                        }]
+                    } else {
+                        vec![]
+                    },
                     notice: some("Your name is saved."),
                     alert: some("That login is your only way in."),
                 },
@@ -516,6 +528,8 @@ mod tests {
                     error: some("That code is not right."),
                     recovery: full,
                     recovery_codes_left: if full { 3 } else { 0 },
+                    totp: full,
+                    passkeys: full,
                 },
             );
             renders(
@@ -529,6 +543,8 @@ mod tests {
                     csrf: "token".into(),
                     otpauth_uri: "otpauth://totp/Gatehouse:alice?secret=ABC".into(),
                     secret: "ABC".into(),
+                    qr_data_uri: some("data:image/svg+xml;base64,PHN2Zy8+"),
+                    passkey_option: full,
                     error: some("That code is not right."),
                 },
             );

@@ -11,13 +11,13 @@ import { randomBytes } from 'node:crypto';
 
 const root = resolve(import.meta.dirname, '../..');
 
-function freePort() {
+export function freePort() {
   return new Promise((ok) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
   });
 }
 
-async function waitFor(url) {
+export async function waitFor(url) {
   for (let i = 0; i < 200; i++) {
     try { if ((await fetch(url)).ok) return; } catch { /* not yet */ }
     await new Promise((r) => setTimeout(r, 50));

@@ -387,3 +387,49 @@ async fn policy_none_ignores_the_upstream_amr_but_still_serves_a_client_requirin
     let (_, _, end) = brokered(UpstreamMfa::None, true, "frank-mfa").await;
     assert!(end.contains("/login/mfa/enrol?interaction="), "never the client: {end}");
 }
+
+#[tokio::test]
+async fn the_enrolment_page_shows_the_key_as_a_qr_code_of_its_otpauth_uri() {
+    use base64::Engine;
+    let server = TestServer::start().await;
+    let browser = Browser::new();
+    browser
+        .sign_in_as(&server, &server.url("/account"), ALICE, ALICE_PASSWORD)
+        .await;
+    let page = browser.page(&server.url("/account/mfa/totp")).await;
+    let uri = unescape(
+        page.html
+            .split("<a href=\"otpauth://")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap(),
+    );
+    let uri = format!("otpauth://{uri}");
+    let secret = secret_on(&page);
+    assert!(
+        uri.contains(&format!("secret={secret}")),
+        "the QR code's URI carries the key shown next to it"
+    );
+    let src = unescape(
+        page.html
+            .split("<img class=\"qr\" src=\"")
+            .nth(1)
+            .expect("a QR code")
+            .split('"')
+            .next()
+            .unwrap(),
+    );
+    let svg = base64::engine::general_purpose::STANDARD
+        .decode(src.strip_prefix("data:image/svg+xml;base64,").expect("an SVG data URI"))
+        .unwrap();
+    // The same URI encoded independently gives the same picture.
+    let expected = qrcode::QrCode::with_error_correction_level(uri.as_bytes(), qrcode::EcLevel::M)
+        .unwrap()
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    assert_eq!(String::from_utf8(svg).unwrap(), expected);
+}

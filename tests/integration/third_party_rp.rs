@@ -5,6 +5,18 @@ use std::process::Command;
 use super::harness::*;
 
 fn run_rp(server: &TestServer, client_id: &str, auth: &str, alg: &str, par: bool) -> serde_json::Value {
+    run_rp_with(server, client_id, auth, alg, par, &[])
+}
+
+/// [`run_rp`] with more of rp.mjs's settings (`ACR_VALUES`, `RECOVERY_CODE`).
+fn run_rp_with(
+    server: &TestServer,
+    client_id: &str,
+    auth: &str,
+    alg: &str,
+    par: bool,
+    extra: &[(&str, &str)],
+) -> serde_json::Value {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/openid-client");
     assert!(
         std::path::Path::new(dir).join("node_modules/openid-client").exists(),
@@ -23,6 +35,7 @@ fn run_rp(server: &TestServer, client_id: &str, auth: &str, alg: &str, par: bool
         .env("USERNAME", ALICE)
         .env("PASSWORD", ALICE_PASSWORD)
         .env("PAR", if par { "1" } else { "0" })
+        .envs(extra.iter().copied())
         .output()
         .expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -52,8 +65,33 @@ async fn openid_client_accepts_gatehouse_for_every_client_kind() {
         assert_eq!(report["par"], par);
         assert_eq!(report["forged_iss_refused"], true, "{client} {auth}");
         assert_eq!(report["code_replay_refused"], true);
+        assert_eq!(report["amr"], serde_json::json!(["pwd"]), "a password alone");
+        assert_eq!(report["acr"], gatehouse::flow::acr::ACR_SINGLE);
         if auth != "none" {
             assert_eq!(report["introspection"], true);
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openid_client_sees_the_acr_it_asked_for_and_the_factors_used_in_amr() {
+    use gatehouse::flow::acr::ACR_MFA;
+    let server = TestServer::start().await;
+    // Alice has an authenticator app; at the RP's sign-in she types a recovery code instead.
+    let enrolled = mfa::enrol_on_account(&browser::Browser::new(), &server, ALICE, ALICE_PASSWORD).await;
+    let extra = [
+        ("ACR_VALUES", ACR_MFA),
+        ("RECOVERY_CODE", enrolled.recovery_codes[0].as_str()),
+    ];
+    let report = tokio::task::block_in_place(|| run_rp_with(&server, RP_ID, "basic", "RS256", false, &extra));
+    assert_eq!(report["ok"], true);
+    assert_eq!(
+        report["acr"], ACR_MFA,
+        "acr_values asked for it; the ID token says it was met"
+    );
+    assert_eq!(
+        report["amr"],
+        serde_json::json!(["pwd", "otp", "mfa"]),
+        "the password and the code"
+    );
 }

@@ -9,7 +9,7 @@ use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::linked::enabled;
+use super::linked::offered;
 use super::upstream::{self, recent_confirmation, Purpose};
 use super::{account_of_form, account_url};
 use crate::account::deletion::{delete_account, Deletion};
@@ -32,7 +32,7 @@ async fn render(
     user: &User,
     error: Option<&str>,
 ) -> Result<Response, PageError> {
-    let methods = sign_in_methods::of_user(&state.db, &user.id, enabled(state)).await?;
+    let methods = sign_in_methods::of_user(&state.db, &user.id, &offered(state)).await?;
     let upstreams = state.upstreams.current();
     let providers = methods
         .map(|m| m.linked)

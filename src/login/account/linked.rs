@@ -11,7 +11,7 @@ use tower_sessions::Session;
 use super::display::when;
 use super::upstream::{self, Purpose};
 use super::{account_of_form, account_url, refuse, tell};
-use crate::account::sign_in_methods::{self, UnlinkError};
+use crate::account::sign_in_methods::{self, Method, Offered, RemovalError};
 use crate::state::AppState;
 use crate::store::federated;
 use crate::store::users::User;
@@ -19,9 +19,12 @@ use crate::web::error::PageError;
 use crate::web::pages::{LinkedLoginRow, ProviderChoice};
 use crate::web::see_other;
 
-/// Whether `provider` is configured and enabled now (a link to any other signs nobody in).
-pub(super) fn enabled(state: &AppState) -> impl Fn(&str) -> bool + '_ {
-    |provider: &str| state.upstreams.current().get(provider).is_some()
+/// What counts as a way in now: providers configured and enabled (a link to any other signs nobody in), and passkeys when they are on.
+pub(super) fn offered(state: &AppState) -> Offered<impl Fn(&str) -> bool + '_> {
+    Offered {
+        provider: |provider: &str| state.upstreams.current().get(provider).is_some(),
+        passkeys: state.webauthn.is_some(),
+    }
 }
 
 /// Who the person is at the provider, from the claims it last sent: an email, a username or a
@@ -40,11 +43,12 @@ pub(super) async fn rows(
     now: i64,
 ) -> Result<(Vec<LinkedLoginRow>, Vec<ProviderChoice>), PageError> {
     let links = federated::for_user(&state.db, &user.id).await?;
-    let methods = sign_in_methods::of_user(&state.db, &user.id, enabled(state))
+    let methods = sign_in_methods::of_user(&state.db, &user.id, &offered(state))
         .await?
         .unwrap_or(sign_in_methods::SignInMethods {
             password: false,
             linked: vec![],
+            passkeys: 0,
         });
     let upstreams = state.upstreams.current();
     let linked = links
@@ -118,22 +122,26 @@ pub async fn unlink(
         .get(&form.provider)
         .map(|u| u.config().name.clone())
         .unwrap_or_else(|| form.provider.clone());
-    match sign_in_methods::unlink(&state.db, &user.id, &form.provider, &form.subject, enabled(&state)).await {
+    let link = Method::Link {
+        provider: &form.provider,
+        subject: &form.subject,
+    };
+    match sign_in_methods::remove(&state.db, &user.id, link, &offered(&state)).await {
         Ok(()) => {
             tracing::info!(user_id = %user.id, provider = %form.provider, "external identity unlinked");
             tell(&session, format!("Your {name} login is no longer linked.")).await?;
             Ok(see_other(&account_url(&state)))
         }
-        Err(UnlinkError::LastMethod) => {
+        Err(RemovalError::LastMethod) => {
             let alert = format!(
                 "Your {name} login is the only way to sign in to this account, so it stays linked. Link another provider first."
             );
             refuse(&state, &session, &login, &user, &alert, StatusCode::CONFLICT).await
         }
-        Err(UnlinkError::NotLinked) => Err(PageError::bad_request(
+        Err(RemovalError::NotFound) => Err(PageError::bad_request(
             "No such linked login",
             "That login is not linked to your account.",
         )),
-        Err(UnlinkError::Db(e)) => Err(e.into()),
+        Err(RemovalError::Db(e)) => Err(e.into()),
     }
 }

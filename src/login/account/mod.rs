@@ -17,13 +17,14 @@ use crate::store::{login_sessions, random_token};
 use crate::web::continuation::active_login;
 use crate::web::error::PageError;
 use crate::web::login_session::LoginSession;
-use crate::web::pages::{AccountPage, Layout, SessionRow};
+use crate::web::pages::{AccountPage, Layout, PasskeyRow, SessionRow};
 use crate::web::{csrf, found, see_other, with_query};
 
 mod consents;
 mod deletion;
 pub mod display;
 mod linked;
+pub mod passkeys;
 mod profile;
 mod second_factor;
 mod sessions;
@@ -168,6 +169,17 @@ async fn gather(
         mfa_available: state.mfa_secrets.is_some(),
         totp: factors.totp,
         recovery_codes_left: factors.recovery_codes_left,
+        passkeys_available: state.webauthn.is_some(),
+        passkeys: crate::mfa::passkey::list(&state.db, &user.id)
+            .await?
+            .into_iter()
+            .map(|p| PasskeyRow {
+                id: p.id,
+                name: p.name,
+                added: when(p.created_at, now),
+                last_used: p.last_used_at.map(|t| when(t, now)),
+            })
+            .collect(),
         error: None,
         notice: session.remove::<String>(NOTICE_KEY).await?,
         alert: None,

@@ -13,6 +13,7 @@ pub mod interaction;
 pub mod login_session;
 pub mod login_throttle;
 pub mod mail_outbox;
+pub mod passkey;
 pub mod pushed_request;
 pub mod recovery_code;
 pub mod refresh_token;

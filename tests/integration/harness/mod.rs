@@ -7,6 +7,7 @@ pub mod federation;
 pub mod logout_receiver;
 pub mod loopback;
 pub mod mfa;
+pub mod passkey;
 pub mod peers;
 pub mod pg_cluster;
 pub mod rogue_idp;

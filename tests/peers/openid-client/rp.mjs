@@ -6,6 +6,8 @@
 // Settings come from the environment (the Rust integration test sets them):
 //   ISSUER CLIENT_ID CLIENT_SECRET AUTH(basic|post|none) ALG(RS256|ES256) REDIRECT_URI
 //   POST_LOGOUT_URI USERNAME PASSWORD PAR(0|1)
+// and optionally ACR_VALUES (sent with the authorization request) and RECOVERY_CODE (typed on
+// the second-factor page, for an account with an authenticator app).
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import * as client from 'openid-client';
@@ -47,6 +49,20 @@ async function signIn(authorizationUrl) {
     if (loc) { url = new URL(loc, url).href; continue; }
     const html = await res.text();
     assert.equal(res.status, 200, `page at ${url}: ${html.slice(0, 300)}`);
+    const mfaAction = html.match(/<form method="post" action="([^"]*\/login\/mfa)"/)?.[1];
+    if (mfaAction) {
+      // The second step: a recovery code (the person's app is elsewhere).
+      const posted = await browse(new URL(mfaAction, url).href, {
+        method: 'POST',
+        body: new URLSearchParams({
+          interaction: field(html, 'interaction'), csrf: field(html, 'csrf'), method: 'recovery', code: env('RECOVERY_CODE'),
+        }),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      assert.equal(posted.status, 303, 'second factor accepted');
+      url = new URL(posted.headers.get('location'), url).href;
+      continue;
+    }
     const form = new URLSearchParams({
       interaction: field(html, 'interaction'), csrf: field(html, 'csrf'),
       username: env('USERNAME'), password: env('PASSWORD'),
@@ -70,6 +86,7 @@ const params = {
   redirect_uri: redirectUri, scope: 'openid profile email offline_access', state, nonce,
   code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
 };
+if (process.env.ACR_VALUES) params.acr_values = process.env.ACR_VALUES;
 const authUrl = process.env.PAR === '1' && confidential
   ? await client.buildAuthorizationUrlWithPAR(config, params)
   : client.buildAuthorizationUrl(config, params);
@@ -162,6 +179,8 @@ const claims = tokens.claims();
 assert.equal(claims.iss, issuer.href.replace(/\/$/, ''));
 assert.equal(claims.aud, env('CLIENT_ID'));
 assert.ok(claims.sid && claims.auth_time && Array.isArray(claims.amr), 'sid, auth_time, amr');
+report.amr = claims.amr;
+report.acr = claims.acr;
 report.id_token_alg = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url')).alg;
 assert.equal(report.id_token_alg, env('ALG'));
 

@@ -1,0 +1,123 @@
+//! A passkey as the factor set up on the enrolment page (`/login/mfa/enrol`), when the client
+//! or the request needs a second step the person has not set up yet: the alternative to an
+//! authenticator app. The new passkey is also this sign-in's second step.
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::mfa::{at_step, render_enrolment};
+use crate::flow::step::Step;
+use crate::mfa::passkey::{clean_name, Registered, Registration, MAX_NAME_CHARS};
+use crate::state::AppState;
+use crate::store::users::User;
+use crate::web::error::PageError;
+use crate::web::interaction;
+use crate::web::interaction::client_of;
+use crate::web::interaction::Interaction;
+use crate::web::passkey_ceremony::{self, passkeys, refusal, Ceremony};
+use crate::web::second_factor::add_factor;
+use crate::web::{csrf, see_other};
+
+/// The passkey form of the enrolment page, as the script posts it for options.
+#[derive(Deserialize)]
+pub struct OptionsForm {
+    interaction: Option<String>,
+    csrf: Option<String>,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /login/mfa/enrol/passkey/options`: registration options for the person signing in.
+pub async fn options(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<OptionsForm>,
+) -> Result<Response, PageError> {
+    csrf::verify(&session, form.csrf.as_deref()).await?;
+    let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
+    let Ok((_, user)) = at_step(&state, &session, &ix, Step::MfaEnrolment).await? else {
+        return Ok(refusal(StatusCode::CONFLICT, "This sign-in moved on. Reload the page."));
+    };
+    let Some(name) = clean_name(&form.name) else {
+        let msg = format!("Give the passkey a name of 1 to {MAX_NAME_CHARS} characters.");
+        return Ok(refusal(StatusCode::BAD_REQUEST, &msg));
+    };
+    let (options, ceremony) = passkeys(&state)?.start_registration(&user, name).await?;
+    passkey_ceremony::keep(&session, Ceremony::Registration, &ix.id, ceremony).await?;
+    Ok(passkey_ceremony::options(&options))
+}
+
+/// The authenticator's new credential, posted by the script.
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    interaction: Option<String>,
+    csrf: Option<String>,
+    #[serde(default)]
+    credential: String,
+}
+
+/// `POST /login/mfa/enrol/passkey`: stores the passkey and counts it as this sign-in's second
+/// step (creating it took the authenticator, and its user verification, like a first use).
+pub async fn submit(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, PageError> {
+    csrf::verify(&session, form.csrf.as_deref()).await?;
+    let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
+    let (login, user) = match at_step(&state, &session, &ix, Step::MfaEnrolment).await? {
+        Ok(found) => found,
+        Err(onward) => return Ok(onward),
+    };
+    let Some(ceremony) = passkey_ceremony::take::<Registration>(&session, Ceremony::Registration, &ix.id).await? else {
+        let msg = "That passkey request expired or started in another browser. Try again.";
+        return again(&state, &session, &ix, &user, msg).await;
+    };
+    let now = crate::store::now();
+    match passkeys(&state)?
+        .finish_registration(&user, ceremony, &form.credential, now)
+        .await?
+    {
+        Registered::Added { name, amr } => {
+            tracing::info!(user_id = %user.id, name, "passkey added at sign-in");
+            let methods: Vec<&str> = amr.iter().map(String::as_str).collect();
+            add_factor(&state, &session, login, &methods).await?;
+            Ok(see_other(&ix.resume_url(&state.base())))
+        }
+        Registered::Duplicate => again(&state, &session, &ix, &user, "That passkey is registered already.").await,
+        Registered::Refused => {
+            again(
+                &state,
+                &session,
+                &ix,
+                &user,
+                "The passkey could not be verified. Try again.",
+            )
+            .await
+        }
+    }
+}
+
+/// The enrolment page again, with what went wrong.
+async fn again(
+    state: &AppState,
+    session: &Session,
+    ix: &Interaction,
+    user: &User,
+    error: &str,
+) -> Result<Response, PageError> {
+    let client = client_of(state, ix).await?;
+    let action = format!("{}/login/mfa/enrol", state.base());
+    render_enrolment(
+        state,
+        session,
+        user,
+        action,
+        Some((ix, client.name.clone())),
+        Some(error),
+    )
+    .await
+}

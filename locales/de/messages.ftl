@@ -183,3 +183,7 @@ password-wrong-current = Ihr aktuelles Passwort stimmt nicht.
 password-new-differ = Die beiden neuen Passwörter stimmen nicht überein.
 password-same = Das neue Passwort ist das, das Sie bereits haben.
 password-changed = Das Passwort von { $username } ist geändert. Ihre anderen Anmeldungen wurden beendet; dieser Browser bleibt angemeldet.
+
+## Bestätigen, dass Sie es sind, vor einer Kontoänderung (web/reauth.rs)
+reauth-no-password = Bestätigen Sie mit einem Code aus Ihrer Authenticator-App: Dieses Konto hat kein Passwort.
+reauth-wrong = Dieses Passwort oder dieser Code stimmt nicht.

@@ -183,3 +183,7 @@ password-wrong-current = Your current password is not right.
 password-new-differ = The two new passwords differ.
 password-same = The new password is the one you have now.
 password-changed = The password of { $username } is changed. Your other sign-ins have ended; this browser stays signed in.
+
+## Confirming it is you before an account change (web/reauth.rs)
+reauth-no-password = Confirm with a code from your authenticator app: this account has no password.
+reauth-wrong = That password or code is not right.

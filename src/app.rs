@@ -43,6 +43,7 @@ fn site_routes() -> Router<AppState> {
         .route("/metrics", get(home::metrics))
         .route("/static/gatehouse.css", get(home::stylesheet))
         .route("/static/autosubmit.js", get(home::autosubmit_script))
+        .route("/static/theme/{*path}", get(web::theme::theme_file))
         .route("/static/passkeys.js", get(home::passkeys_script))
         .route("/demo/start", get(demo::start))
         .route("/demo/callback", get(demo::callback))
@@ -188,6 +189,8 @@ fn with_layers(app: Router<AppState>, state: &AppState, sessions: SessionManager
         state.clone(),
         web::audit_context::scope,
     ))
+    // Outside the error pages, which render in the request's language too.
+    .layer(axum::middleware::from_fn(web::locale::negotiate))
     .layer(tower::util::option_layer(hsts))
     .route_layer(axum::middleware::from_fn_with_state(state.clone(), home::measure))
     .layer(axum::middleware::from_fn(web::request_id::scope))

@@ -157,7 +157,7 @@ fn result_page(state: &AppState, claims: &Value, userinfo: &Value, id_token: &st
         ],
     );
     let page = DemoResultPage {
-        layout: Layout::new("Signed in", state.base()),
+        layout: Layout::new(crate::i18n::text("title-signed-in"), state.base()),
         issuer: state.issuer.clone(),
         id_token_claims: serde_json::to_string_pretty(claims).unwrap_or_default(),
         userinfo: serde_json::to_string_pretty(userinfo).unwrap_or_default(),

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 /// `GET /`.
 pub async fn home(State(state): State<AppState>) -> Response {
     let page = HomePage {
-        layout: Layout::new("Home", state.base()),
+        layout: Layout::new(crate::i18n::text("title-home"), state.base()),
         issuer: state.issuer.clone(),
         demo: state.config.demo.enabled,
         demo_user: state.config.users.first().map(|u| u.username.clone()),

@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod demo;
 pub mod flow;
 pub mod home;
+pub mod i18n;
 pub mod keys;
 pub mod login;
 pub mod mail;

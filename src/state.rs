@@ -28,6 +28,8 @@ pub struct Inner {
     pub clients: ClientRegistry,
     pub keys: KeyStore,
     pub templates: Templates,
+    /// The operator's theme (`[ui] theme_dir`), served under `/static/theme/`.
+    pub theme: Option<crate::web::theme::Theme>,
     /// Clients' JWK Sets fetched for private_key_jwt.
     pub client_jwks: ClientJwksCache,
     /// Back-channel logout deliveries.
@@ -101,7 +103,12 @@ impl AppState {
         .await;
         seeding.release().await;
         seeded?;
-        let templates = Templates::load(config.templates_dir.as_deref())?;
+        let theme = match config.ui.theme_dir.as_deref() {
+            Some(dir) => Some(crate::web::theme::Theme::load(dir)?),
+            None => None,
+        };
+        let templates = Templates::load(config.templates_dir.as_deref())?
+            .with_theme_stylesheet(theme.as_ref().map(crate::web::theme::Theme::stylesheet_path));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
@@ -146,6 +153,7 @@ impl AppState {
             clients: ClientRegistry::new(db.clone()),
             keys,
             templates,
+            theme,
             http,
             limits,
             mfa_secrets,

@@ -62,6 +62,7 @@ pub async fn landing_request(
         login_hint: None,
         idp_hint: None,
         acr_values: Vec::new(),
+        ui_locales: None,
     })
 }
 

@@ -12,6 +12,7 @@ pub mod presets;
 mod provider;
 pub mod server;
 pub mod smtp;
+pub mod ui;
 pub use provider::{
     IdpInitiated, ProfileRequest, ProviderConfig, ProviderKind, ResponseMode, SamlBinding, SamlSettings,
     SignedClientSecret, UpstreamAuthMethod, UpstreamMfa,
@@ -41,6 +42,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "metrics",
     "smtp",
     "audit",
+    "ui",
 ];
 
 /// Why the configuration could not be loaded.
@@ -103,6 +105,9 @@ pub struct Config {
     /// How long the audit trail keeps events.
     #[serde(default)]
     pub audit: audit::AuditConfig,
+    /// The pages' look (`[ui] theme_dir`).
+    #[serde(default)]
+    pub ui: ui::UiConfig,
 }
 
 /// `[metrics]`: Prometheus text at `/metrics`, off by default.
@@ -471,6 +476,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             smtp: None,
             audit: audit::AuditConfig::default(),
+            ui: ui::UiConfig::default(),
         }
     }
 }

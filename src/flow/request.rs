@@ -85,6 +85,10 @@ pub struct AuthorizeRequest {
     /// `acr_values`, in order of preference (see `flow::acr`).
     #[serde(default)]
     pub acr_values: Vec<String>,
+    /// `ui_locales` as sent (OIDC Core §3.1.2.1): the pages of this sign-in use the first
+    /// supported one.
+    #[serde(default)]
+    pub ui_locales: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -108,6 +112,7 @@ impl AuthorizeRequest {
             ("max_age", self.max_age.map(|m| m.to_string())),
             ("login_hint", self.login_hint.clone()),
             ("idp_hint", self.idp_hint.clone()),
+            ("ui_locales", self.ui_locales.clone()),
             (
                 "acr_values",
                 (!self.acr_values.is_empty()).then(|| self.acr_values.join(" ")),

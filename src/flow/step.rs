@@ -150,6 +150,7 @@ mod tests {
             login_hint: None,
             idp_hint: None,
             acr_values: Vec::new(),
+            ui_locales: None,
         }
     }
 

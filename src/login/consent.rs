@@ -19,12 +19,12 @@ use crate::web::{csrf, found};
 /// What a scope lets an application do, in words.
 pub fn describe(scope: &str) -> String {
     match scope {
-        "openid" => "Know who you are (your account identifier)".into(),
-        "profile" => "See your name and username".into(),
-        "email" => "See your email address".into(),
-        "groups" => "See the groups you belong to".into(),
-        "offline_access" => "Keep access while you are not using it (until you revoke it)".into(),
-        other => format!("Use the “{other}” permission"),
+        "openid" => crate::i18n::text("scope-openid"),
+        "profile" => crate::i18n::text("scope-profile"),
+        "email" => crate::i18n::text("scope-email"),
+        "groups" => crate::i18n::text("scope-groups"),
+        "offline_access" => crate::i18n::text("scope-offline-access"),
+        other => crate::i18n::text_with("scope-other", &[("scope", crate::i18n::arg(other))]),
     }
 }
 
@@ -40,7 +40,7 @@ pub async fn page(
     };
     let client = client_of(&state, &ix).await?;
     let page = ConsentPage {
-        layout: Layout::new("Allow access", state.base()),
+        layout: Layout::new(crate::i18n::text("title-allow-access"), state.base()),
         client_name: client.name.clone(),
         interaction: ix.id.clone(),
         csrf: csrf::token(&session).await?,
@@ -77,8 +77,8 @@ pub async fn submit(
         }
         Some("deny") => deny(&state, &ix).await,
         _ => Err(PageError::bad_request(
-            "Choose allow or deny",
-            "The consent form was sent without a decision.",
+            &crate::i18n::text("consent-no-decision-title"),
+            &crate::i18n::text("consent-no-decision"),
         )),
     }
 }

@@ -48,7 +48,7 @@ fn other_account(state: &AppState) -> PageError {
 /// Asks a browser that is not signed in to sign in first (only the account itself may confirm).
 fn sign_in_first(state: &AppState) -> Response {
     let page = NoticePage {
-        layout: Layout::new("Sign in to confirm", state.base()),
+        layout: Layout::new(crate::i18n::text("title-sign-in-to-confirm"), state.base()),
         message:
             "To confirm this address, sign in to the account it was added to, then open the link in the mail again."
                 .into(),
@@ -87,7 +87,7 @@ pub async fn verify_page(
         return Err(other_account(&state));
     }
     let page = VerifyEmailPage {
-        layout: Layout::new("Confirm your email address", state.base()),
+        layout: Layout::new(crate::i18n::text("title-confirm-email"), state.base()),
         csrf: csrf::token(&session).await?,
         token,
         email: row.email,
@@ -121,7 +121,7 @@ pub async fn verify_submit(
     {
         Ok(user) => {
             let page = NoticePage {
-                layout: Layout::new("Email address confirmed", state.base()),
+                layout: Layout::new(crate::i18n::text("title-email-confirmed"), state.base()),
                 message: format!(
                     "{} is now the confirmed email address of {}.",
                     user.email.unwrap_or_default(),
@@ -155,7 +155,7 @@ async fn render_settings(
 ) -> Result<Response, PageError> {
     let pending = email_tokens::pending_for(&state.db, Purpose::VerifyEmail, &user.id).await?;
     let page = EmailSettingsPage {
-        layout: Layout::new("Email address", state.base()),
+        layout: Layout::new(crate::i18n::text("title-email-address"), state.base()),
         csrf: csrf::token(session).await?,
         email: user.email.clone(),
         email_verified: user.email_verified,
@@ -175,7 +175,7 @@ pub async fn settings_page(State(state): State<AppState>, session: Session) -> R
     };
     if mail_links(&state).is_none() {
         let page = NoticePage {
-            layout: Layout::new("Email address", state.base()),
+            layout: Layout::new(crate::i18n::text("title-email-address"), state.base()),
             message:
                 "This server sends no mail, so an address cannot be confirmed or changed here. Ask your administrator."
                     .into(),

@@ -82,10 +82,10 @@ async fn sign_in(
 fn broker_failure(state: &AppState, ix: &Interaction, e: BrokerError) -> PageError {
     match e {
         BrokerError::AlreadyLinked => PageError::with_link(
-            "Already linked",
-            "This login was linked to an account in the meantime. Sign in again to use it.",
+            &crate::i18n::text("broker-already-linked-title"),
+            &crate::i18n::text("broker-already-linked"),
             ix.request.restart_url(&state.base()),
-            "Start again",
+            &crate::i18n::text("ix-start-again"),
         ),
         other => PageError::internal(other),
     }
@@ -94,11 +94,11 @@ fn broker_failure(state: &AppState, ix: &Interaction, e: BrokerError) -> PageErr
 /// What a refusal tells the person.
 fn refusal_message(refusal: &Refusal, provider: &dyn Upstream) -> String {
     match refusal {
-        Refusal::AccountDisabled => "This account is disabled.".into(),
-        Refusal::AccountGone => "The account linked to this login no longer exists.".into(),
-        Refusal::LinkOnly => format!(
-            "Only people who already have an account here may sign in with {}. Sign in another way, or ask your administrator.",
-            provider.config().name
+        Refusal::AccountDisabled => crate::i18n::text("broker-account-disabled"),
+        Refusal::AccountGone => crate::i18n::text("broker-account-gone"),
+        Refusal::LinkOnly => crate::i18n::text_with(
+            "broker-link-only",
+            &[("provider", crate::i18n::arg(provider.config().name.clone()))],
         ),
     }
 }
@@ -121,7 +121,7 @@ pub async fn cross_site_answer(
         tracing::warn!(provider = %provider_id, error = %e, "posted answer refused before any interaction");
         crate::metrics::upstream_error(&provider_id);
         crate::metrics::sign_in("federated", &provider_id, "failure");
-        upstream_failure(&state, &provider.config().name, None, explain(e))
+        upstream_failure(&state, &provider.config().name, None, &explain(e))
     };
     let (finished, unsolicited) = match provider.finish(&form, Arrival::CrossSite).await {
         Ok(finished) => (finished, false),
@@ -186,7 +186,7 @@ pub async fn callback(
             crate::metrics::upstream_error(&provider_id);
             crate::metrics::sign_in("federated", &provider_id, "failure");
             let ix = started_interaction(&session, &provider_id).await?;
-            return Err(upstream_failure(&state, &name, ix.as_deref(), explain(&e)));
+            return Err(upstream_failure(&state, &name, ix.as_deref(), &explain(&e)));
         }
     };
     // A login the account page started (linking a provider, confirming a deletion).
@@ -198,7 +198,7 @@ pub async fn callback(
         tracing::warn!(provider = %provider_id, error = %e, "upstream login failed");
         crate::metrics::upstream_error(&provider_id);
         crate::metrics::sign_in("federated", &provider_id, "failure");
-        upstream_failure(&state, &name, Some(&ix.id), explain(&e))
+        upstream_failure(&state, &name, Some(&ix.id), &explain(&e))
     })?;
     check_allowed(&state, &ix, provider.as_ref()).await?;
     let resolution = resolve(&state.db, provider.config(), &identity)
@@ -290,7 +290,7 @@ async fn render_link(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let page = LinkAccountPage {
-        layout: Layout::new("Link your account", state.base()),
+        layout: Layout::new(crate::i18n::text("title-link-account"), state.base()),
         provider_name: provider.config().name.clone(),
         email: id.email.as_deref().map(mask_email),
         interaction: ix.id.clone(),
@@ -345,7 +345,8 @@ pub async fn link_submit(
         crate::web::password_attempt::check_password(&state, address, form.username.trim(), &form.password).await?;
     let Some(user) = user else {
         let may_create = may_create(&pending);
-        let error = Some("Invalid username or password.");
+        let invalid = crate::i18n::text("login-invalid");
+        let error = Some(invalid.as_str());
         return render_link(&state, &session, &ix, id, provider.as_ref(), may_create, error).await;
     };
     broker::link_existing(&state.db, id, &user)
@@ -376,7 +377,7 @@ async fn render_profile(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let page = ReviewProfilePage {
-        layout: Layout::new("Review your profile", state.base()),
+        layout: Layout::new(crate::i18n::text("title-review-profile"), state.base()),
         provider_name: provider.config().name.clone(),
         interaction: ix.id.clone(),
         csrf: csrf::token(session).await?,
@@ -410,33 +411,36 @@ async fn creatable(
 ) -> Result<(PendingIdentity, Arc<dyn Upstream>), PageError> {
     let (pending, provider) = pending_for(state, session, ix).await?;
     profile::may_create(provider.config()).map_err(|_| {
-        let message = "This provider may only be used with an existing account.";
+        let message = &crate::i18n::text("broker-existing-only");
         upstream_failure(state, &provider.config().name, Some(&ix.id), message)
     })?;
     Ok((pending, provider))
 }
 
 /// What a profile problem asks of the person.
-fn problem_message(problem: ProfileProblem) -> &'static str {
-    match problem {
-        ProfileProblem::UsernameTaken => "That username is taken. Choose another.",
-        ProfileProblem::InvalidUsername => "Choose a username: letters, digits and . _ - only.",
-        ProfileProblem::MissingEmail => "Your provider did not share an email address. Enter one.",
-        ProfileProblem::EmailTaken => {
-            "That email address belongs to another account. Use another address, or go back and link to that account."
-        }
-    }
+fn problem_message(problem: ProfileProblem) -> String {
+    crate::i18n::text(match problem {
+        ProfileProblem::UsernameTaken => "register-username-taken",
+        ProfileProblem::InvalidUsername => "broker-invalid-username",
+        ProfileProblem::MissingEmail => "broker-missing-email",
+        ProfileProblem::EmailTaken => "broker-email-taken",
+    })
 }
 
 /// What a refused answer tells the person.
 fn answer_message(e: &ProfileError) -> String {
     match e {
-        ProfileError::InvalidEmail => "Enter a valid email address.".into(),
-        ProfileError::NameTooLong => format!("The name may have at most {} characters.", crate::names::NAME_MAX_CHARS),
-        ProfileError::UsernameTaken => problem_message(ProfileProblem::UsernameTaken).into(),
-        ProfileError::InvalidUsername(why) => format!("That username is not allowed: it {why}."),
-        ProfileError::EmailTaken => problem_message(ProfileProblem::EmailTaken).into(),
-        ProfileError::Broker(_) => "Gatehouse could not create the account.".into(),
+        ProfileError::InvalidEmail => crate::i18n::text("register-invalid-email"),
+        ProfileError::NameTooLong => crate::i18n::text_with(
+            "register-name-too-long",
+            &[("max", crate::i18n::number(crate::names::NAME_MAX_CHARS as i64))],
+        ),
+        ProfileError::UsernameTaken => problem_message(ProfileProblem::UsernameTaken),
+        ProfileError::InvalidUsername(why) => {
+            crate::i18n::text_with("broker-username-refused", &[("why", crate::i18n::arg(why.clone()))])
+        }
+        ProfileError::EmailTaken => problem_message(ProfileProblem::EmailTaken),
+        ProfileError::Broker(_) => crate::i18n::text("broker-create-failed"),
     }
 }
 
@@ -459,7 +463,7 @@ pub async fn profile_page(
         Question::Profile(problem) => Some(problem_message(problem)),
         Question::Link { .. } => None,
     };
-    first_profile_view(&state, &session, &ix, provider.as_ref(), &form, problem).await
+    first_profile_view(&state, &session, &ix, provider.as_ref(), &form, problem.as_deref()).await
 }
 
 /// `POST /broker/profile`: create the account with the person's choices and link the identity.

@@ -55,7 +55,7 @@ pub(crate) async fn render(
     let client = client_of(state, ix).await?;
     let factors = crate::mfa::factors(&state.db, &user.id).await?;
     let page = MfaPage {
-        layout: Layout::new("Confirm it's you", state.base()),
+        layout: Layout::new(crate::i18n::text("title-confirm"), state.base()),
         client_name: client.name.clone(),
         interaction: ix.id.clone(),
         csrf: csrf::token(session).await?,
@@ -107,7 +107,7 @@ pub async fn submit(
     };
     let kind = CodeKind::from_form(form.method.as_deref());
     if let Some(error) = check_code(&state, address, &user, kind, &form.code).await? {
-        return render(&state, &session, &ix, &user, Some(error), kind == CodeKind::Recovery).await;
+        return render(&state, &session, &ix, &user, Some(&error), kind == CodeKind::Recovery).await;
     }
     add_second_factor(&state, &session, login).await?;
     Ok(see_other(&ix.resume_url(&state.base())))
@@ -135,7 +135,7 @@ pub async fn render_enrolment(
     let e = enrolment(state, user).await?;
     let interaction = during.as_ref().map(|(ix, _)| ix.id.clone());
     let page = MfaEnrolPage {
-        layout: Layout::new("Set up an authenticator app", state.base()),
+        layout: Layout::new(crate::i18n::text("title-enrol"), state.base()),
         action,
         interaction: interaction.clone(),
         client_name: during.map(|(_, name)| name),
@@ -163,17 +163,15 @@ pub async fn confirm_enrolment(
     address: std::net::IpAddr,
     user: &User,
     code: &str,
-) -> Result<Result<Vec<String>, &'static str>, PageError> {
+) -> Result<Result<Vec<String>, String>, PageError> {
     if let Err(retry_after_secs) = state.limits.hit(Bucket::SignIn, address) {
         return Err(PageError::TooManyAttempts { retry_after_secs });
     }
     match state.mfa().confirm_enrolment(user, code, crate::store::now()).await {
         Ok((CodeCheck::Accepted, codes)) => Ok(Ok(codes)),
         Ok((CodeCheck::Throttled { retry_after_secs }, _)) => Err(PageError::TooManyAttempts { retry_after_secs }),
-        Ok(_) => Ok(Err(
-            "That code is not right. Check that the key was typed correctly and the time on your device.",
-        )),
-        Err(MfaError::NoEnrolment) => Ok(Err("The setup expired. Add the key shown now and try again.")),
+        Ok(_) => Ok(Err(crate::i18n::text("mfa-enrol-wrong-code"))),
+        Err(MfaError::NoEnrolment) => Ok(Err(crate::i18n::text("mfa-enrol-expired"))),
         Err(e) => Err(e.into()),
     }
 }
@@ -181,7 +179,7 @@ pub async fn confirm_enrolment(
 /// The recovery codes page, then on to `continue_href`.
 pub fn recovery_codes_page(state: &AppState, codes: Vec<String>, continue_href: String) -> Response {
     let page = RecoveryCodesPage {
-        layout: Layout::new("Your recovery codes", state.base()),
+        layout: Layout::new(crate::i18n::text("title-recovery-codes"), state.base()),
         codes,
         continue_href,
     };
@@ -240,7 +238,7 @@ pub async fn enrol_submit(
                 &user,
                 action,
                 Some((&ix, client.name.clone())),
-                Some(error),
+                Some(&error),
             )
             .await
         }

@@ -51,7 +51,7 @@ pub(crate) async fn render(
         .all()
         .any(|u| !u.config().email_domains.is_empty() && client.allows_provider(&u.config().id));
     let page = LoginPage {
-        layout: Layout::new("Sign in", state.base()),
+        layout: Layout::new(crate::i18n::text("title-sign-in"), state.base()),
         client_name: client.name.clone(),
         interaction: ix.id.clone(),
         csrf: csrf::token(session).await?,
@@ -119,7 +119,7 @@ pub async fn submit(
             &session,
             &ix,
             Some(username),
-            Some("Invalid username or password."),
+            Some(&crate::i18n::text("login-invalid")),
         )
         .await;
     };
@@ -152,7 +152,7 @@ pub async fn discover(
     match provider {
         Some(p) => redirect_to_provider(&state, &session, &ix, &p, Some(email)).await,
         None => {
-            let msg = "No company sign-in is set up for that email. Sign in with your password.";
+            let msg = &crate::i18n::text("login-no-company");
             render(&state, &session, &ix, Some(email), Some(msg)).await
         }
     }

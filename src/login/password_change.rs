@@ -26,11 +26,11 @@ async fn render(state: &AppState, session: &Session, user: &User, error: Option<
     let has_password = user.password_hash.is_some();
     let page = PasswordChangePage {
         layout: Layout::new(
-            if has_password {
-                "Change your password"
+            crate::i18n::text(if has_password {
+                "title-change-password"
             } else {
-                "Set a password"
-            },
+                "title-set-password"
+            }),
             state.base(),
         ),
         csrf: csrf::token(session).await?,
@@ -76,11 +76,17 @@ pub async fn submit(
         // Counted like a sign-in: per client address and per account.
         let proved = check_password(&state, address, &user.username, &form.current_password).await?;
         if proved.is_none_or(|u| u.id != user.id) {
-            return render(&state, &session, &user, Some("Your current password is not right.")).await;
+            return render(
+                &state,
+                &session,
+                &user,
+                Some(&crate::i18n::text("password-wrong-current")),
+            )
+            .await;
         }
     }
     if form.password != form.password_confirm {
-        return render(&state, &session, &user, Some("The two new passwords differ.")).await;
+        return render(&state, &session, &user, Some(&crate::i18n::text("password-new-differ"))).await;
     }
     let context = [
         user.username.as_str(),
@@ -91,13 +97,7 @@ pub async fn submit(
         return render(&state, &session, &user, Some(&problem.to_string())).await;
     }
     if form.password == form.current_password {
-        return render(
-            &state,
-            &session,
-            &user,
-            Some("The new password is the one you have now."),
-        )
-        .await;
+        return render(&state, &session, &user, Some(&crate::i18n::text("password-same"))).await;
     }
     let user = users::set_password(&state.db, user, &form.password)
         .await
@@ -111,14 +111,14 @@ pub async fn submit(
         }
     }
     let page = NoticePage {
-        layout: Layout::new("Password changed", state.base()),
-        message: format!(
-            "The password of {} is changed. Your other sign-ins have ended; this browser stays signed in.",
-            user.username
+        layout: Layout::new(crate::i18n::text("title-password-changed"), state.base()),
+        message: crate::i18n::text_with(
+            "password-changed",
+            &[("username", crate::i18n::arg(user.username.clone()))],
         ),
         link: Some(Link {
             href: format!("{}/account", state.base()),
-            label: "Your account".into(),
+            label: crate::i18n::text("title-account"),
         }),
     };
     Ok(state.templates.page(StatusCode::OK, &page))

@@ -51,7 +51,7 @@ async fn render_forgot(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let page = ForgotPasswordPage {
-        layout: Layout::new("Forgot your password?", state.base()),
+        layout: Layout::new(crate::i18n::text("title-forgot-password"), state.base()),
         csrf: csrf::token(session).await?,
         interaction,
         email: email.into(),
@@ -95,7 +95,7 @@ pub async fn forgot_submit(
             &session,
             interaction,
             &form.email,
-            Some("Enter a valid email address."),
+            Some(&crate::i18n::text("recovery-invalid-email")),
         )
         .await;
     };
@@ -110,13 +110,17 @@ pub async fn forgot_submit(
             }
             let minutes = crate::mail::messages::in_words(links.smtp.reset_link_secs);
             let page = NoticePage {
-                layout: Layout::new("Check your inbox", state.base()),
-                message: format!(
-                    "If an account has the address {email}, a link to choose a new password is on its way. It works once, for {minutes}. No mail? Check the spam folder, or ask again in a few minutes."
+                layout: Layout::new(crate::i18n::text("title-check-inbox"), state.base()),
+                message: crate::i18n::text_with(
+                    "recovery-sent",
+                    &[
+                        ("email", crate::i18n::arg(email.to_string())),
+                        ("valid_for", crate::i18n::arg(minutes)),
+                    ],
                 ),
                 link: interaction.map(|ix| Link {
                     href: format!("{}/login?interaction={ix}", state.base()),
-                    label: "Back to sign in".into(),
+                    label: crate::i18n::text("common-back-to-sign-in"),
                 }),
             };
             Ok(state.templates.page(StatusCode::OK, &page))
@@ -126,10 +130,10 @@ pub async fn forgot_submit(
 
 fn unusable_link(state: &AppState) -> PageError {
     PageError::with_link(
-        "This link does not work",
-        "This password reset link is unknown, was already used, or has expired. Ask for a new one.",
+        &crate::i18n::text("recovery-link-dead-title"),
+        &crate::i18n::text("recovery-link-dead"),
         format!("{}{}", state.base(), reset::REQUEST_PATH),
-        "Ask for a new link",
+        &crate::i18n::text("recovery-ask-again"),
     )
 }
 
@@ -147,7 +151,7 @@ async fn render_reset(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let page = ResetPasswordPage {
-        layout: Layout::new("Choose a new password", state.base()),
+        layout: Layout::new(crate::i18n::text("title-new-password"), state.base()),
         csrf: csrf::token(session).await?,
         token: token.into(),
         username: username.into(),
@@ -195,7 +199,7 @@ pub async fn reset_submit(
         return Err(unusable_link(&state));
     };
     let problem = if form.password != form.password_confirm {
-        Some("The two passwords differ.".to_owned())
+        Some(crate::i18n::text("recovery-passwords-differ"))
     } else {
         let context = [
             user.username.as_str(),
@@ -225,18 +229,18 @@ pub async fn reset_submit(
             let link = match pending {
                 Some(ix) => Link {
                     href: format!("{}/login?interaction={ix}", state.base()),
-                    label: "Sign in".into(),
+                    label: crate::i18n::text("common-sign-in"),
                 },
                 None => Link {
                     href: format!("{}/account", state.base()),
-                    label: "Sign in to your account".into(),
+                    label: crate::i18n::text("recovery-sign-in-account"),
                 },
             };
             let page = NoticePage {
-                layout: Layout::new("Password changed", state.base()),
-                message: format!(
-                    "The password of {} is changed, and every sign-in of the account has ended. Sign in with the new password.",
-                    user.username
+                layout: Layout::new(crate::i18n::text("title-password-changed"), state.base()),
+                message: crate::i18n::text_with(
+                    "recovery-changed",
+                    &[("username", crate::i18n::arg(user.username.clone()))],
                 ),
                 link: Some(link),
             };

@@ -38,8 +38,8 @@ pub struct RegisterForm {
 
 fn disabled() -> PageError {
     PageError::bad_request(
-        "Registration is closed",
-        "This server does not offer self-registration. Ask your administrator for an account.",
+        &crate::i18n::text("register-closed-title"),
+        &crate::i18n::text("register-closed"),
     )
 }
 
@@ -52,7 +52,7 @@ async fn render(
 ) -> Result<Response, PageError> {
     let client = client_of(state, ix).await?;
     let page = RegisterPage {
-        layout: Layout::new("Create an account", state.base()),
+        layout: Layout::new(crate::i18n::text("title-create-account"), state.base()),
         client_name: client.name.clone(),
         interaction: ix.id.clone(),
         csrf: csrf::token(session).await?,
@@ -80,13 +80,16 @@ pub async fn page(
 /// The first problem with the form, as the person should read it.
 fn problem_with(form: &RegisterForm, email: &Result<String, crate::names::EmailProblem>) -> Option<String> {
     if form.name.chars().count() > MAX_NAME_CHARS {
-        return Some(format!("The name may have at most {MAX_NAME_CHARS} characters."));
+        return Some(crate::i18n::text_with(
+            "register-name-too-long",
+            &[("max", crate::i18n::number(MAX_NAME_CHARS as i64))],
+        ));
     }
     if email.is_err() {
-        return Some("Enter a valid email address.".into());
+        return Some(crate::i18n::text("register-invalid-email"));
     }
     if form.password != form.password_confirm {
-        return Some("The two passwords differ.".into());
+        return Some(crate::i18n::text("register-passwords-differ"));
     }
     let context = [form.username.as_str(), form.email.as_str(), form.name.as_str()];
     passwords::check_new(&form.password, &context)
@@ -131,7 +134,7 @@ pub async fn submit(
                 &session,
                 &ix,
                 &form,
-                Some("That username is taken. Choose another."),
+                Some(&crate::i18n::text("register-username-taken")),
             )
             .await
         }
@@ -141,7 +144,7 @@ pub async fn submit(
                 &session,
                 &ix,
                 &form,
-                Some(&format!("That username is not allowed: it {why}.")),
+                Some(&crate::i18n::text(username_problem_key(why))),
             )
             .await
         }
@@ -153,7 +156,7 @@ pub async fn submit(
                 &session,
                 &ix,
                 &form,
-                Some("An account with that email address already exists. Sign in instead, or use another address."),
+                Some(&crate::i18n::text("register-email-taken")),
             )
             .await
         }
@@ -163,4 +166,15 @@ pub async fn submit(
     // The address stays unverified until its link is opened (see `mail_links::verification`).
     super::email::after_registration(&state, &user).await;
     login_session::password_sign_in(&state, &session, &ix, user.id).await
+}
+
+/// The message telling why a username is refused.
+fn username_problem_key(problem: crate::names::UsernameProblem) -> &'static str {
+    use crate::names::UsernameProblem::*;
+    match problem {
+        Length => "register-username-length",
+        LooksLikeEmail => "register-username-email",
+        Characters => "register-username-characters",
+        MixedScripts => "register-username-scripts",
+    }
 }

@@ -95,7 +95,7 @@ pub async fn sp_metadata(
             .into_response()),
         Err(e) => {
             tracing::warn!(provider = %provider_id, error = %e, "SP metadata unavailable");
-            Err(upstream_failure(&state, &provider.config().name, None, explain(&e)))
+            Err(upstream_failure(&state, &provider.config().name, None, &explain(&e)))
         }
     }
 }

@@ -79,13 +79,13 @@ pub fn partly_hidden(email: &str) -> String {
 
 /// A duration in words for mails ("15 minutes", "24 hours", "1 day").
 pub fn in_words(secs: i64) -> String {
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    let plural = |n: i64, unit: &str| crate::i18n::text_with(unit, &[("n", crate::i18n::number(n))]);
     if secs % 86_400 == 0 && secs >= 2 * 86_400 {
-        plural(secs / 86_400, "day")
+        plural(secs / 86_400, "duration-days")
     } else if secs % 3600 == 0 {
-        plural(secs / 3600, "hour")
+        plural(secs / 3600, "duration-hours")
     } else {
-        plural((secs + 59) / 60, "minute")
+        plural((secs + 59) / 60, "duration-minutes")
     }
 }
 

@@ -101,6 +101,7 @@ impl MailTemplates {
         let mut html = Handlebars::new();
         for hb in [&mut text, &mut html] {
             hb.set_strict_mode(cfg!(debug_assertions));
+            hb.register_helper("t", Box::new(crate::i18n::Translate));
         }
         for (name, built_in) in BUILT_IN {
             let path = dir
@@ -132,6 +133,13 @@ impl MailTemplates {
             reason: e.to_string(),
         };
         let name = M::TEMPLATE;
+        let mut data =
+            serde_json::to_value(mail).map_err(|e| fail(handlebars::RenderErrorReason::SerdeError(e).into()))?;
+        // The mail is in the language of the request that sends it.
+        if let Some(fields) = data.as_object_mut() {
+            fields.insert("lang".into(), crate::i18n::current().tag().into());
+        }
+        let mail = &data;
         let subject = self.text.render(&format!("{name}_subject"), mail).map_err(fail)?;
         Ok(Rendered {
             subject: subject

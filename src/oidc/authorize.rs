@@ -33,8 +33,8 @@ pub async fn authorize(
 ) -> Result<Response, PageError> {
     let params = get_or_post_params(&method, query, &body).map_err(|e| {
         PageError::bad_request(
-            "Invalid sign-in request",
-            &format!("The application sent an invalid request: {e}."),
+            &crate::i18n::text("authorize-invalid-title"),
+            &crate::i18n::text_with("authorize-invalid", &[("reason", crate::i18n::arg(e))]),
         )
     })?;
     let client = client_named(&state, &params).await?;
@@ -46,8 +46,8 @@ pub async fn authorize(
     let Some(redirect_uri) = params.get("redirect_uri").filter(|r| client.has_redirect_uri(r)) else {
         // Never redirect to an unregistered URI: that is an open redirector (RFC 6749 §4.1.2.1).
         return Err(PageError::bad_request(
-            "Invalid redirect address",
-            "The application asked Gatehouse to send you back to an address it has not registered, so Gatehouse stopped here.",
+            &crate::i18n::text("authorize-bad-redirect-title"),
+            &crate::i18n::text("authorize-bad-redirect"),
         ));
     };
     const PAR_REQUIRED: &str = "this client must use pushed authorization requests";
@@ -56,7 +56,12 @@ pub async fn authorize(
         false => validate(&params, &client, redirect_uri),
     };
     let req = match checked {
-        Ok(req) => req,
+        Ok(req) => {
+            if let Some(lang) = req.ui_locales.as_deref().and_then(crate::i18n::Lang::from_ui_locales) {
+                crate::i18n::prefer(lang);
+            }
+            req
+        }
         Err(rejection) => {
             // An oversized state is not echoed back.
             let client_state = params.get("state").map(String::as_str).filter(|s| s.len() <= 2048);
@@ -80,14 +85,14 @@ pub async fn authorize(
 async fn client_named(state: &AppState, params: &HashMap<String, String>) -> Result<std::sync::Arc<Client>, PageError> {
     let Some(client_id) = params.get("client_id").filter(|c| !c.is_empty()) else {
         return Err(PageError::bad_request(
-            "Invalid sign-in request",
-            "The application did not say who it is (client_id is missing).",
+            &crate::i18n::text("authorize-invalid-title"),
+            &crate::i18n::text("authorize-no-client"),
         ));
     };
     state.clients.get(client_id).await?.ok_or_else(|| {
         PageError::bad_request(
-            "Unknown application",
-            "The application that sent you here is not registered with Gatehouse.",
+            &crate::i18n::text("ix-unknown-client-title"),
+            &crate::i18n::text("authorize-unknown-client"),
         )
     })
 }

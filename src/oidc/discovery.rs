@@ -29,6 +29,7 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Json<Value> 
         "frontchannel_logout_supported": true,
         "frontchannel_logout_session_supported": true,
         "scopes_supported": SUPPORTED_SCOPES,
+        "ui_locales_supported": crate::i18n::Lang::ALL.map(crate::i18n::Lang::tag),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],

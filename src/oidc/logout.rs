@@ -35,8 +35,8 @@ struct HintClaims {
 
 fn invalid_hint() -> PageError {
     PageError::bad_request(
-        "Sign-out request not valid",
-        "The application sent a sign-out request Gatehouse could not verify.",
+        &crate::i18n::text("logout-invalid-title"),
+        &crate::i18n::text("logout-unverified"),
     )
 }
 
@@ -76,7 +76,7 @@ async fn verify_hint(state: &AppState, token: &str) -> Result<Hint, PageError> {
 fn plain_sign_out(state: &AppState, refused: PageError) -> PageError {
     refused.or_link(
         format!("{}/logout", state.base()),
-        "Sign out here, without returning to the application",
+        &crate::i18n::text("way-out-sign-out"),
     )
 }
 
@@ -96,7 +96,7 @@ async fn destination(
     let client_id = match (get("client_id"), hint) {
         (Some(id), Some(h)) if !h.aud.contains(&id) => {
             return Err(PageError::bad_request(
-                "Sign-out request not valid",
+                &crate::i18n::text("logout-invalid-title"),
                 "client_id does not match the ID token.",
             ))
         }
@@ -107,8 +107,8 @@ async fn destination(
     let client = match &client_id {
         Some(id) => Some(state.clients.get(id).await?.ok_or_else(|| {
             PageError::bad_request(
-                "Unknown application",
-                "The application is not registered with Gatehouse.",
+                &crate::i18n::text("ix-unknown-client-title"),
+                &crate::i18n::text("logout-unknown-client"),
             )
         })?),
         None => None,
@@ -119,13 +119,13 @@ async fn destination(
             Some(c) if c.has_post_logout_redirect_uri(u) => {}
             Some(_) => {
                 return Err(PageError::bad_request(
-                    "Invalid redirect address",
-                    "The application asked to be sent back to an address it has not registered for sign-out, so Gatehouse stopped here.",
+                    &crate::i18n::text("authorize-bad-redirect-title"),
+                    &crate::i18n::text("logout-bad-redirect"),
                 ))
             }
             None => {
                 return Err(PageError::bad_request(
-                    "Sign-out request not valid",
+                    &crate::i18n::text("logout-invalid-title"),
                     "post_logout_redirect_uri needs an id_token_hint or a client_id.",
                 ))
             }
@@ -226,8 +226,12 @@ pub async fn logout(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let params = get_or_post_params(&method, query, &body)
-        .map_err(|e| plain_sign_out(&state, PageError::bad_request("Sign-out request not valid", &e)))?;
+    let params = get_or_post_params(&method, query, &body).map_err(|e| {
+        plain_sign_out(
+            &state,
+            PageError::bad_request(&crate::i18n::text("logout-invalid-title"), &e),
+        )
+    })?;
     let hint = match params.get("id_token_hint").filter(|h| !h.is_empty()) {
         Some(h) => Some(verify_hint(&state, h).await.map_err(|e| plain_sign_out(&state, e))?),
         None => None,
@@ -250,7 +254,7 @@ pub async fn logout(
         None => None,
     };
     let page = ConfirmLogoutPage {
-        layout: Layout::new("Sign out", state.base()),
+        layout: Layout::new(crate::i18n::text("title-sign-out"), state.base()),
         csrf: csrf::token(&session).await?,
         username,
         post_logout_redirect_uri: dest.post_logout_redirect_uri,

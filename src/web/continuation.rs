@@ -148,10 +148,10 @@ pub async fn issue_code(
     match issue::issue_code(&state.db, req, login, ix, lifetime, &state.issuer).await {
         Ok(url) => Ok(found(&url)),
         Err(IssueError::AlreadyFinished) => Err(PageError::with_link(
-            "This sign-in is already finished",
-            "This sign-in request was already completed, perhaps in another tab.",
+            &crate::i18n::text("ix-finished-title"),
+            &crate::i18n::text("continuation-finished"),
             req.restart_url(&state.base()),
-            "Start again",
+            &crate::i18n::text("ix-start-again"),
         )),
         Err(IssueError::Db(e)) => Err(e.into()),
     }

@@ -27,8 +27,6 @@ pub async fn verify(session: &Session, presented: Option<&str>) -> Result<(), Pa
     let expected = session.get::<String>(KEY).await.map_err(PageError::internal)?;
     match (expected, presented) {
         (Some(e), Some(p)) if bool::from(e.as_bytes().ct_eq(p.as_bytes())) => Ok(()),
-        _ => Err(PageError::Forbidden(
-            "This form has expired or did not come from this site. Go back, reload the page and try again.".into(),
-        )),
+        _ => Err(PageError::Forbidden(crate::i18n::text("error-csrf"))),
     }
 }

@@ -92,10 +92,10 @@ impl From<tower_sessions::session::Error> for PageError {
 
 /// "N minutes" (rounded up), the way a wait is told to a person.
 pub fn minutes_phrase(secs: i64) -> String {
-    match (secs.max(1) + 59) / 60 {
-        1 => "1 minute".into(),
-        n => format!("{n} minutes"),
-    }
+    crate::i18n::text_with(
+        "duration-minutes",
+        &[("n", crate::i18n::number((secs.max(1) + 59) / 60))],
+    )
 }
 
 /// The error a response carries for `error_pages` to show (as `pages::ErrorPage`).
@@ -109,10 +109,16 @@ pub struct ErrorNotice {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, page) = match self {
-            PageError::BadRequest { title, message, link } => (StatusCode::BAD_REQUEST, ErrorNotice { title, message, link }),
+            PageError::BadRequest { title, message, link } => {
+                (StatusCode::BAD_REQUEST, ErrorNotice { title, message, link })
+            }
             PageError::Forbidden(message) => (
                 StatusCode::FORBIDDEN,
-                ErrorNotice { title: "Request refused".into(), message, link: None },
+                ErrorNotice {
+                    title: crate::i18n::text("error-refused-title"),
+                    message,
+                    link: None,
+                },
             ),
             PageError::TooManyAttempts { retry_after_secs } => {
                 let mut res = StatusCode::TOO_MANY_REQUESTS.into_response();
@@ -121,10 +127,10 @@ impl IntoResponse for PageError {
                     axum::http::HeaderValue::from(retry_after_secs.max(1)),
                 );
                 res.extensions_mut().insert(ErrorNotice {
-                    title: "Too many attempts".into(),
-                    message: format!(
-                        "There were too many attempts. For your safety, try again in {}.",
-                        minutes_phrase(retry_after_secs)
+                    title: crate::i18n::text("error-too-many-title"),
+                    message: crate::i18n::text_with(
+                        "error-too-many",
+                        &[("wait", crate::i18n::arg(minutes_phrase(retry_after_secs)))],
                     ),
                     link: None,
                 });
@@ -132,13 +138,17 @@ impl IntoResponse for PageError {
             }
             PageError::NotFound => (
                 StatusCode::NOT_FOUND,
-                ErrorNotice { title: "Not found".into(), message: "There is no page at this address.".into(), link: None },
+                ErrorNotice {
+                    title: crate::i18n::text("error-not-found-title"),
+                    message: crate::i18n::text("error-not-found"),
+                    link: None,
+                },
             ),
             PageError::Internal(reference) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 ErrorNotice {
-                    title: "Something went wrong".into(),
-                    message: format!("Gatehouse could not finish this request. Please try again; if it keeps failing, give your administrator this reference: {reference}."),
+                    title: crate::i18n::text("error-internal-title"),
+                    message: crate::i18n::text_with("error-internal", &[("reference", crate::i18n::arg(reference))]),
                     link: None,
                 },
             ),

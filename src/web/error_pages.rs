@@ -54,11 +54,11 @@ async fn way_out(state: &AppState, session: &Session) -> Link {
     match login_session::current(session).await {
         Ok(Some(_)) => Link {
             href: format!("{}/account", state.base()),
-            label: "Go to your account".into(),
+            label: crate::i18n::text("way-out-account"),
         },
         _ => Link {
             href: format!("{}/", state.base()),
-            label: "Go to the start page".into(),
+            label: crate::i18n::text("way-out-start"),
         },
     }
 }

@@ -197,7 +197,7 @@ fn unavailable(state: &AppState, api: bool, message: &str, request_id: Option<St
             .into_response()
     } else {
         let page = ErrorPage {
-            layout: Layout::new("Temporarily unavailable", state.base()),
+            layout: Layout::new(crate::i18n::text("title-unavailable"), state.base()),
             message: format!("{message} Please try again in a moment."),
             link: None,
             request_id,

@@ -24,6 +24,15 @@ pub async fn load_pending(state: &AppState, id: Option<&str>) -> Result<Interact
         .map_err(|e| page(state, e))?;
     // Audit events of this request (a sign-in, a failure) name the client it is for.
     crate::audit::note_client(&ix.request.client_id);
+    // The client's `ui_locales`, remembered with the interaction, outrank Accept-Language.
+    if let Some(lang) = ix
+        .request
+        .ui_locales
+        .as_deref()
+        .and_then(crate::i18n::Lang::from_ui_locales)
+    {
+        crate::i18n::prefer(lang);
+    }
     Ok(ix)
 }
 
@@ -32,22 +41,22 @@ fn page(state: &AppState, e: InteractionError) -> PageError {
     let base = state.base();
     match e {
         InteractionError::Unknown => PageError::with_link(
-            "Sign-in request not found",
-            "This page needs a sign-in request from an application, and this one is unknown. Go back to the application and sign in from there.",
+            &crate::i18n::text("ix-unknown-title"),
+            &crate::i18n::text("ix-unknown"),
             format!("{base}/"),
-            "Gatehouse home",
+            &crate::i18n::text("common-home"),
         ),
         InteractionError::Finished(request) => PageError::with_link(
-            "This sign-in is already finished",
-            "This sign-in request was already completed, perhaps in another tab. You can start it again.",
+            &crate::i18n::text("ix-finished-title"),
+            &crate::i18n::text("ix-finished"),
             request.restart_url(&base),
-            "Start again",
+            &crate::i18n::text("ix-start-again"),
         ),
         InteractionError::Expired(request) => PageError::with_link(
-            "This sign-in request has expired",
-            "You took a while, so this sign-in request expired. Start again to continue to the application.",
+            &crate::i18n::text("ix-expired-title"),
+            &crate::i18n::text("ix-expired"),
             request.restart_url(&base),
-            "Start again",
+            &crate::i18n::text("ix-start-again"),
         ),
         InteractionError::Corrupt(e) => PageError::internal(e),
         InteractionError::Db(e) => e.into(),
@@ -58,8 +67,8 @@ fn page(state: &AppState, e: InteractionError) -> PageError {
 pub async fn client_of(state: &AppState, ix: &Interaction) -> Result<Arc<Client>, PageError> {
     state.clients.get(&ix.request.client_id).await?.ok_or_else(|| {
         PageError::bad_request(
-            "Unknown application",
-            "The application is no longer registered with Gatehouse.",
+            &crate::i18n::text("ix-unknown-client-title"),
+            &crate::i18n::text("ix-unknown-client"),
         )
     })
 }

@@ -9,6 +9,7 @@ pub mod headers;
 pub mod interaction;
 pub mod limits;
 pub mod listener;
+pub mod locale;
 pub mod login_session;
 pub mod pages;
 pub mod passkey_ceremony;
@@ -17,6 +18,7 @@ pub mod reauth;
 pub mod request_id;
 pub mod second_factor;
 pub mod templates;
+pub mod theme;
 pub mod upstream_start;
 
 use axum::http::{header, HeaderValue, StatusCode};

@@ -148,7 +148,7 @@ pub struct LoggedOutPage {
 impl LoggedOutPage {
     /// Signed out under `base`; with `continue_to`, the page moves on there by itself.
     pub fn new(base: String, frontchannel: Vec<String>, continue_to: Option<String>) -> Self {
-        let mut layout = Layout::new("Signed out", base);
+        let mut layout = Layout::new(crate::i18n::text("title-signed-out"), base);
         layout.refresh_to = continue_to.clone();
         Self {
             layout,

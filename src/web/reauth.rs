@@ -12,12 +12,7 @@ use crate::store::users::User;
 /// What the person typed, by its shape: six digits are an app's code (when they have an app),
 /// a recovery-code shape is a recovery code (when they have some left), anything else is the
 /// password. `Ok(None)` when it proves the person, `Ok(Some(message))` otherwise.
-pub async fn confirm(
-    state: &AppState,
-    address: IpAddr,
-    user: &User,
-    typed: &str,
-) -> Result<Option<&'static str>, PageError> {
+pub async fn confirm(state: &AppState, address: IpAddr, user: &User, typed: &str) -> Result<Option<String>, PageError> {
     let typed = typed.trim();
     let factors = crate::mfa::factors(&state.db, &user.id).await?;
     let digits = typed.chars().filter(|c| !c.is_whitespace()).collect::<String>();
@@ -28,12 +23,10 @@ pub async fn confirm(
         return check_code(state, address, user, CodeKind::Recovery, typed).await;
     }
     if user.password_hash.is_none() {
-        return Ok(Some(
-            "Confirm with a code from your authenticator app: this account has no password.",
-        ));
+        return Ok(Some(crate::i18n::text("reauth-no-password")));
     }
     match check_password(state, address, &user.username, typed).await? {
         Some(u) if u.id == user.id => Ok(None),
-        _ => Ok(Some("That password or code is not right.")),
+        _ => Ok(Some(crate::i18n::text("reauth-wrong"))),
     }
 }

@@ -37,8 +37,8 @@ impl From<MfaError> for PageError {
         match e {
             MfaError::Db(e) => e.into(),
             MfaError::NotConfigured => PageError::bad_request(
-                "Authenticator apps are not available",
-                "This server has no key for second factors yet. Ask its administrator.",
+                &crate::i18n::text("mfa-unavailable-title"),
+                &crate::i18n::text("mfa-unavailable"),
             ),
             other => PageError::internal(other),
         }
@@ -52,7 +52,7 @@ pub async fn check_code(
     user: &User,
     kind: CodeKind,
     code: &str,
-) -> Result<Option<&'static str>, PageError> {
+) -> Result<Option<String>, PageError> {
     if let Err(retry_after_secs) = state.limits.hit(Bucket::SignIn, address) {
         return Err(PageError::TooManyAttempts { retry_after_secs });
     }
@@ -66,13 +66,13 @@ pub async fn check_code(
         CodeCheck::Refused => {
             tracing::info!(%address, user_id = %user.id, ?kind, "wrong second-factor code");
             Ok(Some(match kind {
-                CodeKind::Totp => "That code is not right. Check the time on your device and try again.",
-                CodeKind::Recovery => "That recovery code is not right, or was used already.",
+                CodeKind::Totp => crate::i18n::text("mfa-wrong-code"),
+                CodeKind::Recovery => crate::i18n::text("mfa-wrong-recovery"),
             }))
         }
         CodeCheck::Replayed => {
             tracing::warn!(%address, user_id = %user.id, "second-factor code replayed");
-            Ok(Some("That code was used already. Wait for the next one."))
+            Ok(Some(crate::i18n::text("mfa-code-used")))
         }
         CodeCheck::Throttled { retry_after_secs } => {
             tracing::warn!(%address, user_id = %user.id, retry_after_secs, "second-factor attempt refused: account throttled");

@@ -58,6 +58,8 @@ pub enum TemplateError {
 /// The page renderer.
 pub struct Templates {
     hb: Handlebars<'static>,
+    /// The operator's stylesheet below the base (`[ui] theme_dir`), linked after the built-in one.
+    theme_css: Option<String>,
 }
 
 impl Templates {
@@ -73,6 +75,7 @@ impl Templates {
     pub fn load_with(dir: Option<&Path>, strict: bool) -> Result<Self, TemplateError> {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(strict);
+        hb.register_helper("t", Box::new(crate::i18n::Translate));
         if strict {
             // The built-in `if`/`unless` treat a missing field as false even in strict mode.
             hb.register_helper("if", Box::new(StrictIf { positive: true }));
@@ -96,7 +99,13 @@ impl Templates {
                     source: Box::new(e),
                 })?;
         }
-        Ok(Self { hb })
+        Ok(Self { hb, theme_css: None })
+    }
+
+    /// Every page links `path` (below the issuer's base) after the built-in stylesheet.
+    pub fn with_theme_stylesheet(mut self, path: Option<String>) -> Self {
+        self.theme_css = path;
+        self
     }
 
     /// A form page: 200, or `failure` when the form is shown again because of `error`.
@@ -149,9 +158,12 @@ impl Templates {
     ) -> Result<(String, String), handlebars::RenderError> {
         let mut data = serde_json::to_value(page).map_err(RenderErrorReason::SerdeError)?;
         let title = data["title"].as_str().unwrap_or_default().to_owned();
+        // What every page's layout reads besides its own fields.
         if let Some(fields) = data.as_object_mut() {
             let shown = request_id.filter(|_| !fields.contains_key("request_id"));
             fields.insert("failure_request_id".into(), shown.into());
+            fields.insert("theme_css".into(), self.theme_css.clone().into());
+            fields.insert("lang".into(), crate::i18n::current().tag().into());
         }
         Ok((self.hb.render(P::TEMPLATE, &data)?, title))
     }

@@ -58,31 +58,31 @@ pub fn upstream_failure(state: &AppState, provider: &str, interaction_id: Option
     let base = state.base();
     match interaction_id {
         Some(ix) => PageError::BadRequest {
-            title: format!("Sign-in with {provider} did not work"),
+            title: crate::i18n::text_with("upstream-failed-title", &[("provider", crate::i18n::arg(provider))]),
             message: message.into(),
             link: Some(crate::web::error::Link {
                 href: format!("{base}/login?interaction={ix}"),
-                label: "Use another sign-in method".into(),
+                label: crate::i18n::text("common-other-method"),
             }),
         },
         None => PageError::with_link(
-            &format!("Sign-in with {provider} did not work"),
+            &crate::i18n::text_with("upstream-failed-title", &[("provider", crate::i18n::arg(provider))]),
             message,
             format!("{base}/"),
-            "Gatehouse home",
+            &crate::i18n::text("common-home"),
         ),
     }
 }
 
-pub fn explain(e: &UpstreamError) -> &'static str {
-    match e {
-        UpstreamError::Unavailable(_) => "The identity provider could not be reached. Try again in a moment, or sign in another way.",
-        UpstreamError::Denied { error, .. } if error == "AuthnFailed" => "The identity provider could not authenticate you. You can try again or sign in another way.",
-        UpstreamError::Denied { .. } => "The identity provider did not sign you in (it was cancelled or refused). You can try again or sign in another way.",
-        UpstreamError::UnknownState => "This sign-in response is unknown, expired or was already used. Start the sign-in again.",
-        UpstreamError::OtherBrowser => "This sign-in was started in another browser. For your safety it can only finish in the browser where it began: go back to that browser, or start again here.",
-        _ => "The identity provider's answer could not be verified, so Gatehouse did not trust it. Try again, or sign in another way.",
-    }
+pub fn explain(e: &UpstreamError) -> String {
+    crate::i18n::text(match e {
+        UpstreamError::Unavailable(_) => "upstream-unavailable",
+        UpstreamError::Denied { error, .. } if error == "AuthnFailed" => "upstream-authn-failed",
+        UpstreamError::Denied { .. } => "upstream-denied",
+        UpstreamError::UnknownState => "upstream-unknown-state",
+        UpstreamError::OtherBrowser => "upstream-other-browser",
+        _ => "upstream-unverified",
+    })
 }
 
 /// Checks the provider may serve this interaction's client.
@@ -90,14 +90,16 @@ pub async fn check_allowed(state: &AppState, ix: &Interaction, provider: &dyn Up
     let client = client_of(state, ix).await?;
     policy::allowed(&client, &provider.config().id).map_err(|_| {
         PageError::with_link(
-            "Sign-in method not available",
-            &format!(
-                "{} does not accept sign-in with {}.",
-                client.name,
-                provider.config().name
+            &crate::i18n::text("upstream-not-allowed-title"),
+            &crate::i18n::text_with(
+                "upstream-not-allowed",
+                &[
+                    ("client", crate::i18n::arg(client.name.clone())),
+                    ("provider", crate::i18n::arg(provider.config().name.clone())),
+                ],
             ),
             ix.login_url(&state.base()),
-            "Choose another method",
+            &crate::i18n::text("upstream-choose-another"),
         )
     })
 }
@@ -112,7 +114,13 @@ pub fn send_to_provider(state: &AppState, provider: &dyn Upstream, start: Start)
                 .map(|(name, value)| HiddenField { name, value })
                 .collect();
             let page = PostFormPage {
-                layout: Layout::new(format!("Continue to {}", provider.config().name), state.base()),
+                layout: Layout::new(
+                    crate::i18n::text_with(
+                        "title-continue-to",
+                        &[("provider", crate::i18n::arg(provider.config().name.clone()))],
+                    ),
+                    state.base(),
+                ),
                 provider: provider.config().name.clone(),
                 action,
                 fields,
@@ -156,7 +164,7 @@ pub async fn redirect_to_provider(
                 state,
                 &provider.config().name,
                 Some(&ix.id),
-                explain(&e),
+                &explain(&e),
             ))
         }
     }

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -139,4 +140,56 @@ client_secret = "${google.client_secret}"
     issuer, app: app.base, op: op.issuer, samlIdp: new URL(saml.metadata).origin,
     stop() { gatehouse.kill(); op.child.kill(); app.server.close(); saml.stop(); },
   };
+}
+
+/**
+ * Gatehouse alone (no upstream providers) with a confidential client, alice, registration,
+ * second factors and an SMTP server address (mail is queued, never needed to arrive): enough
+ * for every local page. `files` are written into its folder first (a theme, say) and
+ * `extraToml(dir)` is appended to its config.
+ */
+export async function startGatehouse({ files = {}, extraToml = () => '' } = {}) {
+  const app = await startClientApp();
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-browser-'));
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), content);
+  }
+  const config = join(dir, 'gatehouse.toml');
+  writeFileSync(config, `
+issuer = "${issuer}"
+listen = "127.0.0.1:${port}"
+database_url = "sqlite://${join(dir, 'g.db')}?mode=rwc"
+[registration]
+enabled = true
+[demo]
+enabled = true
+[mfa]
+secret_key = "${randomBytes(32).toString('base64')}"
+[smtp]
+host = "127.0.0.1"
+port = ${await freePort()}
+tls = "none"
+from = "Gatehouse <sso@example.test>"
+[[clients]]
+id = "consent-app"
+name = "Consenting App"
+redirect_uris = ["${app.base}/cb"]
+post_logout_redirect_uris = ["${app.base}/bye"]
+secret = "consent-app-secret"
+require_consent = true
+[[users]]
+username = "alice"
+email = "alice@example.com"
+email_verified = true
+name = "Alice Liddell"
+password = "alice-password"
+${extraToml(dir)}
+`);
+  const bin = process.env.GATEHOUSE_BIN ?? join(root, 'target/debug/gatehouse');
+  const gatehouse = spawn(bin, ['serve', '--config', config], { env: { ...process.env, GATEHOUSE_LOG: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitFor(`${issuer}/healthz`);
+  return { issuer, app: app.base, dir, stop() { gatehouse.kill(); app.server.close(); } };
 }

@@ -55,5 +55,6 @@ pub fn validate(
             .get("acr_values")
             .map(|v| v.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default(),
+        ui_locales: p.get("ui_locales").map(str::to_owned),
     })
 }

@@ -17,6 +17,7 @@ pub const PARAMETER_LIMITS: &[(&str, usize)] = &[
     ("prompt", 64),
     ("max_age", 20),
     ("acr_values", 512),
+    ("ui_locales", 256),
 ];
 
 /// The first parameter longer than its limit in [`PARAMETER_LIMITS`].

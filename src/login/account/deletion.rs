@@ -45,7 +45,7 @@ async fn render(
         })
         .collect();
     let page = AccountDeletePage {
-        layout: Layout::new("Delete your account", state.base()),
+        layout: Layout::new(crate::i18n::text("title-delete-account"), state.base()),
         username: user.username.clone(),
         csrf: csrf::token(session).await?,
         has_password: user.password_hash.is_some(),
@@ -108,7 +108,7 @@ pub async fn delete(
     // This browser's session named the account: it goes too.
     login_session::end(&session).await?;
     let page = AccountDeletedPage {
-        layout: Layout::new("Account deleted", state.base()),
+        layout: Layout::new(crate::i18n::text("title-account-deleted"), state.base()),
         username: user.username,
     };
     Ok(state.templates.page(StatusCode::OK, &page))

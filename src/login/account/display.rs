@@ -29,54 +29,58 @@ pub fn when(t: i64, now: i64) -> When {
     }
 }
 
+/// "N units ago" in the request's language (`unit` names the message: `ago-minutes`…).
 fn plural(n: i64, unit: &str) -> String {
-    if n == 1 {
-        format!("1 {unit} ago")
-    } else {
-        format!("{n} {unit}s ago")
-    }
+    crate::i18n::text_with(unit, &[("n", crate::i18n::number(n))])
 }
 
 /// How long ago something happened `secs` seconds back, in the largest whole unit.
 pub fn ago(secs: i64) -> String {
     match secs {
-        s if s < 60 => "just now".into(),
-        s if s < 3_600 => plural(s / 60, "minute"),
-        s if s < 86_400 => plural(s / 3_600, "hour"),
-        s if s < 30 * 86_400 => plural(s / 86_400, "day"),
-        s if s < 365 * 86_400 => plural(s / (30 * 86_400), "month"),
-        s => plural(s / (365 * 86_400), "year"),
+        s if s < 60 => crate::i18n::text("ago-just-now"),
+        s if s < 3_600 => plural(s / 60, "ago-minutes"),
+        s if s < 86_400 => plural(s / 3_600, "ago-hours"),
+        s if s < 30 * 86_400 => plural(s / 86_400, "ago-days"),
+        s if s < 365 * 86_400 => plural(s / (30 * 86_400), "ago-months"),
+        s => plural(s / (365 * 86_400), "ago-years"),
     }
 }
 
 /// The name of one authentication method (RFC 8176 `amr` value), or `None` for values that
 /// only summarise others (`mfa`) or stand for the provider, named separately (`fed`).
-pub fn method_name(amr: &str) -> Option<&'static str> {
-    Some(match amr {
-        "pwd" => "Password",
-        "otp" => "Authenticator app",
-        "hwk" | "swk" => "Passkey",
-        "pin" => "PIN",
-        "fpt" | "face" | "user" => "Device unlock",
-        "sms" => "Text message",
+pub fn method_name(amr: &str) -> Option<String> {
+    let key = match amr {
+        "pwd" => "method-password",
+        "otp" => "method-otp",
+        "hwk" | "swk" => "method-passkey",
+        "pin" => "method-pin",
+        "fpt" | "face" | "user" => "method-device",
+        "sms" => "method-sms",
         "mfa" | "fed" => return None,
-        _ => "Another method",
-    })
+        _ => "method-other",
+    };
+    Some(crate::i18n::text(key))
 }
 
 /// How a session was signed in: the provider's display name first when it was brokered, then
 /// each local method ("Contoso and Password", "Password and Authenticator app").
 pub fn methods(amr: &[String], provider: Option<&str>) -> String {
-    let mut names: Vec<&str> = provider.into_iter().collect();
+    let mut names: Vec<String> = provider.map(str::to_owned).into_iter().collect();
     for name in amr.iter().filter_map(|a| method_name(a)) {
         if !names.contains(&name) {
             names.push(name);
         }
     }
     match names.as_slice() {
-        [] => "an unknown method".into(),
-        [one] => (*one).into(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => crate::i18n::text("method-unknown"),
+        [one] => one.clone(),
+        [init @ .., last] => crate::i18n::text_with(
+            "methods-and",
+            &[
+                ("init", crate::i18n::arg(init.join(", "))),
+                ("last", crate::i18n::arg(last.clone())),
+            ],
+        ),
     }
 }
 

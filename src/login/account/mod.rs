@@ -155,7 +155,7 @@ async fn gather(
     let apps = consents::rows(state, user, now).await?;
     let factors = crate::mfa::factors(&state.db, &user.id).await?;
     Ok(AccountPage {
-        layout: Layout::new("Your account", state.base()),
+        layout: Layout::new(crate::i18n::text("title-account"), state.base()),
         username: user.username.clone(),
         name: user.name.clone(),
         email: user.email.clone(),
@@ -202,10 +202,10 @@ pub async fn callback(
     let expected: Option<String> = session.remove(STATE_KEY).await?;
     if expected.is_none() || expected != cb.state {
         return Err(PageError::with_link(
-            "Sign-in not recognised",
-            "This sign-in did not start from this browser's account page.",
+            &crate::i18n::text("account-callback-unknown-title"),
+            &crate::i18n::text("account-callback-unknown"),
             format!("{}/account", state.base()),
-            "Go to your account",
+            &crate::i18n::text("way-out-account"),
         ));
     }
     Ok(see_other(&format!("{}/account", state.base())))

@@ -50,7 +50,7 @@ pub async fn options(
     };
     match reauth::confirm(&state, address, &user, &form.confirm).await {
         Ok(None) => {}
-        Ok(Some(message)) => return Ok(refusal(StatusCode::UNAUTHORIZED, message)),
+        Ok(Some(message)) => return Ok(refusal(StatusCode::UNAUTHORIZED, &message)),
         Err(PageError::TooManyAttempts { retry_after_secs }) => {
             let msg = format!(
                 "Too many attempts. Try again in {}.",
@@ -132,7 +132,7 @@ pub async fn remove(
         return Ok(see_other(&account));
     };
     if let Some(message) = reauth::confirm(&state, address, &user, &form.confirm).await? {
-        return render(&state, &session, &login, &user, Some(message)).await;
+        return render(&state, &session, &login, &user, Some(&message)).await;
     }
     let passkey = Method::Passkey {
         credential_id: &form.id,

@@ -56,7 +56,7 @@ pub async fn totp_submit(
     if user.password_hash.is_some() {
         if let Some(message) = crate::web::reauth::confirm(&state, address, &user, &form.confirm).await? {
             let action = format!("{}/account/mfa/totp", state.base());
-            return mfa::render_enrolment(&state, &session, &user, action, None, Some(message)).await;
+            return mfa::render_enrolment(&state, &session, &user, action, None, Some(&message)).await;
         }
     }
     match mfa::confirm_enrolment(&state, address, &user, &form.code).await? {
@@ -68,7 +68,7 @@ pub async fn totp_submit(
         }
         Err(error) => {
             let action = format!("{}/account/mfa/totp", state.base());
-            mfa::render_enrolment(&state, &session, &user, action, None, Some(error)).await
+            mfa::render_enrolment(&state, &session, &user, action, None, Some(&error)).await
         }
     }
 }
@@ -102,7 +102,7 @@ pub async fn manage(
         None => CodeKind::Totp,
     };
     if let Some(error) = check_code(&state, address, &user, kind, &form.code).await? {
-        return render(&state, &session, &login, &user, Some(error)).await;
+        return render(&state, &session, &login, &user, Some(&error)).await;
     }
     match form.action.as_str() {
         "recovery" => {

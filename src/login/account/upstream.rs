@@ -95,7 +95,7 @@ pub(super) async fn start(
             Err(back_to_account(
                 state,
                 &format!("{} could not be reached", provider.config().name),
-                explain(&e),
+                &explain(&e),
             ))
         }
     }
@@ -126,7 +126,7 @@ pub async fn finish_upstream(
     let name = provider.config().name.clone();
     let identity = result.map_err(|e| {
         tracing::warn!(provider = %intent.provider, error = %e, "upstream login from the account page failed");
-        back_to_account(state, &format!("{name} did not confirm it"), explain(&e))
+        back_to_account(state, &format!("{name} did not confirm it"), &explain(&e))
     })?;
     // The sign-in that started this must still be this browser's, for the same account.
     let Some((login, user)) = active_login(state, session).await? else {

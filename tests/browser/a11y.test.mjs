@@ -167,6 +167,8 @@ test('consent, the account page and both second-factor pages meet WCAG 2.2 AA', 
   assert.ok(await assertAccessible(page, 'authenticator set-up') >= 1);
   const secret = await page.locator('code.secret').innerText();
   await page.getByLabel('Code from the app').fill(totp(secret));
+  // On the account page, turning a factor on also asks for the current password.
+  await page.getByLabel('Your current password').fill('alice-password');
   await page.getByRole('button', { name: 'Turn on' }).click();
   await page.getByRole('heading', { name: /recovery codes/i }).waitFor();
   await context.close();

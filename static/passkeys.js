@@ -72,6 +72,11 @@
     };
   }
 
+  // The page gives its messages in its own language (data-msg-*); English when it does not.
+  function message(form, name, fallback) {
+    return form.dataset[name] || fallback;
+  }
+
   function say(form, text) {
     var status = form.querySelector("[data-passkey-status]");
     if (status) { status.textContent = text; status.hidden = false; }
@@ -79,7 +84,7 @@
 
   async function ceremony(form) {
     if (!window.PublicKeyCredential || !navigator.credentials) {
-      say(form, "This browser cannot use passkeys.");
+      say(form, message(form, "msgUnsupported", "This browser cannot use passkeys."));
       return;
     }
     var fields = new URLSearchParams(new FormData(form));
@@ -92,7 +97,7 @@
     });
     var options = await answer.json().catch(function () { return null; });
     if (!answer.ok || !options) {
-      say(form, (options && options.error) || "Passkeys cannot be used just now. Reload the page and try again.");
+      say(form, (options && options.error) || message(form, "msgUnavailable", "Passkeys cannot be used just now. Reload the page and try again."));
       return;
     }
     var credential;
@@ -101,7 +106,7 @@
         ? created(await navigator.credentials.create(creationOptions(options)))
         : asserted(await navigator.credentials.get(requestOptions(options)));
     } catch (e) {
-      say(form, "No passkey was used (cancelled, timed out, or not available on this device). Try again.");
+      say(form, message(form, "msgCancelled", "No passkey was used (cancelled, timed out, or not available on this device). Try again."));
       return;
     }
     form.elements.credential.value = JSON.stringify(credential);
@@ -115,7 +120,7 @@
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         ceremony(form).catch(function () {
-          say(form, "Passkeys cannot be used just now. Reload the page and try again.");
+          say(form, message(form, "msgUnavailable", "Passkeys cannot be used just now. Reload the page and try again."));
         });
       });
     });

@@ -250,3 +250,8 @@ account-passkey-confirm-code = Ein Code aus Ihrer Authenticator-App
 account-passkey-add = Passkey hinzufügen
 account-passkey-needs-js = Das Hinzufügen eines Passkeys braucht JavaScript.
 account-no-passkey-support = Passkeys sind auf diesem Server nicht verfügbar.
+
+## static/passkeys.js messages, given by the page (data-msg-*)
+passkey-js-unsupported = Dieser Browser kann keine Passkeys verwenden.
+passkey-js-unavailable = Passkeys können gerade nicht verwendet werden. Laden Sie die Seite neu und versuchen Sie es erneut.
+passkey-js-cancelled = Es wurde kein Passkey verwendet (abgebrochen, Zeit abgelaufen oder auf diesem Gerät nicht verfügbar). Versuchen Sie es erneut.

@@ -250,3 +250,8 @@ account-passkey-confirm-code = A code from your authenticator app
 account-passkey-add = Add a passkey
 account-passkey-needs-js = Adding a passkey needs JavaScript.
 account-no-passkey-support = Passkeys are not available on this server.
+
+## static/passkeys.js messages, given by the page (data-msg-*)
+passkey-js-unsupported = This browser cannot use passkeys.
+passkey-js-unavailable = Passkeys cannot be used just now. Reload the page and try again.
+passkey-js-cancelled = No passkey was used (cancelled, timed out, or not available on this device). Try again.

@@ -29,19 +29,19 @@ fn links_or_404(state: &AppState) -> Result<Links, PageError> {
 
 fn unusable_link(state: &AppState) -> PageError {
     PageError::with_link(
-        "This link does not work",
-        "This confirmation link is unknown, was already used, was replaced by a newer one, or has expired. Ask for a new one on your account page.",
+        &crate::i18n::text("email-link-broken-title"),
+        &crate::i18n::text("email-link-broken"),
         format!("{}/account/email", state.base()),
-        "Your email address",
+        &crate::i18n::text("link-your-email"),
     )
 }
 
 fn other_account(state: &AppState) -> PageError {
     PageError::with_link(
-        "This link is for another account",
-        "This confirmation link belongs to another account than the one signed in here. Sign out, then sign in to the account the address was added to and open the link again.",
+        &crate::i18n::text("email-link-other-title"),
+        &crate::i18n::text("email-link-other"),
         format!("{}/account", state.base()),
-        "Your account",
+        &crate::i18n::text("link-your-account"),
     )
 }
 
@@ -49,12 +49,10 @@ fn other_account(state: &AppState) -> PageError {
 fn sign_in_first(state: &AppState) -> Response {
     let page = NoticePage {
         layout: Layout::new(crate::i18n::text("title-sign-in-to-confirm"), state.base()),
-        message:
-            "To confirm this address, sign in to the account it was added to, then open the link in the mail again."
-                .into(),
+        message: crate::i18n::text("email-sign-in-first"),
         link: Some(Link {
             href: format!("{}/account", state.base()),
-            label: "Sign in".into(),
+            label: crate::i18n::text("link-sign-in"),
         }),
     };
     state.templates.page(StatusCode::OK, &page)
@@ -122,14 +120,16 @@ pub async fn verify_submit(
         Ok(user) => {
             let page = NoticePage {
                 layout: Layout::new(crate::i18n::text("title-email-confirmed"), state.base()),
-                message: format!(
-                    "{} is now the confirmed email address of {}.",
-                    user.email.unwrap_or_default(),
-                    user.username
+                message: crate::i18n::text_with(
+                    "email-now-confirmed",
+                    &[
+                        ("email", crate::i18n::arg(user.email.unwrap_or_default())),
+                        ("username", crate::i18n::arg(user.username.clone())),
+                    ],
                 ),
                 link: Some(Link {
                     href: format!("{}/account", state.base()),
-                    label: "Your account".into(),
+                    label: crate::i18n::text("link-your-account"),
                 }),
             };
             Ok(state.templates.page(StatusCode::OK, &page))
@@ -137,10 +137,10 @@ pub async fn verify_submit(
         Err(Refusal::Unusable) => Err(unusable_link(&state)),
         Err(Refusal::OtherAccount) => Err(other_account(&state)),
         Err(Refusal::AddressTaken) => Err(PageError::with_link(
-            "Address already in use",
-            "Another account confirmed this address first, so it cannot be yours here. Choose another address.",
+            &crate::i18n::text("email-taken-title"),
+            &crate::i18n::text("email-taken-first"),
             format!("{}/account/email", state.base()),
-            "Your email address",
+            &crate::i18n::text("link-your-email"),
         )),
     }
 }
@@ -176,12 +176,10 @@ pub async fn settings_page(State(state): State<AppState>, session: Session) -> R
     if mail_links(&state).is_none() {
         let page = NoticePage {
             layout: Layout::new(crate::i18n::text("title-email-address"), state.base()),
-            message:
-                "This server sends no mail, so an address cannot be confirmed or changed here. Ask your administrator."
-                    .into(),
+            message: crate::i18n::text("email-no-mail"),
             link: Some(Link {
                 href: format!("{}/account", state.base()),
-                label: "Your account".into(),
+                label: crate::i18n::text("link-your-account"),
             }),
         };
         return Ok(state.templates.page(StatusCode::OK, &page));
@@ -237,7 +235,7 @@ pub async fn change_submit(
             &session,
             &user,
             typed,
-            Some("Enter a valid email address."),
+            Some(crate::i18n::text("email-invalid").as_str()),
             None,
         )
         .await;
@@ -248,7 +246,7 @@ pub async fn change_submit(
             &session,
             &user,
             typed,
-            Some("That is already your confirmed address."),
+            Some(crate::i18n::text("email-already-yours").as_str()),
             None,
         )
         .await;
@@ -262,7 +260,7 @@ pub async fn change_submit(
                 &session,
                 &user,
                 typed,
-                Some("Your current password is not right."),
+                Some(crate::i18n::text("email-wrong-password").as_str()),
                 None,
             )
             .await;
@@ -275,7 +273,7 @@ pub async fn change_submit(
             &session,
             &user,
             typed,
-            Some("Another account uses that address. Choose another."),
+            Some(crate::i18n::text("email-taken").as_str()),
             None,
         )
         .await;
@@ -287,7 +285,7 @@ pub async fn change_submit(
         .await
         .map_err(PageError::internal)?;
     tracing::info!(user_id = %user.id, "email change asked for; waiting for verification");
-    let notice = format!("We sent a confirmation link to {email}. Open it in this browser to make it your address.");
+    let notice = crate::i18n::text_with("email-sent", &[("email", crate::i18n::arg(email.to_string()))]);
     render_settings(&state, &session, &user, "", None, Some(notice)).await
 }
 
@@ -319,7 +317,7 @@ pub async fn resend(
             &session,
             &user,
             "",
-            Some("There is no address waiting to be confirmed."),
+            Some(crate::i18n::text("email-none-pending").as_str()),
             None,
         )
         .await;
@@ -330,7 +328,7 @@ pub async fn resend(
     verification::send(&links, &user, &email)
         .await
         .map_err(PageError::internal)?;
-    let notice = format!("We sent a new confirmation link to {email}; earlier links no longer work.");
+    let notice = crate::i18n::text_with("email-resent", &[("email", crate::i18n::arg(email.to_string()))]);
     render_settings(&state, &session, &user, "", None, Some(notice)).await
 }
 

@@ -254,10 +254,10 @@ async fn pending_for(
             Ok((p, provider))
         }
         None => Err(PageError::with_link(
-            "Nothing to link",
-            "There is no external sign-in waiting in this browser. Start again from the login page.",
+            &crate::i18n::text("broker-nothing-to-link-title"),
+            &crate::i18n::text("broker-nothing-to-link"),
             ix.login_url(&state.base()),
-            "Back to sign-in",
+            &crate::i18n::text("link-back-to-sign-in"),
         )),
     }
 }

@@ -39,10 +39,11 @@ pub struct AnswerForm {
     credential: String,
 }
 
-/// What a refused or unverifiable passkey is told (no hint whether the credential exists).
-const REFUSED: &str = "That passkey could not be verified, or it is not registered here.";
-/// What an answer without a ceremony in this browser is told.
-const NO_CEREMONY: &str = "That passkey request expired or started in another browser. Try again.";
+/// The message key of what a refused or unverifiable passkey is told (no hint whether the
+/// credential exists).
+const REFUSED_KEY: &str = "passkey-refused";
+/// The message key of what an answer without a ceremony in this browser is told.
+const NO_CEREMONY_KEY: &str = "passkey-no-ceremony";
 
 /// `POST /login/passkey/options`: a discoverable-credential challenge for this browser.
 pub async fn sign_in_options(
@@ -74,7 +75,7 @@ pub async fn sign_in(
         return Err(PageError::TooManyAttempts { retry_after_secs });
     }
     let Some(ceremony) = passkey_ceremony::take::<SignIn>(&session, Ceremony::SignIn, &ix.id).await? else {
-        return render_login(&state, &session, &ix, None, Some(NO_CEREMONY)).await;
+        return render_login(&state, &session, &ix, None, Some(&crate::i18n::text(NO_CEREMONY_KEY))).await;
     };
     let now = crate::store::now();
     match passkeys(&state)?
@@ -95,7 +96,7 @@ pub async fn sign_in(
         Assertion::Refused => {
             tracing::info!(%address, "passkey sign-in refused");
             crate::metrics::sign_in("passkey", "local", "failure");
-            render_login(&state, &session, &ix, None, Some(REFUSED)).await
+            render_login(&state, &session, &ix, None, Some(&crate::i18n::text(REFUSED_KEY))).await
         }
         Assertion::Throttled { retry_after_secs } => {
             tracing::warn!(%address, retry_after_secs, "passkey sign-in refused: account throttled");
@@ -114,12 +115,12 @@ pub async fn second_factor_options(
     csrf::verify(&session, form.csrf.as_deref()).await?;
     let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
     let Ok((_, user)) = at_step(&state, &session, &ix, Step::Mfa).await? else {
-        return Ok(refusal(StatusCode::CONFLICT, "This sign-in moved on. Reload the page."));
+        return Ok(refusal(StatusCode::CONFLICT, &crate::i18n::text("passkey-moved-on")));
     };
     let Some((options, ceremony)) = passkeys(&state)?.start_second_factor(&user).await? else {
         return Ok(refusal(
             StatusCode::BAD_REQUEST,
-            "You have no passkey. Use another way.",
+            &crate::i18n::text("passkey-have-none"),
         ));
     };
     passkey_ceremony::keep(&session, Ceremony::SecondFactor, &ix.id, ceremony).await?;
@@ -143,7 +144,7 @@ pub async fn second_factor(
         return Err(PageError::TooManyAttempts { retry_after_secs });
     }
     let Some(ceremony) = passkey_ceremony::take::<SecondFactor>(&session, Ceremony::SecondFactor, &ix.id).await? else {
-        return render_mfa(&state, &session, &ix, &user, Some(NO_CEREMONY), false).await;
+        return render_mfa(&state, &session, &ix, &user, Some(&crate::i18n::text(NO_CEREMONY_KEY)), false).await;
     };
     let now = crate::store::now();
     match passkeys(&state)?
@@ -159,7 +160,7 @@ pub async fn second_factor(
         }
         Assertion::Refused => {
             tracing::info!(%address, user_id = %user.id, "passkey second factor refused");
-            render_mfa(&state, &session, &ix, &user, Some(REFUSED), false).await
+            render_mfa(&state, &session, &ix, &user, Some(&crate::i18n::text(REFUSED_KEY)), false).await
         }
         Assertion::Throttled { retry_after_secs } => {
             tracing::warn!(%address, user_id = %user.id, retry_after_secs, "passkey attempt refused: account throttled");

@@ -39,10 +39,10 @@ pub async fn options(
     csrf::verify(&session, form.csrf.as_deref()).await?;
     let ix = interaction::load_pending(&state, form.interaction.as_deref()).await?;
     let Ok((_, user)) = at_step(&state, &session, &ix, Step::MfaEnrolment).await? else {
-        return Ok(refusal(StatusCode::CONFLICT, "This sign-in moved on. Reload the page."));
+        return Ok(refusal(StatusCode::CONFLICT, &crate::i18n::text("passkey-moved-on")));
     };
     let Some(name) = clean_name(&form.name) else {
-        let msg = format!("Give the passkey a name of 1 to {MAX_NAME_CHARS} characters.");
+        let msg = crate::i18n::text_with("passkey-name-needed", &[("max", crate::i18n::arg(MAX_NAME_CHARS.to_string()))]);
         return Ok(refusal(StatusCode::BAD_REQUEST, &msg));
     };
     let (options, ceremony) = passkeys(&state)?.start_registration(&user, name).await?;
@@ -73,7 +73,7 @@ pub async fn submit(
         Err(onward) => return Ok(onward),
     };
     let Some(ceremony) = passkey_ceremony::take::<Registration>(&session, Ceremony::Registration, &ix.id).await? else {
-        let msg = "That passkey request expired or started in another browser. Try again.";
+        let msg = crate::i18n::text("passkey-no-ceremony");
         return again(&state, &session, &ix, &user, msg).await;
     };
     let now = crate::store::now();
@@ -87,14 +87,14 @@ pub async fn submit(
             add_factor(&state, &session, login, &methods).await?;
             Ok(see_other(&ix.resume_url(&state.base())))
         }
-        Registered::Duplicate => again(&state, &session, &ix, &user, "That passkey is registered already.").await,
+        Registered::Duplicate => again(&state, &session, &ix, &user, &crate::i18n::text("passkey-duplicate")).await,
         Registered::Refused => {
             again(
                 &state,
                 &session,
                 &ix,
                 &user,
-                "The passkey could not be verified. Try again.",
+                &crate::i18n::text("passkey-unverified"),
             )
             .await
         }

@@ -55,8 +55,8 @@ async fn idp_started_logout(
         Err(e) => {
             tracing::warn!(provider = %provider_id, error = %e, "logout request refused");
             return Err(PageError::bad_request(
-                "Sign-out request not valid",
-                "Gatehouse could not verify this sign-out request from the identity provider, so nothing was changed.",
+                &crate::i18n::text("saml-logout-invalid-title"),
+                &crate::i18n::text("saml-logout-invalid"),
             ));
         }
     };

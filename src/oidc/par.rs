@@ -77,8 +77,8 @@ pub async fn push(State(state): State<AppState>, form: ClientForm) -> Result<Res
 pub async fn take(state: &AppState, client: &Client, request_uri: &str) -> Result<HashMap<String, String>, PageError> {
     let invalid = || {
         PageError::bad_request(
-            "Sign-in request expired",
-            "The application's sign-in request is unknown, expired or already used. Go back to the application and try again.",
+            &crate::i18n::text("par-expired-title"),
+            &crate::i18n::text("par-expired"),
         )
     };
     let id = request_uri.strip_prefix(URN_PREFIX).ok_or_else(invalid)?;

@@ -56,8 +56,8 @@ fn refuse(refusal: Refusal, api: bool) -> Response {
         )
             .into_response(),
         Refusal::Nul => PageError::bad_request(
-            "Invalid request",
-            "A value in this request contains a NUL character, which is never valid here.",
+            &crate::i18n::text("guard-nul-title"),
+            &crate::i18n::text("guard-nul"),
         )
         .into_response(),
         Refusal::TooLarge => closing(StatusCode::PAYLOAD_TOO_LARGE, refusal),

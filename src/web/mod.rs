@@ -45,7 +45,7 @@ fn redirect(status: StatusCode, url: &str) -> Response {
         )
             .into_response(),
         Err(_) => {
-            error::PageError::bad_request("Invalid redirect", "The redirect address is not valid.").into_response()
+            error::PageError::bad_request(&crate::i18n::text("redirect-invalid-title"), &crate::i18n::text("redirect-invalid")).into_response()
         }
     }
 }

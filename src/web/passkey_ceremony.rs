@@ -70,8 +70,8 @@ pub async fn take<T: DeserializeOwned>(
 pub fn passkeys(state: &AppState) -> Result<Passkeys<'_, DatabaseConnection>, PageError> {
     state.passkeys().ok_or_else(|| {
         PageError::bad_request(
-            "Passkeys are not available",
-            "This server's address is not a domain name, which passkeys need. Ask its administrator.",
+            &crate::i18n::text("passkey-off-title"),
+            &crate::i18n::text("passkey-off"),
         )
     })
 }

@@ -56,8 +56,8 @@ pub async fn revoke_app(
     };
     if !consents::revoke(&state.db, &user.id, &form.client_id).await? {
         return Err(PageError::bad_request(
-            "No such application",
-            "That application has no access to your account.",
+            &crate::i18n::text("account-no-app-title"),
+            &crate::i18n::text("account-no-app"),
         ));
     }
     let name = match state.clients.get(&form.client_id).await? {

@@ -93,11 +93,11 @@ pub async fn delete(
     };
     if !proven {
         let error = if user.password_hash.is_some() {
-            "That is not your password. Your account was not deleted."
+            crate::i18n::text("delete-wrong-password")
         } else {
-            "Confirm with one of your linked logins first. Your account was not deleted."
+            crate::i18n::text("delete-confirm-linked")
         };
-        return render(&state, &session, &login, &user, Some(error)).await;
+        return render(&state, &session, &login, &user, Some(&error)).await;
     }
     match delete_account(sign_out(&state), &user.id).await? {
         Deletion::Deleted { notifications } => {

@@ -7,9 +7,8 @@ use time::OffsetDateTime;
 
 pub use crate::web::pages::When;
 
-/// "30 Nov 2026, 06:32 UTC".
-const DATE: &[BorrowedFormatItem<'static>] =
-    format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
+/// The clock part of a date: "06:32".
+const CLOCK: &[BorrowedFormatItem<'static>] = format_description!("[hour]:[minute]");
 
 /// The moment `t` (Unix seconds) seen at `now`.
 pub fn when(t: i64, now: i64) -> When {
@@ -21,12 +20,24 @@ pub fn when(t: i64, now: i64) -> When {
         };
     };
     When {
-        date: at.format(DATE).unwrap_or_default(),
+        date: date(at),
         ago: ago(now - t),
         iso: at
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
     }
+}
+
+/// "30 Nov 2026, 06:32 UTC" in the request's language (its order and month names).
+fn date(at: OffsetDateTime) -> String {
+    let month = crate::i18n::text(&format!("month-{}", u8::from(at.month())));
+    let args = [
+        ("day", crate::i18n::arg(at.day().to_string())),
+        ("month", crate::i18n::arg(month)),
+        ("year", crate::i18n::arg(at.year().to_string())),
+        ("clock", crate::i18n::arg(at.format(CLOCK).unwrap_or_default())),
+    ];
+    crate::i18n::text_with("date-day-clock", &args)
 }
 
 /// "N units ago" in the request's language (`unit` names the message: `ago-minutes`…).

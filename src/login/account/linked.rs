@@ -129,18 +129,16 @@ pub async fn unlink(
     match sign_in_methods::remove(&state.db, &user.id, link, &offered(&state)).await {
         Ok(()) => {
             tracing::info!(user_id = %user.id, provider = %form.provider, "external identity unlinked");
-            tell(&session, format!("Your {name} login is no longer linked.")).await?;
+            tell(&session, crate::i18n::text_with("linked-removed", &[("provider", crate::i18n::arg(name.clone()))])).await?;
             Ok(see_other(&account_url(&state)))
         }
         Err(RemovalError::LastMethod) => {
-            let alert = format!(
-                "Your {name} login is the only way to sign in to this account, so it stays linked. Link another provider first."
-            );
+            let alert = crate::i18n::text_with("linked-last", &[("provider", crate::i18n::arg(name.clone()))]);
             refuse(&state, &session, &login, &user, &alert, StatusCode::CONFLICT).await
         }
         Err(RemovalError::NotFound) => Err(PageError::bad_request(
-            "No such linked login",
-            "That login is not linked to your account.",
+            &crate::i18n::text("linked-none-title"),
+            &crate::i18n::text("linked-none"),
         )),
         Err(RemovalError::Db(e)) => Err(e.into()),
     }

@@ -41,21 +41,19 @@ pub async fn options(
     let Some((_, user)) = active_login(&state, &session).await? else {
         return Ok(refusal(
             StatusCode::UNAUTHORIZED,
-            "You are signed out. Reload the page.",
+            &crate::i18n::text("passkey-signed-out"),
         ));
     };
     let Some(name) = clean_name(&form.name) else {
-        let msg = format!("Give the passkey a name of 1 to {MAX_NAME_CHARS} characters.");
+        let msg = crate::i18n::text_with("passkey-name-needed", &[("max", crate::i18n::arg(MAX_NAME_CHARS.to_string()))]);
         return Ok(refusal(StatusCode::BAD_REQUEST, &msg));
     };
     match reauth::confirm(&state, address, &user, &form.confirm).await {
         Ok(None) => {}
         Ok(Some(message)) => return Ok(refusal(StatusCode::UNAUTHORIZED, &message)),
         Err(PageError::TooManyAttempts { retry_after_secs }) => {
-            let msg = format!(
-                "Too many attempts. Try again in {}.",
-                crate::web::error::minutes_phrase(retry_after_secs)
-            );
+            let wait = crate::web::error::minutes_phrase(retry_after_secs);
+            let msg = crate::i18n::text_with("passkey-too-many", &[("wait", crate::i18n::arg(wait))]);
             return Ok(refusal(StatusCode::TOO_MANY_REQUESTS, &msg));
         }
         Err(e) => return Err(e),
@@ -86,7 +84,7 @@ pub async fn add(
     };
     let Some(ceremony) = passkey_ceremony::take::<Registration>(&session, Ceremony::Registration, &user.id).await?
     else {
-        let msg = "That passkey request expired or started in another browser. Try again.";
+        let msg = crate::i18n::text("passkey-no-ceremony");
         return render(&state, &session, &login, &user, Some(msg)).await;
     };
     let now = crate::store::now();
@@ -99,11 +97,11 @@ pub async fn add(
             Ok(see_other(&account))
         }
         Registered::Duplicate => {
-            let msg = "That passkey is registered already.";
+            let msg = crate::i18n::text("passkey-duplicate");
             render(&state, &session, &login, &user, Some(msg)).await
         }
         Registered::Refused => {
-            let msg = "The passkey could not be verified. Try again.";
+            let msg = crate::i18n::text("passkey-unverified");
             render(&state, &session, &login, &user, Some(msg)).await
         }
     }
@@ -141,13 +139,13 @@ pub async fn remove(
         Ok(()) => {}
         Err(RemovalError::LastMethod) => {
             let alert =
-                "That passkey is the only way to sign in to this account, so it stays. Add another way in first.";
+                crate::i18n::text("passkey-last");
             return refuse(&state, &session, &login, &user, alert, StatusCode::CONFLICT).await;
         }
         Err(RemovalError::NotFound) => {
             return Err(PageError::bad_request(
-                "No such passkey",
-                "That passkey does not exist or is not yours.",
+                &crate::i18n::text("passkey-none-title"),
+                &crate::i18n::text("passkey-none"),
             ))
         }
         Err(RemovalError::Db(e)) => return Err(e.into()),

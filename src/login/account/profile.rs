@@ -25,10 +25,10 @@ pub struct ProfileForm {
 /// Why a typed display name is refused, if it is.
 fn problem_with(name: &str) -> Option<String> {
     if name.chars().count() > NAME_MAX_CHARS {
-        return Some(format!("The name may have at most {NAME_MAX_CHARS} characters."));
+        return Some(crate::i18n::text_with("profile-name-too-long", &[("max", crate::i18n::arg(NAME_MAX_CHARS.to_string()))]));
     }
     if name.chars().any(char::is_control) {
-        return Some("The name may not contain control characters.".into());
+        return Some(crate::i18n::text("profile-name-control"));
     }
     None
 }
@@ -49,7 +49,7 @@ pub async fn update_profile(
     let name = Some(name.to_owned()).filter(|n| !n.is_empty());
     users::set_name(&state.db, &user.id, name).await?;
     tracing::info!(user_id = %user.id, "display name changed");
-    tell(&session, "Your name is saved.").await?;
+    tell(&session, crate::i18n::text("profile-saved")).await?;
     Ok(see_other(&account_url(&state)))
 }
 

@@ -116,8 +116,8 @@ pub async fn manage(
             Ok(see_other(&account))
         }
         _ => Err(PageError::bad_request(
-            "Unknown action",
-            "That is not something the account page does.",
+            &crate::i18n::text("account-unknown-action-title"),
+            &crate::i18n::text("account-unknown-action"),
         )),
     }
 }

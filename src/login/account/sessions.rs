@@ -44,8 +44,8 @@ pub async fn end(
         .filter(|r| r.user_id == user.id)
     else {
         return Err(PageError::bad_request(
-            "No such session",
-            "That session does not exist or is not yours.",
+            &crate::i18n::text("account-no-session-title"),
+            &crate::i18n::text("account-no-session"),
         ));
     };
     let other = crate::web::login_session::LoginSession {

@@ -60,7 +60,7 @@ pub(super) struct Confirmation {
 }
 
 fn back_to_account(state: &AppState, title: &str, message: &str) -> PageError {
-    PageError::with_link(title, message, account_url(state), "Back to your account")
+    PageError::with_link(title, message, account_url(state), &crate::i18n::text("link-back-to-account"))
 }
 
 /// Starts a login at `provider_id` for `purpose`, on behalf of the signed-in `login`.
@@ -126,21 +126,21 @@ pub async fn finish_upstream(
     let name = provider.config().name.clone();
     let identity = result.map_err(|e| {
         tracing::warn!(provider = %intent.provider, error = %e, "upstream login from the account page failed");
-        back_to_account(state, &format!("{name} did not confirm it"), &explain(&e))
+        back_to_account(state, &crate::i18n::text_with("upstream-did-not-confirm", &[("provider", crate::i18n::arg(name.clone()))]), &explain(&e))
     })?;
     // The sign-in that started this must still be this browser's, for the same account.
     let Some((login, user)) = active_login(state, session).await? else {
         return Err(back_to_account(
             state,
-            "You were signed out",
-            "You were signed out before the provider answered. Sign in and start again.",
+            &crate::i18n::text("upstream-signed-out-title"),
+            &crate::i18n::text("upstream-signed-out"),
         ));
     };
     if login.sid != intent.sid || user.id != intent.user_id || identity.provider != intent.provider {
         return Err(back_to_account(
             state,
-            "Not recognised",
-            "This answer belongs to another sign-in. Start again from your account page.",
+            &crate::i18n::text("upstream-not-recognised-title"),
+            &crate::i18n::text("upstream-not-recognised"),
         ));
     }
     match intent.purpose {
@@ -148,7 +148,7 @@ pub async fn finish_upstream(
             LinkOutcome::Linked => {
                 tell(
                     session,
-                    format!("Your {name} login is linked: you can sign in with it now."),
+                    crate::i18n::text_with("upstream-linked", &[("provider", crate::i18n::arg(name.clone()))]),
                 )
                 .await?;
                 Ok(see_other(&account_url(state)))
@@ -156,7 +156,7 @@ pub async fn finish_upstream(
             LinkOutcome::AlreadyYours => {
                 tell(
                     session,
-                    format!("That {name} login was already linked to your account."),
+                    crate::i18n::text_with("upstream-already-linked", &[("provider", crate::i18n::arg(name.clone()))]),
                 )
                 .await?;
                 Ok(see_other(&account_url(state)))
@@ -164,13 +164,11 @@ pub async fn finish_upstream(
             LinkOutcome::OtherAccount => {
                 tracing::warn!(provider = %identity.provider, user_id = %user.id, "link refused: the identity belongs to another account");
                 Err(PageError::BadRequest {
-                    title: "Linked to another account".into(),
-                    message: format!(
-                        "This {name} login already signs in to another account here, so it was not linked to yours. Sign in with it to use that account, or remove it there first."
-                    ),
+                    title: crate::i18n::text("upstream-other-account-title"),
+                    message: crate::i18n::text_with("upstream-other-account", &[("provider", crate::i18n::arg(name.clone()))]),
                     link: Some(Link {
                         href: account_url(state),
-                        label: "Back to your account".into(),
+                        label: crate::i18n::text("link-back-to-account"),
                     }),
                 })
             }
@@ -182,8 +180,8 @@ pub async fn finish_upstream(
             if !owned {
                 return Err(back_to_account(
                     state,
-                    "Not this account's login",
-                    &format!("That {name} login is not linked to this account, so it cannot confirm deleting it."),
+                    &crate::i18n::text("upstream-not-this-account-title"),
+                    &crate::i18n::text_with("upstream-not-this-account", &[("provider", crate::i18n::arg(name.clone()))]),
                 ));
             }
             if !signed_in_afresh(provider.config().kind, &identity.raw_claims, intent.started_at) {

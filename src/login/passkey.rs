@@ -144,7 +144,15 @@ pub async fn second_factor(
         return Err(PageError::TooManyAttempts { retry_after_secs });
     }
     let Some(ceremony) = passkey_ceremony::take::<SecondFactor>(&session, Ceremony::SecondFactor, &ix.id).await? else {
-        return render_mfa(&state, &session, &ix, &user, Some(&crate::i18n::text(NO_CEREMONY_KEY)), false).await;
+        return render_mfa(
+            &state,
+            &session,
+            &ix,
+            &user,
+            Some(&crate::i18n::text(NO_CEREMONY_KEY)),
+            false,
+        )
+        .await;
     };
     let now = crate::store::now();
     match passkeys(&state)?
@@ -160,7 +168,15 @@ pub async fn second_factor(
         }
         Assertion::Refused => {
             tracing::info!(%address, user_id = %user.id, "passkey second factor refused");
-            render_mfa(&state, &session, &ix, &user, Some(&crate::i18n::text(REFUSED_KEY)), false).await
+            render_mfa(
+                &state,
+                &session,
+                &ix,
+                &user,
+                Some(&crate::i18n::text(REFUSED_KEY)),
+                false,
+            )
+            .await
         }
         Assertion::Throttled { retry_after_secs } => {
             tracing::warn!(%address, user_id = %user.id, retry_after_secs, "passkey attempt refused: account throttled");

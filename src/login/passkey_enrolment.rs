@@ -42,7 +42,10 @@ pub async fn options(
         return Ok(refusal(StatusCode::CONFLICT, &crate::i18n::text("passkey-moved-on")));
     };
     let Some(name) = clean_name(&form.name) else {
-        let msg = crate::i18n::text_with("passkey-name-needed", &[("max", crate::i18n::arg(MAX_NAME_CHARS.to_string()))]);
+        let msg = crate::i18n::text_with(
+            "passkey-name-needed",
+            &[("max", crate::i18n::arg(MAX_NAME_CHARS.to_string()))],
+        );
         return Ok(refusal(StatusCode::BAD_REQUEST, &msg));
     };
     let (options, ceremony) = passkeys(&state)?.start_registration(&user, name).await?;
@@ -74,7 +77,7 @@ pub async fn submit(
     };
     let Some(ceremony) = passkey_ceremony::take::<Registration>(&session, Ceremony::Registration, &ix.id).await? else {
         let msg = crate::i18n::text("passkey-no-ceremony");
-        return again(&state, &session, &ix, &user, msg).await;
+        return again(&state, &session, &ix, &user, &msg).await;
     };
     let now = crate::store::now();
     match passkeys(&state)?
@@ -88,16 +91,7 @@ pub async fn submit(
             Ok(see_other(&ix.resume_url(&state.base())))
         }
         Registered::Duplicate => again(&state, &session, &ix, &user, &crate::i18n::text("passkey-duplicate")).await,
-        Registered::Refused => {
-            again(
-                &state,
-                &session,
-                &ix,
-                &user,
-                &crate::i18n::text("passkey-unverified"),
-            )
-            .await
-        }
+        Registered::Refused => again(&state, &session, &ix, &user, &crate::i18n::text("passkey-unverified")).await,
     }
 }
 

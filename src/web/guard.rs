@@ -55,11 +55,8 @@ fn refuse(refusal: Refusal, api: bool) -> Response {
             Json(json!({"error": "invalid_request", "error_description": refusal.to_string()})),
         )
             .into_response(),
-        Refusal::Nul => PageError::bad_request(
-            &crate::i18n::text("guard-nul-title"),
-            &crate::i18n::text("guard-nul"),
-        )
-        .into_response(),
+        Refusal::Nul => PageError::bad_request(&crate::i18n::text("guard-nul-title"), &crate::i18n::text("guard-nul"))
+            .into_response(),
         Refusal::TooLarge => closing(StatusCode::PAYLOAD_TOO_LARGE, refusal),
         Refusal::Slow => closing(StatusCode::REQUEST_TIMEOUT, refusal),
         Refusal::Broken => closing(StatusCode::BAD_REQUEST, refusal),

@@ -44,9 +44,11 @@ fn redirect(status: StatusCode, url: &str) -> Response {
             ],
         )
             .into_response(),
-        Err(_) => {
-            error::PageError::bad_request(&crate::i18n::text("redirect-invalid-title"), &crate::i18n::text("redirect-invalid")).into_response()
-        }
+        Err(_) => error::PageError::bad_request(
+            &crate::i18n::text("redirect-invalid-title"),
+            &crate::i18n::text("redirect-invalid"),
+        )
+        .into_response(),
     }
 }
 

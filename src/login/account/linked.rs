@@ -129,7 +129,11 @@ pub async fn unlink(
     match sign_in_methods::remove(&state.db, &user.id, link, &offered(&state)).await {
         Ok(()) => {
             tracing::info!(user_id = %user.id, provider = %form.provider, "external identity unlinked");
-            tell(&session, crate::i18n::text_with("linked-removed", &[("provider", crate::i18n::arg(name.clone()))])).await?;
+            tell(
+                &session,
+                crate::i18n::text_with("linked-removed", &[("provider", crate::i18n::arg(name.clone()))]),
+            )
+            .await?;
             Ok(see_other(&account_url(&state)))
         }
         Err(RemovalError::LastMethod) => {

@@ -45,7 +45,10 @@ pub async fn options(
         ));
     };
     let Some(name) = clean_name(&form.name) else {
-        let msg = crate::i18n::text_with("passkey-name-needed", &[("max", crate::i18n::arg(MAX_NAME_CHARS.to_string()))]);
+        let msg = crate::i18n::text_with(
+            "passkey-name-needed",
+            &[("max", crate::i18n::arg(MAX_NAME_CHARS.to_string()))],
+        );
         return Ok(refusal(StatusCode::BAD_REQUEST, &msg));
     };
     match reauth::confirm(&state, address, &user, &form.confirm).await {
@@ -85,7 +88,7 @@ pub async fn add(
     let Some(ceremony) = passkey_ceremony::take::<Registration>(&session, Ceremony::Registration, &user.id).await?
     else {
         let msg = crate::i18n::text("passkey-no-ceremony");
-        return render(&state, &session, &login, &user, Some(msg)).await;
+        return render(&state, &session, &login, &user, Some(&msg)).await;
     };
     let now = crate::store::now();
     match passkeys(&state)?
@@ -98,11 +101,11 @@ pub async fn add(
         }
         Registered::Duplicate => {
             let msg = crate::i18n::text("passkey-duplicate");
-            render(&state, &session, &login, &user, Some(msg)).await
+            render(&state, &session, &login, &user, Some(&msg)).await
         }
         Registered::Refused => {
             let msg = crate::i18n::text("passkey-unverified");
-            render(&state, &session, &login, &user, Some(msg)).await
+            render(&state, &session, &login, &user, Some(&msg)).await
         }
     }
 }
@@ -138,9 +141,8 @@ pub async fn remove(
     match sign_in_methods::remove(&state.db, &user.id, passkey, &offered(&state)).await {
         Ok(()) => {}
         Err(RemovalError::LastMethod) => {
-            let alert =
-                crate::i18n::text("passkey-last");
-            return refuse(&state, &session, &login, &user, alert, StatusCode::CONFLICT).await;
+            let alert = crate::i18n::text("passkey-last");
+            return refuse(&state, &session, &login, &user, &alert, StatusCode::CONFLICT).await;
         }
         Err(RemovalError::NotFound) => {
             return Err(PageError::bad_request(

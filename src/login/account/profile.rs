@@ -25,7 +25,10 @@ pub struct ProfileForm {
 /// Why a typed display name is refused, if it is.
 fn problem_with(name: &str) -> Option<String> {
     if name.chars().count() > NAME_MAX_CHARS {
-        return Some(crate::i18n::text_with("profile-name-too-long", &[("max", crate::i18n::arg(NAME_MAX_CHARS.to_string()))]));
+        return Some(crate::i18n::text_with(
+            "profile-name-too-long",
+            &[("max", crate::i18n::arg(NAME_MAX_CHARS.to_string()))],
+        ));
     }
     if name.chars().any(char::is_control) {
         return Some(crate::i18n::text("profile-name-control"));

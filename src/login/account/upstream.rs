@@ -60,7 +60,12 @@ pub(super) struct Confirmation {
 }
 
 fn back_to_account(state: &AppState, title: &str, message: &str) -> PageError {
-    PageError::with_link(title, message, account_url(state), &crate::i18n::text("link-back-to-account"))
+    PageError::with_link(
+        title,
+        message,
+        account_url(state),
+        &crate::i18n::text("link-back-to-account"),
+    )
 }
 
 /// Starts a login at `provider_id` for `purpose`, on behalf of the signed-in `login`.
@@ -126,7 +131,14 @@ pub async fn finish_upstream(
     let name = provider.config().name.clone();
     let identity = result.map_err(|e| {
         tracing::warn!(provider = %intent.provider, error = %e, "upstream login from the account page failed");
-        back_to_account(state, &crate::i18n::text_with("upstream-did-not-confirm", &[("provider", crate::i18n::arg(name.clone()))]), &explain(&e))
+        back_to_account(
+            state,
+            &crate::i18n::text_with(
+                "upstream-did-not-confirm",
+                &[("provider", crate::i18n::arg(name.clone()))],
+            ),
+            &explain(&e),
+        )
     })?;
     // The sign-in that started this must still be this browser's, for the same account.
     let Some((login, user)) = active_login(state, session).await? else {
@@ -156,7 +168,10 @@ pub async fn finish_upstream(
             LinkOutcome::AlreadyYours => {
                 tell(
                     session,
-                    crate::i18n::text_with("upstream-already-linked", &[("provider", crate::i18n::arg(name.clone()))]),
+                    crate::i18n::text_with(
+                        "upstream-already-linked",
+                        &[("provider", crate::i18n::arg(name.clone()))],
+                    ),
                 )
                 .await?;
                 Ok(see_other(&account_url(state)))
@@ -165,7 +180,10 @@ pub async fn finish_upstream(
                 tracing::warn!(provider = %identity.provider, user_id = %user.id, "link refused: the identity belongs to another account");
                 Err(PageError::BadRequest {
                     title: crate::i18n::text("upstream-other-account-title"),
-                    message: crate::i18n::text_with("upstream-other-account", &[("provider", crate::i18n::arg(name.clone()))]),
+                    message: crate::i18n::text_with(
+                        "upstream-other-account",
+                        &[("provider", crate::i18n::arg(name.clone()))],
+                    ),
                     link: Some(Link {
                         href: account_url(state),
                         label: crate::i18n::text("link-back-to-account"),
@@ -181,7 +199,10 @@ pub async fn finish_upstream(
                 return Err(back_to_account(
                     state,
                     &crate::i18n::text("upstream-not-this-account-title"),
-                    &crate::i18n::text_with("upstream-not-this-account", &[("provider", crate::i18n::arg(name.clone()))]),
+                    &crate::i18n::text_with(
+                        "upstream-not-this-account",
+                        &[("provider", crate::i18n::arg(name.clone()))],
+                    ),
                 ));
             }
             if !signed_in_afresh(provider.config().kind, &identity.raw_claims, intent.started_at) {

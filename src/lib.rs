@@ -28,6 +28,7 @@ pub mod readiness;
 pub mod reload;
 pub mod state;
 pub mod store;
+pub mod theme;
 pub mod upstream;
 pub mod urls;
 pub mod web;

@@ -29,7 +29,7 @@ pub struct Inner {
     pub keys: KeyStore,
     pub templates: Templates,
     /// The operator's theme (`[ui] theme_dir`), served under `/static/theme/`.
-    pub theme: Option<crate::web::theme::Theme>,
+    pub theme: Option<crate::theme::Theme>,
     /// Clients' JWK Sets fetched for private_key_jwt.
     pub client_jwks: ClientJwksCache,
     /// Back-channel logout deliveries.
@@ -104,11 +104,11 @@ impl AppState {
         seeding.release().await;
         seeded?;
         let theme = match config.ui.theme_dir.as_deref() {
-            Some(dir) => Some(crate::web::theme::Theme::load(dir)?),
+            Some(dir) => Some(crate::theme::Theme::load(dir)?),
             None => None,
         };
         let templates = Templates::load(config.templates_dir.as_deref())?
-            .with_theme_stylesheet(theme.as_ref().map(crate::web::theme::Theme::stylesheet_path));
+            .with_theme_stylesheet(theme.as_ref().map(crate::theme::Theme::stylesheet_path));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))

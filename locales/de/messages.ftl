@@ -282,3 +282,5 @@ par-expired = Die Anmeldeanfrage der Anwendung ist unbekannt, abgelaufen oder sc
 broker-nothing-to-link-title = Nichts zu verknüpfen
 broker-nothing-to-link = In diesem Browser wartet keine externe Anmeldung. Beginnen Sie erneut auf der Anmeldeseite.
 link-back-to-sign-in = Zurück zur Anmeldung
+upstream-no-new-sign-in-title = { $provider } hat Sie nicht erneut anmelden lassen
+upstream-no-new-sign-in = { $provider } hat ohne neue Anmeldung geantwortet und bestätigt daher das Löschen Ihres Kontos nicht. Ihr Konto wurde nicht gelöscht.

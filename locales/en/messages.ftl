@@ -282,3 +282,5 @@ par-expired = The application's sign-in request is unknown, expired or already u
 broker-nothing-to-link-title = Nothing to link
 broker-nothing-to-link = There is no external sign-in waiting in this browser. Start again from the login page.
 link-back-to-sign-in = Back to sign-in
+upstream-no-new-sign-in-title = { $provider } did not ask you to sign in again
+upstream-no-new-sign-in = { $provider } answered without a new sign-in, so it does not confirm deleting your account. Your account was not deleted.

@@ -131,14 +131,7 @@ pub async fn finish_upstream(
     let name = provider.config().name.clone();
     let identity = result.map_err(|e| {
         tracing::warn!(provider = %intent.provider, error = %e, "upstream login from the account page failed");
-        back_to_account(
-            state,
-            &crate::i18n::text_with(
-                "upstream-did-not-confirm",
-                &[("provider", crate::i18n::arg(name.clone()))],
-            ),
-            &explain(&e),
-        )
+        back_to_account(state, &named("upstream-did-not-confirm", &name), &explain(&e))
     })?;
     // The sign-in that started this must still be this browser's, for the same account.
     let Some((login, user)) = active_login(state, session).await? else {
@@ -156,61 +149,25 @@ pub async fn finish_upstream(
         ));
     }
     match intent.purpose {
-        Purpose::Link => match link_to_account(&state.db, &identity, &user.id).await? {
-            LinkOutcome::Linked => {
-                tell(
-                    session,
-                    crate::i18n::text_with("upstream-linked", &[("provider", crate::i18n::arg(name.clone()))]),
-                )
-                .await?;
-                Ok(see_other(&account_url(state)))
-            }
-            LinkOutcome::AlreadyYours => {
-                tell(
-                    session,
-                    crate::i18n::text_with(
-                        "upstream-already-linked",
-                        &[("provider", crate::i18n::arg(name.clone()))],
-                    ),
-                )
-                .await?;
-                Ok(see_other(&account_url(state)))
-            }
-            LinkOutcome::OtherAccount => {
-                tracing::warn!(provider = %identity.provider, user_id = %user.id, "link refused: the identity belongs to another account");
-                Err(PageError::BadRequest {
-                    title: crate::i18n::text("upstream-other-account-title"),
-                    message: crate::i18n::text_with(
-                        "upstream-other-account",
-                        &[("provider", crate::i18n::arg(name.clone()))],
-                    ),
-                    link: Some(Link {
-                        href: account_url(state),
-                        label: crate::i18n::text("link-back-to-account"),
-                    }),
-                })
-            }
-        },
+        Purpose::Link => link(state, session, &identity, &user.id, &name).await,
         Purpose::ConfirmDeletion => {
             let owned = federated::find(&state.db, &identity.provider, &identity.subject)
                 .await?
                 .is_some_and(|l| l.user_id == user.id);
             if !owned {
+                let title = crate::i18n::text("upstream-not-this-account-title");
                 return Err(back_to_account(
                     state,
-                    &crate::i18n::text("upstream-not-this-account-title"),
-                    &crate::i18n::text_with(
-                        "upstream-not-this-account",
-                        &[("provider", crate::i18n::arg(name.clone()))],
-                    ),
+                    &title,
+                    &named("upstream-not-this-account", &name),
                 ));
             }
             if !signed_in_afresh(provider.config().kind, &identity.raw_claims, intent.started_at) {
                 tracing::warn!(provider = %intent.provider, user_id = %user.id, auth_time = ?identity.raw_claims.get("auth_time"), "deletion not confirmed: no new sign-in at the provider");
                 return Err(back_to_account(
                     state,
-                    &format!("{name} did not ask you to sign in again"),
-                    &format!("{name} answered without a new sign-in, so it does not confirm deleting your account. Your account was not deleted."),
+                    &named("upstream-no-new-sign-in-title", &name),
+                    &named("upstream-no-new-sign-in", &name),
                 ));
             }
             let confirmation = Confirmation {
@@ -221,6 +178,42 @@ pub async fn finish_upstream(
             };
             session.insert(CONFIRMED_KEY, confirmation).await?;
             Ok(see_other(&format!("{}/delete", account_url(state))))
+        }
+    }
+}
+
+/// The message `key` about the provider called `name`.
+fn named(key: &str, name: &str) -> String {
+    crate::i18n::text_with(key, &[("provider", crate::i18n::arg(name))])
+}
+
+/// Links `identity` to the account `user_id` and says how that went.
+async fn link(
+    state: &AppState,
+    session: &Session,
+    identity: &ExternalIdentity,
+    user_id: &str,
+    name: &str,
+) -> Result<Response, PageError> {
+    match link_to_account(&state.db, identity, user_id).await? {
+        LinkOutcome::Linked => {
+            tell(session, named("upstream-linked", name)).await?;
+            Ok(see_other(&account_url(state)))
+        }
+        LinkOutcome::AlreadyYours => {
+            tell(session, named("upstream-already-linked", name)).await?;
+            Ok(see_other(&account_url(state)))
+        }
+        LinkOutcome::OtherAccount => {
+            tracing::warn!(provider = %identity.provider, %user_id, "link refused: the identity belongs to another account");
+            Err(PageError::BadRequest {
+                title: crate::i18n::text("upstream-other-account-title"),
+                message: named("upstream-other-account", name),
+                link: Some(Link {
+                    href: account_url(state),
+                    label: crate::i18n::text("link-back-to-account"),
+                }),
+            })
         }
     }
 }

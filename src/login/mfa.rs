@@ -197,9 +197,21 @@ pub async fn enrol_page(
         Ok(found) => found,
         Err(onward) => return Ok(onward),
     };
-    let client = client_of(&state, &ix).await?;
+    render_sign_in_enrolment(&state, &session, &ix, &user, None).await
+}
+
+/// The enrolment page of the pending sign-in `ix`, naming the application that requires it,
+/// with `error` from the last attempt.
+pub(crate) async fn render_sign_in_enrolment(
+    state: &AppState,
+    session: &Session,
+    ix: &Interaction,
+    user: &User,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let client = client_of(state, ix).await?;
     let action = format!("{}/login/mfa/enrol", state.base());
-    render_enrolment(&state, &session, &user, action, Some((&ix, client.name.clone())), None).await
+    render_enrolment(state, session, user, action, Some((ix, client.name.clone())), error).await
 }
 
 /// The enrolment form.
@@ -229,18 +241,6 @@ pub async fn enrol_submit(
             add_second_factor(&state, &session, login).await?;
             Ok(recovery_codes_page(&state, codes, ix.resume_url(&state.base())))
         }
-        Err(error) => {
-            let client = client_of(&state, &ix).await?;
-            let action = format!("{}/login/mfa/enrol", state.base());
-            render_enrolment(
-                &state,
-                &session,
-                &user,
-                action,
-                Some((&ix, client.name.clone())),
-                Some(&error),
-            )
-            .await
-        }
+        Err(error) => render_sign_in_enrolment(&state, &session, &ix, &user, Some(&error)).await,
     }
 }

@@ -8,15 +8,12 @@ use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::mfa::{at_step, render_enrolment};
+use super::mfa::{at_step, render_sign_in_enrolment};
 use crate::flow::step::Step;
-use crate::mfa::passkey::{clean_name, Registered, Registration, MAX_NAME_CHARS};
+use crate::mfa::passkey::{clean_name, Registered, Registration};
 use crate::state::AppState;
-use crate::store::users::User;
 use crate::web::error::PageError;
 use crate::web::interaction;
-use crate::web::interaction::client_of;
-use crate::web::interaction::Interaction;
 use crate::web::passkey_ceremony::{self, passkeys, refusal, Ceremony};
 use crate::web::second_factor::add_factor;
 use crate::web::{csrf, see_other};
@@ -42,11 +39,7 @@ pub async fn options(
         return Ok(refusal(StatusCode::CONFLICT, &crate::i18n::text("passkey-moved-on")));
     };
     let Some(name) = clean_name(&form.name) else {
-        let msg = crate::i18n::text_with(
-            "passkey-name-needed",
-            &[("max", crate::i18n::arg(MAX_NAME_CHARS.to_string()))],
-        );
-        return Ok(refusal(StatusCode::BAD_REQUEST, &msg));
+        return Ok(passkey_ceremony::unnamed());
     };
     let (options, ceremony) = passkeys(&state)?.start_registration(&user, name).await?;
     passkey_ceremony::keep(&session, Ceremony::Registration, &ix.id, ceremony).await?;
@@ -77,7 +70,7 @@ pub async fn submit(
     };
     let Some(ceremony) = passkey_ceremony::take::<Registration>(&session, Ceremony::Registration, &ix.id).await? else {
         let msg = crate::i18n::text("passkey-no-ceremony");
-        return again(&state, &session, &ix, &user, &msg).await;
+        return render_sign_in_enrolment(&state, &session, &ix, &user, Some(&msg)).await;
     };
     let now = crate::store::now();
     match passkeys(&state)?
@@ -90,28 +83,25 @@ pub async fn submit(
             add_factor(&state, &session, login, &methods).await?;
             Ok(see_other(&ix.resume_url(&state.base())))
         }
-        Registered::Duplicate => again(&state, &session, &ix, &user, &crate::i18n::text("passkey-duplicate")).await,
-        Registered::Refused => again(&state, &session, &ix, &user, &crate::i18n::text("passkey-unverified")).await,
+        Registered::Duplicate => {
+            render_sign_in_enrolment(
+                &state,
+                &session,
+                &ix,
+                &user,
+                Some(&crate::i18n::text("passkey-duplicate")),
+            )
+            .await
+        }
+        Registered::Refused => {
+            render_sign_in_enrolment(
+                &state,
+                &session,
+                &ix,
+                &user,
+                Some(&crate::i18n::text("passkey-unverified")),
+            )
+            .await
+        }
     }
-}
-
-/// The enrolment page again, with what went wrong.
-async fn again(
-    state: &AppState,
-    session: &Session,
-    ix: &Interaction,
-    user: &User,
-    error: &str,
-) -> Result<Response, PageError> {
-    let client = client_of(state, ix).await?;
-    let action = format!("{}/login/mfa/enrol", state.base());
-    render_enrolment(
-        state,
-        session,
-        user,
-        action,
-        Some((ix, client.name.clone())),
-        Some(error),
-    )
-    .await
 }

@@ -86,6 +86,13 @@ pub fn options(options: &impl Serialize) -> Response {
     res
 }
 
+/// The refusal of a passkey without a usable name (the script shows it).
+pub fn unnamed() -> Response {
+    let max = crate::mfa::passkey::MAX_NAME_CHARS.to_string();
+    let msg = crate::i18n::text_with("passkey-name-needed", &[("max", crate::i18n::arg(max))]);
+    refusal(StatusCode::BAD_REQUEST, &msg)
+}
+
 /// A refusal the page's script shows to the person (`{"error": …}`).
 pub fn refusal(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(serde_json::json!({ "error": message }))).into_response()

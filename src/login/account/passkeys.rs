@@ -11,7 +11,7 @@ use tower_sessions::Session;
 use super::linked::offered;
 use super::{account_url, refuse, render};
 use crate::account::sign_in_methods::{self, Method, RemovalError};
-use crate::mfa::passkey::{clean_name, Registered, Registration, MAX_NAME_CHARS};
+use crate::mfa::passkey::{clean_name, Registered, Registration};
 use crate::state::AppState;
 use crate::web::continuation::active_login;
 use crate::web::error::PageError;
@@ -45,11 +45,7 @@ pub async fn options(
         ));
     };
     let Some(name) = clean_name(&form.name) else {
-        let msg = crate::i18n::text_with(
-            "passkey-name-needed",
-            &[("max", crate::i18n::arg(MAX_NAME_CHARS.to_string()))],
-        );
-        return Ok(refusal(StatusCode::BAD_REQUEST, &msg));
+        return Ok(passkey_ceremony::unnamed());
     };
     match reauth::confirm(&state, address, &user, &form.confirm).await {
         Ok(None) => {}

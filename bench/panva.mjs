@@ -3,6 +3,8 @@
 // what the benchmark's further flows need, so both servers are asked the same things:
 // - `offline_access` and refresh-token rotation on every use (Gatehouse rotates every time;
 //   panva's default rotates a confidential client's token only near its expiry);
+// - static clients from BENCH_CLIENTS (the in-memory adapter is an LRU that would evict
+//   registered clients unused for a while);
 // - the client_credentials grant, with RFC 9068 JWT access tokens for one resource server
 //   `urn:gatehouse-bench:api` (Gatehouse's machine tokens are JWTs too); the benchmark sends
 //   `resource=urn:gatehouse-bench:api` with that grant.
@@ -46,6 +48,8 @@ const server = http.createServer();
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const issuer = `http://127.0.0.1:${server.address().port}`;
   const provider = new Provider(issuer, {
+    // The benchmark's clients (BENCH_CLIENTS, JSON), static so the LRU adapter never drops them.
+    clients: JSON.parse(process.env.BENCH_CLIENTS ?? '[]'),
     jwks: { keys: signingKeys() },
     cookies: { keys: [randomBytes(32).toString('hex')] },
     features: {

@@ -99,6 +99,8 @@ pub struct Server {
 }
 
 pub const REDIRECT: &str = "http://127.0.0.1:9/cb";
+/// The secret of every client the benchmark configures in panva (loopback only).
+const PANVA_SECRET: &str = "bench-secret-for-panva-0123456789abcdef";
 
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> anyhow::Result<u16> {
@@ -377,10 +379,16 @@ free_attempts = 1000000
 }
 
 /// Runs `node script` (which prints `READY <issuer>` once listening) in `dir`.
-async fn spawn_node(script: &Path, dir: &Path, peer_dir: &Path) -> anyhow::Result<(Child, String)> {
+async fn spawn_node(
+    script: &Path,
+    dir: &Path,
+    peer_dir: &Path,
+    envs: &[(&str, String)],
+) -> anyhow::Result<(Child, String)> {
     let mut child = Command::new("node")
         .arg(script)
         .current_dir(dir)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
         .env("PORT", "0")
         .env("PEER_DIR", peer_dir.canonicalize()?)
         .stdout(Stdio::piped())
@@ -435,34 +443,34 @@ fn panva_version(peer_dir: &Path) -> anyhow::Result<String> {
 pub async fn start_panva(peer_dir: &Path) -> anyhow::Result<Server> {
     let http = http_client()?;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("panva.mjs");
-    let t = Instant::now();
-    let (child, issuer) = spawn_node(&script, peer_dir, peer_dir).await?;
-    let started = wait_ready(&http, &format!("{issuer}/.well-known/openid-configuration"), t).await?;
-    let code_client = |alg: &str, grants: &[&str]| {
+    // Static clients, not dynamic registration: the in-memory adapter is an LRU of 1,000
+    // entries, and a registered client unused for a few thousand flows falls out of it.
+    let code_client = |id: &str, alg: &str, grants: &[&str]| {
         json!({
+            "client_id": id, "client_secret": PANVA_SECRET,
             "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_basic",
             "grant_types": grants, "response_types": ["code"],
             "id_token_signed_response_alg": alg,
         })
     };
-    let (id, secret) = register(&http, &issuer, code_client("RS256", &["authorization_code"])).await?;
-    let (es_id, es_secret) = register(&http, &issuer, code_client("ES256", &["authorization_code"])).await?;
-    let (rt_id, rt_secret) = register(
-        &http,
-        &issuer,
-        code_client("RS256", &["authorization_code", "refresh_token"]),
-    )
-    .await?;
-    let (m_id, m_secret) = register(
-        &http,
-        &issuer,
-        json!({
+    let clients = json!([
+        code_client("bench-rs256", "RS256", &["authorization_code"]),
+        code_client("bench-es256", "ES256", &["authorization_code"]),
+        code_client("bench-refresh", "RS256", &["authorization_code", "refresh_token"]),
+        {
+            "client_id": "bench-machine", "client_secret": PANVA_SECRET,
             "redirect_uris": [], "token_endpoint_auth_method": "client_secret_basic",
             "grant_types": ["client_credentials"], "response_types": [],
             "scope": "api:read api:write",
-        }),
-    )
-    .await?;
+        },
+    ]);
+    let t = Instant::now();
+    let (child, issuer) = spawn_node(&script, peer_dir, peer_dir, &[("BENCH_CLIENTS", clients.to_string())]).await?;
+    let started = wait_ready(&http, &format!("{issuer}/.well-known/openid-configuration"), t).await?;
+    let (id, secret) = ("bench-rs256".to_owned(), PANVA_SECRET.to_owned());
+    let (es_id, es_secret) = ("bench-es256", PANVA_SECRET);
+    let (rt_id, rt_secret) = ("bench-refresh", PANVA_SECRET);
+    let (m_id, m_secret) = ("bench-machine".to_owned(), PANVA_SECRET.to_owned());
     let (authorize, token, userinfo) = endpoints(&http, &issuer).await?;
     let endpoints = Endpoints {
         authorize,
@@ -520,7 +528,7 @@ pub struct Upstream {
 pub async fn start_upstream(peer_dir: &Path) -> anyhow::Result<Upstream> {
     let http = http_client()?;
     let t = Instant::now();
-    let (child, issuer) = spawn_node(Path::new("server.mjs"), peer_dir, peer_dir).await?;
+    let (child, issuer) = spawn_node(Path::new("server.mjs"), peer_dir, peer_dir, &[]).await?;
     wait_ready(&http, &format!("{issuer}/.well-known/openid-configuration"), t).await?;
     Ok(Upstream {
         pid: child.id().context("pid")?,

@@ -1,15 +1,39 @@
 //! Second factors: the TOTP secret per user (sealed by `mfa::crypto`) and recovery codes
 //! (hashed). Single use is enforced here, by conditional updates that only one caller can win.
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
-use super::entities::{recovery_code, totp_factor};
+use super::entities::{passkey, recovery_code, totp_factor};
 
 pub use totp_factor::Model as TotpFactor;
 
 /// The user's TOTP factor, confirmed or not.
 pub async fn totp<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Option<TotpFactor>, DbErr> {
     totp_factor::Entity::find_by_id(user_id.to_owned()).one(db).await
+}
+
+/// Whether the user has a second factor to be asked for (a confirmed app or a passkey), in
+/// one statement: every authorize with a session asks this.
+pub async fn has_second_factor<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<bool, DbErr> {
+    let app = Query::select()
+        .expr(Expr::val(1))
+        .from(totp_factor::Entity)
+        .and_where(totp_factor::Column::UserId.eq(user_id))
+        .and_where(totp_factor::Column::ConfirmedAt.is_not_null())
+        .to_owned();
+    let key = Query::select()
+        .expr(Expr::val(1))
+        .from(passkey::Entity)
+        .and_where(passkey::Column::UserId.eq(user_id))
+        .to_owned();
+    let either = Query::select()
+        .expr_as(Expr::exists(app).or(Expr::exists(key)), Alias::new("enrolled"))
+        .to_owned();
+    let row = db.query_one(db.get_database_backend().build(&either)).await?;
+    match row {
+        Some(row) => row.try_get::<bool>("", "enrolled"),
+        None => Ok(false),
+    }
 }
 
 /// Stores a new, unconfirmed secret for the user, replacing an unconfirmed one; `false` (and
@@ -112,4 +136,44 @@ pub async fn recovery_codes_left<C: ConnectionTrait>(db: &C, user_id: &str) -> R
         .filter(recovery_code::Column::UsedAt.is_null())
         .count(db)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{passkeys, users};
+
+    async fn account(db: &sea_orm::DatabaseConnection, name: &str) -> String {
+        let new = users::NewUser {
+            username: name.into(),
+            email: None,
+            email_verified: false,
+            name: None,
+            password: None,
+            groups: vec![],
+        };
+        users::create(db, new).await.unwrap().id
+    }
+
+    #[tokio::test]
+    async fn only_a_confirmed_app_or_a_passkey_is_a_second_factor() {
+        let db = crate::store::connect("sqlite::memory:").await.unwrap();
+        crate::store::migrate(&db).await.unwrap();
+        let (app, key) = (account(&db, "ada").await, account(&db, "bob").await);
+        assert!(!has_second_factor(&db, &app).await.unwrap(), "nothing set up");
+        assert!(put_unconfirmed_totp(&db, &app, "sealed".into(), 0).await.unwrap());
+        assert!(!has_second_factor(&db, &app).await.unwrap(), "an app not yet confirmed");
+        assert!(use_step(&db, &app, 1, 0).await.unwrap());
+        assert!(has_second_factor(&db, &app).await.unwrap(), "a confirmed app");
+        let passkey = passkeys::NewPasskey {
+            credential_id: "cred-1",
+            user_id: &key,
+            user_handle: "handle",
+            name: "Phone",
+            passkey_json: "{}".into(),
+        };
+        assert!(passkeys::insert(&db, passkey, 0).await.unwrap());
+        assert!(has_second_factor(&db, &key).await.unwrap(), "a passkey");
+        assert!(!has_second_factor(&db, "nobody").await.unwrap());
+    }
 }

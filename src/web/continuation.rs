@@ -65,7 +65,7 @@ pub async fn decide(
     };
     let mfa = match &login {
         Some(login) => MfaPolicy {
-            enrolled: crate::mfa::factors(&state.db, &login.user_id).await?.enrolled(),
+            enrolled: crate::mfa::enrolled(&state.db, &login.user_id).await?,
             client_requires: client.require_mfa,
             upstream: login
                 .idp

@@ -491,13 +491,13 @@ pub async fn start_panva(peer_dir: &Path) -> anyhow::Result<Server> {
         child,
         es256: Endpoints {
             id_token_alg: "ES256",
-            ..endpoints.as_client(&es_id, &es_secret)
+            ..endpoints.as_client(es_id, es_secret)
         },
         refresh: Endpoints {
             scope: format!("{SCOPE} offline_access"),
             // OIDC Core §11: offline_access only with prompt=consent (panva holds to it).
             extra: vec![("prompt".into(), "consent".into())],
-            ..endpoints.as_client(&rt_id, &rt_secret)
+            ..endpoints.as_client(rt_id, rt_secret)
         },
         machine: Machine {
             token,

@@ -92,12 +92,6 @@ pub async fn factors<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Factor
     })
 }
 
-/// Whether the person has a second factor they can be asked for ([`Factors::enrolled`] in one
-/// statement, for the authorize hot path).
-pub async fn enrolled<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<bool, DbErr> {
-    repo::has_second_factor(db, user_id).await
-}
-
 impl<C: ConnectionTrait> Verifier<'_, C> {
     fn secrets(&self) -> Result<&SecretBox, MfaError> {
         self.secrets.ok_or(MfaError::NotConfigured)

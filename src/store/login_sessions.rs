@@ -1,8 +1,11 @@
 //! Sign-in sessions by `sid`: recorded at sign-in, refused once ended (on every node).
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, SelectA, SelectB, Set,
+};
 
-use super::entities::login_session;
+use super::entities::{login_session, user};
 use super::now;
 
 pub use login_session::Model as LoginSessionRow;
@@ -41,20 +44,36 @@ pub async fn touch<C: ConnectionTrait>(db: &C, sid: &str) -> Result<bool, DbErr>
     Ok(res.rows_affected == 1)
 }
 
-/// The session's user when the session is still live (one query), noting activity at most
-/// once a minute (cheap reads on
-/// the hot path, a write only now and then).
-pub async fn live_user<C: ConnectionTrait>(db: &C, sid: &str) -> Result<Option<super::users::User>, DbErr> {
-    let found = login_session::Entity::find_by_id(sid.to_owned())
-        .find_also_related(super::entities::user::Entity)
-        .one(db)
-        .await?;
-    match found {
-        Some((row, user)) if row.ended_at.is_none() => {
+/// A live sign-in session's user.
+#[derive(Debug, Clone)]
+pub struct LiveUser {
+    pub user: super::users::User,
+    /// The user has a second factor to be asked for (a confirmed app or a passkey).
+    pub second_factor: bool,
+}
+
+/// The session's user when the session is still live, and whether they have a second factor,
+/// in one query (every authorize with a session asks it); notes activity at most once a minute.
+pub async fn live_user<C: ConnectionTrait>(db: &C, sid: &str) -> Result<Option<LiveUser>, DbErr> {
+    let query = login_session::Entity::find_by_id(sid.to_owned())
+        .find_also_related(user::Entity)
+        .expr_as(
+            super::mfa::second_factor_exists(Expr::col((user::Entity, user::Column::Id)).into()),
+            "second_factor",
+        )
+        .build(db.get_database_backend());
+    let Some(found) = db.query_one(query).await? else {
+        return Ok(None);
+    };
+    let row = login_session::Model::from_query_result(&found, SelectA.as_str())?;
+    let user = user::Model::from_query_result_optional(&found, SelectB.as_str())?;
+    match user {
+        Some(user) if row.ended_at.is_none() => {
             if now() - row.last_seen_at >= 60 {
                 touch(db, sid).await?;
             }
-            Ok(user)
+            let second_factor = found.try_get("", "second_factor")?;
+            Ok(Some(LiveUser { user, second_factor }))
         }
         _ => Ok(None),
     }

@@ -1,6 +1,6 @@
 //! Second factors: the TOTP secret per user (sealed by `mfa::crypto`) and recovery codes
 //! (hashed). Single use is enforced here, by conditional updates that only one caller can win.
-use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query, SimpleExpr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use super::entities::{passkey, recovery_code, totp_factor};
@@ -12,28 +12,21 @@ pub async fn totp<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Option<To
     totp_factor::Entity::find_by_id(user_id.to_owned()).one(db).await
 }
 
-/// Whether the user has a second factor to be asked for (a confirmed app or a passkey), in
-/// one statement: every authorize with a session asks this.
-pub async fn has_second_factor<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<bool, DbErr> {
+/// SQL saying whether the user `user_id` (a value, or a column of an enclosing query) has a
+/// confirmed app or a passkey.
+pub fn second_factor_exists(user_id: SimpleExpr) -> SimpleExpr {
     let app = Query::select()
         .expr(Expr::val(1))
         .from(totp_factor::Entity)
-        .and_where(totp_factor::Column::UserId.eq(user_id))
-        .and_where(totp_factor::Column::ConfirmedAt.is_not_null())
+        .and_where(Expr::col((totp_factor::Entity, totp_factor::Column::UserId)).eq(user_id.clone()))
+        .and_where(Expr::col((totp_factor::Entity, totp_factor::Column::ConfirmedAt)).is_not_null())
         .to_owned();
     let key = Query::select()
         .expr(Expr::val(1))
         .from(passkey::Entity)
-        .and_where(passkey::Column::UserId.eq(user_id))
+        .and_where(Expr::col((passkey::Entity, passkey::Column::UserId)).eq(user_id))
         .to_owned();
-    let either = Query::select()
-        .expr_as(Expr::exists(app).or(Expr::exists(key)), Alias::new("enrolled"))
-        .to_owned();
-    let row = db.query_one(db.get_database_backend().build(&either)).await?;
-    match row {
-        Some(row) => row.try_get::<bool>("", "enrolled"),
-        None => Ok(false),
-    }
+    Expr::exists(app).or(Expr::exists(key))
 }
 
 /// Stores a new, unconfirmed secret for the user, replacing an unconfirmed one; `false` (and
@@ -141,7 +134,7 @@ pub async fn recovery_codes_left<C: ConnectionTrait>(db: &C, user_id: &str) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{passkeys, users};
+    use crate::store::{login_sessions, passkeys, users};
 
     async fn account(db: &sea_orm::DatabaseConnection, name: &str) -> String {
         let new = users::NewUser {
@@ -160,6 +153,18 @@ mod tests {
         let db = crate::store::connect("sqlite::memory:").await.unwrap();
         crate::store::migrate(&db).await.unwrap();
         let (app, key) = (account(&db, "ada").await, account(&db, "bob").await);
+        // Asked the way authorize asks: with the live sign-in session's user.
+        let has_second_factor = |db: &sea_orm::DatabaseConnection, user_id: &str| {
+            let (db, sid) = (db.clone(), format!("sid-{user_id}"));
+            let user_id = user_id.to_owned();
+            async move {
+                if login_sessions::live_user(&db, &sid).await?.is_none() {
+                    login_sessions::record(&db, &sid, &user_id, &["pwd".into()], None).await?;
+                }
+                let live = login_sessions::live_user(&db, &sid).await?;
+                Ok::<_, DbErr>(live.expect("a live session").second_factor)
+            }
+        };
         assert!(!has_second_factor(&db, &app).await.unwrap(), "nothing set up");
         assert!(put_unconfirmed_totp(&db, &app, "sealed".into(), 0).await.unwrap());
         assert!(!has_second_factor(&db, &app).await.unwrap(), "an app not yet confirmed");
@@ -174,6 +179,7 @@ mod tests {
         };
         assert!(passkeys::insert(&db, passkey, 0).await.unwrap());
         assert!(has_second_factor(&db, &key).await.unwrap(), "a passkey");
-        assert!(!has_second_factor(&db, "nobody").await.unwrap());
+        let other = account(&db, "cy").await;
+        assert!(!has_second_factor(&db, &other).await.unwrap(), "someone else's factors");
     }
 }

@@ -13,6 +13,7 @@ use crate::flow::request::AuthorizeRequest;
 use crate::flow::step::{next_step, Consent, MfaPolicy, Situation, Step};
 use crate::state::AppState;
 use crate::store::clients::Client;
+use crate::store::login_sessions::LiveUser;
 use crate::store::{consent, now, users};
 use crate::web::error::PageError;
 use crate::web::found;
@@ -22,17 +23,22 @@ pub async fn active_login(
     state: &AppState,
     session: &Session,
 ) -> Result<Option<(LoginSession, users::User)>, PageError> {
+    Ok(active(state, session).await?.map(|(login, live)| (login, live.user)))
+}
+
+/// The signed-in session and its live user (with whether they have a second factor).
+async fn active(state: &AppState, session: &Session) -> Result<Option<(LoginSession, LiveUser)>, PageError> {
     let Some(login) = login_session::current(session).await? else {
         return Ok(None);
     };
     let expired = now() - login.auth_time > state.config.session.absolute_timeout as i64;
     // None when ended from the account page (possibly on another node), or never recorded.
-    let user = match expired {
+    let live = match expired {
         true => None,
         false => crate::store::login_sessions::live_user(&state.db, &login.sid).await?,
     };
-    match user {
-        Some(user) if !user.disabled && user.id == login.user_id => Ok(Some((login, user))),
+    match live {
+        Some(live) if !live.user.disabled && live.user.id == login.user_id => Ok(Some((login, live))),
         _ => {
             login_session::end_session(state, session).await?;
             Ok(None)
@@ -40,13 +46,18 @@ pub async fn active_login(
     }
 }
 
-/// The browser's sign-in as far as this client is concerned: a session from a provider the
-/// client does not accept is no session for it (it must never receive that identity).
-async fn login_for(state: &AppState, session: &Session, client: &Client) -> Result<Option<LoginSession>, PageError> {
-    Ok(active_login(state, session)
+/// The browser's sign-in as far as this client is concerned (and whether its person has a
+/// second factor): a session from a provider the client does not accept is no session for it
+/// (it must never receive that identity).
+async fn login_for(
+    state: &AppState,
+    session: &Session,
+    client: &Client,
+) -> Result<Option<(LoginSession, bool)>, PageError> {
+    Ok(active(state, session)
         .await?
-        .map(|(login, _)| login)
-        .filter(|login| login.idp.as_deref().is_none_or(|p| client.allows_provider(p))))
+        .map(|(login, live)| (login, live.second_factor))
+        .filter(|(login, _)| login.idp.as_deref().is_none_or(|p| client.allows_provider(p))))
 }
 
 /// The next step for `req` in this browser, with the sign-in it would continue with.
@@ -57,7 +68,10 @@ pub async fn decide(
     req: &AuthorizeRequest,
     ix: Option<&Interaction>,
 ) -> Result<(Step, Option<LoginSession>), PageError> {
-    let login = login_for(state, session, client).await?;
+    let (login, enrolled) = match login_for(state, session, client).await? {
+        Some((login, enrolled)) => (Some(login), enrolled),
+        None => (None, false),
+    };
     // Grants are read only when they can matter.
     let granted = match &login {
         Some(login) if client.require_consent => Some(consent::granted(&state.db, &login.user_id, &client.id).await?),
@@ -65,7 +79,7 @@ pub async fn decide(
     };
     let mfa = match &login {
         Some(login) => MfaPolicy {
-            enrolled: crate::mfa::enrolled(&state.db, &login.user_id).await?,
+            enrolled,
             client_requires: client.require_mfa,
             upstream: login
                 .idp

@@ -66,7 +66,7 @@ pub(super) fn required<'a>(params: &'a HashMap<String, String>, name: &str) -> R
 
 /// What the tokens of one grant are about, whichever grant type produced them.
 struct Grant {
-    user: users::User,
+    user_id: String,
     scope: String,
     sid: String,
     auth_time: i64,
@@ -84,9 +84,9 @@ struct Grant {
 
 impl Grant {
     /// The grant a redeemed authorization code carries.
-    fn from_code(user: users::User, row: CodeRow) -> Self {
+    fn from_code(row: CodeRow) -> Self {
         Grant {
-            user,
+            user_id: row.user_id,
             offline: row.scope.split(' ').any(|s| s == "offline_access"),
             scope: row.scope,
             sid: row.sid,
@@ -102,9 +102,9 @@ impl Grant {
 
     /// The grant a refresh token continues, with `scope` (perhaps narrowed); its successor
     /// token is still to be set.
-    fn continuing(user: users::User, scope: String, row: &RefreshRow) -> Self {
+    fn continuing(user: &users::User, scope: String, row: &RefreshRow) -> Self {
         Grant {
-            user,
+            user_id: user.id.clone(),
             scope,
             sid: row.sid.clone(),
             auth_time: row.auth_time,
@@ -122,7 +122,7 @@ impl Grant {
     fn refresh_record(&self, client_id: &str) -> NewRefresh {
         NewRefresh {
             client_id: client_id.to_string(),
-            user_id: self.user.id.clone(),
+            user_id: self.user_id.clone(),
             scope: self.scope.clone(),
             sid: self.sid.clone(),
             auth_time: self.auth_time,
@@ -150,17 +150,26 @@ async fn authorization_code(
     let code = required(params, "code")?;
     let row = redeem_code(state, client, code).await?;
     check_code_use(&row, params, client.public && method == AuthMethod::None)?;
-    let user = users::find(&state.db, &row.user_id).await?;
-    let user = active_user(state, client, user, row.idp.as_deref()).await?;
     let code_hash = row.code_hash.clone();
-    let response = issue(state, client, Grant::from_code(user, row)).await?;
-    // A replay racing this redemption may have looked for these tokens before they existed.
-    if codes::was_replayed(&state.db, &code_hash).await? {
+    let grant = Grant::from_code(row);
+    let keys = state.keys.current().await?;
+    let stored = store_tokens(state, client, &keys, &grant).await?;
+    // Stored first, then one read: the user, and whether a replay racing this redemption came
+    // meanwhile (it looked for these tokens before they existed, so they are revoked here).
+    let (user, replayed) = codes::user_after_redemption(&state.db, &code_hash).await?;
+    if replayed {
         revoke_issued_from_code(state, &code_hash).await?;
         tracing::warn!(client_id = %client.id, "authorization code replayed while redeemed; tokens revoked");
         return Err(TokenError::InvalidGrant("the code was already used".into()));
     }
-    Ok(response)
+    let user = match active_user(state, client, user, grant.idp.as_deref()).await {
+        Ok(user) => user,
+        Err(refused) => {
+            revoke_issued_from_code(state, &code_hash).await?;
+            return Err(refused);
+        }
+    };
+    answer(state, client, &keys, grant, &user, stored)
 }
 
 /// Consumes the code `client` presents. A code used before is a replay: what was issued from
@@ -257,7 +266,7 @@ async fn refresh_token(
     // Checked before rotating: a refused request leaves the token usable.
     let scope = narrowed_scope(&row.scope, params)?;
     let user = active_user(state, client, user, row.idp.as_deref()).await?;
-    let mut grant = Grant::continuing(user, scope, &row);
+    let mut grant = Grant::continuing(&user, scope, &row);
     let rotation = refresh_tokens::rotate(
         &state.db,
         &row,
@@ -272,7 +281,7 @@ async fn refresh_token(
         // Presented twice at once: the later one is a retry of the first.
         Rotation::Lost(row) => return retry_or_replay(state, client, params, *row, presented).await,
     });
-    issue(state, client, grant).await
+    issue(state, client, grant, &user).await
 }
 
 /// The stored row of the refresh token `client` presents, whatever its standing, with its user.
@@ -331,9 +340,9 @@ async fn retry_or_replay(
             tracing::info!(client_id = %client.id, family = %row.family_id, "refresh token retried within its window; same successor returned");
             let grant = Grant {
                 refresh: Some(next),
-                ..Grant::continuing(user, scope, &successor)
+                ..Grant::continuing(&user, scope, &successor)
             };
-            return issue(state, client, grant).await;
+            return issue(state, client, grant, &user).await;
         }
     }
     let revoked = refresh_tokens::revoke_family(&state.db, &row.family_id).await?;
@@ -346,26 +355,57 @@ async fn retry_or_replay(
     Err(TokenError::InvalidGrant("the refresh token was already used".into()))
 }
 
-/// Mints the access token, refresh token (when the client's policy says so) and ID token.
-async fn issue(state: &AppState, client: &Client, g: Grant) -> Result<Response, TokenError> {
+/// Mints the access token, refresh token (when the client's policy says so) and ID token for
+/// `user`, whom the grant is about.
+async fn issue(state: &AppState, client: &Client, g: Grant, user: &users::User) -> Result<Response, TokenError> {
     let keys = state.keys.current().await?;
+    let stored = store_tokens(state, client, &keys, &g).await?;
+    answer(state, client, &keys, g, user, stored)
+}
+
+/// The grant's tokens, stored (access token, refresh token), not yet answered.
+struct Stored {
+    access_token: String,
+    refresh_token: Option<String>,
+    iat: i64,
+}
+
+/// Mints and stores the access token and (when the client's policy says so) the refresh token,
+/// and notes the client as a participant of the sign-in session (for back-channel logout).
+async fn store_tokens(state: &AppState, client: &Client, keys: &KeySet, g: &Grant) -> Result<Stored, TokenError> {
     let family = refresh_family(g.family.as_ref(), &client.tokens, g.offline);
     let iat = now();
-    let access_token = access_token(state, client, &keys, &g, family.as_ref(), iat).await?;
-    let refresh = refresh_token_of(state, client, &g, family.as_ref()).await?;
-    let id_token = id_token(state, client, &keys, &g, &access_token, iat)?;
+    let access_token = access_token(state, client, keys, g, family.as_ref(), iat).await?;
+    let refresh_token = refresh_token_of(state, client, g, family.as_ref()).await?;
     state
         .participants
-        .record(&state.db, &g.sid, &client.id, &g.user.id)
+        .record(&state.db, &g.sid, &client.id, &g.user_id)
         .await?;
-    tracing::info!(client_id = %client.id, user_id = %g.user.id, refresh = refresh.is_some(), "tokens issued");
-    let mut res = Json(TokenResponse {
+    Ok(Stored {
         access_token,
+        refresh_token,
+        iat,
+    })
+}
+
+/// The token response: the stored tokens and the ID token about `user`.
+fn answer(
+    state: &AppState,
+    client: &Client,
+    keys: &KeySet,
+    g: Grant,
+    user: &users::User,
+    stored: Stored,
+) -> Result<Response, TokenError> {
+    let id_token = id_token(state, client, keys, &g, user, &stored.access_token, stored.iat)?;
+    tracing::info!(client_id = %client.id, user_id = %g.user_id, refresh = stored.refresh_token.is_some(), "tokens issued");
+    let mut res = Json(TokenResponse {
+        access_token: stored.access_token,
         token_type: "Bearer",
         expires_in: state.config.lifetimes.access_token,
         scope: g.scope,
         id_token,
-        refresh_token: refresh,
+        refresh_token: stored.refresh_token,
     })
     .into_response();
     no_store(res.headers_mut());
@@ -397,7 +437,7 @@ async fn access_token(
     let lifetime = state.config.lifetimes.access_token;
     let record = NewAccessToken {
         client_id: client.id.clone(),
-        user_id: g.user.id.clone(),
+        user_id: g.user_id.clone(),
         scope: g.scope.clone(),
         code_hash: g.code_hash.clone(),
         sid: Some(g.sid.clone()),
@@ -408,7 +448,7 @@ async fn access_token(
         AccessTokenFormat::Jwt => {
             let claims = JwtAccessToken {
                 iss: state.issuer.clone(),
-                sub: &g.user.id,
+                sub: &g.user_id,
                 aud: &client.id,
                 client_id: &client.id,
                 exp: iat + lifetime as i64,
@@ -454,6 +494,7 @@ fn id_token(
     client: &Client,
     keys: &KeySet,
     g: &Grant,
+    user: &users::User,
     access_token: &str,
     iat: i64,
 ) -> Result<Option<String>, TokenError> {
@@ -474,7 +515,7 @@ fn id_token(
         sid: g.sid.clone(),
         at_hash: Some(at_hash(access_token)),
         idp: g.idp.clone(),
-        user: user_claims(&g.user, &scopes),
+        user: user_claims(user, &scopes),
     };
     Ok(Some(keys.sign(client.id_token_alg, &claims)?))
 }
@@ -548,13 +589,13 @@ mod tests {
 
     #[test]
     fn a_code_grant_carries_the_code_bindings() {
-        let g = Grant::from_code(users::sample("u1", "ada"), code_row("openid offline_access", None));
+        let g = Grant::from_code(code_row("openid offline_access", None));
         assert!(g.offline);
         assert_eq!(g.amr, vec!["pwd".to_string()]);
         assert_eq!(g.code_hash.as_deref(), Some("hash"));
         assert_eq!(g.nonce.as_deref(), Some("n"));
         assert!(g.family.is_none() && g.refresh.is_none());
-        assert!(!Grant::from_code(users::sample("u1", "ada"), code_row("openid", None)).offline);
+        assert!(!Grant::from_code(code_row("openid", None)).offline);
         let record = g.refresh_record("app");
         assert_eq!((record.client_id.as_str(), record.user_id.as_str()), ("app", "u1"));
         assert_eq!(record.scope, "openid offline_access");

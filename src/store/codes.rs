@@ -1,8 +1,10 @@
 //! Authorization codes: opaque, stored by hash, single-use, short-lived.
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect, Set,
+};
 
-use super::entities::authorization_code;
+use super::entities::{authorization_code, user};
 use super::{hash_secret, now, random_token};
 
 pub use authorization_code::Model as CodeRow;
@@ -97,12 +99,25 @@ pub async fn mark_replayed<C: ConnectionTrait>(db: &C, code_hash: &str) -> Resul
     Ok(())
 }
 
-/// Whether the code was presented again after its first use.
-pub async fn was_replayed<C: ConnectionTrait>(db: &C, code_hash: &str) -> Result<bool, DbErr> {
-    let row = authorization_code::Entity::find_by_id(code_hash.to_owned())
+/// Read once a redemption's tokens are stored: the code's user (if still there) and whether
+/// the code was presented again meanwhile (a replay then found nothing to revoke yet).
+pub async fn user_after_redemption<C: ConnectionTrait>(
+    db: &C,
+    code_hash: &str,
+) -> Result<(Option<super::users::User>, bool), DbErr> {
+    let to_user = authorization_code::Entity::belongs_to(user::Entity)
+        .from(authorization_code::Column::UserId)
+        .to(user::Column::Id)
+        .into();
+    let found = authorization_code::Entity::find_by_id(code_hash.to_owned())
+        .select_also(user::Entity)
+        .join(JoinType::LeftJoin, to_user)
         .one(db)
         .await?;
-    Ok(row.is_some_and(|r| r.replayed_at.is_some()))
+    Ok(match found {
+        Some((code, user)) => (user, code.replayed_at.is_some()),
+        None => (None, false),
+    })
 }
 
 /// Deletes codes that expired an hour ago or more (kept that long to detect replays).

@@ -4,7 +4,7 @@ use aws_lc_rs::hmac;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
 use super::entities::{access_token, refresh_token};
 use super::{hash_secret, now, random_token};
@@ -147,9 +147,15 @@ pub fn is_active(row: &RefreshRow) -> bool {
     row.rotated_at.is_none() && row.revoked_at.is_none() && row.expires_at > now()
 }
 
-/// Rotates the usable token `row` (presented as `presented`) and stores its successor, in one
-/// transaction: a crash leaves either both or neither. Exactly one concurrent caller gets `Fresh`.
-pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
+/// Rotates the usable token `row` (presented as `presented`) and stores its successor. Exactly
+/// one concurrent caller gets `Fresh`.
+///
+/// No transaction (two statements, not four): the successor is stored first and the old token
+/// then claimed by a conditional update, the one point concurrent callers and a family's
+/// revocation meet. A caller that loses the claim deletes its successor; a crash between the
+/// two leaves a successor that nobody holds (it was never handed out, and the old token names
+/// no seed to derive it), which the expiry purge removes.
+pub async fn rotate<C: ConnectionTrait>(
     db: &C,
     row: &RefreshRow,
     presented: &str,
@@ -159,27 +165,24 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<Rotation, DbErr> {
     let seed = random_token();
     let next = successor_of(presented, &seed);
-    let txn = db.begin().await?;
-    // The write comes first, so SQLite takes the write lock at once (no read-then-write upgrade).
+    insert(db, &next, successor, family, sliding_secs).await?;
     let res = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RotatedAt, Expr::value(now()))
         .col_expr(refresh_token::Column::SuccessorSeed, Expr::value(seed))
         .filter(refresh_token::Column::TokenHash.eq(row.token_hash.clone()))
         .filter(refresh_token::Column::RotatedAt.is_null())
         .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(&txn)
+        .exec(db)
         .await?;
-    if res.rows_affected != 1 {
-        txn.rollback().await?;
-        let current = refresh_token::Entity::find_by_id(row.token_hash.clone())
-            .one(db)
-            .await?
-            .ok_or_else(|| DbErr::RecordNotFound("refresh token".into()))?;
-        return Ok(Rotation::Lost(Box::new(current)));
+    if res.rows_affected == 1 {
+        return Ok(Rotation::Fresh(next));
     }
-    insert(&txn, &next, successor, family, sliding_secs).await?;
-    txn.commit().await?;
-    Ok(Rotation::Fresh(next))
+    refresh_token::Entity::delete_by_id(hash_secret(&next)).exec(db).await?;
+    let current = refresh_token::Entity::find_by_id(row.token_hash.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("refresh token".into()))?;
+    Ok(Rotation::Lost(Box::new(current)))
 }
 
 /// The successor handed out when `row` was rotated, with its row, if presenting `row` again now
@@ -334,5 +337,56 @@ mod tests {
         assert_ne!(next, successor_of(&random_token(), &seed));
         assert_ne!(next, successor_of(&token, &random_token()));
         assert_ne!(next, token);
+    }
+
+    fn grant(user_id: &str) -> NewRefresh {
+        NewRefresh {
+            client_id: "app".into(),
+            user_id: user_id.into(),
+            scope: "openid offline_access".into(),
+            sid: "sid-1".into(),
+            auth_time: now(),
+            amr: vec!["pwd".into()],
+            idp: None,
+            offline: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn of_two_rotations_of_one_token_one_wins_and_the_loser_leaves_no_successor() {
+        let db = crate::store::connect("sqlite::memory:").await.unwrap();
+        crate::store::migrate(&db).await.unwrap();
+        let new = crate::store::users::NewUser {
+            username: "ada".into(),
+            email: None,
+            email_verified: false,
+            name: None,
+            password: None,
+            groups: vec![],
+        };
+        let user = crate::store::users::create(&db, new).await.unwrap();
+        let family = Family::start(3600);
+        let token = issue(&db, grant(&user.id), &family, 600).await.unwrap();
+        let row = find(&db, &token).await.unwrap().unwrap();
+        let first = rotate(&db, &row, &token, grant(&user.id), &family, 600).await.unwrap();
+        let second = rotate(&db, &row, &token, grant(&user.id), &family, 600).await.unwrap();
+        let Rotation::Fresh(next) = first else {
+            panic!("the first rotation wins")
+        };
+        let Rotation::Lost(current) = second else {
+            panic!("the second rotation loses")
+        };
+        assert!(current.rotated_at.is_some() && current.successor_seed.is_some());
+        let family_rows = refresh_token::Entity::find()
+            .filter(refresh_token::Column::FamilyId.eq(family.id.clone()))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(
+            family_rows.len(),
+            2,
+            "the token and the winner's successor, nothing else"
+        );
+        assert!(is_active(&find(&db, &next).await.unwrap().unwrap()));
     }
 }

@@ -111,7 +111,8 @@ pub fn markdown(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmarks\n");
-    let _ = writeln!(out, "Produced by `bench/run` (that is: `cargo build --release -p gatehouse -p gatehouse-bench` then `target/release/gatehouse-bench --vus {vus} --seconds {seconds}`).");
+    let at = commit().map(|c| format!(" at commit {c}")).unwrap_or_default();
+    let _ = writeln!(out, "Produced by `bench/run`{at} (that is: `cargo build --release -p gatehouse -p gatehouse-bench` then `target/release/gatehouse-bench --vus {vus} --seconds {seconds}`).");
     let _ = writeln!(
         out,
         "Machine: {}. Both servers and the load generator share it; everything on 127.0.0.1.\n",
@@ -298,4 +299,15 @@ fn brokered_table(out: &mut String, b: &Brokered, vus: usize, seconds: u64) {
     if let Some(e) = &o.first_error {
         let _ = writeln!(out, "\n- first error: `{e}`");
     }
+}
+
+/// The checked-out commit the benchmark was built from, when git can say.
+fn commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }

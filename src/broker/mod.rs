@@ -133,8 +133,8 @@ pub async fn decide(
     provider: &ProviderConfig,
     id: &ExternalIdentity,
 ) -> Result<LinkDecision, DbErr> {
-    if let Some(link) = federated::find(db, &id.provider, &id.subject).await? {
-        return Ok(match users::find(db, &link.user_id).await? {
+    if let Some((_, user)) = federated::find_with_user(db, &id.provider, &id.subject).await? {
+        return Ok(match user {
             Some(u) if !u.disabled => LinkDecision::Returning(u),
             Some(_) => LinkDecision::Refuse(Refusal::AccountDisabled),
             None => LinkDecision::Refuse(Refusal::AccountGone),
@@ -199,10 +199,10 @@ pub async fn returning(
     id: &ExternalIdentity,
     user: User,
 ) -> Result<User, BrokerError> {
-    let Some(link) = federated::find(db, &id.provider, &id.subject).await? else {
+    // Unlinked since the decision: the login does not go on.
+    if !federated::touch(db, &id.provider, &id.subject, &id.raw_claims).await? {
         return Err(BrokerError::Db(DbErr::RecordNotFound("federated identity".into())));
-    };
-    federated::touch(db, link, &id.raw_claims).await?;
+    }
     Ok(match provider.sync {
         SyncMode::Force => users::sync_attributes(db, user, synced(id, provider)).await?,
         SyncMode::Import => user,

@@ -1,7 +1,10 @@
 //! Federated identities: (provider, external subject) → local user.
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect, Set,
+};
 
-use super::entities::federated_identity;
+use super::entities::{federated_identity, user};
 use super::now;
 
 pub use federated_identity::Model as FederatedIdentity;
@@ -13,6 +16,24 @@ pub async fn find<C: ConnectionTrait>(
     subject: &str,
 ) -> Result<Option<FederatedIdentity>, DbErr> {
     federated_identity::Entity::find_by_id((provider.to_owned(), subject.to_owned()))
+        .one(db)
+        .await
+}
+
+/// The link for this external identity with its user (`None` when the user is gone), in one
+/// query: a returning login asks this first.
+pub async fn find_with_user<C: ConnectionTrait>(
+    db: &C,
+    provider: &str,
+    subject: &str,
+) -> Result<Option<(FederatedIdentity, Option<super::users::User>)>, DbErr> {
+    let to_user = federated_identity::Entity::belongs_to(user::Entity)
+        .from(federated_identity::Column::UserId)
+        .to(user::Column::Id)
+        .into();
+    federated_identity::Entity::find_by_id((provider.to_owned(), subject.to_owned()))
+        .select_also(user::Entity)
+        .join(JoinType::LeftJoin, to_user)
         .one(db)
         .await
 }
@@ -46,17 +67,22 @@ pub async fn link<C: ConnectionTrait>(
     .await
 }
 
-/// Records a returning login and the claims it brought.
+/// Records a returning login and the claims it brought; `false` when there is no such link
+/// (any more).
 pub async fn touch<C: ConnectionTrait>(
     db: &C,
-    row: FederatedIdentity,
+    provider: &str,
+    subject: &str,
     claims: &serde_json::Value,
-) -> Result<(), DbErr> {
-    let mut m: federated_identity::ActiveModel = row.into();
-    m.last_login_at = Set(now());
-    m.last_claims = Set(claims.to_string());
-    m.update(db).await?;
-    Ok(())
+) -> Result<bool, DbErr> {
+    let res = federated_identity::Entity::update_many()
+        .col_expr(federated_identity::Column::LastLoginAt, Expr::value(now()))
+        .col_expr(federated_identity::Column::LastClaims, Expr::value(claims.to_string()))
+        .filter(federated_identity::Column::ProviderId.eq(provider))
+        .filter(federated_identity::Column::Subject.eq(subject))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
 /// Removes the link of `user_id` to this external identity; `false` when it was not theirs.

@@ -85,6 +85,7 @@ impl AppState {
         let db = store::connect_with(&config.database_url, config.server.database_acquire())
             .await
             .with_context(|| "opening the database")?;
+        let early_rsa = crate::keys::EarlyRsaKey::start_if_needed(&db).await;
         store::migrate(&db).await.context("migrating the database")?;
         // Nodes starting together take turns seeding, as they do migrating.
         let seeding = store::SchemaLock::acquire(&db)
@@ -98,7 +99,7 @@ impl AppState {
             declared::apply(&db, &config)
                 .await
                 .context("applying clients and users from the config")?;
-            keys.ensure().await.context("preparing signing keys")
+            keys.ensure_with(early_rsa).await.context("preparing signing keys")
         }
         .await;
         seeding.release().await;

@@ -82,11 +82,7 @@ impl Deref for AppState {
 impl AppState {
     /// Connects, migrates, applies the config's declarations and makes sure signing keys exist.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = store::connect_with(&config.database_url, config.server.database_acquire())
-            .await
-            .with_context(|| "opening the database")?;
-        let early_rsa = crate::keys::EarlyRsaKey::start_if_needed(&db).await;
-        store::migrate(&db).await.context("migrating the database")?;
+        let (db, early_rsa) = open_database(&config).await?;
         // Nodes starting together take turns seeding, as they do migrating.
         let seeding = store::SchemaLock::acquire(&db)
             .await
@@ -218,4 +214,15 @@ fn new_client_jwks_cache() -> ClientJwksCache {
         .max_capacity(1000)
         .time_to_live(Duration::from_secs(300))
         .build()
+}
+
+/// Opens and migrates the database; on a brand-new one the RSA signing key is generated
+/// meanwhile (its ≈ 0.2 s of CPU beside the migrations instead of after them).
+async fn open_database(config: &Config) -> anyhow::Result<(DatabaseConnection, Option<crate::keys::EarlyRsaKey>)> {
+    let db = store::connect_with(&config.database_url, config.server.database_acquire())
+        .await
+        .with_context(|| "opening the database")?;
+    let early_rsa = crate::keys::EarlyRsaKey::start_if_needed(&db).await;
+    store::migrate(&db).await.context("migrating the database")?;
+    Ok((db, early_rsa))
 }

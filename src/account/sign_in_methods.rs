@@ -207,17 +207,8 @@ mod tests {
 
     /// A password-less account with one passkey, in an in-memory database.
     async fn passkey_only_account() -> (sea_orm::DatabaseConnection, String) {
-        let db = crate::store::connect("sqlite::memory:").await.unwrap();
-        crate::store::migrate(&db).await.unwrap();
-        let new = users::NewUser {
-            username: "pat".into(),
-            email: None,
-            email_verified: false,
-            name: None,
-            password: None,
-            groups: vec![],
-        };
-        let user = users::create(&db, new).await.unwrap();
+        let db = crate::store::memory_db().await;
+        let user = users::create_sample(&db, "pat").await;
         let key = passkeys::NewPasskey {
             credential_id: "cred-1",
             user_id: &user.id,

@@ -10,9 +10,7 @@ use crate::upstream::mock::MockUpstream;
 use crate::upstream::{Arrival, Upstream};
 
 async fn db() -> DatabaseConnection {
-    let db = crate::store::connect("sqlite::memory:").await.unwrap();
-    crate::store::migrate(&db).await.unwrap();
-    db
+    crate::store::memory_db().await
 }
 
 async fn local(db: &DatabaseConnection, username: &str, email: &str, verified: bool) -> User {

@@ -137,21 +137,12 @@ mod tests {
     use crate::store::{login_sessions, passkeys, users};
 
     async fn account(db: &sea_orm::DatabaseConnection, name: &str) -> String {
-        let new = users::NewUser {
-            username: name.into(),
-            email: None,
-            email_verified: false,
-            name: None,
-            password: None,
-            groups: vec![],
-        };
-        users::create(db, new).await.unwrap().id
+        users::create_sample(db, name).await.id
     }
 
     #[tokio::test]
     async fn only_a_confirmed_app_or_a_passkey_is_a_second_factor() {
-        let db = crate::store::connect("sqlite::memory:").await.unwrap();
-        crate::store::migrate(&db).await.unwrap();
+        let db = crate::store::memory_db().await;
         let (app, key) = (account(&db, "ada").await, account(&db, "bob").await);
         // Asked the way authorize asks: with the live sign-in session's user.
         let has_second_factor = |db: &sea_orm::DatabaseConnection, user_id: &str| {

@@ -182,6 +182,14 @@ fn sqlite_path(url: &str) -> Option<String> {
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }
 
+/// A migrated in-memory SQLite database, for unit tests.
+#[cfg(test)]
+pub async fn memory_db() -> DatabaseConnection {
+    let db = connect("sqlite::memory:").await.expect("in-memory SQLite");
+    migrate(&db).await.expect("migrations");
+    db
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -354,17 +354,8 @@ mod tests {
 
     #[tokio::test]
     async fn of_two_rotations_of_one_token_one_wins_and_the_loser_leaves_no_successor() {
-        let db = crate::store::connect("sqlite::memory:").await.unwrap();
-        crate::store::migrate(&db).await.unwrap();
-        let new = crate::store::users::NewUser {
-            username: "ada".into(),
-            email: None,
-            email_verified: false,
-            name: None,
-            password: None,
-            groups: vec![],
-        };
-        let user = crate::store::users::create(&db, new).await.unwrap();
+        let db = crate::store::memory_db().await;
+        let user = crate::store::users::create_sample(&db, "ada").await;
         let family = Family::start(3600);
         let token = issue(&db, grant(&user.id), &family, 600).await.unwrap();
         let row = find(&db, &token).await.unwrap().unwrap();

@@ -353,6 +353,21 @@ pub fn sample(id: &str, username: &str) -> User {
     }
 }
 
+/// A stored user with nothing but a username (no password, no email), for unit tests of what
+/// hangs off users.
+#[cfg(test)]
+pub async fn create_sample<C: ConnectionTrait>(db: &C, username: &str) -> User {
+    let new = NewUser {
+        username: username.into(),
+        email: None,
+        email_verified: false,
+        name: None,
+        password: None,
+        groups: vec![],
+    };
+    create(db, new).await.expect("a new user")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use super::password::InteractionQuery;
 use crate::flow::step::Step;
 use crate::mfa::{CodeCheck, Enrolment, MfaError};
 use crate::state::AppState;
-use crate::store::users::{self, User};
+use crate::store::users::User;
 use crate::web::continuation::decide;
 use crate::web::error::PageError;
 use crate::web::interaction::client_of;
@@ -31,15 +31,10 @@ pub(crate) async fn at_step(
     want: Step,
 ) -> Result<Result<(LoginSession, User), Response>, PageError> {
     let client = client_of(state, ix).await?;
-    let (step, login) = decide(state, session, &client, &ix.request, Some(ix)).await?;
-    let resume = see_other(&ix.resume_url(&state.base()));
-    let (true, Some(login)) = (step == want, login) else {
+    match decide(state, session, &client, &ix.request, Some(ix)).await? {
+        (step, Some(signed_in)) if step == want => Ok(Ok(signed_in)),
         // Done meanwhile (another tab), or not signed in at all: the flow knows where to go.
-        return Ok(Err(resume));
-    };
-    match users::find(&state.db, &login.user_id).await? {
-        Some(user) => Ok(Ok((login, user))),
-        None => Ok(Err(resume)),
+        _ => Ok(Err(see_other(&ix.resume_url(&state.base())))),
     }
 }
 

@@ -46,31 +46,31 @@ async fn active(state: &AppState, session: &Session) -> Result<Option<(LoginSess
     }
 }
 
-/// The browser's sign-in as far as this client is concerned (and whether its person has a
-/// second factor): a session from a provider the client does not accept is no session for it
-/// (it must never receive that identity).
+/// The browser's sign-in as far as this client is concerned, with its live user: a session
+/// from a provider the client does not accept is no session for it (it must never receive that
+/// identity).
 async fn login_for(
     state: &AppState,
     session: &Session,
     client: &Client,
-) -> Result<Option<(LoginSession, bool)>, PageError> {
+) -> Result<Option<(LoginSession, LiveUser)>, PageError> {
     Ok(active(state, session)
         .await?
-        .map(|(login, live)| (login, live.second_factor))
         .filter(|(login, _)| login.idp.as_deref().is_none_or(|p| client.allows_provider(p))))
 }
 
-/// The next step for `req` in this browser, with the sign-in it would continue with.
+/// The next step for `req` in this browser, with the sign-in it would continue with and its
+/// user.
 pub async fn decide(
     state: &AppState,
     session: &Session,
     client: &Client,
     req: &AuthorizeRequest,
     ix: Option<&Interaction>,
-) -> Result<(Step, Option<LoginSession>), PageError> {
-    let (login, enrolled) = match login_for(state, session, client).await? {
-        Some((login, enrolled)) => (Some(login), enrolled),
-        None => (None, false),
+) -> Result<(Step, Option<(LoginSession, users::User)>), PageError> {
+    let (login, user, enrolled) = match login_for(state, session, client).await? {
+        Some((login, live)) => (Some(login), Some(live.user), live.second_factor),
+        None => (None, None, false),
     };
     // Grants are read only when they can matter.
     let granted = match &login {
@@ -99,7 +99,7 @@ pub async fn decide(
         },
         now: now(),
     });
-    Ok((step, login))
+    Ok((step, login.zip(user)))
 }
 
 /// Decides what the request needs next and answers: the login page (or straight to a hinted
@@ -114,7 +114,7 @@ pub async fn proceed(
     let base = state.base();
     match decide(state, session, client, &req, ix).await? {
         (Step::Reject(rejection), _) => Ok(reject(state, &req, &rejection)),
-        (Step::Issue, Some(login)) => issue_code(state, &req, &login, ix).await,
+        (Step::Issue, Some((login, _))) => issue_code(state, &req, &login, ix).await,
         (Step::Issue, None) => Err(PageError::internal("issue without a sign-in")),
         (Step::Consent, _) => {
             let ix = pending(state, &req, ix).await?;

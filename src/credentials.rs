@@ -49,7 +49,9 @@ pub async fn check<C: ConnectionTrait>(
     match user {
         Some(user) if matches && !user.disabled => {
             throttles::succeeded(db, &key).await?;
-            Ok(PasswordCheck::Accepted(user))
+            Ok(PasswordCheck::Accepted(
+                users::upgrade_password_hash(db, user, password).await,
+            ))
         }
         _ => Ok(PasswordCheck::Refused),
     }

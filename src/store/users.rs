@@ -76,10 +76,19 @@ async fn on_hashing_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 's
     result.await.ok()
 }
 
+/// argon2id at m = 7 MiB, t = 5, p = 1: one of OWASP's equivalent minimums (the same defence
+/// as 19 MiB × 2 passes) and Keycloak's default. Each concurrent hash holds `m`, so the small-memory
+/// option keeps a burst of logins from taking 19 MiB per core. Stored hashes carry their own
+/// parameters, so those made with others still verify.
+fn hasher() -> Argon2<'static> {
+    let params = argon2::Params::new(7 * 1024, 5, 1, None).unwrap_or_default();
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
 /// Hashes a password with argon2id and a fresh salt (PHC string).
 pub fn hash_password(password: &str) -> Result<String, UserError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
+    hasher()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| UserError::Hash(e.to_string()))
@@ -94,7 +103,7 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
         None => (dummy.as_str(), false),
     };
     let ok = PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false);
     ok && real
 }
@@ -305,6 +314,36 @@ pub async fn password_matches(user: Option<&User>, password: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether a stored hash was made with other parameters than new ones get.
+pub fn hash_is_outdated(stored: &str) -> bool {
+    let current = hasher().params().clone();
+    PasswordHash::new(stored).is_ok_and(|h| {
+        h.algorithm != argon2::Algorithm::Argon2id.ident()
+            || argon2::Params::try_from(&h).map_or(true, |p| {
+                (p.m_cost(), p.t_cost(), p.p_cost()) != (current.m_cost(), current.t_cost(), current.p_cost())
+            })
+    })
+}
+
+/// After an accepted password: a hash made with older parameters is replaced by one with the
+/// current ones (as Keycloak does), so a parameter change reaches every account that signs in.
+/// A failure only leaves the old hash, which still verifies.
+pub async fn upgrade_password_hash<C: ConnectionTrait>(db: &C, user: User, password: &str) -> User {
+    if !user.password_hash.as_deref().is_some_and(hash_is_outdated) {
+        return user;
+    }
+    match set_password(db, user.clone(), password).await {
+        Ok(updated) => {
+            tracing::info!(user_id = %updated.id, "password hash moved to the current argon2id parameters");
+            updated
+        }
+        Err(e) => {
+            tracing::warn!(user_id = %user.id, error = %e, "could not move a password hash to the current parameters");
+            user
+        }
+    }
+}
+
 /// Replaces the user's password (argon2id, on the hashing pool).
 pub async fn set_password<C: ConnectionTrait>(db: &C, user: User, password: &str) -> Result<User, UserError> {
     let p = password.to_owned();
@@ -379,5 +418,48 @@ mod tests {
         assert!(verify_password("correct horse", Some(&h)));
         assert!(!verify_password("wrong", Some(&h)));
         assert!(!verify_password("not a real password", None));
+    }
+
+    #[test]
+    fn new_hashes_take_owasps_seven_mib_five_pass_option() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{h}");
+    }
+
+    #[test]
+    fn a_hash_made_with_other_parameters_still_verifies() {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let old = Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        assert!(old.contains("m=19456,t=2"), "{old}");
+        assert!(verify_password("correct horse", Some(&old)));
+        assert!(!verify_password("wrong", Some(&old)));
+        assert!(hash_is_outdated(&old));
+        assert!(!hash_is_outdated(&hash_password("correct horse").unwrap()));
+    }
+
+    #[tokio::test]
+    async fn an_accepted_password_with_an_older_hash_is_stored_again_with_the_current_parameters() {
+        let db = crate::store::memory_db().await;
+        let user = create_sample(&db, "alice").await;
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let old = Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        let mut m: user::ActiveModel = user.into();
+        m.password_hash = Set(Some(old.clone()));
+        let user = m.update(&db).await.unwrap();
+
+        let upgraded = upgrade_password_hash(&db, user, "correct horse").await;
+        let stored = find(&db, &upgraded.id).await.unwrap().unwrap().password_hash.unwrap();
+        assert_ne!(stored, old);
+        assert!(!hash_is_outdated(&stored));
+        assert!(verify_password("correct horse", Some(&stored)));
+        // A current hash is left as it is.
+        let again = upgrade_password_hash(&db, upgraded, "correct horse").await;
+        assert_eq!(again.password_hash.as_deref(), Some(stored.as_str()));
     }
 }

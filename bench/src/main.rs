@@ -6,6 +6,7 @@
 //! acknowledged was lost (exit status 1 if something was).
 mod crash;
 mod flows;
+mod layout;
 mod pg;
 mod report;
 mod servers;
@@ -275,7 +276,7 @@ email_domains = ["contoso.test"]
 async fn benchmark(s: &Settings, work: &std::path::Path, duration: Duration) -> anyhow::Result<String> {
     eprintln!("measuring the raw signing rate (the ceiling: one signature per flow)…");
     let signing = signing::measure(Duration::from_secs(2));
-    let mut notes = Vec::new();
+    let mut notes = vec![layout::coverage(&s.gatehouse_bin)];
     let cluster = if s.wants("postgres") {
         match pg::Cluster::start(work)? {
             Some(c) => Some(c),

@@ -156,13 +156,13 @@ async fn authorization_code(
     let stored = store_tokens(state, client, &keys, &grant).await?;
     // Stored first, then one read: the user, and whether a replay racing this redemption came
     // meanwhile (it looked for these tokens before they existed, so they are revoked here).
-    let (user, replayed) = codes::user_after_redemption(&state.db, &code_hash).await?;
-    if replayed {
+    let after = codes::user_after_redemption(&state.db, &code_hash).await?;
+    if after.replayed {
         revoke_issued_from_code(state, &code_hash).await?;
         tracing::warn!(client_id = %client.id, "authorization code replayed while redeemed; tokens revoked");
         return Err(TokenError::InvalidGrant("the code was already used".into()));
     }
-    let user = match active_user(state, client, user, grant.idp.as_deref()).await {
+    let user = match standing_user(client, after.user, grant.idp.as_deref(), after.still_linked) {
         Ok(user) => user,
         Err(refused) => {
             revoke_issued_from_code(state, &code_hash).await?;
@@ -223,12 +223,30 @@ async fn revoke_issued_from_code(state: &AppState, code_hash: &str) -> Result<()
 }
 
 /// The grant's user, if still enabled and (for brokered sign-ins) still linked to that provider
-/// and that provider still accepted by the client.
+/// and that provider still accepted by the client; the links are read here.
 async fn active_user(
     state: &AppState,
     client: &Client,
     user: Option<users::User>,
     idp: Option<&str>,
+) -> Result<users::User, TokenError> {
+    let linked = match (idp, &user) {
+        (Some(provider), Some(u)) => crate::store::federated::for_user(&state.db, &u.id)
+            .await?
+            .iter()
+            .any(|l| l.provider_id == provider),
+        _ => false,
+    };
+    standing_user(client, user, idp, linked)
+}
+
+/// The grant's user, if still enabled and (for brokered sign-ins, `linked` telling whether the
+/// link still stands) still linked to that provider and that provider still accepted by the client.
+fn standing_user(
+    client: &Client,
+    user: Option<users::User>,
+    idp: Option<&str>,
+    linked: bool,
 ) -> Result<users::User, TokenError> {
     let user = match user {
         Some(u) if !u.disabled => u,
@@ -240,8 +258,7 @@ async fn active_user(
                 "this client does not accept sign-in with {provider}"
             )));
         }
-        let links = crate::store::federated::for_user(&state.db, &user.id).await?;
-        if !links.iter().any(|l| l.provider_id == provider) {
+        if !linked {
             return Err(TokenError::InvalidGrant(
                 "the external login behind this grant was unlinked".into(),
             ));

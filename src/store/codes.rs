@@ -1,7 +1,8 @@
 //! Authorization codes: opaque, stored by hash, single-use, short-lived.
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, JoinType,
+    QueryFilter, QuerySelect, QueryTrait, SelectA, SelectB, Set,
 };
 
 use super::entities::{authorization_code, user};
@@ -99,24 +100,47 @@ pub async fn mark_replayed<C: ConnectionTrait>(db: &C, code_hash: &str) -> Resul
     Ok(())
 }
 
-/// Read once a redemption's tokens are stored: the code's user (if still there) and whether
-/// the code was presented again meanwhile (a replay then found nothing to revoke yet).
-pub async fn user_after_redemption<C: ConnectionTrait>(
-    db: &C,
-    code_hash: &str,
-) -> Result<(Option<super::users::User>, bool), DbErr> {
+/// What the token endpoint reads once a redemption's tokens are stored.
+#[derive(Debug)]
+pub struct AfterRedemption {
+    /// The code's user, if still there.
+    pub user: Option<super::users::User>,
+    /// The code was presented again meanwhile (a replay then found nothing to revoke yet).
+    pub replayed: bool,
+    /// For a brokered sign-in: the user is still linked to the code's provider.
+    pub still_linked: bool,
+}
+
+/// Read once a redemption's tokens are stored, in one statement: the code's user, whether the
+/// code was replayed meanwhile, and whether a brokered sign-in's link still stands.
+pub async fn user_after_redemption<C: ConnectionTrait>(db: &C, code_hash: &str) -> Result<AfterRedemption, DbErr> {
     let to_user = authorization_code::Entity::belongs_to(user::Entity)
         .from(authorization_code::Column::UserId)
         .to(user::Column::Id)
         .into();
-    let found = authorization_code::Entity::find_by_id(code_hash.to_owned())
+    let query = authorization_code::Entity::find_by_id(code_hash.to_owned())
         .select_also(user::Entity)
         .join(JoinType::LeftJoin, to_user)
-        .one(db)
-        .await?;
-    Ok(match found {
-        Some((code, user)) => (user, code.replayed_at.is_some()),
-        None => (None, false),
+        .expr_as(
+            super::federated::link_exists(
+                Expr::col((authorization_code::Entity, authorization_code::Column::UserId)).into(),
+                Expr::col((authorization_code::Entity, authorization_code::Column::Idp)).into(),
+            ),
+            "still_linked",
+        )
+        .build(db.get_database_backend());
+    let Some(found) = db.query_one(query).await? else {
+        return Ok(AfterRedemption {
+            user: None,
+            replayed: false,
+            still_linked: false,
+        });
+    };
+    let code = authorization_code::Model::from_query_result(&found, SelectA.as_str())?;
+    Ok(AfterRedemption {
+        user: user::Model::from_query_result_optional(&found, SelectB.as_str())?,
+        replayed: code.replayed_at.is_some(),
+        still_linked: found.try_get("", "still_linked")?,
     })
 }
 
@@ -127,4 +151,53 @@ pub async fn purge_expired<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
         .exec(db)
         .await?;
     Ok(res.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn code_for(db: &sea_orm::DatabaseConnection, user_id: &str, idp: Option<&str>) -> String {
+        let new = NewCode {
+            client_id: "app".into(),
+            user_id: user_id.into(),
+            redirect_uri: "https://app.example/cb".into(),
+            scope: "openid".into(),
+            nonce: None,
+            code_challenge: None,
+            auth_time: 0,
+            amr: vec!["fed".into()],
+            sid: "sid".into(),
+            idp: idp.map(str::to_owned),
+        };
+        hash_secret(&issue(db, new, 60).await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_read_after_redemption_says_whether_the_brokered_link_still_stands() {
+        let db = crate::store::memory_db().await;
+        let user = crate::store::users::create_sample(&db, "alice").await;
+        crate::store::federated::link(&db, "corp", "sub-1", &user.id, &serde_json::json!({}))
+            .await
+            .unwrap();
+
+        let linked = user_after_redemption(&db, &code_for(&db, &user.id, Some("corp")).await)
+            .await
+            .unwrap();
+        assert_eq!(linked.user.map(|u| u.id), Some(user.id.clone()));
+        assert!(linked.still_linked && !linked.replayed);
+
+        let other = user_after_redemption(&db, &code_for(&db, &user.id, Some("social")).await)
+            .await
+            .unwrap();
+        assert!(!other.still_linked, "no link to that provider");
+
+        let local = user_after_redemption(&db, &code_for(&db, &user.id, None).await)
+            .await
+            .unwrap();
+        assert!(!local.still_linked && local.user.is_some());
+
+        let gone = user_after_redemption(&db, "no-such-code").await.unwrap();
+        assert!(gone.user.is_none() && !gone.replayed);
+    }
 }

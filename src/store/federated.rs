@@ -46,6 +46,21 @@ pub async fn for_user<C: ConnectionTrait>(db: &C, user_id: &str) -> Result<Vec<F
         .await
 }
 
+/// `EXISTS` a link of the user `user_id` names to the provider `provider` names, as a column
+/// of a larger query (one statement where a grant is checked).
+pub fn link_exists(
+    user_id: sea_orm::sea_query::SimpleExpr,
+    provider: sea_orm::sea_query::SimpleExpr,
+) -> sea_orm::sea_query::SimpleExpr {
+    let link = sea_orm::sea_query::Query::select()
+        .expr(Expr::val(1))
+        .from(federated_identity::Entity)
+        .and_where(Expr::col((federated_identity::Entity, federated_identity::Column::UserId)).eq(user_id))
+        .and_where(Expr::col((federated_identity::Entity, federated_identity::Column::ProviderId)).eq(provider))
+        .to_owned();
+    Expr::exists(link)
+}
+
 /// Links an external identity to a user (fails if it is already linked).
 pub async fn link<C: ConnectionTrait>(
     db: &C,

@@ -116,16 +116,19 @@ async fn take_state(
 ) -> Result<crate::store::upstream_states::UpstreamStateRow, UpstreamError> {
     use crate::store::upstream_states;
     let state = state.ok_or(UpstreamError::UnknownState)?;
-    let row = upstream_states::find(db, state, provider_id)
-        .await?
-        .ok_or(UpstreamError::UnknownState)?;
-    if !arrival.admits(row.browser_hash.as_deref()) {
-        return Err(UpstreamError::OtherBrowser);
+    let taken = match arrival {
+        Arrival::CrossSite => upstream_states::take(db, state, provider_id).await?,
+        Arrival::Browser(Some(held)) => upstream_states::take_in_browser(db, state, provider_id, held).await?,
+        Arrival::Browser(None) => None,
+    };
+    if let Some(row) = taken {
+        return Ok(row);
     }
-    if !upstream_states::consume(db, state).await? {
-        return Err(UpstreamError::UnknownState);
+    // Only a refusal reads the row again, to say why.
+    match upstream_states::find(db, state, provider_id).await? {
+        Some(row) if !arrival.admits(row.browser_hash.as_deref()) => Err(UpstreamError::OtherBrowser),
+        _ => Err(UpstreamError::UnknownState),
     }
-    Ok(row)
 }
 
 /// The provider's error answer (RFC 6749 §4.1.2.1), when the callback is one.

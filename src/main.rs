@@ -4,9 +4,9 @@ fn main() -> std::process::ExitCode {
     gatehouse::cli::main()
 }
 
-/// glibc raises its mmap threshold after the first large block is freed, so argon2id's 19 MiB
-/// blocks then come from the heap and stay: RSS grew past 200 MiB under concurrent logins.
-/// A fixed threshold keeps them mmapped and returned on free (peak 62 MiB; BENCHMARKS.md).
+/// glibc raises its mmap threshold after the first large block is freed, so argon2id's blocks
+/// (7 MiB each; 19 MiB when this was measured) then come from the heap and stay: RSS grew past
+/// 200 MiB under concurrent logins. A fixed threshold keeps them mmapped and returned on free.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn keep_large_allocations_returnable() {
     // SAFETY: mallopt only sets an allocator tunable; called once, before any other thread.

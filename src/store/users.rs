@@ -315,7 +315,7 @@ pub async fn password_matches(user: Option<&User>, password: &str) -> bool {
 }
 
 /// Whether a stored hash was made with other parameters than new ones get.
-pub fn hash_is_outdated(stored: &str) -> bool {
+fn hash_is_outdated(stored: &str) -> bool {
     let current = hasher().params().clone();
     PasswordHash::new(stored).is_ok_and(|h| {
         h.algorithm != argon2::Algorithm::Argon2id.ident()

@@ -8,6 +8,8 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
+use sea_orm::sqlx::{self, SqlitePool};
+
 /// SQLite or PostgreSQL, whichever the database URL chose.
 #[derive(Debug, Clone)]
 pub enum SessionBackend {
@@ -24,6 +26,8 @@ pub enum SessionBackend {
 #[derive(Debug, Clone)]
 pub struct CachedSqlite {
     table: SqliteStore,
+    /// The table's pool, for the one statement the store's own `create` spends three on.
+    pool: SqlitePool,
     records: moka::future::Cache<Id, Record>,
     changes: Arc<tokio::sync::Mutex<()>>,
 }
@@ -32,14 +36,18 @@ pub struct CachedSqlite {
 const CACHED_RECORDS: u64 = 4096;
 const CACHED_IDLE: Duration = Duration::from_secs(600);
 
+/// The store's table (`SqliteStore`'s default name) and its insert that never overwrites.
+const INSERT_NEW: &str = "INSERT OR ABORT INTO tower_sessions (id, data, expiry_date) VALUES (?, ?, ?)";
+
 impl CachedSqlite {
-    fn new(table: SqliteStore) -> Self {
+    fn new(pool: SqlitePool) -> Self {
         let records = moka::future::Cache::builder()
             .max_capacity(CACHED_RECORDS)
             .time_to_idle(CACHED_IDLE)
             .build();
         Self {
-            table,
+            table: SqliteStore::new(pool.clone()),
+            pool,
             records,
             changes: Arc::default(),
         }
@@ -47,9 +55,30 @@ impl CachedSqlite {
 
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let _changing = self.changes.lock().await;
-        self.table.create(record).await?;
+        self.insert_new(record).await?;
         self.records.insert(record.id, record.clone()).await;
         Ok(())
+    }
+
+    /// Inserts the record under an id no other record has, drawing a new id on a collision,
+    /// as the store's own `create` does but in one statement: that one wraps the same insert
+    /// in BEGIN … COMMIT, two more round trips to SQLite's thread for a statement that is
+    /// atomic by itself. Same encoding as the store's, which loads it.
+    async fn insert_new(&self, record: &mut Record) -> session_store::Result<()> {
+        loop {
+            let data = rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            let inserted = sqlx::query(INSERT_NEW)
+                .bind(record.id.to_string())
+                .bind(data)
+                .bind(record.expiry_date)
+                .execute(&self.pool)
+                .await;
+            match inserted {
+                Ok(_) => return Ok(()),
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => record.id = Id::default(),
+                Err(e) => return Err(session_store::Error::Backend(e.to_string())),
+            }
+        }
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
@@ -97,9 +126,7 @@ impl SessionBackend {
             sea_orm::DatabaseBackend::Postgres => {
                 SessionBackend::Postgres(PostgresStore::new(db.get_postgres_connection_pool().clone()))
             }
-            _ => SessionBackend::Sqlite(CachedSqlite::new(SqliteStore::new(
-                db.get_sqlite_connection_pool().clone(),
-            ))),
+            _ => SessionBackend::Sqlite(CachedSqlite::new(db.get_sqlite_connection_pool().clone())),
         };
         let lock = super::SchemaLock::acquire(db).await?;
         let created = match &store {
@@ -212,5 +239,21 @@ mod tests {
         let mut old = record(-1);
         store.create(&mut old).await.unwrap();
         assert_eq!(store.load(&old.id).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_new_session_never_overwrites_another_with_the_same_id() {
+        let (db, store) = store().await;
+        let mut first = record(10);
+        store.create(&mut first).await.unwrap();
+        let mut second = record(10);
+        second.id = first.id;
+        second.data.insert("k".into(), serde_json::json!("someone else"));
+        store.create(&mut second).await.unwrap();
+        assert_ne!(second.id, first.id, "a colliding id is drawn again");
+        assert_eq!(rows(&db).await, 2);
+        let restarted = SessionBackend::for_database(&db).await.unwrap();
+        assert_eq!(restarted.load(&first.id).await.unwrap(), Some(first));
+        assert_eq!(restarted.load(&second.id).await.unwrap(), Some(second));
     }
 }

@@ -3,12 +3,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sea_orm::sqlx::{self, SqlitePool};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
-
-use sea_orm::sqlx::{self, SqlitePool};
 
 /// SQLite or PostgreSQL, whichever the database URL chose.
 #[derive(Debug, Clone)]
